@@ -1,0 +1,5 @@
+"""Allow ``python -m arena``."""
+
+from arena.cli import main
+
+main()

@@ -1,0 +1,231 @@
+"""The contract every model backend follows, and the registry that finds backends by entry point.
+
+Backends are synchronous generators, like llm's ``Model.execute``: the battle engine runs each in a thread
+and cancels it with a ``threading.Event``. Built-in backends register under the entry-point group
+``arena.backends`` exactly like third-party ones, so there is one discovery path and it is always tested.
+Heavy libraries (torch, transformers, llama_cpp) are imported inside ``load()``, never at module import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
+
+from arena.errors import ArenaError
+
+if TYPE_CHECKING:
+    from arena.contestants import Contestant
+
+ENTRY_POINT_GROUP = "arena.backends"
+
+FinishReason = Literal["stop", "length", "cancelled", "error"]
+FINISH_REASONS: tuple[FinishReason, ...] = ("stop", "length", "cancelled", "error")
+
+
+class Message(TypedDict):
+    """One chat message, in the OpenAI shape every backend understands."""
+
+    role: str
+    content: str
+
+
+class BackendError(ArenaError):
+    """A backend could not load or generate: missing weights, a corrupt file, a server that is down."""
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Sampling settings; both sides of a battle always get the same ones.
+
+    ``temperature == 0`` means greedy decoding. ``seed`` is per call, never process-global, so two models
+    sampling at once in two threads stay reproducible.
+    """
+
+    temperature: float = 0.7
+    top_p: float = 0.9
+    max_tokens: int = 200
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0:
+            raise ArenaError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ArenaError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.max_tokens < 1:
+            raise ArenaError(f"max_tokens must be >= 1, got {self.max_tokens}")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stop"] = list(self.stop)
+        return data
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """The exact string a model receives, and whether it came from the model's own chat template.
+
+    Stored with every generation, because a model prompted in the wrong format (no template, double BOS)
+    looks broken for reasons that have nothing to do with its weights.
+    """
+
+    text: str
+    chat_template: bool | None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of streamed output.
+
+    ``n_tokens`` is how many model tokens the piece holds (backends that stream word-sized text report the
+    true count). The last chunk of a stream may carry ``finish_reason``; a backend that does not know it
+    leaves it ``None`` and the driver infers it. An empty ``text`` with ``n_tokens == 0`` is allowed for a
+    final marker.
+    """
+
+    text: str
+    n_tokens: int = 1
+    finish_reason: FinishReason | None = None
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """Everything measured about one generation; one row of the ``generations`` table."""
+
+    text: str
+    n_tokens: int
+    finish_reason: FinishReason
+    ttft_s: float | None
+    tokens_per_s: float | None
+    wall_s: float
+    peak_mem_bytes: int | None
+    rendered_prompt: str
+    chat_template: bool | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadedInfo:
+    """What a backend resolved at load time: shown after the vote and by ``arena doctor``-like views."""
+
+    backend: str
+    target: str
+    device: str | None = None
+    dtype: str | None = None
+    quant: str | None = None
+    chat_template: bool | None = None
+    n_params: int | None = None
+    memory_bytes: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Loaded(Protocol):
+    """A model ready to generate. One instance may serve many prompts; it is closed once at the end."""
+
+    def render(self, messages: Sequence[Message]) -> RenderedPrompt:
+        """The exact prompt string ``stream`` will send for these messages."""
+        ...
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        cancel: threading.Event,
+        prompt_id: str | None = None,
+    ) -> Iterator[Chunk]:
+        """Yield output chunks until done, ``max_tokens`` is reached or ``cancel`` is set.
+
+        ``prompt_id`` ("set/id") lets backends that look outputs up by prompt (replay) find theirs; model
+        backends ignore it. Raise ``BackendError`` on failure: text already yielded is kept.
+        """
+        ...
+
+    def info(self) -> LoadedInfo: ...
+
+    def peak_memory_bytes(self) -> int | None:
+        """Peak memory of the last generation (GPU peak, sampled MPS, or process RSS), if measurable."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Option:
+    """A ``key=value`` option a backend accepts in a contestant spec, with its type and a help line."""
+
+    type: type[Any]
+    help: str
+    choices: tuple[str, ...] = ()
+    affects_output: bool = True
+    """False for options like pacing or thread count that change speed, not text (kept out of labels)."""
+
+    def parse(self, key: str, raw: object) -> Any:
+        """Convert a spec string (or a TOML value) to this option's type, or raise ArenaError."""
+        value: Any
+        if self.type is bool:
+            if isinstance(raw, bool):
+                value = raw
+            elif str(raw).lower() in ("1", "true", "yes", "on"):
+                value = True
+            elif str(raw).lower() in ("0", "false", "no", "off"):
+                value = False
+            else:
+                raise ArenaError(f"option {key}={raw!r}: expected true or false")
+        else:
+            try:
+                value = self.type(raw)
+            except (TypeError, ValueError):
+                raise ArenaError(f"option {key}={raw!r}: expected {self.type.__name__}") from None
+        if self.choices and value not in self.choices:
+            raise ArenaError(f"option {key}={raw!r}: expected one of {', '.join(self.choices)}")
+        return value
+
+
+class Backend(Protocol):
+    """A kind of model source (replay file, transformers, GGUF, HTTP server)."""
+
+    name: str
+    description: str
+    requires: tuple[str, ...]
+    """Import names of the optional libraries ``load`` needs; ``arena backends`` checks they import."""
+    options: Mapping[str, Option]
+
+    def load(self, contestant: Contestant) -> Loaded: ...
+
+
+def backend_entry_points() -> dict[str, EntryPoint]:
+    """Installed backends by name, without importing any of them."""
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def get_backend(name: str) -> Backend:
+    """Load the backend registered as ``name``, or raise ArenaError naming the installed ones."""
+    found = backend_entry_points()
+    if name not in found:
+        installed = ", ".join(sorted(found)) or "none"
+        raise ArenaError(f"unknown backend {name!r} (installed: {installed})")
+    try:
+        backend_class = found[name].load()
+    except Exception as exc:  # a broken third-party plugin must not take the CLI down with a traceback
+        raise ArenaError(f"backend {name!r} failed to import: {exc}") from exc
+    backend: Backend = backend_class()
+    return backend
+
+
+def missing_requirements(backend: Backend) -> list[str]:
+    """The backend's optional libraries that fail to import (imports them: only for diagnostics)."""
+    missing = []
+    for module in backend.requires:
+        try:
+            importlib.import_module(module)
+        except Exception:
+            missing.append(module)
+    return missing

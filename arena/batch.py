@@ -1,0 +1,133 @@
+"""Headless runs: every contestant answers every prompt of a set, and each generation is stored.
+
+All contestants answer a prompt at the same time (one thread each) unless ``sequential`` is asked for,
+which gives clean speed numbers. Each generation is written in its own transaction as soon as it is done,
+so an interrupted batch keeps everything finished before the interrupt.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from arena.backend import Chunk, GenerationParams, GenerationResult
+from arena.battle import StreamJob, run_streams
+from arena.contestants import Contestant
+from arena.pool import ModelPool
+from arena.prompts import Prompt
+from arena.store import Store
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """One stored generation of a batch run."""
+
+    generation_id: int
+    contestant: str
+    prompt: str
+    result: GenerationResult
+
+
+def run_batch(
+    contestants: Sequence[Contestant],
+    prompts: Sequence[Prompt],
+    params: GenerationParams,
+    pool: ModelPool,
+    store: Store,
+    *,
+    session: int,
+    sequential: bool = False,
+    on_tokens: Callable[[str, int], None] | None = None,
+    on_done: Callable[[BatchRecord], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> list[BatchRecord]:
+    """Generate and store an answer from every contestant to every prompt, prompt by prompt."""
+    records: list[BatchRecord] = []
+    stop_all = cancel or threading.Event()
+    for prompt in prompts:
+        if stop_all.is_set():
+            break
+        messages = prompt.messages()
+
+        def counter(label: str) -> Callable[[Chunk], None] | None:
+            if on_tokens is None:
+                return None
+            callback = on_tokens
+            return lambda chunk: callback(label, chunk.n_tokens)
+
+        jobs = [
+            StreamJob(
+                loaded=pool[contestant.label],
+                messages=messages,
+                params=params,
+                prompt_id=prompt.uid,
+                cancel=stop_all,
+                on_chunk=counter(contestant.label),
+            )
+            for contestant in contestants
+        ]
+        results = run_streams(jobs, sequential=sequential)
+        for contestant, result in zip(contestants, results, strict=True):
+            generation_id = store.record_generation(
+                session=session,
+                contestant=contestant.label,
+                prompt=prompt.uid,
+                messages=messages,
+                params=params,
+                result=result,
+            )
+            record = BatchRecord(generation_id, contestant.label, prompt.uid, result)
+            records.append(record)
+            if on_done is not None:
+                on_done(record)
+    return records
+
+
+@dataclass(frozen=True)
+class ContestantSummary:
+    """Per-contestant totals for the table printed after a batch."""
+
+    contestant: str
+    generations: int
+    finish_reasons: dict[str, int]
+    median_tokens: float
+    median_tokens_per_s: float | None
+    median_ttft_s: float | None
+    errors: list[str]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "contestant": self.contestant,
+            "generations": self.generations,
+            "finish_reasons": self.finish_reasons,
+            "median_tokens": self.median_tokens,
+            "median_tokens_per_s": self.median_tokens_per_s,
+            "median_ttft_s": self.median_ttft_s,
+            "errors": self.errors,
+        }
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return statistics.median(present) if present else None
+
+
+def summarize(contestants: Sequence[Contestant], records: Sequence[BatchRecord]) -> list[ContestantSummary]:
+    summaries = []
+    for contestant in contestants:
+        own = [record.result for record in records if record.contestant == contestant.label]
+        summaries.append(
+            ContestantSummary(
+                contestant=contestant.label,
+                generations=len(own),
+                finish_reasons=dict(Counter(result.finish_reason for result in own)),
+                median_tokens=_median([result.n_tokens for result in own]) or 0.0,
+                median_tokens_per_s=_median([result.tokens_per_s for result in own]),
+                median_ttft_s=_median([result.ttft_s for result in own]),
+                errors=sorted({result.error for result in own if result.error}),
+            )
+        )
+    return summaries

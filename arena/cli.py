@@ -1,0 +1,362 @@
+"""The ``arena`` command: parse arguments, call the core, print. No logic lives here.
+
+Imports of rich and of the core modules happen inside the commands, so ``arena --help`` loads only click.
+A user mistake (``ArenaError``) becomes one ``Error:`` line and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from arena.errors import ArenaError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from arena.backend import GenerationParams
+    from arena.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(click.ClickException):
+    """Shown as one line; status 2 like click's own usage errors."""
+
+    exit_code = 2
+
+
+class ArenaGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArenaError as exc:
+            raise UserError(str(exc)) from exc
+
+
+def contestant_options(func: F) -> F:
+    """--model / --label / --config, shared by every command that runs models."""
+    func = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="arena.toml with named [contestants.NAME] (default: ./arena.toml, then the data dir).",
+    )(func)
+    func = click.option(
+        "--label",
+        "labels",
+        multiple=True,
+        help="Label for the --model at the same position (the contestant's identity in ratings).",
+    )(func)
+    func = click.option(
+        "--model",
+        "-m",
+        "specs",
+        multiple=True,
+        metavar="SPEC",
+        help="BACKEND:TARGET[?key=val&...] (e.g. replay:outputs.jsonl?tps=30; see `arena backends`), "
+        "or a contestant name from arena.toml. Repeat for each contestant.",
+    )(func)
+    return func
+
+
+def sampling_options(func: F) -> F:
+    """Sampling flags; every contestant gets the same values."""
+    for decorator in reversed(
+        [
+            click.option("--temperature", type=float, default=0.7, show_default=True, help="0 means greedy."),
+            click.option("--top-p", type=float, default=0.9, show_default=True),
+            click.option("--max-tokens", type=int, default=200, show_default=True),
+            click.option(
+                "--seed", type=int, default=0, show_default=True, help="Per-call seed (not global)."
+            ),
+            click.option("--stop", "stops", multiple=True, metavar="TEXT", help="Stop string; repeatable."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(path_type=Path),
+        help="SQLite file (default: arena.db in the data dir; ARENA_HOME moves the data dir).",
+    )(func)
+
+
+def _params(
+    temperature: float, top_p: float, max_tokens: int, seed: int, stops: Sequence[str]
+) -> GenerationParams:
+    from arena.backend import GenerationParams
+
+    return GenerationParams(
+        temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed, stop=tuple(stops)
+    )
+
+
+def _open_store(db_path: Path | None) -> Store:
+    from arena.config import default_db_path
+    from arena.store import Store
+
+    return Store(db_path or default_db_path())
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+@click.group(cls=ArenaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vibe-arena", prog_name="arena")
+def cli() -> None:
+    """Blind side-by-side arena for language models: two anonymous models answer the same prompt,
+    you judge, and the verdicts become ratings with confidence intervals.
+
+    \b
+    Quick look without any model download:
+      arena batch --prompts everyday --model replay:examples/steady.jsonl --model replay:examples/loopy.jsonl
+    """
+
+
+# --------------------------------------------------------------------------------------------- batch
+
+
+@cli.command()
+@click.option(
+    "--prompts",
+    "prompt_set",
+    default="everyday",
+    show_default=True,
+    help="Prompt set name or .toml/.jsonl path.",
+)
+@contestant_options
+@sampling_options
+@db_option
+@click.option("--sequential", is_flag=True, help="Run contestants one after another (clean speed numbers).")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N prompts of the set.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable results instead of a table.")
+def batch(
+    prompt_set: str,
+    specs: tuple[str, ...],
+    labels: tuple[str, ...],
+    config_path: Path | None,
+    temperature: float,
+    top_p: float,
+    max_tokens: int,
+    seed: int,
+    stops: tuple[str, ...],
+    db_path: Path | None,
+    sequential: bool,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """Run every contestant over a prompt set headlessly and store the generations."""
+    import threading
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from arena.batch import BatchRecord, run_batch, summarize
+    from arena.contestants import resolve_contestants
+    from arena.pool import ModelPool
+    from arena.prompts import load_prompt_set
+
+    params = _params(temperature, top_p, max_tokens, seed, stops)
+    prompts = load_prompt_set(prompt_set)
+    selected = prompts.prompts[:limit] if limit else prompts.prompts
+    contestants = resolve_contestants(specs, labels, config_path)
+    err = _console(stderr=True)
+    store = _open_store(db_path)
+    with store, ModelPool() as pool:
+        for contestant in contestants:  # one at a time, with a spinner that leaves no line behind
+            with err.status(f"loading {contestant.label} ({contestant.backend})"):
+                pool.load_all([contestant])
+        if True:
+            store.register(contestants, selected)
+            session = store.start_session(
+                "batch",
+                judge=None,
+                settings={
+                    "prompt_set": prompts.name,
+                    "params": params.to_dict(),
+                    "contestants": {c.label: c.spec for c in contestants},
+                    "sequential": sequential,
+                },
+            )
+            tokens = {"n": 0}
+            cancel = threading.Event()
+            with Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[tokens]} tokens"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=as_json,
+            ) as progress:
+                task = progress.add_task(
+                    f"{prompts.name}: {len(contestants)} models",
+                    total=len(selected) * len(contestants),
+                    tokens=0,
+                )
+
+                def on_tokens(_label: str, count: int) -> None:
+                    tokens["n"] += count
+                    progress.update(task, tokens=tokens["n"])
+
+                def on_done(_record: BatchRecord) -> None:
+                    progress.advance(task)
+
+                try:
+                    records = run_batch(
+                        contestants,
+                        selected,
+                        params,
+                        pool,
+                        store,
+                        session=session,
+                        sequential=sequential,
+                        on_tokens=on_tokens,
+                        on_done=on_done,
+                        cancel=cancel,
+                    )
+                except KeyboardInterrupt:
+                    cancel.set()
+                    progress.stop()
+                    err.print(f"interrupted: finished generations are stored in {store.path}")
+                    sys.exit(130)
+    summaries = summarize(contestants, records)
+    if as_json:
+        payload = {
+            "db": str(store.path),
+            "session": session,
+            "prompt_set": prompts.name,
+            "params": params.to_dict(),
+            "contestants": [{"label": c.label, "spec": c.spec} for c in contestants],
+            "summary": [summary.to_dict() for summary in summaries],
+            "generations": [
+                {
+                    "id": record.generation_id,
+                    "contestant": record.contestant,
+                    "prompt": record.prompt,
+                    "output": record.result.text,
+                    "n_tokens": record.result.n_tokens,
+                    "finish_reason": record.result.finish_reason,
+                    "ttft_s": record.result.ttft_s,
+                    "tokens_per_s": record.result.tokens_per_s,
+                    "wall_s": record.result.wall_s,
+                    "error": record.result.error,
+                }
+                for record in records
+            ],
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    from arena.views import batch_summary_table
+
+    out = _console()
+    out.print(batch_summary_table(summaries, title=f"{prompts.name} - {len(selected)} prompts"))
+    out.print(f"{len(records)} generations stored in {store.path} (session {session})", style="dim")
+    for summary in summaries:
+        for error in summary.errors:
+            out.print(f"{summary.contestant}: error: {error}", style="red", markup=False, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------------------------- prompts
+
+
+@cli.command()
+@click.argument("name_or_path", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")
+def prompts(name_or_path: str | None, as_json: bool) -> None:
+    """List the shipped prompt sets, or show (and validate) one set or file."""
+    from arena.prompts import load_prompt_set, shipped_set_names
+    from arena.views import prompt_set_table, prompt_sets_table
+
+    if name_or_path is None:
+        sets = [load_prompt_set(name) for name in shipped_set_names()]
+        if as_json:
+            rows = [
+                {"name": s.name, "prompts": len(s), "categories": s.categories, "description": s.description}
+                for s in sets
+            ]
+            click.echo(json.dumps(rows, indent=2))
+        else:
+            _console().print(prompt_sets_table(sets))
+        return
+    prompt_set = load_prompt_set(name_or_path)
+    if as_json:
+        rows = [
+            {
+                "id": p.id,
+                "category": p.category,
+                "text": p.text,
+                "system": p.system,
+                "constraints": [dict(c) for c in p.constraints],
+            }
+            for p in prompt_set.prompts
+        ]
+        click.echo(json.dumps({"name": prompt_set.name, "prompts": rows}, indent=2, ensure_ascii=False))
+    else:
+        _console().print(prompt_set_table(prompt_set))
+
+
+# --------------------------------------------------------------------------------------------- backends
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")
+def backends(as_json: bool) -> None:
+    """List installed backends and whether their libraries import."""
+    from arena.backend import backend_entry_points, get_backend, missing_requirements
+    from arena.views import backends_table
+
+    rows: list[dict[str, Any]] = []
+    for name, entry_point in sorted(backend_entry_points().items()):
+        row: dict[str, Any] = {"name": name, "entry_point": entry_point.value}
+        try:
+            backend = get_backend(name)
+        except ArenaError as exc:
+            row.update(description="", options=[], missing=[], status=f"broken: {exc}")
+        else:
+            missing = missing_requirements(backend)
+            row.update(
+                description=backend.description,
+                options=sorted(backend.options),
+                missing=missing,
+                status="ok" if not missing else "missing: " + ", ".join(missing),
+            )
+        rows.append(row)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        _console().print(backends_table(rows))
+
+
+# --------------------------------------------------------------------------------------------- doctor
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")
+def doctor(db_path: Path | None, as_json: bool) -> None:
+    """Report Python, devices (CUDA, MPS), optional libraries, data dir and database."""
+    from arena.diagnostics import collect
+    from arena.views import doctor_table
+
+    report = collect(db_path)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        _console().print(doctor_table(report))
+
+
+def main() -> None:
+    cli(prog_name="arena")

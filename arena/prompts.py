@@ -1,0 +1,245 @@
+"""Prompt sets: loading the shipped ones by name and the user's by path (TOML or JSONL), with validation.
+
+Every prompt may declare machine-checkable constraints (``{kind = "sentences", exact = 3}``). Their shapes
+are validated here, once, when the set is loaded, so a typo in a user's file is reported with the file, the
+prompt id and the field instead of surfacing as a wrong flag halfway through a session.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from arena.backend import Message
+from arena.config import read_toml
+from arena.errors import ArenaError
+
+SHIPPED_PACKAGE = "arena.prompt_sets"
+_PROMPT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_PROMPT_FIELDS = {"id", "category", "text", "system", "constraints"}
+
+
+@dataclass(frozen=True)
+class ConstraintKind:
+    """The parameters one constraint kind takes: name -> type, which are required, and any-of groups."""
+
+    params: Mapping[str, type]
+    required: frozenset[str] = frozenset()
+    at_least_one_of: frozenset[str] = frozenset()
+
+
+_COUNT = ConstraintKind(
+    {"exact": int, "min": int, "max": int}, at_least_one_of=frozenset({"exact", "min", "max"})
+)
+_PHRASES = ConstraintKind({"phrases": list, "case_sensitive": bool}, required=frozenset({"phrases"}))
+_TEXT = ConstraintKind({"text": str, "case_sensitive": bool}, required=frozenset({"text"}))
+
+CONSTRAINT_KINDS: dict[str, ConstraintKind] = {
+    "sentences": _COUNT,
+    "words": _COUNT,
+    "paragraphs": _COUNT,
+    "bullets": _COUNT,
+    "characters": _COUNT,
+    "include": _PHRASES,
+    "exclude": _PHRASES,
+    "regex": ConstraintKind({"pattern": str}, required=frozenset({"pattern"})),
+    "lowercase": ConstraintKind({}),
+    "uppercase": ConstraintKind({}),
+    "starts_with": _TEXT,
+    "ends_with": _TEXT,
+    "json": ConstraintKind({"keys": list}),
+    "python_parses": ConstraintKind({}),
+    "docstring": ConstraintKind({"function": str}),
+    "handles_empty": ConstraintKind({"function": str}),
+}
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One prompt of a set. ``uid`` ("set/id") is its key in the database."""
+
+    set: str
+    id: str
+    category: str
+    text: str
+    system: str | None = None
+    constraints: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def uid(self) -> str:
+        return f"{self.set}/{self.id}"
+
+    def messages(self) -> list[Message]:
+        """The chat messages a model receives for this prompt."""
+        messages: list[Message] = []
+        if self.system:
+            messages.append({"role": "system", "content": self.system})
+        messages.append({"role": "user", "content": self.text})
+        return messages
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    name: str
+    description: str
+    prompts: tuple[Prompt, ...]
+    source: str = field(default="", compare=False)
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted({prompt.category for prompt in self.prompts})
+
+    def __len__(self) -> int:
+        return len(self.prompts)
+
+
+def _check_constraint(raw: object, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ArenaError(f'{where}: must be a table like {{kind = "sentences", exact = 3}}')
+    kind = raw.get("kind")
+    if not isinstance(kind, str):
+        raise ArenaError(f"{where}.kind: missing or not a string")
+    spec = CONSTRAINT_KINDS.get(kind)
+    if spec is None:
+        raise ArenaError(
+            f"{where}.kind: unknown constraint kind {kind!r} (known: {', '.join(CONSTRAINT_KINDS)})"
+        )
+    for key, value in raw.items():
+        if key == "kind":
+            continue
+        expected = spec.params.get(key)
+        if expected is None:
+            allowed = ", ".join(spec.params) or "no parameters"
+            raise ArenaError(f"{where}.{key}: not a parameter of {kind!r} (allowed: {allowed})")
+        # bool is an int subclass in Python; a count given as true is a mistake, not a 1
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ArenaError(f"{where}.{key}: expected {expected.__name__}, got {value!r}")
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            raise ArenaError(f"{where}.{key}: expected a list of strings")
+        if isinstance(value, int) and value < 0:
+            raise ArenaError(f"{where}.{key}: must be >= 0")
+    for key in spec.required:
+        if key not in raw:
+            raise ArenaError(f"{where}.{key}: required for {kind!r}")
+    if spec.at_least_one_of and not spec.at_least_one_of & raw.keys():
+        raise ArenaError(f"{where}: {kind!r} needs one of {', '.join(sorted(spec.at_least_one_of))}")
+    if "min" in raw and "max" in raw and raw["min"] > raw["max"]:
+        raise ArenaError(f"{where}: min {raw['min']} is above max {raw['max']}")
+    if kind == "regex":
+        try:
+            re.compile(raw["pattern"])
+        except re.error as exc:
+            raise ArenaError(f"{where}.pattern: invalid regular expression: {exc}") from None
+    return dict(raw)
+
+
+def _check_prompt(raw: object, set_name: str, where: str) -> Prompt:
+    if not isinstance(raw, dict):
+        raise ArenaError(f"{where}: each prompt must be a table/object")
+    prompt_id = raw.get("id")
+    if not isinstance(prompt_id, str) or not _PROMPT_ID.match(prompt_id):
+        raise ArenaError(
+            f"{where}.id: missing or invalid (letters, digits, '_', '.', '-'), got {prompt_id!r}"
+        )
+    where = f"{where} (id {prompt_id!r})"
+    unknown = set(raw) - _PROMPT_FIELDS
+    if unknown:
+        raise ArenaError(
+            f"{where}: unknown field {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(_PROMPT_FIELDS))})"
+        )
+    for name in ("category", "text"):
+        value = raw.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise ArenaError(f"{where}.{name}: missing or empty")
+    system = raw.get("system")
+    if system is not None and not isinstance(system, str):
+        raise ArenaError(f"{where}.system: must be a string")
+    constraints_raw = raw.get("constraints", [])
+    if not isinstance(constraints_raw, list):
+        raise ArenaError(f"{where}.constraints: must be a list")
+    constraints = tuple(
+        _check_constraint(item, f"{where}.constraints[{index}]") for index, item in enumerate(constraints_raw)
+    )
+    return Prompt(
+        set=set_name,
+        id=prompt_id,
+        category=raw["category"].strip(),
+        text=raw["text"].strip(),
+        system=system,
+        constraints=constraints,
+    )
+
+
+def _build_set(name: str, description: str, raw_prompts: list[tuple[str, object]], source: str) -> PromptSet:
+    prompts: list[Prompt] = []
+    seen: set[str] = set()
+    for where, raw in raw_prompts:
+        prompt = _check_prompt(raw, name, where)
+        if prompt.id in seen:
+            raise ArenaError(f"{where}.id: duplicate prompt id {prompt.id!r}")
+        seen.add(prompt.id)
+        prompts.append(prompt)
+    if not prompts:
+        raise ArenaError(f"{source}: the prompt set has no prompts")
+    return PromptSet(name=name, description=description, prompts=tuple(prompts), source=source)
+
+
+def parse_toml_set(document: Mapping[str, Any], default_name: str, source: str) -> PromptSet:
+    """Validate a parsed TOML prompt set: top-level ``name``, ``description`` and ``[[prompts]]``."""
+    name = document.get("name", default_name)
+    if not isinstance(name, str) or not _PROMPT_ID.match(name):
+        raise ArenaError(f"{source}: name: must be a simple name, got {name!r}")
+    description = document.get("description", "")
+    if not isinstance(description, str):
+        raise ArenaError(f"{source}: description: must be a string")
+    raw_prompts = document.get("prompts")
+    if not isinstance(raw_prompts, list):
+        raise ArenaError(f"{source}: prompts: missing; add [[prompts]] tables")
+    located = [(f"{source}: prompts[{index}]", raw) for index, raw in enumerate(raw_prompts)]
+    return _build_set(name, description, located, source)
+
+
+def load_jsonl_set(path: Path) -> PromptSet:
+    """One JSON object per line with the same fields as a TOML prompt; the set is named after the file."""
+    located: list[tuple[str, object]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArenaError(f"{path}: cannot read: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            located.append((f"{path}: line {number}", json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise ArenaError(f"{path}: line {number}: invalid JSON: {exc.msg}") from None
+    return _build_set(path.stem, "", located, str(path))
+
+
+def shipped_set_names() -> list[str]:
+    files = resources.files(SHIPPED_PACKAGE)
+    return sorted(entry.name[: -len(".toml")] for entry in files.iterdir() if entry.name.endswith(".toml"))
+
+
+def load_prompt_set(name_or_path: str) -> PromptSet:
+    """A shipped set by name (``everyday``), or a user's ``.toml`` / ``.jsonl`` file by path."""
+    path = Path(name_or_path).expanduser()
+    if path.suffix in (".toml", ".jsonl") or path.exists():
+        if not path.is_file():
+            raise ArenaError(f"prompt file not found: {path}")
+        if path.suffix == ".jsonl":
+            return load_jsonl_set(path)
+        return parse_toml_set(read_toml(path), path.stem, str(path))
+    if name_or_path not in shipped_set_names():
+        raise ArenaError(
+            f"unknown prompt set {name_or_path!r} (shipped: {', '.join(shipped_set_names())}; "
+            "or pass a .toml/.jsonl path)"
+        )
+    resource = resources.files(SHIPPED_PACKAGE) / f"{name_or_path}.toml"
+    with resources.as_file(resource) as shipped_path:
+        return parse_toml_set(read_toml(shipped_path), name_or_path, f"{name_or_path} (shipped)")

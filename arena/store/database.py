@@ -1,0 +1,232 @@
+"""The arena's SQLite file: opening it safely and writing to it one transaction at a time.
+
+WAL mode lets a reader (Datasette, ``arena report``) look while the arena writes. Every write takes the
+write lock up front (``BEGIN IMMEDIATE``), so two processes appending to one file wait for each other
+instead of failing with "database is locked" when a read lock cannot be upgraded. Each vote or generation
+is one transaction: after a crash or ``kill -9`` the file holds every write that returned, and nothing
+half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from arena import __version__
+from arena.backend import GenerationParams, GenerationResult, Message
+from arena.contestants import Contestant
+from arena.errors import ArenaError
+from arena.prompts import Prompt
+from arena.store import migrations
+
+BUSY_TIMEOUT_S = 30.0
+VERDICTS = ("left", "right", "tie", "both_bad", "skip")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _last_id(table: sqlite_utils.db.Table) -> int:
+    """The integer primary key of the row just inserted into ``table``."""
+    assert table.last_pk is not None
+    return int(table.last_pk)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+class Store:
+    """One open arena database. Safe to share between threads: writes and reads are serialized."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(self.path) != ":memory:":
+            if self.path.is_dir():
+                raise ArenaError(f"--db {self.path}: is a directory, expected a database file")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ArenaError(f"--db {self.path}: cannot create its directory: {exc}") from None
+        self._lock = threading.RLock()
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self.db = sqlite_utils.Database(conn)
+            with self.transaction():
+                migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise ArenaError(f"--db {self.path}: not a usable arena database ({exc})") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction holding the write lock from its start; sqlite-utils calls nest inside."""
+        with self._lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read query as dicts."""
+        with self._lock:
+            return list(self.db.query(sql, dict(params) if isinstance(params, Mapping) else params))
+
+    # ------------------------------------------------------------------ writes
+
+    def start_session(self, kind: str, judge: str | None, settings: Mapping[str, Any]) -> int:
+        """A run of ``arena batch`` or ``arena play``; generations and battles point to it."""
+        with self.transaction() as db:
+            table = db.table("sessions")
+            table.insert(
+                {
+                    "kind": kind,
+                    "judge": judge,
+                    "settings_json": _json(settings),
+                    "app_version": __version__,
+                    "started": utc_now(),
+                }
+            )
+            return _last_id(table)
+
+    def register(self, contestants: Sequence[Contestant], prompts: Sequence[Prompt]) -> None:
+        """Record the contestants and prompts of a run, keeping each contestant's first-seen time."""
+        with self.transaction() as db:
+            seen = {row["label"] for row in db.query("select label from contestants")}
+            for contestant in contestants:
+                row = {
+                    "label": contestant.label,
+                    "backend": contestant.backend,
+                    "target": contestant.target,
+                    "options_json": _json(dict(contestant.options)),
+                }
+                if contestant.label in seen:
+                    db.table("contestants").update(contestant.label, row)
+                else:
+                    db.table("contestants").insert({**row, "first_seen": utc_now()})
+            db.table("prompts").upsert_all(
+                [
+                    {
+                        "id": prompt.uid,
+                        "set": prompt.set,
+                        "category": prompt.category,
+                        "text": prompt.text,
+                        "system": prompt.system,
+                        "constraints_json": _json([dict(c) for c in prompt.constraints]),
+                    }
+                    for prompt in prompts
+                ],
+                pk="id",
+            )
+
+    def record_generation(
+        self,
+        *,
+        session: int | None,
+        contestant: str,
+        prompt: str,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        result: GenerationResult,
+    ) -> int:
+        """Store one generation in its own transaction and return its id."""
+        with self.transaction() as db:
+            table = db.table("generations")
+            table.insert(
+                {
+                    "session": session,
+                    "contestant": contestant,
+                    "prompt": prompt,
+                    "messages_json": _json(list(messages)),
+                    "rendered_prompt": result.rendered_prompt,
+                    "chat_template": None if result.chat_template is None else int(result.chat_template),
+                    "params_json": _json(params.to_dict()),
+                    "output": result.text,
+                    "n_tokens": result.n_tokens,
+                    "finish_reason": result.finish_reason,
+                    "ttft_s": result.ttft_s,
+                    "tokens_per_s": result.tokens_per_s,
+                    "wall_s": result.wall_s,
+                    "peak_mem_bytes": result.peak_mem_bytes,
+                    "error": result.error,
+                    "created": utc_now(),
+                }
+            )
+            return _last_id(table)
+
+    def record_battle(
+        self,
+        *,
+        session: int | None,
+        prompt: str,
+        left_generation: int | None,
+        right_generation: int | None,
+        left_contestant: str,
+        right_contestant: str,
+        verdict: str,
+        judge: str | None,
+        vote_s: float | None,
+    ) -> int:
+        """Store one vote in its own transaction; it is durable once this returns."""
+        if verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+        with self.transaction() as db:
+            table = db.table("battles")
+            table.insert(
+                {
+                    "session": session,
+                    "prompt": prompt,
+                    "left_generation": left_generation,
+                    "right_generation": right_generation,
+                    "left_contestant": left_contestant,
+                    "right_contestant": right_contestant,
+                    "verdict": verdict,
+                    "judge": judge,
+                    "vote_s": vote_s,
+                    "created": utc_now(),
+                }
+            )
+            return _last_id(table)
+
+    # ------------------------------------------------------------------ reads
+
+    def battle_counts(self) -> dict[frozenset[str], int]:
+        """How often each unordered pair of contestants has met (skips included: they cost a prompt)."""
+        counts: dict[frozenset[str], int] = {}
+        for row in self.query(
+            "select left_contestant as a, right_contestant as b, count(*) as n from battles group by a, b"
+        ):
+            pair = frozenset((row["a"], row["b"]))
+            counts[pair] = counts.get(pair, 0) + int(row["n"])
+        return counts
+
+    def table_counts(self) -> dict[str, int]:
+        names = ("contestants", "prompts", "sessions", "generations", "flags", "battles")
+        return {name: int(self.query(f"select count(*) as n from {name}")[0]["n"]) for name in names}

@@ -1,0 +1,124 @@
+"""Named schema migrations, applied in order on every open and recorded in ``_migrations``.
+
+Append new migrations at the end; never edit or reorder one that has shipped, because databases in the
+wild remember them by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+
+
+def _initial_schema(db: sqlite_utils.Database) -> None:
+    db.table("contestants").create(
+        {"label": str, "backend": str, "target": str, "options_json": str, "first_seen": str},
+        pk="label",
+    )
+    db.table("prompts").create(
+        {"id": str, "set": str, "category": str, "text": str, "system": str, "constraints_json": str},
+        pk="id",
+    )
+    db.table("sessions").create(
+        {
+            "id": int,
+            "kind": str,
+            "judge": str,
+            "settings_json": str,
+            "app_version": str,
+            "started": str,
+        },
+        pk="id",
+    )
+    db.table("generations").create(
+        {
+            "id": int,
+            "session": int,
+            "contestant": str,
+            "prompt": str,
+            "messages_json": str,
+            "rendered_prompt": str,
+            "chat_template": int,
+            "params_json": str,
+            "output": str,
+            "n_tokens": int,
+            "finish_reason": str,
+            "ttft_s": float,
+            "tokens_per_s": float,
+            "wall_s": float,
+            "peak_mem_bytes": int,
+            "error": str,
+            "created": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("session", "sessions", "id"),
+            ("contestant", "contestants", "label"),
+            ("prompt", "prompts", "id"),
+        ],
+        not_null={"contestant", "prompt", "output", "n_tokens", "finish_reason", "created"},
+    )
+    db.table("generations").create_index(["contestant", "prompt"])
+    db.table("generations").create_index(["session"])
+    db.table("flags").create(
+        {"id": int, "generation": int, "name": str, "hit": int, "score": float, "evidence_json": str},
+        pk="id",
+        foreign_keys=[("generation", "generations", "id")],
+        not_null={"generation", "name", "hit"},
+    )
+    db.table("flags").create_index(["generation"])
+    db.table("flags").create_index(["name", "hit"])
+    db.table("battles").create(
+        {
+            "id": int,
+            "session": int,
+            "prompt": str,
+            "left_generation": int,
+            "right_generation": int,
+            "left_contestant": str,
+            "right_contestant": str,
+            "verdict": str,
+            "judge": str,
+            "vote_s": float,
+            "created": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("session", "sessions", "id"),
+            ("prompt", "prompts", "id"),
+            ("left_generation", "generations", "id"),
+            ("right_generation", "generations", "id"),
+            ("left_contestant", "contestants", "label"),
+            ("right_contestant", "contestants", "label"),
+        ],
+        not_null={"left_contestant", "right_contestant", "verdict", "created"},
+    )
+    db.table("battles").create_index(["left_contestant", "right_contestant"])
+
+
+MIGRATIONS: list[Migration] = [
+    ("0001_initial", _initial_schema),
+]
+
+
+def pending(db: sqlite_utils.Database) -> list[Migration]:
+    if not db.table("_migrations").exists():
+        return list(MIGRATIONS)
+    applied = {row["name"] for row in db.table("_migrations").rows}
+    return [migration for migration in MIGRATIONS if migration[0] not in applied]
+
+
+def apply(db: sqlite_utils.Database) -> list[str]:
+    """Apply what is missing. The caller holds a write transaction, so two processes never race here."""
+    if not db.table("_migrations").exists():
+        db.table("_migrations").create({"name": str, "applied": str}, pk="name")
+    done = []
+    for name, migrate in pending(db):
+        migrate(db)
+        db.table("_migrations").insert({"name": name, "applied": datetime.now(timezone.utc).isoformat()})
+        done.append(name)
+    return done

@@ -1,0 +1,1 @@
+"""Prompt sets shipped with vibe-arena, installed as the data package ``arena.prompt_sets``."""

@@ -1,0 +1,65 @@
+"""A separate process that writes generations and battles into an arena database (used by the store tests).
+
+Usage: python -m tests.store_writer DB NAME COUNT [GATE_DIR]
+
+With GATE_DIR, the writer opens the database, creates GATE_DIR/ready-NAME and waits for GATE_DIR/go, so
+the test can release all writers at the same moment.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from arena.backend import GenerationParams, GenerationResult
+from arena.contestants import Contestant
+from arena.prompts import Prompt
+from arena.store import Store
+
+
+def main(db: str, name: str, count: int, gate: Path | None = None) -> None:
+    store = Store(db)
+    prompt = Prompt(set="t", id=name, category="c", text=f"prompt {name}")
+    store.register([Contestant(name, "replay", f"{name}.jsonl")], [prompt])
+    if gate is not None:
+        (gate / f"ready-{name}").touch()
+        while not (gate / "go").exists():
+            time.sleep(0.005)
+    session = store.start_session("batch", judge=name, settings={})
+    for index in range(count):
+        result = GenerationResult(
+            text=f"{name} {index}",
+            n_tokens=2,
+            finish_reason="stop",
+            ttft_s=0.01,
+            tokens_per_s=10.0,
+            wall_s=0.1,
+            peak_mem_bytes=None,
+            rendered_prompt="p",
+            chat_template=None,
+        )
+        generation = store.record_generation(
+            session=session,
+            contestant=name,
+            prompt=prompt.uid,
+            messages=[],
+            params=GenerationParams(),
+            result=result,
+        )
+        store.record_battle(
+            session=session,
+            prompt=prompt.uid,
+            left_generation=generation,
+            right_generation=generation,
+            left_contestant=name,
+            right_contestant=name,
+            verdict="tie",
+            judge=name,
+            vote_s=1.0,
+        )
+    store.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]) if len(sys.argv) > 4 else None)

@@ -1,0 +1,185 @@
+"""The ``arena`` command: acceptance runs of batch, listings, diagnostics, and one-line errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from arena.cli import cli
+from tests.conftest import EXAMPLES, REPO, WriteReplay
+
+HEAVY = ("torch", "transformers", "llama_cpp", "textual", "bitsandbytes", "sqlite_utils")
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def assert_one_line_error(result: Result, *fragments: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_help_lists_commands_without_heavy_imports() -> None:
+    code = (
+        "import sys, json\n"
+        "from arena.cli import main\n"
+        "sys.argv = ['arena', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+    for command in ("batch", "prompts", "backends", "doctor"):
+        assert f"  {command} " in done.stdout
+
+
+def test_batch_acceptance_fills_generations(tmp_path: Path) -> None:
+    db = tmp_path / "out.db"
+    result = run(
+        "batch",
+        "--prompts",
+        "everyday",
+        "--model",
+        f"replay:{EXAMPLES / 'steady.jsonl'}",
+        "--model",
+        f"replay:{EXAMPLES / 'loopy.jsonl'}",
+        "--db",
+        str(db),
+    )
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(db)
+    assert conn.execute("select count(*) from generations").fetchone()[0] == 16
+    per_model = dict(
+        conn.execute("select contestant, count(*) from generations group by contestant").fetchall()
+    )
+    assert per_model == {"steady": 8, "loopy": 8}
+    assert conn.execute("select count(*) from prompts").fetchone()[0] == 8
+    assert "steady" in result.stdout and "loopy" in result.stdout
+    assert "16 generations stored" in result.stdout
+
+
+def test_batch_json_output_and_sampling_flags(tmp_path: Path, write_replay: WriteReplay) -> None:
+    replay = write_replay("r", {"everyday/science-tides": "one two three four five"})
+    result = run(
+        "batch",
+        "--model",
+        f"replay:{replay}",
+        "--limit",
+        "1",
+        "--max-tokens",
+        "3",
+        "--temperature",
+        "0",
+        "--seed",
+        "7",
+        "--db",
+        str(tmp_path / "j.db"),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["params"] == {"temperature": 0.0, "top_p": 0.9, "max_tokens": 3, "seed": 7, "stop": []}
+    [generation] = payload["generations"]
+    assert generation["output"] == "one two three"
+    assert generation["finish_reason"] == "length"
+    assert payload["summary"][0]["contestant"] == "r"
+
+
+def test_batch_reports_a_missing_recording_as_an_error_row(tmp_path: Path, write_replay: WriteReplay) -> None:
+    replay = write_replay("partial", {"everyday/science-tides": "tides"})
+    result = run("batch", "--model", f"replay:{replay}", "--limit", "2", "--db", str(tmp_path / "p.db"))
+    assert result.exit_code == 0, result.output
+    assert "no output for prompt 'everyday/trains-meet'" in result.stdout
+    conn = sqlite3.connect(tmp_path / "p.db")
+    reasons = [row[0] for row in conn.execute("select finish_reason from generations order by id")]
+    assert reasons == ["stop", "error"]
+
+
+def test_default_db_lives_in_arena_home(isolated_home: Path, write_replay: WriteReplay) -> None:
+    replay = write_replay("r", {"everyday/science-tides": "x"})
+    assert run("batch", "--model", f"replay:{replay}", "--limit", "1").exit_code == 0
+    assert (isolated_home / "arena.db").is_file()
+
+
+def test_unknown_backend_exits_2_with_one_line() -> None:
+    assert_one_line_error(run("batch", "--model", "nosuch:x"), "unknown backend 'nosuch'", "replay")
+
+
+def test_malformed_prompt_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[prompts]]\nid = "p1"\ncategory = "c"\ntext = "t"\nconstraints = [{kind = "sentences"}]\n'
+    )
+    result = run("batch", "--prompts", str(bad), "--model", "replay:x.jsonl")
+    assert_one_line_error(result, str(bad), "'p1'", "constraints[0]")
+
+
+def test_missing_replay_file_exits_2_with_one_line() -> None:
+    assert_one_line_error(
+        run("batch", "--model", "replay:nowhere.jsonl"), "replay file not found: nowhere.jsonl"
+    )
+
+
+def test_bad_option_and_bad_params_exit_2(tmp_path: Path) -> None:
+    assert_one_line_error(run("batch", "--model", "replay:a.jsonl?tps=x"), "tps='x'")
+    assert_one_line_error(
+        run("batch", "--model", "replay:a.jsonl", "--top-p", "0"), "top_p must be in (0, 1]"
+    )
+
+
+def test_db_that_is_a_directory_exits_2(tmp_path: Path) -> None:
+    assert_one_line_error(run("batch", "--model", "replay:a.jsonl", "--db", str(tmp_path)), "is a directory")
+
+
+def test_prompts_lists_the_shipped_sets() -> None:
+    result = run("prompts", "--json")
+    sets = {row["name"]: row["prompts"] for row in json.loads(result.stdout)}
+    assert sets == {"everyday": 8, "constraints": 30}
+    table = run("prompts").stdout
+    assert "everyday" in table and "constraints" in table and "30" in table
+
+
+def test_prompts_shows_one_set() -> None:
+    result = run("prompts", "everyday", "--json")
+    payload = json.loads(result.stdout)
+    assert payload["name"] == "everyday" and len(payload["prompts"]) == 8
+    assert "child-photosynthesis" in run("prompts", "everyday").stdout
+
+
+def test_backends_lists_replay_as_ready() -> None:
+    rows = json.loads(run("backends", "--json").stdout)
+    replay = next(row for row in rows if row["name"] == "replay")
+    assert replay["status"] == "ok"
+    assert replay["options"] == ["tps", "ttft"]
+
+
+def test_doctor_reports_paths_and_database(tmp_path: Path, isolated_home: Path) -> None:
+    db = tmp_path / "d.db"
+    result = run("doctor", "--db", str(db), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["paths"]["data_dir"] == str(isolated_home)
+    assert report["database"] == {"path": str(db), "exists": False}
+    assert "torch" in report["packages"]
+    assert "arena doctor" in run("doctor").stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["batch", "--help"], ["--version"]])
+def test_console_script_runs(args: list[str]) -> None:
+    arena = Path(sys.executable).parent / "arena"
+    done = subprocess.run([str(arena), *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
