@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from arena.batch import ContestantSummary
 from arena.prompts import PromptSet
+from arena.ratings import Leaderboard
 
 
 def _fmt(value: float | None, digits: int = 1, suffix: str = "") -> str:
@@ -102,4 +104,102 @@ def doctor_table(report: dict[str, Any]) -> Table:
                 table.add_row(Text(f"{section}.{key}"), Text(str(value)))
         else:
             table.add_row(Text(section), Text(str(values)))
+    return table
+
+
+def interval_bar(low: float, point: float, high: float, lo: float, hi: float, width: int = 30) -> Text:
+    """One contestant's interval on a shared axis: ``├───●──┤``, so overlaps are visible at a glance."""
+    span = (hi - lo) or 1.0
+
+    def column(value: float) -> int:
+        return max(0, min(width - 1, round((value - lo) / span * (width - 1))))
+
+    cells = [" "] * width
+    start, end, mid = column(low), column(high), column(point)
+    for position in range(start, end + 1):
+        cells[position] = "─"
+    cells[start], cells[end] = "├", "┤"
+    cells[mid] = "●"
+    return Text("".join(cells), style="cyan")
+
+
+def leaderboard_table(board: Leaderboard, title: str = "leaderboard") -> Table:
+    """Ratings with 95% intervals, Rank(UB), Elo, tallies, and the unicode interval plot."""
+    table = Table(
+        title=Text(f"{title} - {board.battles} battles, {board.rounds} bootstrap rounds"),
+        caption=Text("W-T-L-B: wins, ties, losses, both bad; # is Rank(UB)"),
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("contestant", no_wrap=True, overflow="ellipsis", max_width=28)
+    table.add_column("rating", justify="right", no_wrap=True)
+    table.add_column("95% CI", justify="right", no_wrap=True)
+    table.add_column("interval", no_wrap=True)
+    table.add_column("elo", justify="right", no_wrap=True)
+    table.add_column("W-T-L-B", justify="right", no_wrap=True)
+    table.add_column("win% (CI)", justify="right", no_wrap=True)
+    if not board.ratings:
+        return table
+    lo = min(r.ci_low for r in board.ratings)
+    hi = max(r.ci_high for r in board.ratings)
+    for rating in board.ratings:
+        table.add_row(
+            str(rating.rank_ub),
+            Text(rating.contestant),
+            f"{rating.rating:.0f}",
+            f"{rating.ci_low:.0f}-{rating.ci_high:.0f}",
+            interval_bar(rating.ci_low, rating.rating, rating.ci_high, lo, hi, width=14),
+            f"{rating.elo:.0f}",
+            f"{rating.wins}-{rating.ties}-{rating.losses}-{rating.both_bad}",
+            f"{rating.win_rate * 100:.0f} ({rating.win_rate_low * 100:.0f}-{rating.win_rate_high * 100:.0f})",
+        )
+    return table
+
+
+def leaderboard_notes(board: Leaderboard) -> list[Text]:
+    """Lines under the table: noise, bounds, comparability, position bias, head-to-head records."""
+    lines = []
+    if len(board.groups) > 1:
+        groups = " | ".join("{" + ", ".join(group) + "}" for group in board.groups)
+        lines.append(
+            Text(f"not comparable across groups (no battles connect them): {groups}", style="yellow")
+        )
+    for rating in board.ratings:
+        if rating.within_noise:
+            lines.append(
+                Text(f"{rating.contestant}: within noise of {', '.join(rating.within_noise)}", style="dim")
+            )
+        if rating.never_lost:
+            lines.append(
+                Text(f"{rating.contestant}: never lost, so its rating is a lower bound", style="dim")
+            )
+        if rating.never_won:
+            lines.append(
+                Text(f"{rating.contestant}: never won, so its rating is an upper bound", style="dim")
+            )
+    bias = board.position_bias
+    if bias.decided:
+        verdict = "left pane favoured beyond noise" if bias.significant else "no position bias beyond noise"
+        lines.append(
+            Text(
+                f"left pane won {bias.left_wins}/{bias.decided} decided battles "
+                f"({bias.share:.0%}, 95% CI {bias.ci_low:.0%}-{bias.ci_high:.0%}): {verdict}",
+                style="yellow" if bias.significant else "dim",
+            )
+        )
+    if board.pairs:
+        lines.append(Text("head to head:"))
+    for pair in board.pairs:
+        lines.append(Text("  " + pair.describe()))
+    return lines
+
+
+def matrix_table(title: str, rows: Sequence[Sequence[str]]) -> Table:
+    table = Table(title=Text(title))
+    for header in rows[0]:
+        table.add_column(Text(header), justify="right")
+    for row in rows[1:]:
+        table.add_row(*(Text(cell) for cell in row))
     return table

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -31,8 +33,14 @@ BUSY_TIMEOUT_S = 30.0
 VERDICTS = ("left", "right", "tie", "both_bad", "skip")
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+def utc_now(tstamp: float | None = None) -> str:
+    """An ISO 8601 UTC time (now, or of a Unix timestamp) as stored in ``created`` columns."""
+    moment = datetime.now(timezone.utc) if tstamp is None else datetime.fromtimestamp(tstamp, timezone.utc)
+    return moment.isoformat(timespec="microseconds")
+
+
+def new_uid() -> str:
+    return uuid.uuid4().hex
 
 
 def _last_id(table: sqlite_utils.db.Table) -> int:
@@ -112,6 +120,7 @@ class Store:
                     "settings_json": _json(settings),
                     "app_version": __version__,
                     "started": utc_now(),
+                    "uid": new_uid(),
                 }
             )
             return _last_id(table)
@@ -177,6 +186,7 @@ class Store:
                     "peak_mem_bytes": result.peak_mem_bytes,
                     "error": result.error,
                     "created": utc_now(),
+                    "uid": new_uid(),
                 }
             )
             return _last_id(table)
@@ -197,6 +207,7 @@ class Store:
         """Store one vote in its own transaction; it is durable once this returns."""
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+        tstamp = time.time()
         with self.transaction() as db:
             table = db.table("battles")
             table.insert(
@@ -210,7 +221,9 @@ class Store:
                     "verdict": verdict,
                     "judge": judge,
                     "vote_s": vote_s,
-                    "created": utc_now(),
+                    "created": utc_now(tstamp),
+                    "tstamp": tstamp,
+                    "uid": new_uid(),
                 }
             )
             return _last_id(table)

@@ -100,8 +100,28 @@ def _initial_schema(db: sqlite_utils.Database) -> None:
     db.table("battles").create_index(["left_contestant", "right_contestant"])
 
 
+def _uids_and_timestamps(db: sqlite_utils.Database) -> None:
+    """Stable ids so databases can be merged and imports repeated without duplicates; exact vote times.
+
+    ``uid`` identifies a session, generation or battle across files. ``tstamp`` (Unix seconds) keeps a
+    FastChat battle's timestamp bit-exact through import and export. ``extra_json`` keeps fields of an
+    imported record that the arena has no column for, so exporting it again loses nothing.
+    """
+    for name in ("sessions", "generations", "battles"):
+        table = db.table(name)
+        table.add_column("uid", str)
+        db.execute(f"update [{name}] set uid = lower(hex(randomblob(16))) where uid is null")
+        table.create_index(["uid"], unique=True)
+    battles = db.table("battles")
+    battles.add_column("tstamp", float)
+    battles.add_column("extra_json", str)
+    db.execute("update battles set tstamp = (julianday(created) - 2440587.5) * 86400.0 where tstamp is null")
+    battles.create_index(["tstamp"])
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial_schema),
+    ("0002_uids_and_timestamps", _uids_and_timestamps),
 ]
 
 

@@ -1,0 +1,136 @@
+"""Write battles out: CSV, JSON (with vote tallies), JSONL, FastChat battles, and DPO preference pairs.
+
+Every format starts from the same ``battle_rows`` query, so a filter means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from arena.fastchat import to_fastchat
+from arena.ratings import Outcome, compute_leaderboard
+from arena.store.queries import decode_json
+
+FORMATS = ("csv", "json", "jsonl", "fastchat", "dpo")
+
+CSV_COLUMNS = (
+    "uid",
+    "created",
+    "judge",
+    "prompt_id",
+    "prompt_set",
+    "category",
+    "prompt_text",
+    "left_contestant",
+    "right_contestant",
+    "verdict",
+    "winner",
+    "vote_s",
+    "left_output",
+    "right_output",
+    "left_flags",
+    "right_flags",
+    "params",
+)
+
+
+def winner_label(row: dict[str, Any]) -> str:
+    """The winning contestant's label, or the verdict itself for tie / both_bad / skip."""
+    if row["verdict"] == "left":
+        return str(row["left_contestant"])
+    if row["verdict"] == "right":
+        return str(row["right_contestant"])
+    return str(row["verdict"])
+
+
+def battle_record(row: dict[str, Any]) -> dict[str, Any]:
+    """One battle as a flat, self-describing record (JSON, JSONL and, joined, CSV)."""
+    return {
+        "uid": row["uid"],
+        "created": row["created"],
+        "judge": row["judge"],
+        "prompt_id": row["prompt_id"],
+        "prompt_set": row["prompt_set"],
+        "category": row["category"],
+        "prompt_text": row["prompt_text"],
+        "left_contestant": row["left_contestant"],
+        "right_contestant": row["right_contestant"],
+        "verdict": row["verdict"],
+        "winner": winner_label(row),
+        "vote_s": row["vote_s"],
+        "left_output": row["left_output"],
+        "right_output": row["right_output"],
+        "left_flags": row["left_flags"],
+        "right_flags": row["right_flags"],
+        "params": decode_json(row["params_json"], None),
+    }
+
+
+def dpo_pairs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chosen / rejected pairs from decided battles whose two outputs are both stored."""
+    pairs = []
+    for row in rows:
+        if (
+            row["verdict"] not in ("left", "right")
+            or row["left_output"] is None
+            or row["right_output"] is None
+        ):
+            continue
+        won, lost = ("left", "right") if row["verdict"] == "left" else ("right", "left")
+        pairs.append(
+            {
+                "prompt": row["prompt_text"],
+                "chosen": row[f"{won}_output"],
+                "rejected": row[f"{lost}_output"],
+                "chosen_model": row[f"{won}_contestant"],
+                "rejected_model": row[f"{lost}_contestant"],
+                "prompt_id": row["prompt_id"],
+                "battle_uid": row["uid"],
+            }
+        )
+    return pairs
+
+
+def tallies(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-contestant vote counts (no bootstrap: exports should be quick and deterministic)."""
+    outcomes = [Outcome(r["left_contestant"], r["right_contestant"], r["verdict"]) for r in rows]
+    board = compute_leaderboard(outcomes, rounds=0)
+    keys = ("contestant", "battles", "wins", "ties", "losses", "both_bad")
+    return [{key: rating.to_dict()[key] for key in keys} for rating in board.ratings]
+
+
+def write(rows: Sequence[dict[str, Any]], fmt: str, out: TextIO) -> int:
+    """Write ``rows`` in ``fmt`` to ``out``; returns the number of records written."""
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            record = battle_record(row)
+            record["left_flags"] = ";".join(record["left_flags"])
+            record["right_flags"] = ";".join(record["right_flags"])
+            record["params"] = json.dumps(record["params"]) if record["params"] is not None else ""
+            writer.writerow(record)
+        return len(rows)
+    if fmt == "json":
+        payload = {"tallies": tallies(rows), "battles": [battle_record(row) for row in rows]}
+        json.dump(payload, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return len(rows)
+    records: list[dict[str, Any]]
+    if fmt == "jsonl":
+        records = [battle_record(row) for row in rows]
+    elif fmt == "fastchat":
+        records = [to_fastchat(row) for row in rows]
+        json.dump(records, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return len(records)
+    elif fmt == "dpo":
+        records = dpo_pairs(rows)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return len(records)

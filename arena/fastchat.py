@@ -1,0 +1,266 @@
+"""Battles in the Chatbot Arena (FastChat) cleaned-battle shape, both ways.
+
+Export writes records FastChat's rating analysis reads (``model_a``, ``model_b``, ``winner`` in
+``model_a | model_b | tie | tie (bothbad)``, ``tstamp``, conversations). Import reads such records so battles
+collected elsewhere can be ranked here. Fields the arena has no column for are kept in ``extra_json`` and
+written back on export, so an import followed by an export gives the same records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from arena.backend import Message
+from arena.errors import ArenaError
+from arena.store import Store, utc_now
+
+WINNER_OF_VERDICT = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
+VERDICT_OF_WINNER = {winner: verdict for verdict, winner in WINNER_OF_VERDICT.items()}
+KNOWN_FIELDS = (
+    "question_id",
+    "model_a",
+    "model_b",
+    "winner",
+    "judge",
+    "tstamp",
+    "conversation_a",
+    "conversation_b",
+)
+NATIVE_EXTRAS = {"turn": 1, "anony": True}
+
+
+@dataclass(frozen=True)
+class ImportedBattle:
+    """One valid FastChat record, ready to store."""
+
+    uid: str
+    question_id: str
+    model_a: str
+    model_b: str
+    verdict: str
+    judge: str | None
+    tstamp: float | None
+    conversation_a: tuple[Message, ...] | None
+    conversation_b: tuple[Message, ...] | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def prompt_text(self) -> str:
+        for conversation in (self.conversation_a, self.conversation_b):
+            for message in conversation or ():
+                if message["role"] == "user":
+                    return message["content"]
+        return ""
+
+
+@dataclass
+class ImportReport:
+    """What a parse kept and what it skipped, with a reason per skipped record."""
+
+    battles: list[ImportedBattle] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    examples: list[str] = field(default_factory=list)
+
+    def skip(self, where: str, reason: str) -> None:
+        self.skipped[reason] += 1
+        if len(self.examples) < 5:
+            self.examples.append(f"{where}: {reason}")
+
+
+def _conversation(value: object, name: str) -> tuple[Message, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{name} must be a non-empty list of messages")
+    messages: list[Message] = []
+    for message in value:
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise ValueError(f"{name} has a message without a role")
+        if not isinstance(message.get("content"), str) or set(message) != {"role", "content"}:
+            raise ValueError(f"{name} messages must hold exactly a role and a string content")
+        messages.append({"role": message["role"], "content": message["content"]})
+    if messages[-1]["role"] != "assistant":
+        raise ValueError(f"{name} must end with the assistant's answer")
+    return tuple(messages)
+
+
+def parse_record(record: object) -> ImportedBattle:
+    """Validate one record; raise ValueError with a short reason (used to group skipped records)."""
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    for key in ("model_a", "model_b"):
+        if not isinstance(record.get(key), str) or not record[key].strip():
+            raise ValueError(f"missing {key}")
+    if record["model_a"] == record["model_b"]:
+        raise ValueError("model_a and model_b are the same")
+    winner = record.get("winner")
+    if winner not in VERDICT_OF_WINNER:
+        raise ValueError(f"unknown winner {winner!r}")
+    tstamp = record.get("tstamp")
+    if tstamp is not None and (isinstance(tstamp, bool) or not isinstance(tstamp, (int, float))):
+        raise ValueError("tstamp is not a number")
+    judge = record.get("judge")
+    if judge is not None and not isinstance(judge, str):
+        raise ValueError("judge is not a string")
+    conversations = [
+        None if record.get(name) is None else _conversation(record[name], name)
+        for name in ("conversation_a", "conversation_b")
+    ]
+    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    question_id = record.get("question_id")
+    if question_id is None:
+        question_id = f"import-{digest[:12]}"
+    elif not isinstance(question_id, str) or not question_id:
+        raise ValueError("question_id is not a string")
+    return ImportedBattle(
+        uid=f"fastchat-{digest[:32]}",
+        question_id=question_id,
+        model_a=record["model_a"],
+        model_b=record["model_b"],
+        verdict=VERDICT_OF_WINNER[winner],
+        judge=judge,
+        tstamp=None if tstamp is None else float(tstamp),
+        conversation_a=conversations[0],
+        conversation_b=conversations[1],
+        extra={key: value for key, value in record.items() if key not in KNOWN_FIELDS},
+    )
+
+
+def _raw_records(path: Path) -> Iterator[tuple[str, object]]:
+    """(where, record) from a JSON list or a JSONL file; a broken JSONL line is yielded as an error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArenaError(f"{path}: cannot read: {exc}") from None
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ArenaError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
+        for index, record in enumerate(records):
+            yield f"record {index}", record
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield f"line {number}", json.loads(line)
+        except json.JSONDecodeError:
+            yield f"line {number}", ValueError("invalid JSON")
+
+
+def read_fastchat(path: Path) -> ImportReport:
+    report = ImportReport()
+    for where, raw in _raw_records(path):
+        if isinstance(raw, ValueError):
+            report.skip(where, str(raw))
+            continue
+        try:
+            report.battles.append(parse_record(raw))
+        except ValueError as exc:
+            report.skip(where, str(exc))
+    return report
+
+
+def to_fastchat(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``battle_rows`` row as a FastChat cleaned-battle record."""
+    extra_json = row.get("extra_json")
+    record: dict[str, Any] = json.loads(extra_json) if extra_json else dict(NATIVE_EXTRAS)
+    record.update(
+        question_id=row["prompt_id"],
+        model_a=row["left_contestant"],
+        model_b=row["right_contestant"],
+        winner=WINNER_OF_VERDICT[row["verdict"]],
+    )
+    if row.get("judge") is not None:
+        record["judge"] = row["judge"]
+    if row.get("tstamp") is not None:
+        record["tstamp"] = row["tstamp"]
+    for side, name in (("left", "conversation_a"), ("right", "conversation_b")):
+        if row.get(f"{side}_generation") is None:
+            continue
+        messages: Sequence[Message] = json.loads(row[f"{side}_messages_json"] or "[]")
+        record[name] = [*messages, {"role": "assistant", "content": row[f"{side}_output"]}]
+    return record
+
+
+def store_battle(store: Store, battle: ImportedBattle, *, session: int, source: str) -> bool:
+    """Write one imported battle (contestants, prompt, both generations, the vote) in one transaction.
+
+    Returns False, writing nothing, when a battle with the same uid (the same record) is already stored.
+    """
+    with store.transaction() as db:
+        if db.execute("select 1 from battles where uid = ?", [battle.uid]).fetchone():
+            return False
+        now = utc_now()
+        for label in (battle.model_a, battle.model_b):
+            db.table("contestants").insert(
+                {
+                    "label": label,
+                    "backend": "import",
+                    "target": source,
+                    "options_json": "{}",
+                    "first_seen": now,
+                },
+                ignore=True,
+            )
+        db.table("prompts").insert(
+            {
+                "id": battle.question_id,
+                "set": "import",
+                "category": str(battle.extra.get("category", "imported")),
+                "text": battle.prompt_text,
+                "system": None,
+                "constraints_json": "[]",
+            },
+            ignore=True,
+        )
+        generation_ids: list[int | None] = []
+        for label, conversation in (
+            (battle.model_a, battle.conversation_a),
+            (battle.model_b, battle.conversation_b),
+        ):
+            if conversation is None:
+                generation_ids.append(None)
+                continue
+            table = db.table("generations")
+            table.insert(
+                {
+                    "session": session,
+                    "contestant": label,
+                    "prompt": battle.question_id,
+                    "messages_json": json.dumps(list(conversation[:-1]), ensure_ascii=False),
+                    "rendered_prompt": "",
+                    "params_json": "{}",
+                    "output": conversation[-1]["content"],
+                    "n_tokens": 0,
+                    "finish_reason": "stop",
+                    "created": now,
+                    "uid": f"{battle.uid}-{'a' if label == battle.model_a else 'b'}",
+                }
+            )
+            generation_ids.append(int(table.last_pk) if table.last_pk is not None else None)
+        db.table("battles").insert(
+            {
+                "session": session,
+                "prompt": battle.question_id,
+                "left_generation": generation_ids[0],
+                "right_generation": generation_ids[1],
+                "left_contestant": battle.model_a,
+                "right_contestant": battle.model_b,
+                "verdict": battle.verdict,
+                "judge": battle.judge,
+                "vote_s": None,
+                "created": utc_now(battle.tstamp) if battle.tstamp is not None else now,
+                "tstamp": battle.tstamp,
+                "extra_json": json.dumps(battle.extra, ensure_ascii=False),
+                "uid": battle.uid,
+            }
+        )
+    return True

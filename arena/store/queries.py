@@ -1,0 +1,104 @@
+"""Read queries over the arena database: battles with their prompts, outputs and flags, filtered.
+
+Kept apart from the write path so reports, exports and the leaderboard share one definition of "the
+battles that match these filters".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from arena.errors import ArenaError
+from arena.store.database import Store
+
+
+@dataclass(frozen=True)
+class BattleFilter:
+    """Which battles to look at. Dates are ISO dates or datetimes, compared in UTC; ``until`` is exclusive."""
+
+    prompt_set: str | None = None
+    category: str | None = None
+    judge: str | None = None
+    since: str | None = None
+    until: str | None = None
+    include_skips: bool = False
+
+    def where(self) -> tuple[str, dict[str, Any]]:
+        clauses = []
+        params: dict[str, Any] = {}
+        if not self.include_skips:
+            clauses.append("b.verdict != 'skip'")
+        if self.prompt_set is not None:
+            clauses.append("p.[set] = :prompt_set")
+            params["prompt_set"] = self.prompt_set
+        if self.category is not None:
+            clauses.append("p.category = :category")
+            params["category"] = self.category
+        if self.judge is not None:
+            clauses.append("b.judge = :judge")
+            params["judge"] = self.judge
+        if self.since is not None:
+            clauses.append("b.tstamp >= :since")
+            params["since"] = _timestamp(self.since, "--since")
+        if self.until is not None:
+            clauses.append("b.tstamp < :until")
+            params["until"] = _timestamp(self.until, "--until")
+        return (" where " + " and ".join(clauses)) if clauses else "", params
+
+
+def _timestamp(text: str, option: str) -> float:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ArenaError(f"{option} {text!r}: expected a date like 2026-11-23 or 2026-11-23T14:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+_BATTLES = """
+select
+  b.id, b.uid, b.session, b.tstamp, b.created, b.judge, b.verdict, b.vote_s, b.extra_json,
+  b.left_contestant, b.right_contestant, b.left_generation, b.right_generation,
+  b.prompt as prompt_id, p.[set] as prompt_set, p.category, p.text as prompt_text,
+  gl.output as left_output, gr.output as right_output,
+  gl.messages_json as left_messages_json, gr.messages_json as right_messages_json,
+  gl.params_json as params_json,
+  gl.finish_reason as left_finish_reason, gr.finish_reason as right_finish_reason
+from battles b
+left join prompts p on p.id = b.prompt
+left join generations gl on gl.id = b.left_generation
+left join generations gr on gr.id = b.right_generation
+"""
+
+
+def battle_rows(store: Store, battle_filter: BattleFilter | None = None) -> list[dict[str, Any]]:
+    """Battles in vote order, each with its prompt, both outputs and both generations' hit flags."""
+    where, params = (battle_filter or BattleFilter()).where()
+    rows = store.query(_BATTLES + where + " order by b.tstamp, b.id", params)
+    generation_ids = {row[key] for row in rows for key in ("left_generation", "right_generation") if row[key]}
+    hits = _hit_flags(store, generation_ids)
+    for row in rows:
+        row["left_flags"] = hits.get(row["left_generation"], [])
+        row["right_flags"] = hits.get(row["right_generation"], [])
+    return rows
+
+
+def _hit_flags(store: Store, generation_ids: set[int]) -> dict[int, list[str]]:
+    if not generation_ids:
+        return {}
+    hits: dict[int, list[str]] = {}
+    placeholders = ",".join("?" for _ in generation_ids)
+    for row in store.query(
+        f"select generation, name from flags where hit = 1 and generation in ({placeholders}) order by name",
+        sorted(generation_ids),
+    ):
+        hits.setdefault(row["generation"], []).append(row["name"])
+    return hits
+
+
+def decode_json(text: str | None, default: Any) -> Any:
+    return default if not text else json.loads(text)

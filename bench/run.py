@@ -1,0 +1,41 @@
+"""Run the benchmarks and write bench/RESULTS.md. Usage: python -m bench.run [NAME ...]
+
+Benchmarks report numbers; they never fail the test suite. Each module exposes ``run() -> str`` returning
+a markdown section.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCHMARKS = ["bench_leaderboard"]
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def machine() -> str:
+    python = platform.python_version()
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {python}, {platform.platform()}"
+
+
+def main(names: list[str]) -> None:
+    sections = []
+    for name in names or BENCHMARKS:
+        module = importlib.import_module(f"bench.{name}")
+        section = module.run()
+        print(section)
+        sections.append(section)
+    header = (
+        "# Benchmark results\n\n"
+        f"Written by `python -m bench.run` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.\n"
+        f"Machine: {machine()}.\n\n"
+    )
+    RESULTS.write_text(header + "\n".join(sections), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
