@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from arena.backend import Chunk, GenerationParams, GenerationResult
 from arena.battle import StreamJob, run_streams
 from arena.contestants import Contestant
+from arena.flags import analyze_result
 from arena.pool import ModelPool
 from arena.prompts import Prompt
 from arena.store import Store
@@ -71,6 +72,7 @@ def run_batch(
         ]
         results = run_streams(jobs, sequential=sequential)
         for contestant, result in zip(contestants, results, strict=True):
+            flags, counts = analyze_result(prompt, result)
             generation_id = store.record_generation(
                 session=session,
                 contestant=contestant.label,
@@ -78,6 +80,8 @@ def run_batch(
                 messages=messages,
                 params=params,
                 result=result,
+                flags=flags,
+                counts=counts,
             )
             record = BatchRecord(generation_id, contestant.label, prompt.uid, result)
             records.append(record)

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from arena.backend import GenerationParams
+    from arena.prompts import Prompt
+    from arena.report import ReportRow
     from arena.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,9 +74,7 @@ def sampling_options(func: F) -> F:
             click.option("--temperature", type=float, default=0.7, show_default=True, help="0 means greedy."),
             click.option("--top-p", type=float, default=0.9, show_default=True),
             click.option("--max-tokens", type=int, default=200, show_default=True),
-            click.option(
-                "--seed", type=int, default=0, show_default=True, help="Per-call seed (not global)."
-            ),
+            click.option("--seed", type=int, default=0, show_default=True, help="Per-call seed (not global)."),
             click.option("--stop", "stops", multiple=True, metavar="TEXT", help="Stop string; repeatable."),
         ]
     ):
@@ -91,14 +91,10 @@ def db_option(func: F) -> F:
     )(func)
 
 
-def _params(
-    temperature: float, top_p: float, max_tokens: int, seed: int, stops: Sequence[str]
-) -> GenerationParams:
+def _params(temperature: float, top_p: float, max_tokens: int, seed: int, stops: Sequence[str]) -> GenerationParams:
     from arena.backend import GenerationParams
 
-    return GenerationParams(
-        temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed, stop=tuple(stops)
-    )
+    return GenerationParams(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed, stop=tuple(stops))
 
 
 def _open_store(db_path: Path | None) -> Store:
@@ -233,6 +229,10 @@ def batch(
                     err.print(f"interrupted: finished generations are stored in {store.path}")
                     sys.exit(130)
     summaries = summarize(contestants, records)
+    from arena.report import build_report
+
+    with _open_store(store.path) as reader:
+        report_rows = build_report(reader, session)
     if as_json:
         payload = {
             "db": str(store.path),
@@ -241,6 +241,7 @@ def batch(
             "params": params.to_dict(),
             "contestants": [{"label": c.label, "spec": c.spec} for c in contestants],
             "summary": [summary.to_dict() for summary in summaries],
+            "report": [row.to_dict() for row in report_rows],
             "generations": [
                 {
                     "id": record.generation_id,
@@ -263,6 +264,7 @@ def batch(
 
     out = _console()
     out.print(batch_summary_table(summaries, title=f"{prompts.name} - {len(selected)} prompts"))
+    _print_report(report_rows, as_json=False, as_markdown=False, title=f"vibe check - session {session}")
     out.print(f"{len(records)} generations stored in {store.path} (session {session})", style="dim")
     for summary in summaries:
         for error in summary.errors:
@@ -358,6 +360,104 @@ def doctor(db_path: Path | None, as_json: bool) -> None:
         _console().print(doctor_table(report))
 
 
+# --------------------------------------------------------------------------------------------- flags / report
+
+
+def _find_prompt(uid: str) -> Prompt:
+    from arena.prompts import load_prompt_set
+
+    set_name, sep, prompt_id = uid.rpartition("/")
+    if not sep:
+        raise ArenaError(f"--prompt {uid!r}: expected SET/ID, e.g. everyday/child-photosynthesis")
+    prompt_set = load_prompt_set(set_name)
+    for prompt in prompt_set.prompts:
+        if prompt.id == prompt_id:
+            return prompt
+    raise ArenaError(f"--prompt {uid!r}: no prompt {prompt_id!r} in set {prompt_set.name!r}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.option(
+    "--prompt", "prompt_uid", metavar="SET/ID", help="Judge against this prompt (its constraints, its words)."
+)
+@click.option(
+    "--finish-reason",
+    type=click.Choice(["stop", "length", "cancelled", "error"]),
+    help="How generation ended.",
+)
+@click.option("--json", "as_json", is_flag=True, help='Print {"flags": [...], "counts": {...}}.')
+def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json: bool) -> None:
+    """Analyze a text file (or - for stdin) for loops, garbage, emptiness and broken constraints."""
+    from arena.flags import analyze, count
+    from arena.views import flags_table
+
+    if str(file) == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ArenaError(f"file not found: {file}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ArenaError(f"{file}: cannot read: {exc}") from None
+    prompt = _find_prompt(prompt_uid) if prompt_uid else None
+    found = analyze(
+        text,
+        prompt=prompt.text if prompt else None,
+        constraints=prompt.constraints if prompt else (),
+        finish_reason=finish_reason,
+    )
+    counts = count(text)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"flags": [f.to_dict() for f in found], "counts": counts.to_dict()},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    out = _console()
+    out.print(flags_table(found))
+    out.print(f"{counts.words} words, {counts.sentences} sentences, {counts.characters} characters", style="dim")
+
+
+@cli.command()
+@db_option
+@click.option("--session", type=int, help="Report on this session (default: the latest batch).")
+@click.option("--all", "all_sessions", is_flag=True, help="Report on every generation in the database.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable rows.")
+@click.option("--markdown", "as_markdown", is_flag=True, help="Print a markdown table for a write-up.")
+def report(db_path: Path | None, session: int | None, all_sessions: bool, as_json: bool, as_markdown: bool) -> None:
+    """Per-contestant flag rates and constraint adherence with 95% intervals, speed and memory."""
+    from arena.report import build_report, latest_batch_session
+
+    with _existing_store(db_path) as store:
+        chosen = None if all_sessions else (session if session is not None else latest_batch_session(store))
+        rows = build_report(store, chosen)
+    if not rows:
+        raise ArenaError("no generations to report on" + (f" in session {chosen}" if chosen is not None else ""))
+    _print_report(
+        rows,
+        as_json=as_json,
+        as_markdown=as_markdown,
+        title=f"vibe check - session {chosen}" if chosen is not None else "vibe check - all sessions",
+    )
+
+
+def _print_report(rows: list[ReportRow], *, as_json: bool, as_markdown: bool, title: str) -> None:
+    from arena.report import markdown
+    from arena.views import report_table
+
+    if as_json:
+        click.echo(json.dumps([row.to_dict() for row in rows], indent=2))
+    elif as_markdown:
+        click.echo(markdown(rows), nl=False)
+    else:
+        _console().print(report_table(rows, title=title))
+
+
 def filter_options(func: F) -> F:
     """Which battles to count: by prompt set, category, judge and date."""
     for decorator in reversed(
@@ -393,9 +493,7 @@ def _battles(
 ) -> list[dict[str, Any]]:
     from arena.store.queries import BattleFilter, battle_rows
 
-    battle_filter = BattleFilter(
-        prompt_set=prompt_set, category=category, judge=judge, since=since, until=until
-    )
+    battle_filter = BattleFilter(prompt_set=prompt_set, category=category, judge=judge, since=since, until=until)
     with _existing_store(db_path) as store:
         return battle_rows(store, battle_filter)
 
@@ -407,9 +505,7 @@ def _battles(
 @db_option
 @filter_options
 @click.option("--anchor", metavar="LABEL=RATING", help="Pin one contestant's rating (default: mean 1000).")
-@click.option(
-    "--rounds", type=click.IntRange(min=0), default=1000, show_default=True, help="Bootstrap rounds."
-)
+@click.option("--rounds", type=click.IntRange(min=0), default=1000, show_default=True, help="Bootstrap rounds.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option(
     "--k",
@@ -467,12 +563,8 @@ def leaderboard(
 @cli.command()
 @db_option
 @filter_options
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json", "jsonl", "fastchat", "dpo"]), required=True
-)
-@click.option(
-    "--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), help="File (default: stdout)."
-)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl", "fastchat", "dpo"]), required=True)
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), help="File (default: stdout).")
 def export(
     db_path: Path | None,
     prompt_set: str | None,
@@ -513,17 +605,13 @@ def import_(path: Path, db_path: Path | None) -> None:
     report = read_fastchat(path)
     if not report.battles and report.skipped:
         raise ArenaError(
-            f"{path}: no valid battle records "
-            f"({sum(report.skipped.values())} malformed, e.g. {report.examples[0]})"
+            f"{path}: no valid battle records ({sum(report.skipped.values())} malformed, e.g. {report.examples[0]})"
         )
     with _open_store(db_path) as store:
         session = store.start_session("import", judge=None, settings={"source": str(path)})
         added = sum(store_battle(store, b, session=session, source=str(path)) for b in report.battles)
         duplicates = len(report.battles) - added
-    click.echo(
-        f"imported {added} battles into {store.path}"
-        + (f"; {duplicates} already there" if duplicates else "")
-    )
+    click.echo(f"imported {added} battles into {store.path}" + (f"; {duplicates} already there" if duplicates else ""))
     if report.skipped:
         reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped.most_common())
         click.echo(f"skipped {sum(report.skipped.values())} malformed records: {reasons}", err=True)
@@ -533,9 +621,7 @@ def import_(path: Path, db_path: Path | None) -> None:
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--into", "into", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Target database."
-)
+@click.option("--into", "into", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Target database.")
 def merge(sources: tuple[Path, ...], into: Path) -> None:
     """Combine databases (e.g. several judges) into one; nothing is added twice."""
     from arena.store.merge import merge_into
@@ -545,10 +631,7 @@ def merge(sources: tuple[Path, ...], into: Path) -> None:
             if source.resolve() == into.resolve():
                 raise ArenaError(f"merge: {source} is the target itself")
             added = merge_into(target, source)
-            summary = (
-                ", ".join(f"{added[name]} {name}" for name in ("battles", "generations", "sessions"))
-                or "nothing"
-            )
+            summary = ", ".join(f"{added[name]} {name}" for name in ("battles", "generations", "sessions")) or "nothing"
             click.echo(f"{source}: added {summary}")
 
 

@@ -64,11 +64,7 @@ def default_label(backend: Backend, target: str, options: Mapping[str, Any]) -> 
         if name.endswith(suffix) and len(name) > len(suffix):
             name = name[: -len(suffix)]
             break
-    shown = {
-        key: _format_value(value)
-        for key, value in sorted(options.items())
-        if backend.options[key].affects_output
-    }
+    shown = {key: _format_value(value) for key, value in sorted(options.items()) if backend.options[key].affects_output}
     return name + (f"?{urlencode(shown)}" if shown else "")
 
 
@@ -173,21 +169,15 @@ def resolve_contestants(
             label = labels[index] if index < len(labels) else None
             if ":" not in spec and spec in named:
                 chosen = named[spec]
-                contestants.append(
-                    Contestant(label or chosen.label, chosen.backend, chosen.target, chosen.options)
-                )
+                contestants.append(Contestant(label or chosen.label, chosen.backend, chosen.target, chosen.options))
             elif ":" not in spec:
                 known = f" (arena.toml defines: {', '.join(named)})" if named else ""
-                raise ArenaError(
-                    f"bad model spec {spec!r}: expected BACKEND:TARGET or a contestant name{known}"
-                )
+                raise ArenaError(f"bad model spec {spec!r}: expected BACKEND:TARGET or a contestant name{known}")
             else:
                 contestants.append(parse_spec(spec, label))
     seen: set[str] = set()
     for contestant in contestants:
         if contestant.label in seen:
-            raise ArenaError(
-                f"two contestants share the label {contestant.label!r}; give each a distinct --label"
-            )
+            raise ArenaError(f"two contestants share the label {contestant.label!r}; give each a distinct --label")
         seen.add(contestant.label)
     return contestants

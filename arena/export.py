@@ -73,11 +73,7 @@ def dpo_pairs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Chosen / rejected pairs from decided battles whose two outputs are both stored."""
     pairs = []
     for row in rows:
-        if (
-            row["verdict"] not in ("left", "right")
-            or row["left_output"] is None
-            or row["right_output"] is None
-        ):
+        if row["verdict"] not in ("left", "right") or row["left_output"] is None or row["right_output"] is None:
             continue
         won, lost = ("left", "right") if row["verdict"] == "left" else ("right", "left")
         pairs.append(

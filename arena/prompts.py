@@ -33,9 +33,7 @@ class ConstraintKind:
     at_least_one_of: frozenset[str] = frozenset()
 
 
-_COUNT = ConstraintKind(
-    {"exact": int, "min": int, "max": int}, at_least_one_of=frozenset({"exact", "min", "max"})
-)
+_COUNT = ConstraintKind({"exact": int, "min": int, "max": int}, at_least_one_of=frozenset({"exact", "min", "max"}))
 _PHRASES = ConstraintKind({"phrases": list, "case_sensitive": bool}, required=frozenset({"phrases"}))
 _TEXT = ConstraintKind({"text": str, "case_sensitive": bool}, required=frozenset({"text"}))
 
@@ -106,9 +104,7 @@ def _check_constraint(raw: object, where: str) -> dict[str, Any]:
         raise ArenaError(f"{where}.kind: missing or not a string")
     spec = CONSTRAINT_KINDS.get(kind)
     if spec is None:
-        raise ArenaError(
-            f"{where}.kind: unknown constraint kind {kind!r} (known: {', '.join(CONSTRAINT_KINDS)})"
-        )
+        raise ArenaError(f"{where}.kind: unknown constraint kind {kind!r} (known: {', '.join(CONSTRAINT_KINDS)})")
     for key, value in raw.items():
         if key == "kind":
             continue
@@ -143,9 +139,7 @@ def _check_prompt(raw: object, set_name: str, where: str) -> Prompt:
         raise ArenaError(f"{where}: each prompt must be a table/object")
     prompt_id = raw.get("id")
     if not isinstance(prompt_id, str) or not _PROMPT_ID.match(prompt_id):
-        raise ArenaError(
-            f"{where}.id: missing or invalid (letters, digits, '_', '.', '-'), got {prompt_id!r}"
-        )
+        raise ArenaError(f"{where}.id: missing or invalid (letters, digits, '_', '.', '-'), got {prompt_id!r}")
     where = f"{where} (id {prompt_id!r})"
     unknown = set(raw) - _PROMPT_FIELDS
     if unknown:

@@ -324,9 +324,7 @@ def compute_leaderboard(
         win_rate = (wins + 0.5 * (ties + both_bad)) / battles
         rate_low, rate_high = wilson_interval(wins + 0.5 * (ties + both_bad), battles)
         better = sum(
-            1
-            for other in range(len(labels))
-            if group_of[labels[other]] == group_of[label] and low[other] > high[index]
+            1 for other in range(len(labels)) if group_of[labels[other]] == group_of[label] and low[other] > high[index]
         )
         ratings.append(
             Rating(
@@ -455,8 +453,6 @@ def matrix_rows(matrix: Mapping[str, Mapping[str, float | int | None]]) -> list[
         cells = []
         for b in labels:
             value = matrix[a].get(b) if a != b else None
-            cells.append(
-                "-" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value))
-            )
+            cells.append("-" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value)))
         rows.append([a, *cells])
     return rows

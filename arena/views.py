@@ -14,8 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from arena.batch import ContestantSummary
+from arena.flags import Flag
 from arena.prompts import PromptSet
 from arena.ratings import Leaderboard
+from arena.report import HEADERS, ReportRow, table_rows
 
 
 def _fmt(value: float | None, digits: int = 1, suffix: str = "") -> str:
@@ -163,22 +165,14 @@ def leaderboard_notes(board: Leaderboard) -> list[Text]:
     lines = []
     if len(board.groups) > 1:
         groups = " | ".join("{" + ", ".join(group) + "}" for group in board.groups)
-        lines.append(
-            Text(f"not comparable across groups (no battles connect them): {groups}", style="yellow")
-        )
+        lines.append(Text(f"not comparable across groups (no battles connect them): {groups}", style="yellow"))
     for rating in board.ratings:
         if rating.within_noise:
-            lines.append(
-                Text(f"{rating.contestant}: within noise of {', '.join(rating.within_noise)}", style="dim")
-            )
+            lines.append(Text(f"{rating.contestant}: within noise of {', '.join(rating.within_noise)}", style="dim"))
         if rating.never_lost:
-            lines.append(
-                Text(f"{rating.contestant}: never lost, so its rating is a lower bound", style="dim")
-            )
+            lines.append(Text(f"{rating.contestant}: never lost, so its rating is a lower bound", style="dim"))
         if rating.never_won:
-            lines.append(
-                Text(f"{rating.contestant}: never won, so its rating is an upper bound", style="dim")
-            )
+            lines.append(Text(f"{rating.contestant}: never won, so its rating is an upper bound", style="dim"))
     bias = board.position_bias
     if bias.decided:
         verdict = "left pane favoured beyond noise" if bias.significant else "no position bias beyond noise"
@@ -202,4 +196,44 @@ def matrix_table(title: str, rows: Sequence[Sequence[str]]) -> Table:
         table.add_column(Text(header), justify="right")
     for row in rows[1:]:
         table.add_row(*(Text(cell) for cell in row))
+    return table
+
+
+def flags_table(flags: Sequence[Flag]) -> Table:
+    """One row per flag; evidence is model output, so it is shown as literal text."""
+    table = Table(title="flags", box=box.SIMPLE_HEAD)
+    table.add_column("flag", no_wrap=True)
+    table.add_column("hit", no_wrap=True)
+    table.add_column("score", justify="right")
+    table.add_column("evidence", overflow="fold")
+    for flag in flags:
+        table.add_row(
+            Text(flag.name),
+            Text("HIT", style="bold red") if flag.hit else Text("ok", style="green"),
+            "-" if flag.score is None else f"{flag.score:.2f}",
+            Text(" | ".join(flag.evidence)),
+        )
+    return table
+
+
+def report_table(rows: Sequence[ReportRow], title: str) -> Table:
+    """The report, narrow enough for an 80-column terminal: each interval sits under its rate."""
+    table = Table(
+        title=Text(title),
+        caption=Text("hits/n rate (95% CI); ≈ within noise of the first row; tok/s with its ratio to the first"),
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    short = {"constraints met": "constr.", "peak mem": "mem", "repetitive": "loops", "truncated": "cut off"}
+    for header in HEADERS:
+        if header in ("vs first", "gens"):
+            continue  # the ratio is shown under tok/s; every rate already says out of how many
+        if header == "contestant":
+            table.add_column(header, no_wrap=True, overflow="ellipsis", max_width=24)
+        else:
+            table.add_column(short.get(header, header), justify="right", no_wrap=True)
+    for cells in table_rows(list(rows), separator="\n"):
+        speed = f"{cells[7]}\n{cells[8]}" if cells[8] != "-" else cells[7]
+        table.add_row(*(Text(cell) for cell in [cells[0], *cells[2:7], speed, cells[9]]))
     return table

@@ -35,8 +35,7 @@ def test_pair_with_fewest_battles_is_chosen() -> None:
 def test_ties_between_least_met_pairs_are_broken_at_random() -> None:
     counts = {frozenset("ab"): 2}
     picked = Counter(
-        frozenset(c.label for c in pick_pair([A, B, C, D], counts, random.Random(seed)))
-        for seed in range(600)
+        frozenset(c.label for c in pick_pair([A, B, C, D], counts, random.Random(seed))) for seed in range(600)
     )
     # five pairs have never met; each should come up, none should ever be a-b
     assert set(picked) == {frozenset(p) for p in ("ac", "ad", "bc", "bd", "cd")}
@@ -48,9 +47,7 @@ def test_a_battle_needs_two_contestants() -> None:
         pick_pair([A], {}, random.Random(0))
 
 
-def _pool(
-    write_replay: WriteReplay, outputs: dict[str, dict[str, object]]
-) -> tuple[ModelPool, list[Contestant]]:
+def _pool(write_replay: WriteReplay, outputs: dict[str, dict[str, object]]) -> tuple[ModelPool, list[Contestant]]:
     contestants = []
     for label, record in outputs.items():
         path = write_replay(label, [{"prompt_id": PROMPT.uid, **record}])
@@ -62,9 +59,7 @@ def _pool(
 
 def test_both_streams_run_at_the_same_time(write_replay: WriteReplay) -> None:
     """Each side's first chunk waits at a barrier for the other side: only concurrent streams pass it."""
-    pool, contestants = _pool(
-        write_replay, {"x": {"output": "red green blue"}, "y": {"output": "cyan magenta yellow"}}
-    )
+    pool, contestants = _pool(write_replay, {"x": {"output": "red green blue"}, "y": {"output": "cyan magenta yellow"}})
     barrier = threading.Barrier(2, timeout=30)
     seen: dict[Side, list[str]] = {"left": [], "right": []}
 

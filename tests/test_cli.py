@@ -62,9 +62,7 @@ def test_batch_acceptance_fills_generations(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     conn = sqlite3.connect(db)
     assert conn.execute("select count(*) from generations").fetchone()[0] == 16
-    per_model = dict(
-        conn.execute("select contestant, count(*) from generations group by contestant").fetchall()
-    )
+    per_model = dict(conn.execute("select contestant, count(*) from generations group by contestant").fetchall())
     assert per_model == {"steady": 8, "loopy": 8}
     assert conn.execute("select count(*) from prompts").fetchone()[0] == 8
     assert "steady" in result.stdout and "loopy" in result.stdout
@@ -120,24 +118,18 @@ def test_unknown_backend_exits_2_with_one_line() -> None:
 
 def test_malformed_prompt_file_exits_2_with_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text(
-        '[[prompts]]\nid = "p1"\ncategory = "c"\ntext = "t"\nconstraints = [{kind = "sentences"}]\n'
-    )
+    bad.write_text('[[prompts]]\nid = "p1"\ncategory = "c"\ntext = "t"\nconstraints = [{kind = "sentences"}]\n')
     result = run("batch", "--prompts", str(bad), "--model", "replay:x.jsonl")
     assert_one_line_error(result, str(bad), "'p1'", "constraints[0]")
 
 
 def test_missing_replay_file_exits_2_with_one_line() -> None:
-    assert_one_line_error(
-        run("batch", "--model", "replay:nowhere.jsonl"), "replay file not found: nowhere.jsonl"
-    )
+    assert_one_line_error(run("batch", "--model", "replay:nowhere.jsonl"), "replay file not found: nowhere.jsonl")
 
 
 def test_bad_option_and_bad_params_exit_2(tmp_path: Path) -> None:
     assert_one_line_error(run("batch", "--model", "replay:a.jsonl?tps=x"), "tps='x'")
-    assert_one_line_error(
-        run("batch", "--model", "replay:a.jsonl", "--top-p", "0"), "top_p must be in (0, 1]"
-    )
+    assert_one_line_error(run("batch", "--model", "replay:a.jsonl", "--top-p", "0"), "top_p must be in (0, 1]")
 
 
 def test_db_that_is_a_directory_exits_2(tmp_path: Path) -> None:

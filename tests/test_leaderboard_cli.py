@@ -74,29 +74,21 @@ def test_leaderboard_table_shows_plot_scoreboard_and_bias(db: Path) -> None:
 
 def test_leaderboard_filters(db: Path, tmp_path: Path) -> None:
     add_votes(db, [("x", "y", "left")] * 3, judge="bo")
-    by_bo = json.loads(
-        run("leaderboard", "--db", str(db), "--json", "--judge", "bo", "--rounds", "10").stdout
-    )
+    by_bo = json.loads(run("leaderboard", "--db", str(db), "--json", "--judge", "bo", "--rounds", "10").stdout)
     assert {row["contestant"]: row["wins"] for row in by_bo} == {"x": 3, "y": 0}
-    poems = json.loads(
-        run("leaderboard", "--db", str(db), "--json", "--category", "poem", "--rounds", "10").stdout
-    )
+    poems = json.loads(run("leaderboard", "--db", str(db), "--json", "--category", "poem", "--rounds", "10").stdout)
     # odd-numbered votes are on the poem prompt: ana's 1, 3, 5, 7 (9 is the skip) and bo's 1
     assert sum(row["battles"] for row in poems) == 2 * 5
     future = json.loads(run("leaderboard", "--db", str(db), "--json", "--since", "2999-01-01").stdout)
     assert future == []
     # x and y never met a, b or c: the full board says so, ana's board alone does not need to
     assert "not comparable across groups" in run("leaderboard", "--db", str(db), "--rounds", "10").stdout
-    assert (
-        "not comparable" not in run("leaderboard", "--db", str(db), "--judge", "ana", "--rounds", "10").stdout
-    )
+    assert "not comparable" not in run("leaderboard", "--db", str(db), "--judge", "ana", "--rounds", "10").stdout
 
 
 def test_leaderboard_errors_are_one_line(db: Path, tmp_path: Path) -> None:
     assert_one_line_error(run("leaderboard", "--db", str(tmp_path / "none.db")), "no database at")
-    assert_one_line_error(
-        run("leaderboard", "--db", str(db), "--anchor", "zed=1000"), "anchor 'zed' has no battles"
-    )
+    assert_one_line_error(run("leaderboard", "--db", str(db), "--anchor", "zed=1000"), "anchor 'zed' has no battles")
     assert_one_line_error(run("leaderboard", "--db", str(db), "--since", "yesterday"), "--since 'yesterday'")
 
 
@@ -231,9 +223,7 @@ def test_import_skips_malformed_records_with_reasons(tmp_path: Path) -> None:
 def test_import_of_nothing_valid_exits_2(tmp_path: Path) -> None:
     source = tmp_path / "bad.json"
     source.write_text(json.dumps([{"model_a": "x"}]))
-    assert_one_line_error(
-        run("import", str(source), "--db", str(tmp_path / "x.db")), "no valid battle records"
-    )
+    assert_one_line_error(run("import", str(source), "--db", str(tmp_path / "x.db")), "no valid battle records")
     assert_one_line_error(run("import", str(tmp_path / "absent.json")), "file not found")
 
 

@@ -20,7 +20,5 @@ from tests.conftest import REPO
     ids=["ruff-check", "ruff-format", "mypy"],
 )
 def test_code_quality(command: list[str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", *command], cwd=REPO, capture_output=True, text=True, timeout=600
-    )
+    done = subprocess.run([sys.executable, "-m", *command], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr

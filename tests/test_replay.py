@@ -43,14 +43,8 @@ def test_matches_on_bare_id_and_on_prompt_text(write_replay: WriteReplay) -> Non
         "b", [{"prompt_id": "count", "output": "by id"}, {"prompt": " Count to ten. ", "output": "by text"}]
     )
     model = load(path)
-    assert (
-        generate(model, MESSAGES, GenerationParams(), threading.Event(), prompt_id="set/count").text
-        == "by id"
-    )
-    assert (
-        generate(model, MESSAGES, GenerationParams(), threading.Event(), prompt_id="set/other").text
-        == "by text"
-    )
+    assert generate(model, MESSAGES, GenerationParams(), threading.Event(), prompt_id="set/count").text == "by id"
+    assert generate(model, MESSAGES, GenerationParams(), threading.Event(), prompt_id="set/other").text == "by text"
 
 
 def test_max_tokens_truncates_and_reports_length(write_replay: WriteReplay) -> None:
@@ -63,9 +57,7 @@ def test_max_tokens_truncates_and_reports_length(write_replay: WriteReplay) -> N
 
 def test_stop_string_cuts_the_output(write_replay: WriteReplay) -> None:
     model = load(write_replay("a", {"count": TEXT}))
-    result = generate(
-        model, MESSAGES, GenerationParams(stop=(" five",)), threading.Event(), prompt_id="count"
-    )
+    result = generate(model, MESSAGES, GenerationParams(stop=(" five",)), threading.Event(), prompt_id="count")
     assert result.text == "One two three four"
     assert result.finish_reason == "stop"
 
@@ -114,9 +106,7 @@ def test_cancel_interrupts_a_pacing_wait(write_replay: WriteReplay) -> None:
     results = []
     worker = threading.Thread(
         target=lambda: results.append(
-            generate(
-                model, MESSAGES, GenerationParams(), cancel, prompt_id="count", on_chunk=lambda c: first.set()
-            )
+            generate(model, MESSAGES, GenerationParams(), cancel, prompt_id="count", on_chunk=lambda c: first.set())
         )
     )
     worker.start()

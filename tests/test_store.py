@@ -170,9 +170,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     gate.mkdir()
     count = 300
     writers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.store_writer", str(path), name, str(count), str(gate)], cwd=REPO
-        )
+        subprocess.Popen([sys.executable, "-m", "tests.store_writer", str(path), name, str(count), str(gate)], cwd=REPO)
         for name in ("p1", "p2")
     ]
     deadline = time.monotonic() + 120

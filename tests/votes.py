@@ -30,9 +30,7 @@ def result(text: str) -> GenerationResult:
     )
 
 
-def add_votes(
-    db: Path, votes: Sequence[tuple[str, str, str]], judge: str = "ana", flags: bool = False
-) -> None:
+def add_votes(db: Path, votes: Sequence[tuple[str, str, str]], judge: str = "ana", flags: bool = False) -> None:
     """``votes`` are (left, right, verdict); prompts alternate between a code and a poem prompt."""
     with Store(db) as store:
         labels = sorted({v[0] for v in votes} | {v[1] for v in votes})
@@ -54,9 +52,7 @@ def add_votes(
             ]
             if flags:
                 with store.transaction() as tx:
-                    tx.table("flags").insert(
-                        {"generation": ids[0], "name": "repetitive", "hit": 1, "score": 0.9}
-                    )
+                    tx.table("flags").insert({"generation": ids[0], "name": "repetitive", "hit": 1, "score": 0.9})
             store.record_battle(
                 session=session,
                 prompt=prompt.uid,

@@ -26,6 +26,7 @@ from arena import __version__
 from arena.backend import GenerationParams, GenerationResult, Message
 from arena.contestants import Contestant
 from arena.errors import ArenaError
+from arena.flags import Counts, Flag
 from arena.prompts import Prompt
 from arena.store import migrations
 
@@ -164,8 +165,10 @@ class Store:
         messages: Sequence[Message],
         params: GenerationParams,
         result: GenerationResult,
+        flags: Sequence[Flag] = (),
+        counts: Counts | None = None,
     ) -> int:
-        """Store one generation in its own transaction and return its id."""
+        """Store one generation and its flags in one transaction and return its id."""
         with self.transaction() as db:
             table = db.table("generations")
             table.insert(
@@ -187,9 +190,23 @@ class Store:
                     "error": result.error,
                     "created": utc_now(),
                     "uid": new_uid(),
+                    "n_words": counts.words if counts else None,
+                    "n_chars": counts.characters if counts else None,
+                    "n_sentences": counts.sentences if counts else None,
                 }
             )
-            return _last_id(table)
+            generation = _last_id(table)
+            db.table("flags").insert_all(
+                {
+                    "generation": generation,
+                    "name": flag.name,
+                    "hit": int(flag.hit),
+                    "score": flag.score,
+                    "evidence_json": _json(flag.evidence),
+                }
+                for flag in flags
+            )
+            return generation
 
     def record_battle(
         self,

@@ -52,14 +52,10 @@ def merge_into(target: Store, source: Path) -> Counter[str]:
                     db.table("prompts").insert(row)
                     added["prompts"] += 1
             session_ids = _copy_by_uid(db, "sessions", rows["sessions"], {}, added)
-            generation_ids = _copy_by_uid(
-                db, "generations", rows["generations"], {"session": session_ids}, added
-            )
+            generation_ids = _copy_by_uid(db, "generations", rows["generations"], {"session": session_ids}, added)
             for row in rows["flags"]:  # flags travel with the generations this merge added
                 if row["generation"] in generation_ids.fresh:
-                    db.table("flags").insert(
-                        {**_without_id(row), "generation": generation_ids[row["generation"]]}
-                    )
+                    db.table("flags").insert({**_without_id(row), "generation": generation_ids[row["generation"]]})
                     added["flags"] += 1
             _copy_by_uid(
                 db,

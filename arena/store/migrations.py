@@ -119,9 +119,17 @@ def _uids_and_timestamps(db: sqlite_utils.Database) -> None:
     battles.create_index(["tstamp"])
 
 
+def _generation_counts(db: sqlite_utils.Database) -> None:
+    """Words, characters and sentences beside the token count, for length constraints and reports."""
+    table = db.table("generations")
+    for column in ("n_words", "n_chars", "n_sentences"):
+        table.add_column(column, int)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial_schema),
     ("0002_uids_and_timestamps", _uids_and_timestamps),
+    ("0003_generation_counts", _generation_counts),
 ]
 
 

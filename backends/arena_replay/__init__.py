@@ -108,9 +108,7 @@ class ReplayModel:
                 index = self.by_id if kind == "id" else self.by_text
                 if value in index:
                     first = where_seen[value]
-                    raise BackendError(
-                        f"{where}: a second output for prompt {value[:60]!r} (first at line {first})"
-                    )
+                    raise BackendError(f"{where}: a second output for prompt {value[:60]!r} (first at line {first})")
                 index[value] = recording
                 where_seen[value] = number
         if not self.by_id and not self.by_text:

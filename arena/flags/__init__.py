@@ -1,0 +1,118 @@
+"""Automatic flags: pure functions from an output (plus its prompt and finish reason) to findings.
+
+Every flag has a name, whether it fired (``hit``), a score in 0..1 where one makes sense, and evidence a
+person can check: the looping span, the offending tokens, the reason a constraint failed. Constraint flags
+are named ``constraint:<kind>`` and fire when the constraint is broken.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from arena.flags.constraints import check
+from arena.flags.garbage import detect_garbage
+from arena.flags.repetition import detect_repetition
+from arena.flags.text import sentences, words
+
+if TYPE_CHECKING:
+    from arena.backend import GenerationResult
+    from arena.prompts import Prompt
+
+DETECTORS = ("empty", "truncated", "repetitive", "garbage", "no_chat_template")
+CONSTRAINT_PREFIX = "constraint:"
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str
+    hit: bool
+    score: float | None = None
+    evidence: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "hit": self.hit, "score": self.score, "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
+class Counts:
+    words: int
+    characters: int
+    sentences: int
+    tokens: int | None = None
+
+    def to_dict(self) -> dict[str, int | None]:
+        return {
+            "words": self.words,
+            "characters": self.characters,
+            "sentences": self.sentences,
+            "tokens": self.tokens,
+        }
+
+
+def count(text: str, tokens: int | None = None) -> Counts:
+    return Counts(words=len(words(text)), characters=len(text), sentences=len(sentences(text)), tokens=tokens)
+
+
+def empty_flag(text: str) -> Flag:
+    """No word-like content at all: whitespace, punctuation or nothing."""
+    has_words = bool(re.search(r"[^\W_]", text))
+    return Flag("empty", hit=not has_words, score=0.0 if has_words else 1.0)
+
+
+def truncated_flag(finish_reason: str | None) -> Flag:
+    return Flag(
+        "truncated",
+        hit=finish_reason == "length",
+        evidence=[f"finish_reason={finish_reason}"] if finish_reason else [],
+    )
+
+
+def no_chat_template_flag(chat_template: bool | None) -> Flag:
+    """The model had no chat template and got a raw completion prompt (unknown for replayed outputs)."""
+    return Flag(
+        "no_chat_template",
+        hit=chat_template is False,
+        evidence=[] if chat_template is not False else ["raw completion prompt"],
+    )
+
+
+def analyze(
+    text: str,
+    *,
+    prompt: str | None = None,
+    constraints: Sequence[Mapping[str, Any]] = (),
+    finish_reason: str | None = None,
+    chat_template: bool | None = None,
+) -> list[Flag]:
+    """All detectors, then one flag per declared constraint."""
+    flags = [empty_flag(text), truncated_flag(finish_reason)]
+    repetition = detect_repetition(text)
+    flags.append(Flag("repetitive", repetition.hit, repetition.score, repetition.evidence))
+    garbage = detect_garbage(text, prompt)
+    flags.append(Flag("garbage", garbage.hit, garbage.score, garbage.evidence))
+    flags.append(no_chat_template_flag(chat_template))
+    for constraint in constraints:
+        result = check(text, constraint)
+        flags.append(Flag(CONSTRAINT_PREFIX + result.kind, hit=not result.passed, evidence=[result.reason]))
+    return flags
+
+
+def analyze_result(prompt: Prompt, result: GenerationResult) -> tuple[list[Flag], Counts]:
+    """Flags and counts for one generation, as batch and the TUI store them."""
+    flags = analyze(
+        result.text,
+        prompt=prompt.text,
+        constraints=prompt.constraints,
+        finish_reason=result.finish_reason,
+        chat_template=result.chat_template,
+    )
+    return flags, count(result.text, tokens=result.n_tokens)
+
+
+def constraints_met(flags: Sequence[Flag]) -> tuple[int, int]:
+    """(met, total) over the constraint flags."""
+    constraint_flags = [flag for flag in flags if flag.name.startswith(CONSTRAINT_PREFIX)]
+    return sum(1 for flag in constraint_flags if not flag.hit), len(constraint_flags)

@@ -1,0 +1,175 @@
+"""Garbage: coherent text collapsing into symbol soup, stray identifiers, placeholders, markup, non-words.
+
+Only prose is judged: fenced code, inline code and unfenced code lines are set aside first. Each remaining
+whitespace token is classified; a token is fine when it is a known word (wordfreq, English first, then the
+big Latin-script languages so French or German prose passes), a number or formula, a URL or path, a
+proper noun or acronym, a technical token mixing letters and digits, a script wordfreq cannot judge, or a
+word that also appears in the prompt or in the answer's own code (in context). What remains is evidence:
+
+- markup: leaked special tokens and tags (``<|im_end|>``, ``</s>``, ``[INST]``, ``]]>``, ``<br>``);
+- placeholder: template names (PersonX, {name}, [NAME], XXX);
+- identifier: CamelCase that is no known word and not in context (TrainStationFactory);
+- symbols: runs of mixed symbols (``~~||~~``);
+- mojibake: text decoded with the wrong charset (ftfy knows it);
+- non-word: lowercase words no dictionary knows (vorblet).
+
+A hit needs several offending tokens that are either a real share of the text or packed together (the
+typical collapse at the end of an answer), so one typo or one rare name never flags an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from arena.flags.text import split_code, words
+
+MIN_BAD_TOKENS = 3
+BAD_SHARE = 0.06
+WINDOW = 12
+WINDOW_SHARE = 0.35
+OTHER_LANGUAGES = ("fr", "de", "es", "it", "pt", "nl")
+
+_MARKUP = re.compile(
+    r"<\|[^|\s]*\|>|</?s>|\[/?INST\]|<unk>|<pad>|<mask>|\]\]>|<!\[CDATA\[|&[a-z]{2,8};|&#\d+;|"
+    r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>|<<SYS>>|<</SYS>>|"
+    r"[\u0120\u010a\u2581]\S"  # byte-level BPE (Ġ, Ċ) and sentencepiece (▁) pieces decoded raw
+)
+_PLACEHOLDER = re.compile(
+    r"(?:Person|Name|Place|Thing|Object|User|Item|Entity)[A-Z0-9]|"
+    r"\{\w+\}|\[[A-Z_]{3,}\]|<[A-Z_]{3,}>|X{3,}|_{3,}|\w*PLACEHOLDER\w*",
+)
+_CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
+_URL = re.compile(
+    r"(?:https?://|www\.|ftp://)\S+|\S+@\S+\.\w+|(?:~|\.{1,2})?/[\w./-]+|\w+\.(?:py|js|md|txt|json|com|org|io)\b"
+)
+_NUMERIC = re.compile(r"[\d.,:/%°+\-−×x*=^()€$£¥<>≤≥±~]+")
+_HAS_DIGIT = re.compile(r"\d")
+_EDGE = "\"'“”‘’«»()[]{}.,;:!?*_`"
+_FINE_SYMBOLS = set("-–—.…*#|/&+=×→←<>:_~•·'\"")
+_LATIN = re.compile(r"^[A-Za-z\u00C0-\u024F'’.-]+$")
+
+
+@dataclass(frozen=True)
+class GarbageReport:
+    hit: bool
+    score: float
+    evidence: list[str]
+    reasons: dict[str, int]
+    tokens: int
+
+
+@lru_cache(maxsize=65536)
+def _known(word: str) -> bool:
+    """Known to wordfreq in English or one of the other big Latin-script languages."""
+    from wordfreq import zipf_frequency
+
+    lowered = word.lower().replace("’", "'")
+    if zipf_frequency(lowered, "en") > 0:
+        return True
+    return any(zipf_frequency(lowered, language) > 0 for language in OTHER_LANGUAGES)
+
+
+def _is_known_compound(core: str) -> bool:
+    parts = [part for part in re.split(r"[-'’.]", core) if part]
+    return bool(parts) and all(_known(part) or len(part) <= 2 for part in parts)
+
+
+def classify(token: str, context: frozenset[str]) -> str | None:
+    """Why ``token`` is garbage, or None when it is fine."""
+    if _MARKUP.search(token):
+        return "markup"
+    if _PLACEHOLDER.search(token):
+        return "placeholder"
+    if "\ufffd" in token or _mojibake(token):
+        return "mojibake"
+    if _URL.fullmatch(token.strip(_EDGE)) or _URL.match(token):
+        return None
+    core = token.strip(_EDGE)
+    if not core:
+        return _symbols(token)
+    if not any(ch.isalnum() for ch in core):
+        return _symbols(core)
+    if _HAS_DIGIT.search(core):
+        return None  # numbers, formulas, versions, units, technical names like bf16 or Q4_K_M
+    if core.lower() in context:
+        return None
+    if _CAMEL.search(core):
+        return None if _known(core) or _is_known_compound(core) else "identifier"
+    if not _LATIN.match(core):
+        return None if core.isalpha() else _symbols(core)  # other scripts: wordfreq cannot judge them here
+    if _known(core) or _is_known_compound(core):
+        return None
+    if core[0].isupper() or len(core) <= 2:
+        return None  # proper nouns and acronyms
+    return "non-word"
+
+
+def _symbols(token: str) -> str | None:
+    symbols = [ch for ch in token if not ch.isalnum() and not ch.isspace()]
+    if not symbols:
+        return None
+    if set(symbols) <= _FINE_SYMBOLS and (len(set(symbols)) == 1 or len(symbols) <= 3):
+        return None  # markdown rules, ellipses, arrows, emphasis
+    if all(not ch.isascii() and ch.isprintable() and not _is_box(ch) for ch in symbols) and len(symbols) <= 2:
+        return None  # an emoji or a single typographic sign
+    return "symbols"
+
+
+def _is_box(ch: str) -> bool:
+    return "\u2500" <= ch <= "\u259f"
+
+
+@lru_cache(maxsize=4096)
+def _mojibake(token: str) -> bool:
+    if token.isascii():
+        return False
+    from ftfy.badness import is_bad
+
+    return bool(is_bad(token))
+
+
+def _context(prompt: str | None, code: Iterable[str]) -> frozenset[str]:
+    found = {word.lower() for word in words(prompt or "")}
+    for piece in code:
+        found.update(word.lower() for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", piece))
+    return frozenset(found)
+
+
+def detect_garbage(text: str, prompt: str | None = None) -> GarbageReport:
+    prose, code = split_code(text)
+    context = _context(prompt, code)
+    tokens = prose.split()
+    verdicts = [classify(token, context) for token in tokens]
+    bad = [index for index, reason in enumerate(verdicts) if reason is not None]
+    share = len(bad) / len(tokens) if tokens else 0.0
+    densest = 0.0
+    if tokens:
+        width = min(WINDOW, len(tokens))
+        flags = [1 if reason else 0 for reason in verdicts]
+        running = sum(flags[:width])
+        densest = running / width
+        for end in range(width, len(flags)):
+            running += flags[end] - flags[end - width]
+            densest = max(densest, running / width)
+    hit = len(bad) >= MIN_BAD_TOKENS and (share >= BAD_SHARE or densest >= WINDOW_SHARE)
+    reasons: dict[str, int] = {}
+    for index in bad:
+        reason = verdicts[index]
+        assert reason is not None
+        reasons[reason] = reasons.get(reason, 0) + 1
+    evidence = list(
+        dict.fromkeys(
+            tokens[index] if verdicts[index] in ("markup", "symbols") else (tokens[index].strip(_EDGE) or tokens[index])
+            for index in bad
+        )
+    )
+    return GarbageReport(
+        hit=hit,
+        score=round(max(share, densest if len(bad) >= MIN_BAD_TOKENS else share), 3),
+        evidence=evidence[:20],
+        reasons=reasons,
+        tokens=len(tokens),
+    )
