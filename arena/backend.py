@@ -94,6 +94,8 @@ class Chunk:
     text: str
     n_tokens: int = 1
     finish_reason: FinishReason | None = None
+    token_ids: tuple[int, ...] = ()
+    """The model's token ids for this piece, where the backend knows them (used by ``arena parity``)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class GenerationResult:
     rendered_prompt: str
     chat_template: bool | None
     error: str | None = None
+    token_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -229,3 +232,52 @@ def missing_requirements(backend: Backend) -> list[str]:
         except Exception:
             missing.append(module)
     return missing
+
+
+class StopStringFilter:
+    """Cuts a stream at the first stop string, holding back only text that could start one.
+
+    Backends feed decoded text as it arrives; ``feed`` returns what is safe to show now, ``finish`` the
+    rest. Once a stop string is seen, ``stopped`` is True and nothing after it is ever returned.
+    """
+
+    def __init__(self, stops: Sequence[str]) -> None:
+        self.stops = [stop for stop in stops if stop]
+        self.hold = max((len(stop) for stop in self.stops), default=1) - 1
+        self.pending = ""
+        self.stopped = False
+
+    def feed(self, text: str) -> str:
+        if self.stopped:
+            return ""
+        self.pending += text
+        if not self.stops:
+            out, self.pending = self.pending, ""
+            return out
+        cut = min((pos for pos in (self.pending.find(stop) for stop in self.stops) if pos >= 0), default=-1)
+        if cut >= 0:
+            self.stopped = True
+            out, self.pending = self.pending[:cut], ""
+            return out
+        safe = len(self.pending) - self.hold
+        if safe <= 0:
+            return ""
+        out, self.pending = self.pending[:safe], self.pending[safe:]
+        return out
+
+    def finish(self) -> str:
+        out, self.pending = ("" if self.stopped else self.pending), ""
+        return out
+
+
+def process_peak_rss() -> int:
+    """Peak resident memory of this process in bytes: the CPU backends' "peak memory".
+
+    ru_maxrss is KiB on Linux and bytes on macOS. It is process-wide and never decreases, so with two CPU
+    models loaded it bounds both rather than measuring one.
+    """
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)

@@ -117,8 +117,8 @@ def cli() -> None:
     you judge, and the verdicts become ratings with confidence intervals.
 
     \b
-    Quick look without any model download:
-      arena batch --prompts everyday --model replay:examples/steady.jsonl --model replay:examples/loopy.jsonl
+    Quick look without any model download (from a clone of the repository):
+      arena batch --model replay:arena/examples/steady.jsonl --model replay:arena/examples/loopy.jsonl
     """
 
 
@@ -456,6 +456,49 @@ def _print_report(rows: list[ReportRow], *, as_json: bool, as_markdown: bool, ti
         click.echo(markdown(rows), nl=False)
     else:
         _console().print(report_table(rows, title=title))
+
+
+@cli.command()
+@click.argument("spec_a")
+@click.argument("spec_b")
+@click.option("--prompts", "prompt_set", default="everyday", show_default=True, help="Prompt set name or path.")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N prompts.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=48, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable rows.")
+def parity(spec_a: str, spec_b: str, prompt_set: str, limit: int | None, max_tokens: int, as_json: bool) -> None:
+    """Greedy tokens of two contestants that should be the same model: where do they diverge?
+
+    Exit status 0 when every prompt gives identical tokens, 1 when any diverges.
+    """
+    from arena.contestants import resolve_contestants
+    from arena.parity import run_parity
+    from arena.pool import ModelPool
+    from arena.prompts import load_prompt_set
+    from arena.views import parity_prompts_table, parity_table
+
+    prompts = load_prompt_set(prompt_set)
+    selected = prompts.prompts[:limit] if limit else prompts.prompts
+    a, b = resolve_contestants([spec_a, spec_b], ["A", "B"])
+    err = _console(stderr=True)
+    with ModelPool() as pool:
+        for contestant, spec in ((a, spec_a), (b, spec_b)):
+            with err.status(f"loading {spec}"):
+                pool.load_all([contestant])
+        rows = run_parity(a, b, selected, pool, max_tokens)
+    if as_json:
+        click.echo(json.dumps({"a": spec_a, "b": spec_b, "rows": [row.to_dict() for row in rows]}, indent=2))
+    else:
+        out = _console()
+        out.print(parity_table(rows, spec_a, spec_b))
+        out.print(parity_prompts_table(rows[0], spec_a, spec_b))
+        differing = sum(1 for row in rows if not row.same_prompt)
+        if differing:
+            out.print(
+                f"the two models received different prompt strings for {differing} of {len(rows)} prompts",
+                style="yellow",
+            )
+    if not all(row.identical for row in rows):
+        sys.exit(1)
 
 
 def filter_options(func: F) -> F:

@@ -32,6 +32,7 @@ def generate(
     (which time-to-first-token already shows) does not dilute it.
     """
     pieces: list[str] = []
+    token_ids: list[int] = []
     n_tokens = 0
     first_chunk_tokens = 0
     reported_reason: FinishReason | None = None
@@ -54,6 +55,7 @@ def generate(
                         first_chunk_tokens = chunk.n_tokens
                     t_last = now
                     pieces.append(chunk.text)
+                    token_ids.extend(chunk.token_ids)
                     n_tokens += chunk.n_tokens
                     if on_chunk is not None:
                         on_chunk(chunk)
@@ -101,4 +103,5 @@ def generate(
         rendered_prompt=rendered_text,
         chat_template=chat_template,
         error=error,
+        token_ids=tuple(token_ids) if token_ids else None,
     )

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from arena.batch import ContestantSummary
 from arena.flags import Flag
+from arena.parity import ParityRow
 from arena.prompts import PromptSet
 from arena.ratings import Leaderboard
 from arena.report import HEADERS, ReportRow, table_rows
@@ -236,4 +237,50 @@ def report_table(rows: Sequence[ReportRow], title: str) -> Table:
     for cells in table_rows(list(rows), separator="\n"):
         speed = f"{cells[7]}\n{cells[8]}" if cells[8] != "-" else cells[7]
         table.add_row(*(Text(cell) for cell in [cells[0], *cells[2:7], speed, cells[9]]))
+    return table
+
+
+def parity_table(rows: Sequence[ParityRow], spec_a: str, spec_b: str) -> Table:
+    """One row per prompt: identical, or where A and B part and how each goes on."""
+    table = Table(title=Text(f"greedy parity - A: {spec_a}  B: {spec_b}"), box=box.SIMPLE_HEAD)
+    table.add_column("prompt", no_wrap=True)
+    table.add_column("result")
+    table.add_column("...shared", justify="right", overflow="fold")
+    table.add_column("A goes on", overflow="fold")
+    table.add_column("B goes on", overflow="fold")
+    for row in rows:
+        if row.a.error or row.b.error:
+            result = Text(f"error: {row.a.error or row.b.error}", style="red")
+            table.add_row(Text(row.prompt), result, "", "", "")
+            continue
+        if row.identical:
+            table.add_row(Text(row.prompt), Text(f"identical ({row.a.n_tokens} tokens)", style="green"), "", "", "")
+            continue
+        if row.diverge_at is None:
+            table.add_row(Text(row.prompt), Text("same tokens from different prompts", style="yellow"), "", "", "")
+            continue
+        unit = "token" if row.compared_by == "tokens" else "character"
+        shared, a_next, b_next = row.continuations()
+        table.add_row(
+            Text(row.prompt),
+            Text(
+                f"diverge at {unit} {row.diverge_at}" + ("" if row.same_prompt else "; prompts differ"), style="yellow"
+            ),
+            Text(repr(shared)),
+            Text(repr(a_next)),
+            Text(repr(b_next)),
+        )
+    return table
+
+
+def parity_prompts_table(row: ParityRow, spec_a: str, spec_b: str) -> Table:
+    """The exact prompt strings A and B received, side by side (chat template markers visible)."""
+    verdict = "identical" if row.same_prompt else "DIFFERENT"
+    table = Table(title=Text(f"rendered prompts for {row.prompt}: {verdict}"), box=box.SIMPLE_HEAD, show_lines=False)
+    for label, result, spec in (("A", row.a, spec_a), ("B", row.b, spec_b)):
+        template = {True: "chat template", False: "no chat template: raw completion", None: "template unknown"}[
+            result.chat_template
+        ]
+        table.add_column(Text(f"{label}: {spec} ({template})"), overflow="fold", ratio=1)
+    table.add_row(Text(row.a.rendered_prompt), Text(row.b.rendered_prompt))
     return table

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from arena.tinymodels import TinyModels
+
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "examples"
+EXAMPLES = REPO / "arena" / "examples"
 
 
 @pytest.fixture(autouse=True)
@@ -42,3 +44,11 @@ def write_replay(tmp_path: Path) -> WriteReplay:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
+    """One tiny llama family per test session: HF checkpoint, its GGUF twin, and copies without template."""
+    from arena.tinymodels import TinySpec, build_family
+
+    return build_family(tmp_path_factory.mktemp("tiny"), TinySpec())

@@ -24,7 +24,10 @@ def main(db: str, name: str, count: int, gate: Path | None = None) -> None:
     store.register([Contestant(name, "replay", f"{name}.jsonl")], [prompt])
     if gate is not None:
         (gate / f"ready-{name}").touch()
+        deadline = time.monotonic() + 120  # never outlive a test that failed before opening the gate
         while not (gate / "go").exists():
+            if time.monotonic() > deadline:
+                sys.exit("gate never opened")
             time.sleep(0.005)
     session = store.start_session("batch", judge=name, settings={})
     for index in range(count):

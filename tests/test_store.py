@@ -173,13 +173,18 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         subprocess.Popen([sys.executable, "-m", "tests.store_writer", str(path), name, str(count), str(gate)], cwd=REPO)
         for name in ("p1", "p2")
     ]
-    deadline = time.monotonic() + 120
-    while not all((gate / f"ready-{name}").exists() for name in ("p1", "p2")):
-        assert time.monotonic() < deadline, "writers never became ready"
-        assert all(writer.poll() is None for writer in writers), "a writer died before the start"
-        time.sleep(0.01)
-    (gate / "go").touch()
-    assert [writer.wait(timeout=240) for writer in writers] == [0, 0]
+    try:
+        deadline = time.monotonic() + 120
+        while not all((gate / f"ready-{name}").exists() for name in ("p1", "p2")):
+            assert time.monotonic() < deadline, "writers never became ready"
+            assert all(writer.poll() is None for writer in writers), "a writer died before the start"
+            time.sleep(0.01)
+        (gate / "go").touch()
+        assert [writer.wait(timeout=240) for writer in writers] == [0, 0]
+    finally:
+        for writer in writers:
+            if writer.poll() is None:
+                writer.kill()
     conn = sqlite3.connect(path)
     assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
     rows = dict(conn.execute("select contestant, count(*) from generations group by contestant").fetchall())

@@ -1,0 +1,187 @@
+"""A loaded GGUF model streaming token by token, with exact counts, per-call seed and cancel.
+
+Facts this relies on (verified, see DESIGN.md): a GGUF without ``tokenizer.chat_template`` silently gets
+llama-2 formatting from llama-cpp-python's chat API, so the arena renders prompts itself from the GGUF's
+own template and falls back to a raw completion prompt (flagged) when there is none. ``verbose=False``
+redirects file descriptors 1 and 2 while loading, which blanks a running terminal UI, so llama.cpp's log
+goes to a callback instead and is shown when loading fails. Tokens are decoded with an incremental UTF-8
+decoder that replaces invalid bytes, so one bad byte cannot hold the stream back until the end.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import ctypes
+import io
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import llama_cpp
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+from arena.backend import (
+    BackendError,
+    Chunk,
+    FinishReason,
+    GenerationParams,
+    LoadedInfo,
+    Message,
+    RenderedPrompt,
+    StopStringFilter,
+    process_peak_rss,
+)
+from arena.contestants import Contestant
+
+_LOG: deque[str] = deque(maxlen=200)
+_LOG_LOCK = threading.Lock()
+
+
+@llama_cpp.llama_log_callback
+def _log_callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    with _LOG_LOCK:
+        _LOG.append(text.decode("utf-8", errors="replace").rstrip("\n"))
+
+
+llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
+
+
+def recent_log(lines: int = 6) -> str:
+    with _LOG_LOCK:
+        kept = [line for line in _LOG if line.strip()][-lines:]
+    return " | ".join(kept)
+
+
+class GGUFModel:
+    def __init__(self, contestant: Contestant, llama: Any) -> None:
+        self.contestant = contestant
+        self.llama = llama
+        self.template: str | None = llama.metadata.get("tokenizer.chat_template")
+        self.bos_text = self._token_text(llama.token_bos())
+        self.eos_text = self._token_text(llama.token_eos())
+        self.lock = threading.Lock()
+
+    def is_end(self, token: int) -> bool:
+        """EOS or any other end-of-generation token the vocab declares (EOT, <|im_end|>, ...)."""
+        return bool(llama_cpp.llama_vocab_is_eog(self.llama._model.vocab, token))
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return bytes(self.llama.detokenize([token], special=True)).decode("utf-8", errors="replace")
+
+    @classmethod
+    def load(cls, contestant: Contestant) -> GGUFModel:
+        options = contestant.options
+        kwargs: dict[str, Any] = {
+            "n_gpu_layers": int(options.get("n_gpu_layers", 0)),
+            "n_ctx": int(options.get("n_ctx", 0)),
+            "verbose": True,  # see the module docstring: False would redirect fds 1 and 2
+        }
+        if "n_threads" in options:
+            kwargs["n_threads"] = int(options["n_threads"])
+        target = contestant.target
+        path = Path(target).expanduser()
+        captured = io.StringIO()  # llama-cpp-python's own Python-side chatter (metadata dumps)
+        try:
+            with contextlib.redirect_stderr(captured):
+                if "filename" in options:
+                    llama = llama_cpp.Llama.from_pretrained(repo_id=target, filename=str(options["filename"]), **kwargs)
+                else:
+                    if not path.is_file():
+                        raise BackendError(f"GGUF file not found: {target}")
+                    llama = llama_cpp.Llama(model_path=str(path), **kwargs)
+        except BackendError:
+            raise
+        except Exception as exc:
+            detail = recent_log()
+            raise BackendError(f"cannot load {target}: {exc}" + (f" (llama.cpp: {detail})" if detail else "")) from exc
+        llama.verbose = False  # past loading, verbose only prints to stderr (no fd redirection is left)
+        return cls(contestant, llama)
+
+    # -- the Loaded protocol
+
+    def render(self, messages: Sequence[Message]) -> RenderedPrompt:
+        if self.template:
+            formatter = Jinja2ChatFormatter(self.template, eos_token=self.eos_text, bos_token=self.bos_text)
+            return RenderedPrompt(formatter(messages=list(messages)).prompt, chat_template=True)  # type: ignore[arg-type]
+        parts = [m["content"] for m in messages if m["role"] == "system"] + [
+            m["content"] for m in messages if m["role"] == "user"
+        ]
+        return RenderedPrompt("\n\n".join(parts) + "\n", chat_template=False)
+
+    def _tokens(self, rendered: RenderedPrompt) -> list[int]:
+        """Prompt tokens without a second BOS: when the template already wrote one, llama.cpp must not add it.
+
+        Otherwise ``add_bos=True`` lets the vocab decide, as llama.cpp does for a raw completion.
+        """
+        add_bos = not (self.bos_text and rendered.text.startswith(self.bos_text))
+        return list(self.llama.tokenize(rendered.text.encode("utf-8"), add_bos=add_bos, special=True))
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        cancel: threading.Event,
+        prompt_id: str | None = None,
+    ) -> Iterator[Chunk]:
+        tokens = self._tokens(self.render(messages))
+        room = self.llama.n_ctx() - len(tokens)
+        if room <= 0:
+            raise BackendError(
+                f"the prompt has {len(tokens)} tokens; the context holds {self.llama.n_ctx()} (raise n_ctx)"
+            )
+        budget = min(params.max_tokens, room)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stops = StopStringFilter(params.stop)
+        generated = 0
+        reason: FinishReason = "stop"
+        with self.lock:  # one llama context cannot serve two generations at once
+            self.llama.set_seed(params.seed)
+            for token in self.llama.generate(
+                tokens,
+                temp=params.temperature,
+                top_p=params.top_p,
+                top_k=0,
+                min_p=0.0,
+                repeat_penalty=1.0,
+            ):
+                generated += 1
+                if self.is_end(token):  # counted like any generated token, as transformers does
+                    yield Chunk("", n_tokens=1, token_ids=(token,))
+                    break
+                piece = bytes(self.llama.detokenize([token], prev_tokens=None, special=False))
+                shown = stops.feed(decoder.decode(piece))
+                yield Chunk(shown, n_tokens=1, token_ids=(token,))
+                if stops.stopped or cancel.is_set():
+                    break
+                if generated >= budget:
+                    reason = "length"
+                    break
+        tail = stops.feed(decoder.decode(b"", final=True)) + stops.finish()
+        if tail:
+            yield Chunk(tail, n_tokens=0)
+        yield Chunk("", n_tokens=0, finish_reason=reason)
+
+    def info(self) -> LoadedInfo:
+        metadata = self.llama.metadata
+        return LoadedInfo(
+            backend="gguf",
+            target=self.contestant.target,
+            device="gpu" if int(self.contestant.options.get("n_gpu_layers", 0)) != 0 else "cpu",
+            dtype=metadata.get("general.file_type"),
+            quant=metadata.get("general.file_type"),
+            chat_template=bool(self.template),
+            n_params=None,
+            memory_bytes=None,
+            extra={"n_ctx": self.llama.n_ctx(), "architecture": metadata.get("general.architecture")},
+        )
+
+    def peak_memory_bytes(self) -> int | None:
+        return process_peak_rss()
+
+    def close(self) -> None:
+        self.llama.close()

@@ -1,0 +1,42 @@
+"""transformers backend: hub ids or local checkpoints on CUDA, MPS or CPU, with bitsandbytes int8 / nf4 / fp4.
+
+``hf:Qwen/Qwen2.5-0.5B-Instruct?quant=nf4`` or ``hf:./my-checkpoint?device=cpu&dtype=float32``. torch and
+transformers are imported only when a model is loaded, so registering this backend costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from arena.backend import Option
+
+if TYPE_CHECKING:
+    from arena.contestants import Contestant
+    from arena_hf.model import HFModel
+
+
+class HFBackend:
+    """Registered as ``hf``."""
+
+    name = "hf"
+    description = "transformers + torch (CUDA, MPS, CPU), bitsandbytes int8 / nf4 / fp4"
+    requires: tuple[str, ...] = ("torch", "transformers")
+    options: ClassVar[dict[str, Option]] = {
+        "device": Option(str, "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps", affects_output=False),
+        "dtype": Option(
+            str,
+            "weights dtype (default: bf16 on CUDA where supported, fp16 on MPS, fp32 on CPU)",
+            choices=("auto", "float32", "float16", "bfloat16"),
+        ),
+        "quant": Option(str, "bitsandbytes quantization", choices=("none", "int8", "nf4", "fp4")),
+        "compute_dtype": Option(str, "compute dtype for 4-bit layers", choices=("float32", "float16", "bfloat16")),
+        "double_quant": Option(bool, "nested quantization of the 4-bit scales"),
+        "trust_remote_code": Option(bool, "run the checkpoint's own Python code (off unless you ask)"),
+        "revision": Option(str, "hub revision (branch, tag or commit)"),
+        "threads": Option(int, "torch CPU threads (process-wide)", affects_output=False),
+    }
+
+    def load(self, contestant: Contestant) -> HFModel:
+        from arena_hf.model import HFModel
+
+        return HFModel.load(contestant)

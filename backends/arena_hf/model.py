@@ -1,0 +1,346 @@
+"""A loaded transformers model that streams with exact token counts, a private sampler and cancel.
+
+Facts this relies on (verified, see DESIGN.md): ``generate`` ignores temperature / top_p unless
+``do_sample=True`` and its global seed is shared by every thread, so sampling is done here by a logits
+processor that owns a ``torch.Generator`` and leaves exactly one token possible, with ``do_sample=False``;
+two models sampling at once in two threads stay reproducible. A streamer's first ``put`` is the prompt.
+If ``generate`` raises in its thread the streamer must still be ended or the reader blocks forever.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList, StoppingCriteria
+from transformers.generation.streamers import BaseStreamer
+
+from arena.backend import (
+    BackendError,
+    Chunk,
+    FinishReason,
+    GenerationParams,
+    LoadedInfo,
+    Message,
+    RenderedPrompt,
+    StopStringFilter,
+    process_peak_rss,
+)
+from arena.contestants import Contestant
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def resolve_device(requested: str) -> str:
+    """auto: CUDA, then MPS, then CPU. An explicit device that torch cannot see is an error, not a fallback."""
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        return "mps" if mps is not None and mps.is_available() else "cpu"
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise BackendError(f"device={requested} but torch sees no CUDA GPU (try device=cpu)")
+    if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise BackendError("device=mps but MPS is not available on this machine")
+    if requested not in ("cpu", "mps") and not requested.startswith("cuda"):
+        raise BackendError(f"unknown device {requested!r} (auto, cpu, cuda, cuda:N, mps)")
+    return requested
+
+
+def default_dtype(device: str) -> torch.dtype:
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device == "mps":
+        return torch.float16
+    return torch.float32
+
+
+class SeededSampler(LogitsProcessor):
+    """Temperature + top-p sampling from a private generator; every other token gets -inf."""
+
+    def __init__(self, temperature: float, top_p: float, seed: int) -> None:
+        self.temperature = temperature
+        self.top_p = top_p
+        self.generator = torch.Generator(device="cpu").manual_seed(seed)
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        logits = scores.float().cpu() / self.temperature
+        probs = torch.softmax(logits, dim=-1)
+        if self.top_p < 1.0:
+            sorted_probs, order = torch.sort(probs, descending=True, dim=-1)
+            cumulative = torch.cumsum(sorted_probs, dim=-1)
+            drop = cumulative - sorted_probs > self.top_p  # keep the smallest set reaching top_p
+            sorted_probs[drop] = 0.0
+            probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+        choice = torch.multinomial(probs / probs.sum(dim=-1, keepdim=True), 1, generator=self.generator)
+        forced = torch.full_like(scores, float("-inf"))
+        forced.scatter_(-1, choice.to(scores.device), 0.0)
+        return forced  # type: ignore[return-value]
+
+
+class _Stop(StoppingCriteria):
+    def __init__(self, halt: threading.Event) -> None:
+        self.halt = halt
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+        return torch.full((input_ids.shape[0],), self.halt.is_set(), dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
+
+
+class _CountingStreamer(BaseStreamer):
+    """Receives token ids from ``generate``; hands (new text, tokens in it, ids) to the reader.
+
+    Detokenizes incrementally: only the ids since the last shown text (plus the few before them, for
+    context) are decoded each step, so the cost per token stays flat however long the answer gets.
+    """
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.queue: queue.Queue[tuple[str, int, list[int]] | None] = queue.Queue()
+        self.ids: list[int] = []
+        self.prefix_offset = 0  # start of the decode window
+        self.read_offset = 0  # ids before this index are already shown
+        self.pending: list[int] = []
+        self.prompt_seen = False
+
+    def _decode(self, ids: list[int]) -> str:
+        return str(self.tokenizer.decode(ids, skip_special_tokens=True))
+
+    def put(self, value: torch.Tensor) -> None:
+        if not self.prompt_seen:
+            self.prompt_seen = True
+            return
+        new_ids = [int(token) for token in value.reshape(-1).tolist()]
+        self.ids.extend(new_ids)
+        self.pending.extend(new_ids)
+        shown = self._decode(self.ids[self.prefix_offset : self.read_offset])
+        window = self._decode(self.ids[self.prefix_offset :])
+        if window.endswith("\ufffd") and len(self.pending) < 4:
+            return  # an incomplete UTF-8 sequence: wait for its next byte (but never for long)
+        self.queue.put((window[len(shown) :], len(self.pending), self.pending))
+        self.prefix_offset = self.read_offset
+        self.read_offset = len(self.ids)
+        self.pending = []
+
+    def end(self) -> None:
+        if self.pending:
+            self.queue.put(("", len(self.pending), self.pending))
+            self.pending = []
+        self.queue.put(None)
+
+
+class HFModel:
+    """One checkpoint on one device."""
+
+    def __init__(self, contestant: Contestant, model: Any, tokenizer: Any, device: str, quant: str) -> None:
+        self.contestant = contestant
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.quant = quant
+        self.has_template = bool(getattr(tokenizer, "chat_template", None))
+        eos = tokenizer.eos_token_id
+        generation_eos = getattr(model.generation_config, "eos_token_id", None)
+        ids = {eos} if isinstance(eos, int) else set()
+        ids.update(
+            generation_eos
+            if isinstance(generation_eos, list)
+            else [generation_eos]
+            if generation_eos is not None
+            else []
+        )
+        self.eos_ids = sorted(ids)
+        self._peak: int | None = None
+
+    @classmethod
+    def load(cls, contestant: Contestant) -> HFModel:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        options = contestant.options
+        target = contestant.target
+        local = Path(target).expanduser()
+        looks_local = target.startswith((".", "/", "~")) or local.exists()
+        if looks_local and not local.is_dir():
+            raise BackendError(f"model directory not found: {target}")
+        source = str(local) if looks_local else target
+        device = resolve_device(str(options.get("device", "auto")))
+        quant = str(options.get("quant", "none"))
+        dtype_name = str(options.get("dtype", "auto"))
+        dtype = default_dtype(device) if dtype_name == "auto" else _DTYPES[dtype_name]
+        if "threads" in options:
+            torch.set_num_threads(int(options["threads"]))
+        trust = bool(options.get("trust_remote_code", False))
+        kwargs: dict[str, Any] = {"dtype": dtype, "trust_remote_code": trust}
+        if "revision" in options:
+            kwargs["revision"] = options["revision"]
+        if quant != "none":
+            if device == "mps":
+                raise BackendError(f"quant={quant} needs CUDA or the CPU; bitsandbytes does not run on MPS")
+            kwargs["quantization_config"] = _bnb_config(quant, options, dtype)
+            kwargs["device_map"] = {"": device}
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust, revision=kwargs.get("revision"))
+            model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+        except (OSError, ValueError, RuntimeError, ImportError) as exc:
+            if "trust_remote_code" in str(exc) and not trust:
+                raise BackendError(
+                    f"{target} ships its own Python code, which runs only with ?trust_remote_code=true "
+                    "(read it first; it runs with your permissions)"
+                ) from exc
+            raise BackendError(f"cannot load {target}: {_first_line(exc)}") from exc
+        if quant == "none":
+            model = cast(Any, model).to(device)
+        model.eval()
+        return cls(contestant, model, tokenizer, device, quant)
+
+    # -- the Loaded protocol
+
+    def render(self, messages: Sequence[Message]) -> RenderedPrompt:
+        """The chat template when the tokenizer has one; else a raw completion prompt (flagged by the arena)."""
+        if self.has_template:
+            text = self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
+            return RenderedPrompt(str(text), chat_template=True)
+        parts = [m["content"] for m in messages if m["role"] == "system"] + [
+            m["content"] for m in messages if m["role"] == "user"
+        ]
+        return RenderedPrompt("\n\n".join(parts) + "\n", chat_template=False)
+
+    def _input_ids(self, rendered: RenderedPrompt) -> torch.Tensor:
+        # The template already holds BOS where the model wants it: adding special tokens again doubles it.
+        encoded = self.tokenizer(rendered.text, add_special_tokens=not rendered.chat_template, return_tensors="pt")
+        return cast(torch.Tensor, encoded["input_ids"].to(self.model.device))
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        cancel: threading.Event,
+        prompt_id: str | None = None,
+    ) -> Iterator[Chunk]:
+        input_ids = self._input_ids(self.render(messages))
+        halt = threading.Event()
+        streamer = _CountingStreamer(self.tokenizer)
+        stops = StopStringFilter(params.stop)
+        processors = LogitsProcessorList()
+        if not params.greedy:
+            processors.append(SeededSampler(params.temperature, params.top_p, params.seed))
+        generate_kwargs: dict[str, Any] = {
+            "input_ids": input_ids,
+            "attention_mask": torch.ones_like(input_ids),
+            "max_new_tokens": params.max_tokens,
+            "do_sample": False,
+            "temperature": None,
+            "top_p": None,
+            "top_k": None,
+            "logits_processor": processors,
+            "stopping_criteria": [_Stop(halt)],
+            "streamer": streamer,
+            "pad_token_id": self.tokenizer.pad_token_id
+            if self.tokenizer.pad_token_id is not None
+            else self.eos_ids[0]
+            if self.eos_ids
+            else 0,
+            "eos_token_id": self.eos_ids or None,
+        }
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    self.model.generate(**generate_kwargs)
+            except BaseException as exc:
+                failure.append(exc)
+            finally:
+                streamer.end()
+
+        if self.device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats(self.device)
+        worker = threading.Thread(target=run, name=f"hf-generate-{self.contestant.label}", daemon=True)
+        worker.start()
+        generated = 0
+        last_id: int | None = None
+        try:
+            while True:
+                item = streamer.queue.get()
+                if item is None:
+                    break
+                text, count, ids = item
+                generated += count
+                last_id = ids[-1] if ids else last_id
+                shown = stops.feed(text)
+                if stops.stopped or cancel.is_set():
+                    halt.set()
+                yield Chunk(shown, n_tokens=count, token_ids=tuple(ids))
+            tail = stops.finish()
+            if tail:
+                yield Chunk(tail, n_tokens=0)
+        finally:
+            halt.set()
+            worker.join()
+            self._peak = self._measure_peak()
+        if failure:
+            raise BackendError(f"generation failed: {_first_line(failure[0])}")
+        reason: FinishReason = "stop"
+        if not stops.stopped and generated >= params.max_tokens and last_id not in self.eos_ids:
+            reason = "length"
+        yield Chunk("", n_tokens=0, finish_reason=reason)
+
+    def _measure_peak(self) -> int | None:
+        if self.device.startswith("cuda"):
+            return int(torch.cuda.max_memory_allocated(self.device))
+        if self.device == "mps":
+            return int(torch.mps.current_allocated_memory())
+        return process_peak_rss()
+
+    def info(self) -> LoadedInfo:
+        return LoadedInfo(
+            backend="hf",
+            target=self.contestant.target,
+            device=self.device,
+            dtype=str(self.model.dtype).replace("torch.", ""),
+            quant=None if self.quant == "none" else self.quant,
+            chat_template=self.has_template,
+            n_params=int(sum(p.numel() for p in self.model.parameters())),
+            memory_bytes=int(self.model.get_memory_footprint()),
+        )
+
+    def peak_memory_bytes(self) -> int | None:
+        return self._peak
+
+    def close(self) -> None:
+        del self.model
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def _bnb_config(quant: str, options: Any, dtype: torch.dtype) -> Any:
+    try:
+        import bitsandbytes  # noqa: F401
+    except Exception as exc:
+        raise BackendError(
+            f"quant={quant} needs bitsandbytes: pip install 'vibe-arena[bnb]' ({_first_line(exc)})"
+        ) from exc
+    from transformers import BitsAndBytesConfig
+
+    if quant == "int8":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    compute = _DTYPES[str(options["compute_dtype"])] if "compute_dtype" in options else dtype
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type=quant,
+        bnb_4bit_compute_dtype=compute,
+        bnb_4bit_use_double_quant=bool(options.get("double_quant", False)),
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,0 +1,203 @@
+"""The openai backend against a real OpenAI-compatible server (llama-cpp-python's, serving a tiny GGUF),
+and against a deliberately broken local server for the error paths a real engine will not produce on cue."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+from arena.backend import BackendError, GenerationParams
+from arena.cli import cli
+from arena.contestants import parse_spec
+from arena.generation import generate
+from arena.pool import ModelPool
+from arena.tinymodels import TinyModels
+from tests.test_cli import assert_one_line_error
+
+MESSAGES = [{"role": "user", "content": "Why are there two high tides a day?"}]
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tiny: TinyModels) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(tiny.gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "512",
+            "--model_alias",
+            "tiny",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            assert process.poll() is None, "llama_cpp.server exited during start-up"
+            assert time.monotonic() < deadline, "llama_cpp.server did not come up in 120 s"
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_batch_through_the_server(server: str, tmp_path: Path) -> None:
+    db = tmp_path / "o.db"
+    result = run(
+        "batch",
+        "--model",
+        f"openai:{server}?model=tiny",
+        "--limit",
+        "2",
+        "--max-tokens",
+        "16",
+        "--temperature",
+        "0",
+        "--db",
+        str(db),
+    )
+    assert result.exit_code == 0, result.output
+    rows = (
+        sqlite3.connect(db)
+        .execute("select contestant, n_tokens, finish_reason, output, rendered_prompt from generations")
+        .fetchall()
+    )
+    assert len(rows) == 2
+    for contestant, n_tokens, reason, output, rendered in rows:
+        assert contestant == "tiny" and 0 < n_tokens <= 16 and reason in ("stop", "length") and output
+        assert json.loads(rendered)[0]["role"] == "user"
+
+
+def test_streaming_counts_and_cancel(server: str) -> None:
+    with ModelPool() as pool:
+        pool.load_all([parse_spec(f"openai:{server}")])
+        [label] = ["openai@" + server.split("//")[1].split("/")[0]]
+        model = pool[label]
+        full = generate(model, MESSAGES, GenerationParams(temperature=0, max_tokens=12), threading.Event())  # type: ignore[arg-type]
+        assert full.n_tokens == 12 and full.finish_reason == "length"
+        cancel = threading.Event()
+        stopped = generate(
+            model, MESSAGES, GenerationParams(temperature=0, max_tokens=40), cancel, on_chunk=lambda c: cancel.set()
+        )  # type: ignore[arg-type]
+        assert stopped.finish_reason == "cancelled" and stopped.n_tokens == 1
+        assert full.text.startswith(stopped.text)
+
+
+def test_server_that_is_down_exits_2() -> None:
+    assert_one_line_error(
+        run("batch", "--model", f"openai:http://127.0.0.1:{free_port()}/v1"),
+        "cannot connect to",
+        "is the server running?",
+    )
+
+
+def test_not_a_url() -> None:
+    assert_one_line_error(run("batch", "--model", "openai:localhost:8000"), "must be a URL")
+
+
+class BrokenServer(http.server.BaseHTTPRequestHandler):
+    """/ok/v1 lists a model; its chat endpoint misbehaves according to the path prefix."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path.endswith("/models") and not self.path.startswith("/missing"):
+            self._send(200, "application/json", json.dumps({"data": [{"id": "m"}]}).encode())
+        else:
+            self._send(404, "text/plain", b"no such route")
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path.startswith("/reject"):
+            self._send(400, "application/json", b'{"error": {"message": "max_tokens is too large"}}')
+        elif self.path.startswith("/garbled"):
+            self._send(
+                200, "text/event-stream", b'data: {"choices": [{"delta": {"content": "Hi"}}]}\n\ndata: {oops\n\n'
+            )
+        elif self.path.startswith("/html"):
+            self._send(200, "text/html", b"<html>maintenance</html>\n")
+        else:
+            body = b'data: {"choices": [{"delta": {"content": "Hi"}}]}\n\ndata: {"choices": [{"delta": {}, "finish_reason": "stop"}], "usage": {"completion_tokens": 2}}\n\ndata: [DONE]\n\n'
+            self._send(200, "text/event-stream", body)
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def broken() -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BrokenServer)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("reject", 'answered 400: {"error": {"message": "max_tokens is too large"}}'),
+        ("garbled", "malformed stream"),
+        ("html", "malformed stream"),
+    ],
+)
+def test_error_answers_become_error_results(broken: str, prefix: str, expected: str) -> None:
+    with ModelPool() as pool:
+        pool.load_all([parse_spec(f"openai:{broken}/{prefix}/v1", label="x")])
+        result = generate(pool["x"], MESSAGES, GenerationParams(), threading.Event())  # type: ignore[arg-type]
+    assert result.finish_reason == "error"
+    assert result.error is not None and expected in result.error
+
+
+def test_usage_block_gives_the_exact_token_count(broken: str) -> None:
+    with ModelPool() as pool:
+        pool.load_all([parse_spec(f"openai:{broken}/ok/v1", label="x")])
+        result = generate(pool["x"], MESSAGES, GenerationParams(), threading.Event())  # type: ignore[arg-type]
+    assert (result.text, result.n_tokens, result.finish_reason) == ("Hi", 2, "stop")
+
+
+def test_a_404_at_load_time_is_a_user_error(broken: str) -> None:
+    with pytest.raises(BackendError, match="answered 404"):
+        ModelPool().load_all([parse_spec(f"openai:{broken}/missing/v1", label="x")])
