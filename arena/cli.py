@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from arena.backend import GenerationParams
+    from arena.contestants import Contestant
     from arena.prompts import Prompt
     from arena.report import ReportRow
     from arena.store import Store
@@ -269,6 +270,164 @@ def batch(
     for summary in summaries:
         for error in summary.errors:
             out.print(f"{summary.contestant}: error: {error}", style="red", markup=False, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------------------------- play / demo
+
+
+def _default_judge() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment: votes are simply unattributed
+        return None
+
+
+def _run_arena(
+    contestants: list[Contestant],
+    prompt_set: str,
+    params: GenerationParams,
+    db_path: Path | None,
+    *,
+    judge: str | None,
+    show_speed: bool,
+    sequential: bool,
+    intro: str | None = None,
+) -> None:
+    """Load every model (one at a time, before the screen opens), then run the TUI over a play session."""
+    import random
+
+    from arena.play import PlaySession
+    from arena.pool import ModelPool
+    from arena.prompts import load_prompt_set
+
+    if len(contestants) < 2:
+        raise ArenaError("arena play needs at least two contestants (--model twice, or two in arena.toml)")
+    prompts = load_prompt_set(prompt_set)
+    err = _console(stderr=True)
+    store = _open_store(db_path)
+    with store, ModelPool() as pool:
+        for contestant in contestants:
+            with err.status(f"loading a model ({contestant.backend})"):  # no label: the judge must stay blind
+                pool.load_all([contestant])
+        session = PlaySession(
+            store,
+            contestants,
+            prompts.prompts,
+            params,
+            judge=judge,
+            settings={
+                "prompt_set": prompts.name,
+                "params": params.to_dict(),
+                "contestants": [c.spec for c in contestants],
+            },
+            rng=random.Random(),
+        )
+        from arena.tui.app import ArenaApp
+
+        ArenaApp(session, pool, show_speed=show_speed, sequential=sequential, intro=intro).run()
+        votes = sum(1 for current in session.rounds if current.voted)
+    err.print(f"{votes} votes stored in {store.path}. Ratings: arena leaderboard --db {store.path}")
+
+
+@cli.command()
+@click.option(
+    "--prompts", "prompt_set", default="everyday", show_default=True, help="Prompt set name or .toml/.jsonl path."
+)
+@contestant_options
+@sampling_options
+@db_option
+@click.option("--judge", default=None, help="Your name, stored with every vote (default: your user name).")
+@click.option("--show-speed", is_flag=True, help="Show tokens/s while generating (hidden until the vote by default).")
+@click.option("--sequential", is_flag=True, help="Generate one side after the other instead of at once.")
+def play(
+    prompt_set: str,
+    specs: tuple[str, ...],
+    labels: tuple[str, ...],
+    config_path: Path | None,
+    temperature: float,
+    top_p: float,
+    max_tokens: int,
+    seed: int,
+    stops: tuple[str, ...],
+    db_path: Path | None,
+    judge: str | None,
+    show_speed: bool,
+    sequential: bool,
+) -> None:
+    """Judge two anonymous models side by side in the terminal; votes go to SQLite."""
+    from arena.contestants import resolve_contestants
+
+    params = _params(temperature, top_p, max_tokens, seed, stops)
+    contestants = resolve_contestants(specs, labels, config_path)
+    _run_arena(
+        contestants,
+        prompt_set,
+        params,
+        db_path,
+        judge=judge or _default_judge(),
+        show_speed=show_speed,
+        sequential=sequential,
+    )
+
+
+DEMO_INTRO = """Welcome to vibe-arena.
+
+The two models you are about to judge are tiny llamas (a few hundred thousand parameters) that were just
+built on this machine: a tokenizer and weights trained for a few seconds on the arena's own example
+answers. One was trained about five times longer than the other. Neither is any good, which is the point:
+watch them loop, babble and break the prompts' constraints, vote blind, and see what the flags found.
+
+Your votes go to {db}. To compare real models the same way:
+
+  arena play --model hf:Qwen/Qwen2.5-0.5B-Instruct --model hf:Qwen/Qwen2.5-0.5B-Instruct?quant=nf4
+  arena play --model gguf:./model-Q4_K_M.gguf --model openai:http://127.0.0.1:8000/v1?model=NAME"""
+
+
+@cli.command()
+@db_option
+@click.option("--judge", default=None, help="Your name, stored with every vote (default: your user name).")
+def demo(db_path: Path | None, judge: str | None) -> None:
+    """The arena on two tiny local models built on first use (no download), over the everyday prompts."""
+    from arena.config import data_dir, default_db_path
+    from arena.contestants import parse_spec
+
+    try:
+        from arena.tinymodels import TinySpec, build_family
+    except ImportError as exc:  # pragma: no cover - the demo extra is missing
+        raise ArenaError(f"the demo needs torch and transformers: pip install 'vibe-arena[demo]' ({exc})") from None
+    err = _console(stderr=True)
+    home = data_dir() / "demo-models"
+    specs = {
+        "tiny-longer-trained": TinySpec(
+            hidden=96, layers=3, heads=4, kv_heads=2, intermediate=192, train_steps=300, seed=1
+        ),
+        "tiny-briefly-trained": TinySpec(train_steps=60, seed=2),
+    }
+    contestants = []
+    for label, spec in specs.items():
+        with err.status(f"building demo model {label} (once; cached in {home})"):
+            try:
+                family = build_family(home / label, spec, with_gguf=False)
+            except ImportError as exc:
+                raise ArenaError(
+                    f"the demo needs torch and transformers: pip install 'vibe-arena[demo]' ({exc})"
+                ) from None
+        contestants.append(parse_spec(f"hf:{family.hf}?device=cpu", label=label))
+    path = db_path or default_db_path()
+    params = _params(0.7, 0.9, 120, 0, ())
+    intro = DEMO_INTRO.format(db=path)
+    _run_arena(
+        contestants,
+        "everyday",
+        params,
+        path,
+        judge=judge or _default_judge(),
+        show_speed=False,
+        sequential=False,
+        intro=intro,
+    )
 
 
 # --------------------------------------------------------------------------------------------- prompts

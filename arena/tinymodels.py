@@ -72,6 +72,9 @@ def build_tokenizer(texts: list[str], vocab: int) -> Any:
     """A byte-level BPE (the GPT-2 scheme llama.cpp calls 'gpt2') trained on ``texts``."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
     raw = Tokenizer(models.BPE())
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -247,11 +250,16 @@ class TinyModels:
     gguf_no_template: Path
 
 
-def build_family(directory: Path, spec: TinySpec | None = None, quant: str = "f32") -> TinyModels:
-    """Build (or reuse, when a previous build with the same spec finished) a tiny model family."""
+def build_family(
+    directory: Path, spec: TinySpec | None = None, quant: str = "f32", with_gguf: bool = True
+) -> TinyModels:
+    """Build (or reuse, when a previous build with the same spec finished) a tiny model family.
+
+    ``with_gguf=False`` skips the GGUF twins, so only torch and transformers are needed (the demo).
+    """
     spec = spec or TinySpec()
     marker = directory / "spec.json"
-    wanted = json.dumps({**spec.__dict__, "quant": quant}, sort_keys=True)
+    wanted = json.dumps({**spec.__dict__, "quant": quant, "gguf": with_gguf}, sort_keys=True)
     family = TinyModels(
         hf=directory / "hf",
         gguf=directory / f"tiny-{quant}.gguf",
@@ -269,9 +277,10 @@ def build_family(directory: Path, spec: TinySpec | None = None, quant: str = "f3
         tokenizer = build_tokenizer(texts, spec.vocab)
         model = build_model(spec, tokenizer, pairs)
     save_hf(model, tokenizer, family.hf, chat_template=True)
-    write_gguf(model, tokenizer, family.gguf, quant=quant, chat_template=True)
     save_hf(model, tokenizer, family.hf_no_template, chat_template=False)
-    write_gguf(model, tokenizer, family.gguf_no_template, quant=quant, chat_template=False)
+    if with_gguf:
+        write_gguf(model, tokenizer, family.gguf, quant=quant, chat_template=True)
+        write_gguf(model, tokenizer, family.gguf_no_template, quant=quant, chat_template=False)
     marker.write_text(wanted)
     return family
 

@@ -1,0 +1,152 @@
+"""A judging session, independent of any UI: which prompt comes next, which pair answers it and on which
+side, and what gets written when an answer finishes and when the judge votes.
+
+The TUI drives this and only shows what it returns, so the rules that keep a vote honest (blind sides,
+same params for both, a fresh seed per battle, the vote durable before the next prompt) live in one place
+that tests can exercise without a terminal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from arena.backend import GenerationParams, GenerationResult
+from arena.battle import Battle, Side, new_battle
+from arena.contestants import Contestant
+from arena.flags import Counts, Flag, analyze_result
+from arena.prompts import Prompt
+from arena.store import Store
+
+VOTE_KEYS = {"left": "A is better", "right": "B is better", "tie": "tie", "both_bad": "both bad", "skip": "skip"}
+
+
+@dataclass
+class Finished:
+    """One side's answer once its stream has stopped, with what the arena found in it."""
+
+    result: GenerationResult
+    flags: list[Flag]
+    counts: Counts
+    generation_id: int | None = None
+
+
+@dataclass
+class Round:
+    """A battle in progress: its answers as they finish, and the vote once cast."""
+
+    number: int
+    battle: Battle
+    started: float = field(default_factory=time.monotonic)
+    finished: dict[Side, Finished] = field(default_factory=dict)
+    verdict: str | None = None
+    battle_id: int | None = None
+
+    @property
+    def both_done(self) -> bool:
+        return len(self.finished) == 2
+
+    @property
+    def voted(self) -> bool:
+        return self.verdict is not None
+
+
+def custom_prompt(text: str) -> Prompt:
+    """A prompt typed by the judge; its id is a hash of the text so the same question groups together."""
+    digest = hashlib.sha1(text.strip().encode("utf-8")).hexdigest()[:10]
+    return Prompt(set="custom", id=digest, category="custom", text=text.strip())
+
+
+class PlaySession:
+    """State of one ``arena play`` run over a store, a set of contestants and a queue of prompts."""
+
+    def __init__(
+        self,
+        store: Store,
+        contestants: Sequence[Contestant],
+        prompts: Sequence[Prompt],
+        params: GenerationParams,
+        *,
+        judge: str | None,
+        settings: dict[str, object],
+        rng: random.Random | None = None,
+    ) -> None:
+        if len(contestants) < 2:
+            raise ValueError("arena play needs at least two contestants")
+        self.store = store
+        self.contestants = list(contestants)
+        self.queue = list(prompts)
+        self.total = len(self.queue)
+        self.params = params
+        self.judge = judge
+        self.rng = rng or random.Random()
+        store.register(self.contestants, self.queue)
+        self.session_id = store.start_session("play", judge=judge, settings=settings)
+        self.rounds: list[Round] = []
+        self.position = 0
+
+    @property
+    def current(self) -> Round | None:
+        return self.rounds[-1] if self.rounds else None
+
+    @property
+    def remaining(self) -> int:
+        return len(self.queue) - self.position
+
+    def next_round(self, prompt: Prompt | None = None) -> Round | None:
+        """Start the next battle: the next queued prompt, or ``prompt`` (a custom one). None when done."""
+        if prompt is None:
+            if self.position >= len(self.queue):
+                return None
+            prompt = self.queue[self.position]
+            self.position += 1
+        else:
+            self.store.register([], [prompt])
+        params = replace(self.params, seed=self.params.seed + len(self.rounds))
+        battle = new_battle(prompt, self.contestants, self.store.battle_counts(), params, self.rng)
+        current = Round(number=len(self.rounds) + 1, battle=battle)
+        self.rounds.append(current)
+        return current
+
+    def finish(self, current: Round, side: Side, result: GenerationResult) -> Finished:
+        """Analyze and store one side's answer (its own transaction, flags included)."""
+        flags, counts = analyze_result(current.battle.prompt, result)
+        finished = Finished(result, flags, counts)
+        finished.generation_id = self.store.record_generation(
+            session=self.session_id,
+            contestant=current.battle.contestant(side).label,
+            prompt=current.battle.prompt.uid,
+            messages=current.battle.prompt.messages(),
+            params=current.battle.params,
+            result=result,
+            flags=flags,
+            counts=counts,
+        )
+        current.finished[side] = finished
+        return finished
+
+    def vote(self, current: Round, verdict: str) -> int:
+        """Write the verdict; it is durable when this returns. Only once both answers have stopped."""
+        if verdict not in VOTE_KEYS:
+            raise ValueError(f"unknown verdict {verdict!r}")
+        if not current.both_done:
+            raise RuntimeError("both answers must stop before the vote")
+        if current.voted:
+            raise RuntimeError("this battle already has a vote")
+        battle = current.battle
+        current.battle_id = self.store.record_battle(
+            session=self.session_id,
+            prompt=battle.prompt.uid,
+            left_generation=current.finished["left"].generation_id,
+            right_generation=current.finished["right"].generation_id,
+            left_contestant=battle.left.label,
+            right_contestant=battle.right.label,
+            verdict=verdict,
+            judge=self.judge,
+            vote_s=time.monotonic() - current.started,
+        )
+        current.verdict = verdict
+        return current.battle_id

@@ -1,0 +1,42 @@
+"""The Textual app. ``ArenaApp`` is built from a ready ``PlaySession`` and a loaded ``ModelPool``, so tests
+can construct it directly (the app factory) and drive it with Pilot."""
+
+from __future__ import annotations
+
+from textual.app import App
+
+from arena.play import PlaySession
+from arena.pool import ModelPool
+from arena.tui.screens.battle import BattleScreen
+
+
+class ArenaApp(App[None]):
+    CSS_PATH = "arena.tcss"
+    TITLE = "vibe-arena"
+
+    def __init__(
+        self,
+        session: PlaySession,
+        pool: ModelPool,
+        *,
+        show_speed: bool = False,
+        sequential: bool = False,
+        intro: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.pool = pool
+        self.show_speed = show_speed
+        self.sequential = sequential
+        self.intro = intro
+
+    def on_mount(self) -> None:
+        self.push_screen(BattleScreen(self.session, self.pool, show_speed=self.show_speed, sequential=self.sequential))
+        if self.intro:
+            from arena.tui.screens.intro import IntroScreen
+
+            self.push_screen(IntroScreen(self.intro))
+
+    @property
+    def battle(self) -> BattleScreen:
+        return next(screen for screen in self.screen_stack if isinstance(screen, BattleScreen))

@@ -1,0 +1,221 @@
+"""The battle screen: prompt on top, two anonymous answers streaming side by side, vote, reveal.
+
+Workers only stream into buffers and post a message when a side is done; a 30 Hz timer copies the
+buffers to the screen, so thousands of tokens per second never mean thousands of redraws.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from arena.backend import GenerationResult
+from arena.battle import SIDES, Side
+from arena.generation import generate
+from arena.play import Finished, PlaySession, Round, custom_prompt
+from arena.pool import ModelPool
+from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
+from arena.tui.widgets.prompt_header import PromptHeader
+
+REFRESH_HZ = 30
+PANE_NAMES: dict[Side, str] = {"left": "Model A", "right": "Model B"}
+
+
+@dataclass
+class SideDone(Message):
+    """Posted from a worker thread when one side's stream has stopped and been stored."""
+
+    round_number: int
+    side: Side
+    finished: Finished
+
+
+class BattleScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "vote('left')", "A better"),
+        Binding("left", "vote('left')", "A better", show=False, priority=True),
+        Binding("b", "vote('right')", "B better"),
+        Binding("right", "vote('right')", "B better", show=False, priority=True),
+        Binding("t", "vote('tie')", "Tie"),
+        Binding("x", "vote('both_bad')", "Both bad"),
+        Binding("s", "vote('skip')", "Skip"),
+        Binding("escape", "stop", "Stop"),
+        Binding("n", "next", "Next"),
+        Binding("e", "custom", "Custom prompt"),
+        Binding("l", "leaderboard", "Leaderboard"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self, session: PlaySession, pool: ModelPool, *, show_speed: bool = False, sequential: bool = False
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.pool = pool
+        self.show_speed = show_speed
+        self.sequential = sequential
+        self.buffers: dict[Side, StreamBuffer] = {side: StreamBuffer() for side in SIDES}
+        self.cancels: dict[Side, threading.Event] = {side: threading.Event() for side in SIDES}
+        self.finished_all = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self._settings_line()), id="settings")
+        yield PromptHeader(id="prompt")
+        with Horizontal(id="panes"):
+            yield AnswerPane(PANE_NAMES["left"], id="left")
+            yield AnswerPane(PANE_NAMES["right"], id="right")
+        yield Static(Text(""), id="hint")
+        yield Footer()
+
+    def _settings_line(self) -> str:
+        p = self.session.params
+        judge = f" · judge {self.session.judge}" if self.session.judge else ""
+        return f"temperature {p.temperature} · top_p {p.top_p} · max {p.max_tokens} tokens · seed {p.seed}{judge}"
+
+    def pane(self, side: Side) -> AnswerPane:
+        return self.query_one(f"#{side}", AnswerPane)
+
+    def hint(self, text: str) -> None:
+        self.query_one("#hint", Static).update(Text(text))
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / REFRESH_HZ, self.refresh_streams)
+        self.start(self.session.next_round())
+
+    # -- streaming
+
+    def start(self, current: Round | None) -> None:
+        if current is None:
+            self.finished_all = True
+            self.hint(f"All {self.session.total} prompts judged. l: leaderboard · e: a prompt of your own · q: quit")
+            return
+        prompt = current.battle.prompt
+        progress = f"{self.session.position}/{self.session.total}" if prompt.set != "custom" else "custom"
+        self.query_one(PromptHeader).show(prompt, progress)
+        self.hint("generating... esc stops both answers")
+        for side in SIDES:
+            self.buffers[side] = StreamBuffer()
+            self.cancels[side] = threading.Event()
+            self.pane(side).reset()
+        if self.sequential:
+            self.stream_both(current)
+        else:
+            for side in SIDES:
+                self.stream_side(current, side)
+
+    @work(thread=True, group="streams")
+    def stream_side(self, current: Round, side: Side) -> None:
+        self._run_side(current, side)
+
+    @work(thread=True, group="streams")
+    def stream_both(self, current: Round) -> None:
+        for side in SIDES:
+            self._run_side(current, side)
+
+    def _run_side(self, current: Round, side: Side) -> None:
+        """Worker thread: stream, then analyze and store, then tell the screen. Nothing here touches widgets."""
+        battle = current.battle
+        loaded = self.pool[battle.contestant(side).label]
+        buffer, cancel = self.buffers[side], self.cancels[side]
+        try:
+            result = generate(
+                loaded,
+                battle.prompt.messages(),
+                battle.params,
+                cancel,
+                prompt_id=battle.prompt.uid,
+                on_chunk=buffer.add,
+            )
+        except Exception as exc:  # generate() already turns backend errors into results; this is a last guard
+            result = GenerationResult("", 0, "error", None, None, 0.0, None, "", None, error=str(exc))
+        finished = self.session.finish(current, side, result)
+        self.post_message(SideDone(current.number, side, finished))
+
+    def refresh_streams(self) -> None:
+        current = self.session.current
+        if current is None:
+            return
+        for side in SIDES:
+            if side not in current.finished:
+                self.pane(side).show_stream(self.buffers[side])
+
+    @on(SideDone)
+    def side_done(self, message: SideDone) -> None:
+        current = self.session.current
+        if current is None or message.round_number != current.number:
+            return
+        self.pane(message.side).show_finished(message.finished, self.show_speed)
+        if current.both_done and not current.voted:
+            self.hint("vote: a = A better · b = B better · t = tie · x = both bad · s = skip")
+
+    # -- actions
+
+    def action_vote(self, verdict: str) -> None:
+        current = self.session.current
+        if current is None or self.finished_all:
+            return
+        if current.voted:
+            self.notify("Already voted on this one: n for the next prompt.", markup=False)
+            return
+        if not current.both_done:
+            self.notify("Wait for both answers to stop (esc stops them now).", markup=False)
+            return
+        self.session.vote(current, verdict)
+        for side in SIDES:
+            contestant = current.battle.contestant(side)
+            self.pane(side).reveal(contestant.label, contestant.backend, current.finished[side])
+        left = self.session.remaining
+        self.hint(f"vote stored ({verdict}). n: next prompt ({left} left) · l: leaderboard · e: custom prompt")
+
+    def action_stop(self) -> None:
+        for cancel in self.cancels.values():
+            cancel.set()
+
+    def action_next(self) -> None:
+        current = self.session.current
+        if current is not None and not current.voted and not self.finished_all:
+            if not current.both_done:
+                self.notify("Still generating: esc stops, then vote or s to skip.", markup=False)
+            else:
+                self.notify("Vote first (s skips this one).", markup=False)
+            return
+        self.start(self.session.next_round())
+
+    def action_custom(self) -> None:
+        current = self.session.current
+        if current is not None and not current.voted and not self.finished_all:
+            self.notify("Vote on (or s to skip) this battle first.", markup=False)
+            return
+        from arena.tui.screens.custom_prompt import CustomPromptScreen
+
+        def chosen(text: str | None) -> None:
+            if text and text.strip():
+                self.finished_all = False
+                self.start(self.session.next_round(custom_prompt(text)))
+
+        self.app.push_screen(CustomPromptScreen(), chosen)
+
+    def action_leaderboard(self) -> None:
+        from arena.tui.screens.leaderboard import LeaderboardScreen
+
+        self.app.push_screen(LeaderboardScreen(self.session.store))
+
+    def action_help(self) -> None:
+        from arena.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:
+        self.action_stop()
+        self.app.exit()

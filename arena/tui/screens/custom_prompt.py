@@ -1,0 +1,34 @@
+"""Type a prompt of your own; both models answer it in the next battle."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static, TextArea
+
+
+class CustomPromptScreen(ModalScreen[str | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "submit", "Send"), Binding("escape", "cancel", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="custom-box"):
+            yield Static(Text("Your prompt (ctrl+s sends it to both models, esc cancels):", style="bold"))
+            yield TextArea(id="custom-text")
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    def action_submit(self) -> None:
+        text = self.query_one(TextArea).text
+        if not text.strip():
+            self.notify("The prompt is empty.", markup=False)
+            return
+        self.dismiss(text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,50 @@
+"""Keys and what the arena hides until the vote."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = [
+    ("a  or  ←", "Model A is better"),
+    ("b  or  →", "Model B is better"),
+    ("t", "tie"),
+    ("x", "both bad"),
+    ("s", "skip (recorded, not rated)"),
+    ("esc", "stop generation"),
+    ("n", "next prompt (after the vote)"),
+    ("e", "type a prompt of your own"),
+    ("l", "leaderboard"),
+    ("?", "this help"),
+    ("q", "quit (votes are already saved)"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Close"),
+        Binding("question_mark", "app.pop_screen", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        table = Table(show_header=False, box=None, padding=(0, 2))
+        for key, what in KEYS:
+            table.add_row(Text(key, style="bold"), Text(what))
+        notes = Text(
+            "\nUntil you vote, nothing tells the models apart: not their names, backends, colours, load order or "
+            "speed. Voting is possible once both answers have stopped. Each vote is written to SQLite before "
+            "the next prompt appears. After the vote each side shows its label, its flags (loops, garbage with "
+            "the offending tokens highlighted, empty, cut off, constraints met) and its numbers.\n\nesc or ? closes.",
+            style="dim",
+        )
+        with Vertical(id="help-box"):
+            yield Static(Text("vibe-arena keys", style="bold"))
+            yield Static(table)
+            yield Static(notes)

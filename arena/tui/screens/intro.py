@@ -1,0 +1,28 @@
+"""A first screen that says what is about to happen (used by ``arena demo``)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class IntroScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "app.pop_screen", "Start"),
+        Binding("escape", "app.pop_screen", "Start"),
+    ]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="intro-box"):
+            yield Static(Text(self.text))
+            yield Static(Text("\nPress enter to start judging.", style="bold"))

@@ -1,0 +1,143 @@
+"""One side of a battle: the streaming answer, a status line, and after the vote the reveal."""
+
+from __future__ import annotations
+
+import threading
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
+
+from arena.backend import Chunk
+from arena.flags import CONSTRAINT_PREFIX, constraints_met
+from arena.play import Finished
+from arena.tui.text import highlighted, literal
+
+BADGES = {
+    "repetitive": "loops",
+    "garbage": "garbage",
+    "empty": "empty",
+    "truncated": "cut off",
+    "no_chat_template": "no template",
+}
+
+
+class StreamBuffer:
+    """Filled by a worker thread chunk by chunk, read by the UI at most ~30 times a second."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pieces: list[str] = []
+        self.tokens = 0
+        self.version = 0
+
+    def add(self, chunk: Chunk) -> None:
+        with self._lock:
+            self._pieces.append(chunk.text)
+            self.tokens += chunk.n_tokens
+            self.version += 1
+
+    def snapshot(self) -> tuple[int, str, int]:
+        with self._lock:
+            text = "".join(self._pieces)
+            self._pieces = [text]
+            return self.version, text, self.tokens
+
+
+class AnswerPane(Vertical):
+    """Anonymous until the vote: the title is only "Model A" or "Model B", in the same colours for both."""
+
+    def __init__(self, name: str, *, id: str) -> None:
+        super().__init__(id=id, classes="answer-pane")
+        self.pane_name = name
+        self.shown_version = -1
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.pane_name), classes="pane-title")
+        with VerticalScroll(classes="pane-scroll"):
+            yield Static(Text(""), classes="pane-body")
+        yield Static(Text("waiting"), classes="pane-status")
+
+    @property
+    def body(self) -> Static:
+        return self.query_one(".pane-body", Static)
+
+    @property
+    def body_text(self) -> str:
+        """What the body shows now, as plain text (for tests and the latency benchmark)."""
+        content = self.body.content
+        return content.plain if isinstance(content, Text) else str(content)
+
+    def reset(self) -> None:
+        self.shown_version = -1
+        self.set_class(False, "revealed")
+        self.query_one(".pane-title", Static).update(Text(self.pane_name))
+        self.body.update(Text(""))
+        self.set_status("generating", "")
+
+    def set_status(self, status: str, detail: str) -> None:
+        line = Text(status, style="bold")
+        if detail:
+            line.append(f"  {detail}")
+        self.query_one(".pane-status", Static).update(line)
+
+    def show_stream(self, buffer: StreamBuffer, extra: str = "") -> None:
+        """Copy the buffer to the screen if it changed since the last frame."""
+        version, text, tokens = buffer.snapshot()
+        if version == self.shown_version:
+            return
+        self.shown_version = version
+        scroll = self.query_one(".pane-scroll", VerticalScroll)
+        at_bottom = scroll.scroll_y >= scroll.max_scroll_y - 1
+        self.body.update(literal(text))
+        self.set_status("generating", f"{tokens} tokens{extra}")
+        if at_bottom:
+            scroll.scroll_end(animate=False)
+
+    def show_finished(self, finished: Finished, show_speed: bool) -> None:
+        result = finished.result
+        self.body.update(literal(result.text))
+        if result.error:
+            self.body.update(
+                Text.assemble(literal(result.text), ("\n\n[error] ", "bold red"), literal(result.error, "red"))
+            )
+        status = {"stop": "done", "length": "done (max tokens)", "cancelled": "stopped", "error": "error"}[
+            result.finish_reason
+        ]
+        detail = f"{result.n_tokens} tokens"
+        if show_speed and result.tokens_per_s:
+            detail += f", {result.tokens_per_s:.1f} tok/s"
+        self.set_status(status, detail)
+
+    def reveal(self, label: str, backend: str, finished: Finished) -> None:
+        """After the vote: who it was, what the flags found (garbage highlighted), and the numbers."""
+        self.set_class(True, "revealed")
+        result = finished.result
+        title = Text.assemble(f"{self.pane_name}: ", (label, "bold"), f"  ({backend})")
+        self.query_one(".pane-title", Static).update(title)
+        garbage = next((flag for flag in finished.flags if flag.name == "garbage" and flag.hit), None)
+        body = highlighted(result.text, garbage.evidence) if garbage else literal(result.text)
+        if result.error:
+            body.append("\n\n[error] ", "bold red")
+            body.append(literal(result.error, "red"))
+        self.body.update(body)
+        badges = Text()
+        for flag in finished.flags:
+            if flag.hit and flag.name in BADGES:
+                badges.append(f" {BADGES[flag.name]} ", "bold white on red")
+                badges.append(" ")
+        met, total = constraints_met(finished.flags)
+        if total:
+            style = "bold black on green" if met == total else "bold white on dark_orange3"
+            badges.append(f" constraints {met}/{total} ", style)
+            broken = [f for f in finished.flags if f.name.startswith(CONSTRAINT_PREFIX) and f.hit]
+            for flag in broken:
+                badges.append(f"\n  {flag.name[len(CONSTRAINT_PREFIX) :]}: ", "dim")
+                badges.append(literal(" ".join(flag.evidence), "dim"))
+        if not badges.plain.strip():
+            badges.append(" no flags ", "bold black on green")
+        ttft = "-" if result.ttft_s is None else f"{result.ttft_s:.2f}s"
+        speed = "-" if result.tokens_per_s is None else f"{result.tokens_per_s:.1f}"
+        stats = Text(f"\n{result.n_tokens} tokens · ttft {ttft} · {speed} tok/s · {result.finish_reason}", style="dim")
+        self.query_one(".pane-status", Static).update(Text.assemble(badges, stats))
