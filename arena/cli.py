@@ -372,61 +372,28 @@ def play(
     )
 
 
-DEMO_INTRO = """Welcome to vibe-arena.
-
-The two models you are about to judge are tiny llamas (a few hundred thousand parameters) that were just
-built on this machine: a tokenizer and weights trained for a few seconds on the arena's own example
-answers. One was trained about five times longer than the other. Neither is any good, which is the point:
-watch them loop, babble and break the prompts' constraints, vote blind, and see what the flags found.
-
-Your votes go to {db}. To compare real models the same way:
-
-  arena play --model hf:Qwen/Qwen2.5-0.5B-Instruct --model hf:Qwen/Qwen2.5-0.5B-Instruct?quant=nf4
-  arena play --model gguf:./model-Q4_K_M.gguf --model openai:http://127.0.0.1:8000/v1?model=NAME"""
-
-
 @cli.command()
 @db_option
 @click.option("--judge", default=None, help="Your name, stored with every vote (default: your user name).")
 def demo(db_path: Path | None, judge: str | None) -> None:
     """The arena on two tiny local models built on first use (no download), over the everyday prompts."""
     from arena.config import data_dir, default_db_path
-    from arena.contestants import parse_spec
+    from arena.demo import DEMO_INTRO, DEMO_PARAMS, build_demo
 
-    try:
-        from arena.tinymodels import TinySpec, build_family
-    except ImportError as exc:  # pragma: no cover - the demo extra is missing
-        raise ArenaError(f"the demo needs torch and transformers: pip install 'vibe-arena[demo]' ({exc})") from None
     err = _console(stderr=True)
     home = data_dir() / "demo-models"
-    specs = {
-        "tiny-longer-trained": TinySpec(
-            hidden=96, layers=3, heads=4, kv_heads=2, intermediate=192, train_steps=300, seed=1
-        ),
-        "tiny-briefly-trained": TinySpec(train_steps=60, seed=2),
-    }
-    contestants = []
-    for label, spec in specs.items():
-        with err.status(f"building demo model {label} (once; cached in {home})"):
-            try:
-                family = build_family(home / label, spec, with_gguf=False)
-            except ImportError as exc:
-                raise ArenaError(
-                    f"the demo needs torch and transformers: pip install 'vibe-arena[demo]' ({exc})"
-                ) from None
-        contestants.append(parse_spec(f"hf:{family.hf}?device=cpu", label=label))
+    with err.status(f"building the demo models (first run only; cached in {home})"):
+        contestants = build_demo(home)
     path = db_path or default_db_path()
-    params = _params(0.7, 0.9, 120, 0, ())
-    intro = DEMO_INTRO.format(db=path)
     _run_arena(
         contestants,
         "everyday",
-        params,
+        DEMO_PARAMS,
         path,
         judge=judge or _default_judge(),
         show_speed=False,
         sequential=False,
-        intro=intro,
+        intro=DEMO_INTRO.format(db=path),
     )
 
 

@@ -13,7 +13,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-BENCHMARKS = ["bench_leaderboard", "flag_quality", "bench_backends"]
+BENCHMARKS = ["bench_leaderboard", "flag_quality", "bench_backends", "bench_tui"]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 

@@ -31,11 +31,16 @@ class ArenaApp(App[None]):
         self.intro = intro
 
     def on_mount(self) -> None:
-        self.push_screen(BattleScreen(self.session, self.pool, show_speed=self.show_speed, sequential=self.sequential))
         if self.intro:
             from arena.tui.screens.intro import IntroScreen
 
-            self.push_screen(IntroScreen(self.intro))
+            # the first battle starts once the intro is read, so its vote time counts judging, not reading
+            self.push_screen(IntroScreen(self.intro), lambda _: self._open_battle())
+        else:
+            self._open_battle()
+
+    def _open_battle(self) -> None:
+        self.push_screen(BattleScreen(self.session, self.pool, show_speed=self.show_speed, sequential=self.sequential))
 
     @property
     def battle(self) -> BattleScreen:

@@ -32,6 +32,15 @@ PANE_NAMES: dict[Side, str] = {"left": "Model A", "right": "Model B"}
 
 
 @dataclass
+class SideStreamed(Message):
+    """Posted from a worker thread the moment one side's stream stops, before analysis and storage."""
+
+    round_number: int
+    side: Side
+    result: GenerationResult
+
+
+@dataclass
 class SideDone(Message):
     """Posted from a worker thread when one side's stream has stopped and been stored."""
 
@@ -68,6 +77,7 @@ class BattleScreen(Screen[None]):
         self.buffers: dict[Side, StreamBuffer] = {side: StreamBuffer() for side in SIDES}
         self.cancels: dict[Side, threading.Event] = {side: threading.Event() for side in SIDES}
         self.finished_all = False
+        self.streamed: set[Side] = set()
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self._settings_line()), id="settings")
@@ -104,6 +114,7 @@ class BattleScreen(Screen[None]):
         progress = f"{self.session.position}/{self.session.total}" if prompt.set != "custom" else "custom"
         self.query_one(PromptHeader).show(prompt, progress)
         self.hint("generating... esc stops both answers")
+        self.streamed = set()
         for side in SIDES:
             self.buffers[side] = StreamBuffer()
             self.cancels[side] = threading.Event()
@@ -139,6 +150,7 @@ class BattleScreen(Screen[None]):
             )
         except Exception as exc:  # generate() already turns backend errors into results; this is a last guard
             result = GenerationResult("", 0, "error", None, None, 0.0, None, "", None, error=str(exc))
+        self.post_message(SideStreamed(current.number, side, result))  # the judge sees the stop at once
         finished = self.session.finish(current, side, result)
         self.post_message(SideDone(current.number, side, finished))
 
@@ -147,15 +159,22 @@ class BattleScreen(Screen[None]):
         if current is None:
             return
         for side in SIDES:
-            if side not in current.finished:
+            if side not in current.finished and side not in self.streamed:
                 self.pane(side).show_stream(self.buffers[side])
+
+    @on(SideStreamed)
+    def side_streamed(self, message: SideStreamed) -> None:
+        current = self.session.current
+        if current is None or message.round_number != current.number:
+            return
+        self.streamed.add(message.side)
+        self.pane(message.side).show_finished(message.result, self.show_speed)
 
     @on(SideDone)
     def side_done(self, message: SideDone) -> None:
         current = self.session.current
         if current is None or message.round_number != current.number:
             return
-        self.pane(message.side).show_finished(message.finished, self.show_speed)
         if current.both_done and not current.voted:
             self.hint("vote: a = A better · b = B better · t = tie · x = both bad · s = skip")
 

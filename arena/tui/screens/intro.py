@@ -13,10 +13,7 @@ from textual.widgets import Static
 
 
 class IntroScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "app.pop_screen", "Start"),
-        Binding("escape", "app.pop_screen", "Start"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "start", "Start"), Binding("escape", "start", "Start")]
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -26,3 +23,6 @@ class IntroScreen(ModalScreen[None]):
         with Vertical(id="intro-box"):
             yield Static(Text(self.text))
             yield Static(Text("\nPress enter to start judging.", style="bold"))
+
+    def action_start(self) -> None:
+        self.dismiss(None)

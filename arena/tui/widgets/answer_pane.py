@@ -9,11 +9,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from arena.backend import Chunk
+from arena.backend import Chunk, GenerationResult
 from arena.flags import CONSTRAINT_PREFIX, constraints_met
 from arena.play import Finished
 from arena.tui.text import highlighted, literal
 
+STREAM_TAIL_CHARS = 6000  # more than a maximized pane can show
+TAIL_NOTE = "[... earlier text above, shown when the answer stops ...]\n"
 BADGES = {
     "repetitive": "loops",
     "garbage": "garbage",
@@ -63,11 +65,22 @@ class AnswerPane(Vertical):
     def body(self) -> Static:
         return self.query_one(".pane-body", Static)
 
+    def _plain(self, selector: str) -> str:
+        content = self.query_one(selector, Static).content
+        return content.plain if isinstance(content, Text) else str(content)
+
     @property
     def body_text(self) -> str:
         """What the body shows now, as plain text (for tests and the latency benchmark)."""
-        content = self.body.content
-        return content.plain if isinstance(content, Text) else str(content)
+        return self._plain(".pane-body")
+
+    @property
+    def title_text(self) -> str:
+        return self._plain(".pane-title")
+
+    @property
+    def status_text(self) -> str:
+        return self._plain(".pane-status")
 
     def reset(self) -> None:
         self.shown_version = -1
@@ -83,20 +96,30 @@ class AnswerPane(Vertical):
         self.query_one(".pane-status", Static).update(line)
 
     def show_stream(self, buffer: StreamBuffer, extra: str = "") -> None:
-        """Copy the buffer to the screen if it changed since the last frame."""
+        """Copy the buffer to the screen if it changed since the last frame.
+
+        While the pane follows the stream only the tail can be seen, so only the tail is laid out: the cost
+        of a frame stays flat however long the answer grows. A judge who scrolls up stops the following
+        (and the redraws); the whole text is shown when the stream stops.
+        """
         version, text, tokens = buffer.snapshot()
         if version == self.shown_version:
             return
         self.shown_version = version
-        scroll = self.query_one(".pane-scroll", VerticalScroll)
-        at_bottom = scroll.scroll_y >= scroll.max_scroll_y - 1
-        self.body.update(literal(text))
         self.set_status("generating", f"{tokens} tokens{extra}")
-        if at_bottom:
-            scroll.scroll_end(animate=False)
+        scroll = self.query_one(".pane-scroll", VerticalScroll)
+        if scroll.scroll_y < scroll.max_scroll_y - 1:
+            return
+        if len(text) > STREAM_TAIL_CHARS:
+            cut = text.find("\n", len(text) - STREAM_TAIL_CHARS)
+            cut = cut + 1 if 0 <= cut < len(text) - STREAM_TAIL_CHARS // 2 else len(text) - STREAM_TAIL_CHARS
+            shown = Text.assemble((TAIL_NOTE, "dim"), literal(text[cut:]))
+        else:
+            shown = literal(text)
+        self.body.update(shown)
+        scroll.scroll_end(animate=False)
 
-    def show_finished(self, finished: Finished, show_speed: bool) -> None:
-        result = finished.result
+    def show_finished(self, result: GenerationResult, show_speed: bool) -> None:
         self.body.update(literal(result.text))
         if result.error:
             self.body.update(

@@ -1,0 +1,352 @@
+"""The real Textual app driven by Pilot: streaming, blindness, votes, reveal, stop, skip, errors,
+literal output, leaderboard and custom prompts. Models are real replay backends, the store a real file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+
+from arena.tui.app import ArenaApp
+from arena.tui.screens.battle import BattleScreen
+from arena.tui.screens.help import HelpScreen
+from arena.tui.screens.leaderboard import LeaderboardScreen
+from arena.tui.widgets.answer_pane import AnswerPane
+from tests.tui_helpers import make_app, screen_text, wait_for
+
+LOOP = "The water goes up again. " * 12
+GARBAGE = "Fine start. PersonX boards TrainStationFactory ]]> <|im_end|> qzx vorblet ~~||~~"
+STEADY = {
+    "t/one": "The Moon pulls the oceans. Two bulges form. Earth turns under them.",
+    "t/two": "2 + 2 = 4.",
+    "t/three": "Rain on the roof.",
+}
+LOOPY = {"t/one": LOOP, "t/two": GARBAGE, "t/three": "Rain rain rain."}
+SIZE = (160, 48)
+
+
+def panes(app: ArenaApp) -> dict[str, AnswerPane]:
+    return {"left": app.battle.pane("left"), "right": app.battle.pane("right")}
+
+
+def both_done(app: ArenaApp) -> bool:
+    current = app.session.current
+    return current is not None and current.both_done
+
+
+def battles(db: Path) -> list[tuple[str, str, str]]:
+    return (
+        sqlite3.connect(db)
+        .execute("select left_contestant, right_contestant, verdict from battles order by id")
+        .fetchall()
+    )
+
+
+async def test_streams_into_both_panes_without_identifying_the_models(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STEADY, LOOPY, tps=40)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: all(p.body_text for p in panes(app).values()))
+        assert not both_done(app)  # caught mid-stream
+        shown = screen_text(app)
+        for secret in ("steady", "loopy", "replay", ".jsonl", "tok/s"):
+            assert secret not in shown
+        titles = [p.title_text for p in panes(app).values()]
+        assert titles == ["Model A", "Model B"]
+        assert panes(app)["left"].classes == panes(app)["right"].classes
+        assert "1/3" in shown and "t/one" in shown and "sentences (max 3)" in shown
+        await wait_for(pilot, lambda: both_done(app))
+        current = app.session.current
+        assert current is not None
+        for side, pane in panes(app).items():
+            assert pane.body_text == current.finished[side].result.text  # every token shown  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("key", "verdict"),
+    [
+        ("a", "left"),
+        ("left", "left"),
+        ("b", "right"),
+        ("right", "right"),
+        ("t", "tie"),
+        ("x", "both_bad"),
+        ("s", "skip"),
+    ],
+)
+async def test_each_vote_key_writes_its_verdict_with_the_right_sides(tmp_path: Path, key: str, verdict: str) -> None:
+    app = make_app(tmp_path, STEADY, LOOPY, seed=3)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        await pilot.press(key)
+        await wait_for(pilot, lambda: bool(battles(tmp_path / "arena.db")))
+        current = app.session.current
+        assert current is not None
+        assert battles(tmp_path / "arena.db") == [(current.battle.left.label, current.battle.right.label, verdict)]
+
+
+async def test_sides_are_assigned_at_random(tmp_path: Path) -> None:
+    lefts = set()
+    for seed in range(8):
+        folder = tmp_path / str(seed)
+        folder.mkdir()
+        app = make_app(folder, STEADY, LOOPY, seed=seed)
+        async with app.run_test(size=SIZE):
+            current = app.session.current
+            assert current is not None
+            lefts.add(current.battle.left.label)
+    assert lefts == {"steady", "loopy"}
+
+
+async def test_reveal_shows_labels_flags_highlights_and_stats(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STEADY, LOOPY)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        await pilot.press("a")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: both_done(app))
+        await pilot.press("t")
+        await pilot.pause()
+        current = app.session.current
+        assert current is not None
+        loopy_side = "left" if current.battle.left.label == "loopy" else "right"
+        pane = panes(app)[loopy_side]
+        title = pane.title_text
+        assert "loopy" in title and "replay" in title
+        status = pane.status_text
+        assert "garbage" in status and "tokens" in status and "tok/s" in status
+        body = pane.body.content
+        assert isinstance(body, Text)
+        highlighted = {body.plain[span.start : span.end] for span in body.spans}
+        assert {"PersonX", "TrainStationFactory", "vorblet"} <= highlighted
+        shown = screen_text(app)
+        assert "steady" in shown and "vote stored (tie)" in shown
+
+
+async def test_first_battle_reveal_shows_loop_badge_and_constraints(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STEADY, LOOPY)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        await pilot.press("x")
+        await pilot.pause()
+        statuses = {side: p.status_text for side, p in panes(app).items()}
+        current = app.session.current
+        assert current is not None
+        loopy_side = "left" if current.battle.left.label == "loopy" else "right"
+        steady_side = "right" if loopy_side == "left" else "left"
+        assert "loops" in statuses[loopy_side] and "constraints 0/1" in statuses[loopy_side]
+        assert "constraints 1/1" in statuses[steady_side] and "loops" not in statuses[steady_side]
+
+
+async def test_no_vote_before_both_answers_stop_then_stop_with_escape(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STEADY, LOOPY, tps=4)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any(p.body_text for p in panes(app).values()))
+        await pilot.press("a")
+        await pilot.pause()
+        assert battles(tmp_path / "arena.db") == []
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: both_done(app))
+        current = app.session.current
+        assert current is not None
+        assert {f.result.finish_reason for f in current.finished.values()} == {"cancelled"}
+        assert all("stopped" in p.status_text for p in panes(app).values())
+        await pilot.press("b")
+        await wait_for(pilot, lambda: len(battles(tmp_path / "arena.db")) == 1)
+
+
+async def test_skip_then_next_prompt_and_vote_is_stored_first(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STEADY, LOOPY)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        await pilot.press("n")  # no vote yet: refused
+        await pilot.pause()
+        assert app.session.position == 1
+        await pilot.press("s")
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.session.position == 2
+        assert "2/3" in screen_text(app)
+        assert [row[2] for row in battles(tmp_path / "arena.db")] == ["skip"]
+
+
+async def test_a_failing_backend_shows_its_error_and_the_other_side_finishes(tmp_path: Path) -> None:
+    failing = {**LOOPY, "t/one": {"output": "Half an ans", "error": "CUDA out of memory"}}
+    app = make_app(tmp_path, STEADY, failing)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        current = app.session.current
+        assert current is not None
+        bad_side = "left" if current.battle.left.label == "loopy" else "right"
+        good_side = "right" if bad_side == "left" else "left"
+        bad = panes(app)[bad_side]
+        assert "CUDA out of memory" in bad.body_text and "Half an ans" in bad.body_text
+        assert "error" in bad.status_text
+        assert current.finished[good_side].result.finish_reason == "stop"  # type: ignore[index]
+        await pilot.press("x")
+        await wait_for(pilot, lambda: len(battles(tmp_path / "arena.db")) == 1)
+        assert battles(tmp_path / "arena.db")[0][2] == "both_bad"
+
+
+async def test_markup_and_escape_sequences_are_shown_literally(tmp_path: Path) -> None:
+    nasty = "[bold red]boom[/bold red] \x1b[2J\x1b[31mred\x07 [link=http://x]click[/link]"
+    app = make_app(tmp_path, {**STEADY, "t/one": nasty}, LOOPY)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        for check in ("before", "after"):
+            current = app.session.current
+            assert current is not None
+            side = "left" if current.battle.left.label == "steady" else "right"
+            body = panes(app)[side].body.content
+            assert isinstance(body, Text)
+            assert "[bold red]boom[/bold red]" in body.plain and "[link=http://x]click[/link]" in body.plain
+            assert "\\x1b[2J\\x1b[31mred\\x07" in body.plain
+            assert "\x1b" not in body.plain and "\x07" not in body.plain
+            assert not body.spans and not body.style
+            if check == "before":
+                await pilot.press("a")
+                await pilot.pause()
+
+
+async def test_leaderboard_round_trip(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STEADY, LOOPY)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        current = app.session.current
+        assert current is not None
+        winner_key = "a" if current.battle.left.label == "steady" else "b"
+        await pilot.press(winner_key)
+        await pilot.press("l")
+        await pilot.pause()
+        assert isinstance(app.screen, LeaderboardScreen)
+        await wait_for(pilot, lambda: "steady beats loopy 1-0" in screen_text(app))
+        assert "#" in screen_text(app) and "●" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, BattleScreen)
+
+
+async def test_help_and_custom_prompt(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STEADY, {**LOOPY})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "both bad" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: both_done(app))
+        await pilot.press("e")  # refused before the vote
+        await pilot.pause()
+        assert isinstance(app.screen, BattleScreen)
+        await pilot.press("s")
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press(*"Hi there")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, BattleScreen)
+        current = app.session.current
+        assert current is not None and current.battle.prompt.set == "custom"
+        assert current.battle.prompt.text == "Hi there"
+        await wait_for(pilot, lambda: both_done(app))
+        assert "custom" in screen_text(app)
+        errors = {f.result.error for f in current.finished.values()}
+        assert all(error and "no output for prompt" in error for error in errors)  # replay has no answer to it
+
+
+async def test_after_the_last_prompt(tmp_path: Path) -> None:
+    app = make_app(tmp_path, STEADY, LOOPY)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(3):
+            await wait_for(pilot, lambda: both_done(app))
+            await pilot.press("t")
+            await pilot.press("n")
+            await pilot.pause()
+        assert "All 3 prompts judged" in screen_text(app)
+        assert len(battles(tmp_path / "arena.db")) == 3
+        await pilot.press("q")
+
+
+def test_kill_9_mid_stream_loses_no_vote(tmp_path: Path) -> None:
+    """A real process judges two battles, is SIGKILLed while the third streams; the file stays whole."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from arena.store import Store
+    from tests.conftest import REPO
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.tui_voter", str(tmp_path), "2"], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.strip() == "VOTED 2", line
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    db = tmp_path / "arena.db"
+    conn = sqlite3.connect(db)
+    assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+    assert [row[2] for row in battles(db)] == ["right", "left"]
+    assert conn.execute("select count(*) from generations").fetchone()[0] >= 4
+    with Store(db) as store:  # reopening (migrations, WAL recovery) works and adds nothing
+        assert store.table_counts()["battles"] == 2
+
+
+async def test_the_demo_builds_two_models_and_runs_a_battle(tmp_path: Path) -> None:
+    """What `arena demo` runs: both tiny models built locally, the intro, then a real battle and a vote."""
+    import random
+
+    from arena.demo import DEMO_INTRO, DEMO_PARAMS, build_demo
+    from arena.play import PlaySession
+    from arena.pool import ModelPool
+    from arena.prompts import load_prompt_set
+    from arena.store import Store
+    from arena.tui.screens.intro import IntroScreen
+
+    contestants = build_demo(tmp_path / "demo-models")
+    assert [c.label for c in contestants] == ["tiny-longer-trained", "tiny-briefly-trained"]
+    assert build_demo(tmp_path / "demo-models") == contestants  # cached: the second call builds nothing
+    with ModelPool() as pool, Store(tmp_path / "demo.db") as store:
+        pool.load_all(contestants)
+        session = PlaySession(
+            store,
+            contestants,
+            load_prompt_set("everyday").prompts,
+            DEMO_PARAMS,
+            judge="t",
+            settings={},
+            rng=random.Random(1),
+        )
+        app = ArenaApp(session, pool, intro=DEMO_INTRO.format(db=tmp_path / "demo.db"))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, IntroScreen)
+            assert session.current is None  # nothing streams behind the intro
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: both_done(app), 60)
+            await pilot.press("a")
+            await wait_for(pilot, lambda: len(battles(tmp_path / "demo.db")) == 1)
+            assert all(p.body_text or p.status_text for p in panes(app).values())
+            assert "tiny-" in screen_text(app)
+
+
+def test_play_needs_two_loadable_models(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+    from tests.test_cli import assert_one_line_error
+    from tests.tui_helpers import write_replay
+
+    one = write_replay(tmp_path / "one.jsonl", {"everyday/science-tides": "x"})
+    runner = CliRunner()
+    assert_one_line_error(runner.invoke(cli, ["play", "--model", f"replay:{one}"]), "needs at least two contestants")
+    assert_one_line_error(
+        runner.invoke(cli, ["play", "--model", f"replay:{one}", "--model", "replay:missing.jsonl"]),
+        "replay file not found",
+    )

@@ -1,0 +1,87 @@
+"""Building a real ArenaApp (replay models, SQLite file) for Pilot tests, and waiting on it."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from arena.backend import GenerationParams
+from arena.contestants import parse_spec
+from arena.play import PlaySession
+from arena.pool import ModelPool
+from arena.prompts import Prompt
+from arena.store import Store
+from arena.tui.app import ArenaApp
+
+PROMPTS = [
+    Prompt(
+        set="t", id="one", category="science", text="Explain tides.", constraints=({"kind": "sentences", "max": 3},)
+    ),
+    Prompt(set="t", id="two", category="math", text="Add 2 and 2."),
+    Prompt(set="t", id="three", category="poem", text="A short poem."),
+]
+
+
+def write_replay(path: Path, outputs: Mapping[str, str | dict[str, object]]) -> Path:
+    with path.open("w", encoding="utf-8") as handle:
+        for prompt_id, output in outputs.items():
+            record = {"prompt_id": prompt_id, **(output if isinstance(output, dict) else {"output": output})}
+            handle.write(json.dumps(record) + "\n")
+    return path
+
+
+def make_app(
+    tmp_path: Path,
+    steady: Mapping[str, str | dict[str, object]],
+    loopy: Mapping[str, str | dict[str, object]],
+    *,
+    tps: float | None = None,
+    seed: int = 0,
+    db: Path | None = None,
+    params: GenerationParams | None = None,
+) -> ArenaApp:
+    pace = f"?tps={tps}" if tps else ""
+    contestants = [
+        parse_spec(f"replay:{write_replay(tmp_path / 'steady.jsonl', steady)}{pace}", label="steady"),
+        parse_spec(f"replay:{write_replay(tmp_path / 'loopy.jsonl', loopy)}{pace}", label="loopy"),
+    ]
+    pool = ModelPool()
+    pool.load_all(contestants)
+    store = Store(db or tmp_path / "arena.db")
+    session = PlaySession(
+        store, contestants, PROMPTS, params or GenerationParams(), judge="tester", settings={}, rng=random.Random(seed)
+    )
+    return ArenaApp(session, pool)
+
+
+def screen_text(app: ArenaApp) -> str:
+    """Every Static's content on the active screen, as plain text."""
+    parts = []
+    for widget in app.screen.query(Static):
+        content = widget.content
+        if isinstance(content, Text):
+            parts.append(content.plain)
+        elif isinstance(content, str):
+            parts.append(content)
+        else:  # a rich renderable (tables, groups): render it as the terminal would
+            console = Console(width=160, record=True, file=io.StringIO())
+            console.print(content)
+            parts.append(console.export_text())
+    return "\n".join(parts)
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Poll the app until ``condition`` holds; fail after ``timeout`` seconds (a deadline, not a timing test)."""
+    waited = 0.0
+    while not condition():
+        assert waited < timeout, "condition not reached in time"
+        await pilot.pause(0.05)
+        waited += 0.05
