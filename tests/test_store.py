@@ -191,3 +191,35 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert rows == {"p1": count, "p2": count}
     assert conn.execute("select count(*) from battles").fetchone()[0] == 2 * count
     assert conn.execute("select count(*) from _migrations").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_many_processes_opening_a_fresh_file_at_once(tmp_path: Path) -> None:
+    """Regression: WAL set-up on a brand-new file can answer "locked" without waiting; opening must retry."""
+    path = tmp_path / "fresh.db"
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    code = (
+        "import sys, time, pathlib\n"
+        "from arena.store import Store\n"
+        "gate = pathlib.Path(sys.argv[2])\n"
+        "(gate / ('ready-' + sys.argv[3])).touch()\n"
+        "deadline = time.monotonic() + 120\n"
+        "while not (gate / 'go').exists() and time.monotonic() < deadline:\n"
+        "    time.sleep(0.001)\n"
+        "Store(sys.argv[1]).close()\n"
+    )
+    openers = [subprocess.Popen([sys.executable, "-c", code, str(path), str(gate), str(i)], cwd=REPO) for i in range(6)]
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(gate.glob("ready-*"))) < 6:  # every interpreter is up and waiting at the gate
+            assert time.monotonic() < deadline and all(o.poll() is None for o in openers), "an opener never got ready"
+            time.sleep(0.01)
+        (gate / "go").touch()
+        assert [opener.wait(timeout=120) for opener in openers] == [0] * 6
+    finally:
+        for opener in openers:
+            if opener.poll() is None:
+                opener.kill()
+    conn = sqlite3.connect(path)
+    assert conn.execute("select count(*) from _migrations").fetchone()[0] == len(MIGRATIONS)
+    assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"

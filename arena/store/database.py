@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,6 +44,26 @@ def new_uid() -> str:
     return uuid.uuid4().hex
 
 
+def _retry_while_locked(step: Callable[[], None], deadline_s: float = BUSY_TIMEOUT_S) -> None:
+    """Run ``step``, retrying while another process holds the database.
+
+    Switching a fresh file to WAL needs an exclusive lock, and SQLite may answer "database is locked" there
+    at once instead of calling the busy handler, so two processes opening a new file together need this.
+    """
+    deadline = time.monotonic() + deadline_s
+    pause = 0.01
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            locked = "locked" in str(exc) or "busy" in str(exc)
+            if not locked or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
 def _last_id(table: sqlite_utils.db.Table) -> int:
     """The integer primary key of the row just inserted into ``table``."""
     assert table.last_pk is not None
@@ -70,14 +90,17 @@ class Store:
         try:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")
             self.db = sqlite_utils.Database(conn)
-            with self.transaction():
-                migrations.apply(self.db)
+            _retry_while_locked(lambda: self._prepare(conn))
         except sqlite3.DatabaseError as exc:
             raise ArenaError(f"--db {self.path}: not a usable arena database ({exc})") from None
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        with self.transaction():
+            migrations.apply(self.db)
 
     def close(self) -> None:
         with self._lock:
