@@ -234,6 +234,18 @@ def missing_requirements(backend: Backend) -> list[str]:
     return missing
 
 
+def raw_completion_prompt(messages: Sequence[Message]) -> RenderedPrompt:
+    """What a model without a chat template gets: the system text and the user text, no markers.
+
+    Marked ``chat_template=False`` so the arena flags it: a chat model prompted like this is not being
+    judged on its own terms.
+    """
+    parts = [m["content"] for m in messages if m["role"] == "system"] + [
+        m["content"] for m in messages if m["role"] == "user"
+    ]
+    return RenderedPrompt("\n\n".join(parts) + "\n", chat_template=False)
+
+
 class StopStringFilter:
     """Cuts a stream at the first stop string, holding back only text that could start one.
 

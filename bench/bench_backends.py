@@ -31,27 +31,30 @@ MAX_TOKENS = 128
 ROUNDS = 6
 
 
+def _hf_generate(model: Any, prompt_ids: Any, streamer: Any = None) -> Any:
+    import torch
+
+    with torch.inference_mode():
+        return model.model.generate(
+            input_ids=prompt_ids,
+            attention_mask=torch.ones_like(prompt_ids),
+            max_new_tokens=MAX_TOKENS,
+            do_sample=False,
+            pad_token_id=model.tokenizer.pad_token_id,
+            eos_token_id=model.eos_ids,
+            streamer=streamer,
+        )
+
+
 def _raw_hf(model: Any, prompt_ids: Any) -> tuple[int, float]:
     """transformers' own streaming loop: generate in a thread, read a TextIteratorStreamer."""
-    import torch
     from transformers import TextIteratorStreamer
 
     streamer = TextIteratorStreamer(model.tokenizer, skip_prompt=True, skip_special_tokens=True)
     result: list[Any] = []
 
     def work() -> None:
-        with torch.inference_mode():
-            result.append(
-                model.model.generate(
-                    input_ids=prompt_ids,
-                    attention_mask=torch.ones_like(prompt_ids),
-                    max_new_tokens=MAX_TOKENS,
-                    do_sample=False,
-                    pad_token_id=model.tokenizer.pad_token_id,
-                    eos_token_id=model.eos_ids,
-                    streamer=streamer,
-                )
-            )
+        result.append(_hf_generate(model, prompt_ids, streamer))
 
     start = time.perf_counter()
     thread = threading.Thread(target=work)
@@ -65,18 +68,8 @@ def _raw_hf(model: Any, prompt_ids: Any) -> tuple[int, float]:
 
 def _bare_hf(model: Any, prompt_ids: Any) -> tuple[int, float]:
     """No streaming at all: one generate call, ids only."""
-    import torch
-
     start = time.perf_counter()
-    with torch.inference_mode():
-        out = model.model.generate(
-            input_ids=prompt_ids,
-            attention_mask=torch.ones_like(prompt_ids),
-            max_new_tokens=MAX_TOKENS,
-            do_sample=False,
-            pad_token_id=model.tokenizer.pad_token_id,
-            eos_token_id=model.eos_ids,
-        )
+    out = _hf_generate(model, prompt_ids)
     return int(out.shape[1] - prompt_ids.shape[1]), time.perf_counter() - start
 
 

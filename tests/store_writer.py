@@ -12,10 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-from arena.backend import GenerationParams, GenerationResult
+from arena.backend import GenerationParams
 from arena.contestants import Contestant
 from arena.prompts import Prompt
 from arena.store import Store
+from tests.votes import result as make_result
 
 
 def main(db: str, name: str, count: int, gate: Path | None = None) -> None:
@@ -31,17 +32,7 @@ def main(db: str, name: str, count: int, gate: Path | None = None) -> None:
             time.sleep(0.005)
     session = store.start_session("batch", judge=name, settings={})
     for index in range(count):
-        result = GenerationResult(
-            text=f"{name} {index}",
-            n_tokens=2,
-            finish_reason="stop",
-            ttft_s=0.01,
-            tokens_per_s=10.0,
-            wall_s=0.1,
-            peak_mem_bytes=None,
-            rendered_prompt="p",
-            chat_template=None,
-        )
+        result = make_result(f"{name} {index}")
         generation = store.record_generation(
             session=session,
             contestant=name,

@@ -33,6 +33,7 @@ from arena.backend import (
     RenderedPrompt,
     StopStringFilter,
     process_peak_rss,
+    raw_completion_prompt,
 )
 from arena.contestants import Contestant
 
@@ -108,10 +109,7 @@ class GGUFModel:
         if self.template:
             formatter = Jinja2ChatFormatter(self.template, eos_token=self.eos_text, bos_token=self.bos_text)
             return RenderedPrompt(formatter(messages=list(messages)).prompt, chat_template=True)  # type: ignore[arg-type]
-        parts = [m["content"] for m in messages if m["role"] == "system"] + [
-            m["content"] for m in messages if m["role"] == "user"
-        ]
-        return RenderedPrompt("\n\n".join(parts) + "\n", chat_template=False)
+        return raw_completion_prompt(messages)
 
     def _tokens(self, rendered: RenderedPrompt) -> list[int]:
         """Prompt tokens without a second BOS: when the template already wrote one, llama.cpp must not add it.

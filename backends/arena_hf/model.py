@@ -30,6 +30,7 @@ from arena.backend import (
     RenderedPrompt,
     StopStringFilter,
     process_peak_rss,
+    raw_completion_prompt,
 )
 from arena.contestants import Contestant
 
@@ -205,10 +206,7 @@ class HFModel:
         if self.has_template:
             text = self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
             return RenderedPrompt(str(text), chat_template=True)
-        parts = [m["content"] for m in messages if m["role"] == "system"] + [
-            m["content"] for m in messages if m["role"] == "user"
-        ]
-        return RenderedPrompt("\n\n".join(parts) + "\n", chat_template=False)
+        return raw_completion_prompt(messages)
 
     def _input_ids(self, rendered: RenderedPrompt) -> torch.Tensor:
         # The template already holds BOS where the model wants it: adding special tokens again doubles it.

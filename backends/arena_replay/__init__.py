@@ -30,6 +30,7 @@ from arena.backend import (
     Message,
     Option,
     RenderedPrompt,
+    StopStringFilter,
 )
 from arena.contestants import Contestant
 
@@ -51,23 +52,11 @@ class Recording:
 
 
 def _cut_at_stop(tokens: Sequence[str], stop: Sequence[str]) -> tuple[list[str], bool]:
-    """Tokens up to the first stop string (which is dropped, as model servers do) and whether one was hit."""
-    if not stop:
-        return list(tokens), False
-    text = "".join(tokens)
-    cut = min((pos for pos in (text.find(s) for s in stop if s) if pos >= 0), default=-1)
-    if cut < 0:
-        return list(tokens), False
-    kept: list[str] = []
-    length = 0
-    for token in tokens:
-        if length + len(token) > cut:
-            if cut > length:
-                kept.append(token[: cut - length])
-            break
-        kept.append(token)
-        length += len(token)
-    return kept, True
+    """Tokens up to the first stop string (dropped, as model servers do) and whether one was hit."""
+    stops = StopStringFilter(stop)
+    kept = [piece for piece in (stops.feed(token) for token in tokens) if piece]
+    tail = stops.finish()
+    return kept + ([tail] if tail else []), stops.stopped
 
 
 class ReplayModel:
