@@ -118,8 +118,12 @@ def cli() -> None:
     you judge, and the verdicts become ratings with confidence intervals.
 
     \b
-    Quick look without any model download (from a clone of the repository):
-      arena batch --model replay:arena/examples/steady.jsonl --model replay:arena/examples/loopy.jsonl
+    Start here (two tiny models built locally, nothing downloaded):
+      arena demo
+    Compare your own checkpoints, quantizations or servers:
+      arena play --model hf:./my-checkpoint --model 'hf:./my-checkpoint?quant=nf4'
+      arena play --model gguf:./model-Q4_K_M.gguf --model 'openai:http://127.0.0.1:8000/v1?model=NAME'
+    Then: arena leaderboard, arena report, arena export.
     """
 
 
@@ -328,7 +332,8 @@ def _run_arena(
 
         ArenaApp(session, pool, show_speed=show_speed, sequential=sequential, intro=intro).run()
         votes = sum(1 for current in session.rounds if current.voted)
-    err.print(f"{votes} votes stored in {store.path}. Ratings: arena leaderboard --db {store.path}")
+    noun = "vote" if votes == 1 else "votes"
+    err.print(f"{votes} {noun} stored in {store.path}. Ratings: arena leaderboard --db {store.path}")
 
 
 @cli.command()
