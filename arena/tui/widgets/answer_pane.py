@@ -119,12 +119,17 @@ class AnswerPane(Vertical):
         self.body.update(shown)
         scroll.scroll_end(animate=False)
 
-    def show_finished(self, result: GenerationResult, show_speed: bool) -> None:
-        self.body.update(literal(result.text))
+    @staticmethod
+    def _final_body(result: GenerationResult, highlight: list[str] | None = None) -> Text:
+        """The whole answer as literal text, garbage tokens highlighted if given, and the error if any."""
+        body = highlighted(result.text, highlight) if highlight else literal(result.text)
         if result.error:
-            self.body.update(
-                Text.assemble(literal(result.text), ("\n\n[error] ", "bold red"), literal(result.error, "red"))
-            )
+            body.append("\n\n[error] ", "bold red")
+            body.append(literal(result.error, "red"))
+        return body
+
+    def show_finished(self, result: GenerationResult, show_speed: bool) -> None:
+        self.body.update(self._final_body(result))
         status = {"stop": "done", "length": "done (max tokens)", "cancelled": "stopped", "error": "error"}[
             result.finish_reason
         ]
@@ -140,11 +145,7 @@ class AnswerPane(Vertical):
         title = Text.assemble(f"{self.pane_name}: ", (label, "bold"), f"  ({backend})")
         self.query_one(".pane-title", Static).update(title)
         garbage = next((flag for flag in finished.flags if flag.name == "garbage" and flag.hit), None)
-        body = highlighted(result.text, garbage.evidence) if garbage else literal(result.text)
-        if result.error:
-            body.append("\n\n[error] ", "bold red")
-            body.append(literal(result.error, "red"))
-        self.body.update(body)
+        self.body.update(self._final_body(result, garbage.evidence if garbage else None))
         badges = Text()
         for flag in finished.flags:
             if flag.hit and flag.name in BADGES:
