@@ -168,6 +168,7 @@ def batch(
     from arena.contestants import resolve_contestants
     from arena.pool import ModelPool
     from arena.prompts import load_prompt_set
+    from arena.report import build_report
 
     params = _params(temperature, top_p, max_tokens, seed, stops)
     prompts = load_prompt_set(prompt_set)
@@ -179,65 +180,61 @@ def batch(
         for contestant in contestants:  # one at a time, with a spinner that leaves no line behind
             with err.status(f"loading {contestant.label} ({contestant.backend})"):
                 pool.load_all([contestant])
-        if True:
-            store.register(contestants, selected)
-            session = store.start_session(
-                "batch",
-                judge=None,
-                settings={
-                    "prompt_set": prompts.name,
-                    "params": params.to_dict(),
-                    "contestants": {c.label: c.spec for c in contestants},
-                    "sequential": sequential,
-                },
+        store.register(contestants, selected)
+        session = store.start_session(
+            "batch",
+            judge=None,
+            settings={
+                "prompt_set": prompts.name,
+                "params": params.to_dict(),
+                "contestants": {c.label: c.spec for c in contestants},
+                "sequential": sequential,
+            },
+        )
+        tokens = {"n": 0}
+        cancel = threading.Event()
+        with Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[tokens]} tokens"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=as_json,
+        ) as progress:
+            task = progress.add_task(
+                f"{prompts.name}: {len(contestants)} models",
+                total=len(selected) * len(contestants),
+                tokens=0,
             )
-            tokens = {"n": 0}
-            cancel = threading.Event()
-            with Progress(
-                TextColumn("[progress.description]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[tokens]} tokens"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=as_json,
-            ) as progress:
-                task = progress.add_task(
-                    f"{prompts.name}: {len(contestants)} models",
-                    total=len(selected) * len(contestants),
-                    tokens=0,
+
+            def on_tokens(_label: str, count: int) -> None:
+                tokens["n"] += count
+                progress.update(task, tokens=tokens["n"])
+
+            def on_done(_record: BatchRecord) -> None:
+                progress.advance(task)
+
+            try:
+                records = run_batch(
+                    contestants,
+                    selected,
+                    params,
+                    pool,
+                    store,
+                    session=session,
+                    sequential=sequential,
+                    on_tokens=on_tokens,
+                    on_done=on_done,
+                    cancel=cancel,
                 )
-
-                def on_tokens(_label: str, count: int) -> None:
-                    tokens["n"] += count
-                    progress.update(task, tokens=tokens["n"])
-
-                def on_done(_record: BatchRecord) -> None:
-                    progress.advance(task)
-
-                try:
-                    records = run_batch(
-                        contestants,
-                        selected,
-                        params,
-                        pool,
-                        store,
-                        session=session,
-                        sequential=sequential,
-                        on_tokens=on_tokens,
-                        on_done=on_done,
-                        cancel=cancel,
-                    )
-                except KeyboardInterrupt:
-                    cancel.set()
-                    progress.stop()
-                    err.print(f"interrupted: finished generations are stored in {store.path}")
-                    sys.exit(130)
+            except KeyboardInterrupt:
+                cancel.set()
+                progress.stop()
+                err.print(f"interrupted: finished generations are stored in {store.path}")
+                sys.exit(130)
+        report_rows = build_report(store, session)  # while the store is open: no second connect
     summaries = summarize(contestants, records)
-    from arena.report import build_report
-
-    with _open_store(store.path) as reader:
-        report_rows = build_report(reader, session)
     if as_json:
         payload = {
             "db": str(store.path),

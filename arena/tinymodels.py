@@ -283,11 +283,3 @@ def build_family(
         write_gguf(model, tokenizer, family.gguf_no_template, quant=quant, chat_template=False)
     marker.write_text(wanted)
     return family
-
-
-def parameter_count(spec: TinySpec) -> int:
-    """Rough parameter count, for the demo's description."""
-    head = spec.hidden // spec.heads
-    attention = spec.hidden * spec.hidden * 2 + 2 * spec.hidden * head * spec.kv_heads
-    mlp = 3 * spec.hidden * spec.intermediate
-    return spec.layers * (attention + mlp + 2 * spec.hidden) + 2 * spec.vocab * spec.hidden + spec.hidden
