@@ -1,5 +1,9 @@
 """The contract every model backend follows, and the registry that finds backends by entry point.
 
+Owns: ``Contestant`` (the data type a backend loads), ``Backend`` / ``Loaded`` (the protocol),
+``GenerationParams``, ``Chunk``, ``GenerationResult`` and ``BackendError``. Backends import only this module
+from ``arena``, so a third-party backend depends on one small, stable surface.
+
 Backends are synchronous generators, like llm's ``Model.execute``: the battle engine runs each in a thread
 and cancels it with a ``threading.Event``. Built-in backends register under the entry-point group
 ``arena.backends`` exactly like third-party ones, so there is one discovery path and it is always tested.
@@ -13,12 +17,10 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
+from typing import Any, Literal, Protocol, TypedDict
+from urllib.parse import urlencode
 
 from arena.errors import ArenaError
-
-if TYPE_CHECKING:
-    from arena.contestants import Contestant
 
 ENTRY_POINT_GROUP = "arena.backends"
 
@@ -31,6 +33,34 @@ class Message(TypedDict):
 
     role: str
     content: str
+
+
+@dataclass(frozen=True)
+class Contestant:
+    """One model under comparison: which backend loads it, from where, with which options, under which label.
+
+    The label is the identity in ratings, so the same weights at two quantizations are two contestants.
+    Options are already validated and typed by the backend (``arena.contestants`` parses spec strings and
+    arena.toml into this type; backends receive it in ``load``).
+    """
+
+    label: str
+    backend: str
+    target: str
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def spec(self) -> str:
+        """The spec string that recreates this contestant (label aside)."""
+        query = urlencode({key: format_option_value(value) for key, value in sorted(self.options.items())})
+        return f"{self.backend}:{self.target}" + (f"?{query}" if query else "")
+
+
+def format_option_value(value: Any) -> str:
+    """An option value as it is written in a spec string (``true``/``false`` for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class BackendError(ArenaError):
@@ -105,12 +135,13 @@ class GenerationResult:
     text: str
     n_tokens: int
     finish_reason: FinishReason
-    ttft_s: float | None
-    tokens_per_s: float | None
-    wall_s: float
-    peak_mem_bytes: int | None
-    rendered_prompt: str
-    chat_template: bool | None
+    ttft_s: float | None = None
+    tokens_per_s: float | None = None
+    wall_s: float = 0.0
+    peak_mem_bytes: int | None = None
+    rendered_prompt: str = ""
+    chat_template: bool | None = None
+    """True: the model's own chat template; False: a raw completion prompt; None: unknown (a server, a replay)."""
     error: str | None = None
     token_ids: tuple[int, ...] | None = None
 

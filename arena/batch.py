@@ -1,5 +1,8 @@
 """Headless runs: every contestant answers every prompt of a set, and each generation is stored.
 
+Owns the batch loop, its session record and its per-contestant summary; streams run through
+``arena.generation`` and answers are stored through ``arena.answers``, like the TUI's.
+
 All contestants answer a prompt at the same time (one thread each) unless ``sequential`` is asked for,
 which gives clean speed numbers. Each generation is written in its own transaction as soon as it is done,
 so an interrupted batch keeps everything finished before the interrupt.
@@ -13,10 +16,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from arena.backend import Chunk, GenerationParams, GenerationResult
-from arena.battle import StreamJob, run_streams
-from arena.contestants import Contestant
-from arena.flags import analyze_result
+from arena.answers import record_answer
+from arena.backend import Chunk, Contestant, GenerationParams, GenerationResult
+from arena.generation import StreamJob, run_streams
 from arena.pool import ModelPool
 from arena.prompts import Prompt
 from arena.store import Store
@@ -30,6 +32,43 @@ class BatchRecord:
     contestant: str
     prompt: str
     result: GenerationResult
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.generation_id,
+            "contestant": self.contestant,
+            "prompt": self.prompt,
+            "output": self.result.text,
+            "n_tokens": self.result.n_tokens,
+            "finish_reason": self.result.finish_reason,
+            "ttft_s": self.result.ttft_s,
+            "tokens_per_s": self.result.tokens_per_s,
+            "wall_s": self.result.wall_s,
+            "error": self.result.error,
+        }
+
+
+def start_batch_session(
+    store: Store,
+    contestants: Sequence[Contestant],
+    prompts: Sequence[Prompt],
+    *,
+    prompt_set: str,
+    params: GenerationParams,
+    sequential: bool,
+) -> int:
+    """Register the run's contestants and prompts and open its session; returns the session id."""
+    store.register(contestants, prompts)
+    return store.start_session(
+        "batch",
+        judge=None,
+        settings={
+            "prompt_set": prompt_set,
+            "params": params.to_dict(),
+            "contestants": {c.label: c.spec for c in contestants},
+            "sequential": sequential,
+        },
+    )
 
 
 def run_batch(
@@ -72,18 +111,10 @@ def run_batch(
         ]
         results = run_streams(jobs, sequential=sequential)
         for contestant, result in zip(contestants, results, strict=True):
-            flags, counts = analyze_result(prompt, result)
-            generation_id = store.record_generation(
-                session=session,
-                contestant=contestant.label,
-                prompt=prompt.uid,
-                messages=messages,
-                params=params,
-                result=result,
-                flags=flags,
-                counts=counts,
+            answer = record_answer(
+                store, session=session, contestant=contestant.label, prompt=prompt, params=params, result=result
             )
-            record = BatchRecord(generation_id, contestant.label, prompt.uid, result)
+            record = BatchRecord(answer.generation_id, contestant.label, prompt.uid, result)
             records.append(record)
             if on_done is not None:
                 on_done(record)

@@ -1,7 +1,8 @@
-"""One battle, independent of any UI: choose a pair, hide who is where, run both streams, return results.
+"""One battle, independent of any UI: choose a pair, hide who is where, and say what each side must run.
 
-The TUI and ``arena batch`` both drive models through here. Chunks are reported through callbacks from
-worker threads; the caller decides how to show them (the TUI posts messages, batch counts tokens).
+Owns pairing (the pair that met least) and blind side assignment. Running the streams belongs to
+``arena.generation``; the TUI and ``arena play``'s session turn a ``Battle`` into one ``StreamJob`` per side
+with ``Battle.job`` and run each through ``generation.run_job``.
 """
 
 from __future__ import annotations
@@ -9,18 +10,14 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from arena.backend import Chunk, GenerationParams, GenerationResult, Loaded, Message
-from arena.contestants import Contestant
-from arena.generation import generate
+from arena.backend import Contestant, GenerationParams
+from arena.generation import ChunkCallback, StreamJob
 from arena.pool import ModelPool
 from arena.prompts import Prompt
-
-Side = Literal["left", "right"]
-SIDES: tuple[Side, Side] = ("left", "right")
+from arena.verdicts import Side
 
 
 def pick_pair(
@@ -43,54 +40,6 @@ def assign_sides(pair: tuple[Contestant, Contestant], rng: random.Random) -> tup
     return (first, second) if rng.random() < 0.5 else (second, first)
 
 
-@dataclass
-class StreamJob:
-    """One model answering one prompt, with its own cancel switch."""
-
-    loaded: Loaded
-    messages: Sequence[Message]
-    params: GenerationParams
-    prompt_id: str | None = None
-    cancel: threading.Event = field(default_factory=threading.Event)
-    on_chunk: Callable[[Chunk], None] | None = None
-
-
-def run_streams(jobs: Sequence[StreamJob], *, sequential: bool = False) -> list[GenerationResult]:
-    """Run the jobs at once (one thread each) or one after the other, and return results in job order.
-
-    Concurrent is what a judge wants to watch; sequential gives clean speed numbers, because two models
-    never compete for the same cores or memory bandwidth.
-    """
-
-    def run(job: StreamJob) -> GenerationResult:
-        return generate(
-            job.loaded, job.messages, job.params, job.cancel, prompt_id=job.prompt_id, on_chunk=job.on_chunk
-        )
-
-    if sequential or len(jobs) == 1:
-        return [run(job) for job in jobs]
-    results: list[GenerationResult | None] = [None] * len(jobs)
-    failures: list[BaseException] = []
-
-    def worker(index: int, job: StreamJob) -> None:
-        try:
-            results[index] = run(job)
-        except BaseException as exc:  # generate() turns backend errors into results; this is a real bug
-            failures.append(exc)
-
-    threads = [
-        threading.Thread(target=worker, args=(index, job), name=f"arena-stream-{index}", daemon=True)
-        for index, job in enumerate(jobs)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    return [result for result in results if result is not None]
-
-
 @dataclass(frozen=True)
 class Battle:
     """A prompt and the two contestants in their (hidden) positions."""
@@ -103,15 +52,23 @@ class Battle:
     def contestant(self, side: Side) -> Contestant:
         return self.left if side == "left" else self.right
 
-
-@dataclass(frozen=True)
-class BattleResult:
-    battle: Battle
-    left: GenerationResult
-    right: GenerationResult
-
-    def result(self, side: Side) -> GenerationResult:
-        return self.left if side == "left" else self.right
+    def job(
+        self,
+        side: Side,
+        pool: ModelPool,
+        *,
+        cancel: threading.Event | None = None,
+        on_chunk: ChunkCallback | None = None,
+    ) -> StreamJob:
+        """What one side runs: the same messages and params for both sides, its own cancel switch."""
+        return StreamJob(
+            loaded=pool[self.contestant(side).label],
+            messages=self.prompt.messages(),
+            params=self.params,
+            prompt_id=self.prompt.uid,
+            cancel=cancel or threading.Event(),
+            on_chunk=on_chunk,
+        )
 
 
 def new_battle(
@@ -123,34 +80,3 @@ def new_battle(
 ) -> Battle:
     left, right = assign_sides(pick_pair(contestants, battle_counts, rng), rng)
     return Battle(prompt=prompt, left=left, right=right, params=params)
-
-
-def run_battle(
-    battle: Battle,
-    pool: ModelPool,
-    *,
-    on_chunk: Callable[[Side, Chunk], None] | None = None,
-    cancels: Mapping[Side, threading.Event] | None = None,
-    sequential: bool = False,
-) -> BattleResult:
-    """Stream both sides (same messages, same params) and return both results."""
-    messages: list[Message] = battle.prompt.messages()
-
-    def callback(side: Side) -> Callable[[Chunk], None] | None:
-        if on_chunk is None:
-            return None
-        return lambda chunk: on_chunk(side, chunk)
-
-    jobs = [
-        StreamJob(
-            loaded=pool[battle.contestant(side).label],
-            messages=messages,
-            params=battle.params,
-            prompt_id=battle.prompt.uid,
-            cancel=(cancels or {}).get(side) or threading.Event(),
-            on_chunk=callback(side),
-        )
-        for side in SIDES
-    ]
-    left, right = run_streams(jobs, sequential=sequential)
-    return BattleResult(battle=battle, left=left, right=right)

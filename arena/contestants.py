@@ -1,4 +1,8 @@
-"""Contestants: which model, through which backend, with which options, under which label.
+"""Contestant specs: parsing ``BACKEND:TARGET?key=val`` strings and arena.toml tables into ``Contestant``.
+
+Owns spec parsing, option validation against a backend's declared options, default labels and the
+arena.toml contestant tables. The ``Contestant`` type itself lives in ``arena.backend``, beside the protocol
+that consumes it.
 
 On the command line a contestant is a spec string ``BACKEND:TARGET?key=val&key=val`` (for example
 ``hf:Qwen/Qwen2.5-1.5B-Instruct?quant=nf4``); in ``arena.toml`` it is a named table. The label is the
@@ -10,39 +14,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from arena.backend import Backend, get_backend
+from arena.backend import Backend, Contestant, format_option_value, get_backend
 from arena.config import find_config, read_toml
 from arena.errors import ArenaError
 
 _BACKEND_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _STRIPPED_SUFFIXES = (".jsonl", ".json", ".gguf", ".safetensors", ".bin")
-
-
-@dataclass(frozen=True)
-class Contestant:
-    """One model under comparison. Options are already validated and typed by the backend."""
-
-    label: str
-    backend: str
-    target: str
-    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
-
-    @property
-    def spec(self) -> str:
-        """The spec string that recreates this contestant (label aside)."""
-        query = urlencode({key: _format_value(value) for key, value in sorted(self.options.items())})
-        return f"{self.backend}:{self.target}" + (f"?{query}" if query else "")
-
-
-def _format_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def validate_options(backend: Backend, raw_options: Mapping[str, object]) -> dict[str, Any]:
@@ -66,7 +47,9 @@ def default_label(backend: Backend, target: str, options: Mapping[str, Any]) -> 
         if name.endswith(suffix) and len(name) > len(suffix):
             name = name[: -len(suffix)]
             break
-    shown = {key: _format_value(value) for key, value in sorted(options.items()) if backend.options[key].affects_output}
+    shown = {
+        key: format_option_value(value) for key, value in sorted(options.items()) if backend.options[key].affects_output
+    }
     return name + (f"?{urlencode(shown)}" if shown else "")
 
 

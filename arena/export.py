@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from arena.fastchat import to_fastchat
-from arena.ratings import Outcome, compute_leaderboard
+from arena.ratings import compute_leaderboard, outcomes_from_rows
 from arena.store.queries import decode_json
 
 FORMATS = ("csv", "json", "jsonl", "fastchat", "dpo")
@@ -92,8 +92,7 @@ def dpo_pairs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def tallies(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per-contestant vote counts (no bootstrap: exports should be quick and deterministic)."""
-    outcomes = [Outcome(r["left_contestant"], r["right_contestant"], r["verdict"]) for r in rows]
-    board = compute_leaderboard(outcomes, rounds=0)
+    board = compute_leaderboard(outcomes_from_rows(rows), rounds=0)
     keys = ("contestant", "battles", "wins", "ties", "losses", "both_bad")
     return [{key: rating.to_dict()[key] for key in keys} for rating in board.ratings]
 

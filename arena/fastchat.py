@@ -4,6 +4,9 @@ Export writes records FastChat's rating analysis reads (``model_a``, ``model_b``
 ``model_a | model_b | tie | tie (bothbad)``, ``tstamp``, conversations). Import reads such records so battles
 collected elsewhere can be ranked here. Fields the arena has no column for are kept in ``extra_json`` and
 written back on export, so an import followed by an export gives the same records.
+
+Owns the translation only (records <-> ``ImportedBattle`` / battle rows); it never touches the database.
+``Store.import_battle`` writes what this module parsed.
 """
 
 from __future__ import annotations
@@ -18,10 +21,15 @@ from typing import Any
 
 from arena.backend import Message
 from arena.errors import ArenaError
-from arena.store import Store, utc_now
+from arena.verdicts import Verdict
 
-WINNER_OF_VERDICT = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
-VERDICT_OF_WINNER = {winner: verdict for verdict, winner in WINNER_OF_VERDICT.items()}
+WINNER_OF_VERDICT: dict[Verdict, str] = {
+    "left": "model_a",
+    "right": "model_b",
+    "tie": "tie",
+    "both_bad": "tie (bothbad)",
+}
+VERDICT_OF_WINNER: dict[str, Verdict] = {winner: verdict for verdict, winner in WINNER_OF_VERDICT.items()}
 KNOWN_FIELDS = (
     "question_id",
     "model_a",
@@ -43,7 +51,7 @@ class ImportedBattle:
     question_id: str
     model_a: str
     model_b: str
-    verdict: str
+    verdict: Verdict
     judge: str | None
     tstamp: float | None
     conversation_a: tuple[Message, ...] | None
@@ -188,79 +196,3 @@ def to_fastchat(row: Mapping[str, Any]) -> dict[str, Any]:
         messages: Sequence[Message] = json.loads(row[f"{side}_messages_json"] or "[]")
         record[name] = [*messages, {"role": "assistant", "content": row[f"{side}_output"]}]
     return record
-
-
-def store_battle(store: Store, battle: ImportedBattle, *, session: int, source: str) -> bool:
-    """Write one imported battle (contestants, prompt, both generations, the vote) in one transaction.
-
-    Returns False, writing nothing, when a battle with the same uid (the same record) is already stored.
-    """
-    with store.transaction() as db:
-        if db.execute("select 1 from battles where uid = ?", [battle.uid]).fetchone():
-            return False
-        now = utc_now()
-        for label in (battle.model_a, battle.model_b):
-            db.table("contestants").insert(
-                {
-                    "label": label,
-                    "backend": "import",
-                    "target": source,
-                    "options_json": "{}",
-                    "first_seen": now,
-                },
-                ignore=True,
-            )
-        db.table("prompts").insert(
-            {
-                "id": battle.question_id,
-                "set": "import",
-                "category": str(battle.extra.get("category", "imported")),
-                "text": battle.prompt_text,
-                "system": None,
-                "constraints_json": "[]",
-            },
-            ignore=True,
-        )
-        generation_ids: list[int | None] = []
-        for label, conversation in (
-            (battle.model_a, battle.conversation_a),
-            (battle.model_b, battle.conversation_b),
-        ):
-            if conversation is None:
-                generation_ids.append(None)
-                continue
-            table = db.table("generations")
-            table.insert(
-                {
-                    "session": session,
-                    "contestant": label,
-                    "prompt": battle.question_id,
-                    "messages_json": json.dumps(list(conversation[:-1]), ensure_ascii=False),
-                    "rendered_prompt": "",
-                    "params_json": "{}",
-                    "output": conversation[-1]["content"],
-                    "n_tokens": 0,
-                    "finish_reason": "stop",
-                    "created": now,
-                    "uid": f"{battle.uid}-{'a' if label == battle.model_a else 'b'}",
-                }
-            )
-            generation_ids.append(int(table.last_pk) if table.last_pk is not None else None)
-        db.table("battles").insert(
-            {
-                "session": session,
-                "prompt": battle.question_id,
-                "left_generation": generation_ids[0],
-                "right_generation": generation_ids[1],
-                "left_contestant": battle.model_a,
-                "right_contestant": battle.model_b,
-                "verdict": battle.verdict,
-                "judge": battle.judge,
-                "vote_s": None,
-                "created": utc_now(battle.tstamp) if battle.tstamp is not None else now,
-                "tstamp": battle.tstamp,
-                "extra_json": json.dumps(battle.extra, ensure_ascii=False),
-                "uid": battle.uid,
-            }
-        )
-    return True

@@ -1,19 +1,20 @@
 """Parity: do two contestants that should be the same model (an HF checkpoint and its GGUF, two servers)
 produce the same greedy tokens? Where they part, and whether they were even given the same prompt string,
 is usually the whole story of a format mismatch (a missing chat template, a doubled BOS).
+
+Owns ``ParityRow`` (the comparison of two greedy results) and ``run_parity``; the streams run through
+``arena.generation`` like every other generation.
 """
 
 from __future__ import annotations
 
 import os.path
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from arena.backend import GenerationParams, GenerationResult
-from arena.contestants import Contestant
-from arena.generation import generate
+from arena.backend import Contestant, GenerationParams, GenerationResult
+from arena.generation import StreamJob, run_streams
 from arena.pool import ModelPool
 from arena.prompts import Prompt
 
@@ -79,8 +80,7 @@ def run_parity(
     params = GenerationParams(temperature=0.0, top_p=1.0, max_tokens=max_tokens, seed=0)
     rows = []
     for prompt in prompts:
-        results = [
-            generate(pool[c.label], prompt.messages(), params, threading.Event(), prompt_id=prompt.uid) for c in (a, b)
-        ]
-        rows.append(ParityRow(prompt.uid, results[0], results[1]))
+        jobs = [StreamJob(pool[c.label], prompt.messages(), params, prompt_id=prompt.uid) for c in (a, b)]
+        result_a, result_b = run_streams(jobs, sequential=True)
+        rows.append(ParityRow(prompt.uid, result_a, result_b))
     return rows

@@ -1,6 +1,8 @@
 """A judging session, independent of any UI: which prompt comes next, which pair answers it and on which
 side, and what gets written when an answer finishes and when the judge votes.
 
+Owns ``PlaySession`` and ``Round`` (one battle in progress); the TUI and any other front end drive it.
+
 The TUI drives this and only shows what it returns, so the rules that keep a vote honest (blind sides,
 same params for both, a fresh seed per battle, the vote durable before the next prompt) live in one place
 that tests can exercise without a terminal.
@@ -14,24 +16,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from arena.backend import GenerationParams, GenerationResult
-from arena.battle import Battle, Side, new_battle
-from arena.contestants import Contestant
-from arena.flags import Counts, Flag, analyze_result
+from arena.answers import AnalyzedAnswer, record_answer
+from arena.backend import Contestant, GenerationParams, GenerationResult
+from arena.battle import Battle, new_battle
 from arena.prompts import Prompt
 from arena.store import Store
-
-VOTE_KEYS = {"left": "A is better", "right": "B is better", "tie": "tie", "both_bad": "both bad", "skip": "skip"}
-
-
-@dataclass
-class Finished:
-    """One side's answer once its stream has stopped, with what the arena found in it."""
-
-    result: GenerationResult
-    flags: list[Flag]
-    counts: Counts
-    generation_id: int | None = None
+from arena.verdicts import Side, Verdict, as_verdict
 
 
 @dataclass
@@ -41,8 +31,8 @@ class Round:
     number: int
     battle: Battle
     started: float = field(default_factory=time.monotonic)
-    finished: dict[Side, Finished] = field(default_factory=dict)
-    verdict: str | None = None
+    finished: dict[Side, AnalyzedAnswer] = field(default_factory=dict)
+    verdict: Verdict | None = None
     battle_id: int | None = None
 
     @property
@@ -111,27 +101,22 @@ class PlaySession:
         self.rounds.append(current)
         return current
 
-    def finish(self, current: Round, side: Side, result: GenerationResult) -> Finished:
+    def finish(self, current: Round, side: Side, result: GenerationResult) -> AnalyzedAnswer:
         """Analyze and store one side's answer (its own transaction, flags included)."""
-        flags, counts = analyze_result(current.battle.prompt, result)
-        finished = Finished(result, flags, counts)
-        finished.generation_id = self.store.record_generation(
+        answer = record_answer(
+            self.store,
             session=self.session_id,
             contestant=current.battle.contestant(side).label,
-            prompt=current.battle.prompt.uid,
-            messages=current.battle.prompt.messages(),
+            prompt=current.battle.prompt,
             params=current.battle.params,
             result=result,
-            flags=flags,
-            counts=counts,
         )
-        current.finished[side] = finished
-        return finished
+        current.finished[side] = answer
+        return answer
 
     def vote(self, current: Round, verdict: str) -> int:
         """Write the verdict; it is durable when this returns. Only once both answers have stopped."""
-        if verdict not in VOTE_KEYS:
-            raise ValueError(f"unknown verdict {verdict!r}")
+        checked = as_verdict(verdict)
         if not current.both_done:
             raise RuntimeError("both answers must stop before the vote")
         if current.voted:
@@ -144,9 +129,9 @@ class PlaySession:
             right_generation=current.finished["right"].generation_id,
             left_contestant=battle.left.label,
             right_contestant=battle.right.label,
-            verdict=verdict,
+            verdict=checked,
             judge=self.judge,
             vote_s=time.monotonic() - current.started,
         )
-        current.verdict = verdict
+        current.verdict = checked
         return current.battle_id

@@ -1,5 +1,8 @@
 """Loaded models for one run: each contestant is loaded once, one at a time, and closed at the end.
 
+Owns ``ModelPool``. A backend whose library is missing is reported as one line naming the extra to
+install, never as a ``ModuleNotFoundError`` traceback.
+
 Loading one at a time keeps peak memory at one model's load spike, and loading before any prompt means a
 bad spec fails before the user has spent time judging.
 """
@@ -10,8 +13,17 @@ import contextlib
 from collections.abc import Sequence
 from types import TracebackType
 
-from arena.backend import BackendError, Loaded, get_backend
-from arena.contestants import Contestant
+from arena.backend import Backend, BackendError, Contestant, Loaded, get_backend
+
+
+def missing_library_message(backend: Backend, contestant: Contestant, exc: ImportError) -> str:
+    """One line: which library is missing and the pip command that installs it."""
+    library = exc.name or str(exc)
+    extra = getattr(backend, "extra", None)
+    fix = f"pip install 'vibe-arena[{extra}]'" if extra else f"pip install {library}"
+    return (
+        f"cannot load {contestant.label!r}: the {backend.name} backend needs {library}, which is not installed ({fix})"
+    )
 
 
 class ModelPool:
@@ -29,6 +41,8 @@ class ModelPool:
                 self._loaded[contestant.label] = backend.load(contestant)
             except BackendError as exc:
                 raise BackendError(f"cannot load {contestant.label!r}: {exc}") from exc
+            except ImportError as exc:
+                raise BackendError(missing_library_message(backend, contestant, exc)) from exc
 
     def __getitem__(self, label: str) -> Loaded:
         return self._loaded[label]

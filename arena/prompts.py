@@ -1,8 +1,10 @@
 """Prompt sets: loading the shipped ones by name and the user's by path (TOML or JSONL), with validation.
 
-Every prompt may declare machine-checkable constraints (``{kind = "sentences", exact = 3}``). Their shapes
-are validated here, once, when the set is loaded, so a typo in a user's file is reported with the file, the
-prompt id and the field instead of surfacing as a wrong flag halfway through a session.
+Owns ``Prompt``, ``PromptSet``, the file formats and ``find_prompt``. Every prompt may declare
+machine-checkable constraints (``{kind = "sentences", exact = 3}``); each is validated when the set is
+loaded, against the schema that sits beside its checker in ``arena.flags.constraints``, so a typo in a
+user's file is reported with the file, the prompt id and the field instead of surfacing as a wrong flag
+halfway through a session.
 """
 
 from __future__ import annotations
@@ -18,43 +20,11 @@ from typing import Any
 from arena.backend import Message
 from arena.config import read_toml
 from arena.errors import ArenaError
+from arena.flags.constraints import validate_constraint
 
 SHIPPED_PACKAGE = "arena.prompt_sets"
 _PROMPT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PROMPT_FIELDS = {"id", "category", "text", "system", "constraints"}
-
-
-@dataclass(frozen=True)
-class ConstraintKind:
-    """The parameters one constraint kind takes: name -> type, which are required, and any-of groups."""
-
-    params: Mapping[str, type]
-    required: frozenset[str] = frozenset()
-    at_least_one_of: frozenset[str] = frozenset()
-
-
-_COUNT = ConstraintKind({"exact": int, "min": int, "max": int}, at_least_one_of=frozenset({"exact", "min", "max"}))
-_PHRASES = ConstraintKind({"phrases": list, "case_sensitive": bool}, required=frozenset({"phrases"}))
-_TEXT = ConstraintKind({"text": str, "case_sensitive": bool}, required=frozenset({"text"}))
-
-CONSTRAINT_KINDS: dict[str, ConstraintKind] = {
-    "sentences": _COUNT,
-    "words": _COUNT,
-    "paragraphs": _COUNT,
-    "bullets": _COUNT,
-    "characters": _COUNT,
-    "include": _PHRASES,
-    "exclude": _PHRASES,
-    "regex": ConstraintKind({"pattern": str}, required=frozenset({"pattern"})),
-    "lowercase": ConstraintKind({}),
-    "uppercase": ConstraintKind({}),
-    "starts_with": _TEXT,
-    "ends_with": _TEXT,
-    "json": ConstraintKind({"keys": list}),
-    "python_parses": ConstraintKind({}),
-    "docstring": ConstraintKind({"function": str}),
-    "handles_empty": ConstraintKind({"function": str}),
-}
 
 
 @dataclass(frozen=True)
@@ -96,44 +66,6 @@ class PromptSet:
         return len(self.prompts)
 
 
-def _check_constraint(raw: object, where: str) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise ArenaError(f'{where}: must be a table like {{kind = "sentences", exact = 3}}')
-    kind = raw.get("kind")
-    if not isinstance(kind, str):
-        raise ArenaError(f"{where}.kind: missing or not a string")
-    spec = CONSTRAINT_KINDS.get(kind)
-    if spec is None:
-        raise ArenaError(f"{where}.kind: unknown constraint kind {kind!r} (known: {', '.join(CONSTRAINT_KINDS)})")
-    for key, value in raw.items():
-        if key == "kind":
-            continue
-        expected = spec.params.get(key)
-        if expected is None:
-            allowed = ", ".join(spec.params) or "no parameters"
-            raise ArenaError(f"{where}.{key}: not a parameter of {kind!r} (allowed: {allowed})")
-        # bool is an int subclass in Python; a count given as true is a mistake, not a 1
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ArenaError(f"{where}.{key}: expected {expected.__name__}, got {value!r}")
-        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
-            raise ArenaError(f"{where}.{key}: expected a list of strings")
-        if isinstance(value, int) and value < 0:
-            raise ArenaError(f"{where}.{key}: must be >= 0")
-    for key in spec.required:
-        if key not in raw:
-            raise ArenaError(f"{where}.{key}: required for {kind!r}")
-    if spec.at_least_one_of and not spec.at_least_one_of & raw.keys():
-        raise ArenaError(f"{where}: {kind!r} needs one of {', '.join(sorted(spec.at_least_one_of))}")
-    if "min" in raw and "max" in raw and raw["min"] > raw["max"]:
-        raise ArenaError(f"{where}: min {raw['min']} is above max {raw['max']}")
-    if kind == "regex":
-        try:
-            re.compile(raw["pattern"])
-        except re.error as exc:
-            raise ArenaError(f"{where}.pattern: invalid regular expression: {exc}") from None
-    return dict(raw)
-
-
 def _check_prompt(raw: object, set_name: str, where: str) -> Prompt:
     if not isinstance(raw, dict):
         raise ArenaError(f"{where}: each prompt must be a table/object")
@@ -157,7 +89,7 @@ def _check_prompt(raw: object, set_name: str, where: str) -> Prompt:
     if not isinstance(constraints_raw, list):
         raise ArenaError(f"{where}.constraints: must be a list")
     constraints = tuple(
-        _check_constraint(item, f"{where}.constraints[{index}]") for index, item in enumerate(constraints_raw)
+        validate_constraint(item, f"{where}.constraints[{index}]") for index, item in enumerate(constraints_raw)
     )
     return Prompt(
         set=set_name,
@@ -237,3 +169,15 @@ def load_prompt_set(name_or_path: str) -> PromptSet:
     resource = resources.files(SHIPPED_PACKAGE) / f"{name_or_path}.toml"
     with resources.as_file(resource) as shipped_path:
         return parse_toml_set(read_toml(shipped_path), name_or_path, f"{name_or_path} (shipped)")
+
+
+def find_prompt(uid: str) -> Prompt:
+    """The shipped (or file) prompt ``SET/ID``, e.g. ``everyday/science-tides``, or ArenaError."""
+    set_name, sep, prompt_id = uid.rpartition("/")
+    if not sep or not set_name or not prompt_id:
+        raise ArenaError(f"prompt {uid!r}: expected SET/ID, e.g. everyday/child-photosynthesis")
+    prompt_set = load_prompt_set(set_name)
+    for prompt in prompt_set.prompts:
+        if prompt.id == prompt_id:
+            return prompt
+    raise ArenaError(f"prompt {uid!r}: no prompt {prompt_id!r} in set {prompt_set.name!r}")

@@ -18,19 +18,20 @@ fraction of a point.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from arena.stats import intervals_overlap, wilson_interval
+from arena.verdicts import RATED_VERDICTS, Verdict
 
 SCALE = 400.0
 BASE = 10.0
 INITIAL_RATING = 1000.0
 PRIOR_SD_POINTS = 1000.0
-RATED_VERDICTS = ("left", "right", "tie", "both_bad")
 
 FloatArray = npt.NDArray[np.float64]
 _POINTS_PER_NAT = SCALE / math.log(BASE)
@@ -42,7 +43,12 @@ class Outcome:
 
     left: str
     right: str
-    verdict: str
+    verdict: Verdict
+
+
+def outcomes_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Outcome]:
+    """Outcomes from battle rows as ``arena.store.queries.battle_rows`` returns them."""
+    return [Outcome(row["left_contestant"], row["right_contestant"], row["verdict"]) for row in rows]
 
 
 def _prior_precision() -> float:

@@ -3,6 +3,9 @@ budget, how well it keeps the prompts' constraints, and how fast it is.
 
 Every rate carries a 95% Wilson interval, and each contestant is compared with the first one (the
 baseline): where the two intervals overlap the difference is inside the noise and is shown as a tie.
+
+Owns the computation only (``ReportRow``, ``Rate``); the rows come from ``arena.store.queries`` and are
+rendered, by field name, in ``arena.report_format``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from arena.flags import CONSTRAINT_PREFIX
 from arena.stats import intervals_overlap, wilson_interval
 from arena.store import Store
+from arena.store.queries import report_generations
 
 RATE_FLAGS = ("repetitive", "garbage", "empty", "truncated")
 METRICS = (*RATE_FLAGS, "constraints")
@@ -63,25 +67,9 @@ class ReportRow:
         }
 
 
-def latest_batch_session(store: Store) -> int | None:
-    rows = store.query("select max(id) as id from sessions where kind = 'batch'")
-    return rows[0]["id"] if rows and rows[0]["id"] is not None else None
-
-
 def build_report(store: Store, session: int | None) -> list[ReportRow]:
     """Rows in the order the contestants first appear (the batch's --model order); None means every session."""
-    where, params = ("where g.session = ?", [session]) if session is not None else ("", [])
-    generations = store.query(
-        f"select g.id, g.contestant, g.tokens_per_s, g.peak_mem_bytes from generations g {where} order by g.id",
-        params,
-    )
-    flags = store.query(
-        f"select f.generation, f.name, f.hit from flags f join generations g on g.id = f.generation {where}",
-        params,
-    )
-    by_generation: dict[int, dict[str, bool]] = {}
-    for flag in flags:
-        by_generation.setdefault(flag["generation"], {})[flag["name"]] = bool(flag["hit"])
+    generations, by_generation = report_generations(store, session)
 
     order: list[str] = []
     for row in generations:
@@ -149,69 +137,3 @@ def _compare_with_first(rows: list[ReportRow]) -> list[ReportRow]:
         first.peak_mem_bytes,
     )
     return compared
-
-
-def format_rate(rate: Rate, separator: str = " ") -> str:
-    """'3/25 12% ≈ (5-25)': ≈ when the difference to the first contestant is inside the noise."""
-    if not rate.n:
-        return "-"
-    marker = " ≈" if rate.versus_first == "≈" else ""
-    interval = f"({100 * rate.low:.0f}-{100 * rate.high:.0f})"
-    return f"{rate.hits}/{rate.n} {100 * (rate.rate or 0):.0f}%{marker}{separator}{interval}"
-
-
-def _format_speed(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
-
-
-def format_memory(value: int | None) -> str:
-    if value is None:
-        return "-"
-    amount = float(value)
-    for unit in ("B", "KiB", "MiB"):
-        if amount < 1024:
-            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
-        amount /= 1024
-    return f"{amount:.1f} GiB"
-
-
-HEADERS: tuple[str, ...] = (
-    "contestant",
-    "gens",
-    "repetitive",
-    "garbage",
-    "empty",
-    "truncated",
-    "constraints met",
-    "tok/s",
-    "vs first",
-    "peak mem",
-)
-
-
-def table_rows(rows: list[ReportRow], separator: str = " ") -> list[list[str]]:
-    """Printable cells, shared by the rich table (interval on its own line) and the markdown output."""
-    return [
-        [
-            row.contestant,
-            str(row.generations),
-            *(format_rate(row.rates[name], separator) for name in METRICS),
-            _format_speed(row.median_tokens_per_s),
-            "-" if row.speed_ratio is None else f"{row.speed_ratio:.2f}x",
-            format_memory(row.peak_mem_bytes),
-        ]
-        for row in rows
-    ]
-
-
-def markdown(rows: list[ReportRow]) -> str:
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    for cells in table_rows(rows):
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    lines.append("")
-    lines.append(
-        "Rates are hits/generations with 95% Wilson intervals; ≈ marks a difference to the first row inside the noise."
-    )
-    return "\n".join(lines) + "\n"

@@ -18,7 +18,8 @@ from arena.flags import Flag
 from arena.parity import ParityRow
 from arena.prompts import PromptSet
 from arena.ratings import Leaderboard
-from arena.report import HEADERS, ReportRow, table_rows
+from arena.report import ReportRow
+from arena.report_format import CAPTION, COLUMNS
 
 
 def _fmt(value: float | None, digits: int = 1, suffix: str = "") -> str:
@@ -208,35 +209,26 @@ def flags_table(flags: Sequence[Flag]) -> Table:
     table.add_column("score", justify="right")
     table.add_column("evidence", overflow="fold")
     for flag in flags:
-        table.add_row(
-            Text(flag.name),
-            Text("HIT", style="bold red") if flag.hit else Text("ok", style="green"),
-            "-" if flag.score is None else f"{flag.score:.2f}",
-            Text(" | ".join(flag.evidence)),
-        )
+        if flag.error:
+            status, evidence = Text("ERROR", style="bold yellow"), f"the check failed: {flag.error}"
+        else:
+            status = Text("HIT", style="bold red") if flag.hit else Text("ok", style="green")
+            evidence = " | ".join(flag.evidence)
+        table.add_row(Text(flag.name), status, "-" if flag.score is None else f"{flag.score:.2f}", Text(evidence))
     return table
 
 
 def report_table(rows: Sequence[ReportRow], title: str) -> Table:
     """The report, narrow enough for an 80-column terminal: each interval sits under its rate."""
-    table = Table(
-        title=Text(title),
-        caption=Text("hits/n rate (95% CI); ≈ within noise of the first row; tok/s with its ratio to the first"),
-        box=box.SIMPLE_HEAD,
-        collapse_padding=True,
-        pad_edge=False,
-    )
-    short = {"constraints met": "constr.", "peak mem": "mem", "repetitive": "loops", "truncated": "cut off"}
-    for header in HEADERS:
-        if header in ("vs first", "gens"):
-            continue  # the ratio is shown under tok/s; every rate already says out of how many
-        if header == "contestant":
-            table.add_column(header, no_wrap=True, overflow="ellipsis", max_width=24)
+    table = Table(title=Text(title), caption=Text(CAPTION), box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
+    columns = [column for column in COLUMNS if column.in_terminal]
+    for column in columns:
+        if column.numeric:
+            table.add_column(column.short, justify="right", no_wrap=True)
         else:
-            table.add_column(short.get(header, header), justify="right", no_wrap=True)
-    for cells in table_rows(list(rows), separator="\n"):
-        speed = f"{cells[7]}\n{cells[8]}" if cells[8] != "-" else cells[7]
-        table.add_row(*(Text(cell) for cell in [cells[0], *cells[2:7], speed, cells[9]]))
+            table.add_column(column.short, no_wrap=True, overflow="ellipsis", max_width=24)
+    for row in rows:
+        table.add_row(*(Text(column.cell(row, "\n")) for column in columns))
     return table
 
 

@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from arena.backend import GenerationParams
+from arena.backend import Contestant, GenerationParams
 from arena.batch import run_batch
-from arena.contestants import Contestant, parse_spec
+from arena.contestants import parse_spec
+from arena.demo.tinymodels import TinySpec, build_family
 from arena.pool import ModelPool
 from arena.prompts import load_prompt_set
 from arena.store import Store
-from arena.tinymodels import TinySpec, build_family
 
 SPEC = TinySpec(hidden=256, layers=4, heads=8, kv_heads=4, intermediate=768, vocab=512, train_steps=0)
 MAX_TOKENS = 128

@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from arena.ratings import Outcome, compute_leaderboard
+from arena.verdicts import as_verdict
 
 TARGET_S = 3.0
 
@@ -28,7 +29,7 @@ def make_outcomes(battles: int = 100_000, contestants: int = 20, seed: int = 0) 
         "tie",
         np.where(u < 0.12, "both_bad", np.where(rng.random(battles) < p_left, "left", "right")),
     )
-    return [Outcome(labels[a], labels[b], str(v)) for a, b, v in zip(left, right, verdicts, strict=True)]
+    return [Outcome(labels[a], labels[b], as_verdict(str(v))) for a, b, v in zip(left, right, verdicts, strict=True)]
 
 
 def run(repeats: int = 3) -> str:

@@ -3,16 +3,14 @@ the user's real data dir or an arena.toml lying around."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
 
-from arena.tinymodels import TinyModels
-
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "arena" / "examples"
+from arena.demo.tinymodels import TinyModels
+from tests.helpers import WriteReplay
+from tests.helpers import write_replay as write_replay_file
 
 
 @pytest.fixture(autouse=True)
@@ -25,23 +23,12 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-WriteReplay = Callable[..., Path]
-
-
 @pytest.fixture
 def write_replay(tmp_path: Path) -> WriteReplay:
-    """Write a replay JSONL from {prompt_id: output} (or full records) and return its path."""
+    """Write ``tmp_path/NAME.jsonl`` from {prompt_id: output} (or full records) and return its path."""
 
     def write(name: str, outputs: Mapping[str, str] | Iterable[Mapping[str, object]]) -> Path:
-        path = tmp_path / f"{name}.jsonl"
-        if isinstance(outputs, Mapping):
-            records: Iterable[Mapping[str, object]] = [
-                {"prompt_id": key, "output": value} for key, value in outputs.items()
-            ]
-        else:
-            records = outputs
-        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        return path
+        return write_replay_file(tmp_path / f"{name}.jsonl", outputs)
 
     return write
 
@@ -49,6 +36,6 @@ def write_replay(tmp_path: Path) -> WriteReplay:
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
     """One tiny llama family per test session: HF checkpoint, its GGUF twin, and copies without template."""
-    from arena.tinymodels import TinySpec, build_family
+    from arena.demo.tinymodels import TinySpec, build_family
 
     return build_family(tmp_path_factory.mktemp("tiny"), TinySpec())

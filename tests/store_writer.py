@@ -12,8 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from arena.backend import GenerationParams
-from arena.contestants import Contestant
+from arena.backend import Contestant, GenerationParams
 from arena.prompts import Prompt
 from arena.store import Store
 from tests.votes import result as make_result

@@ -16,21 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner, Result
 
 from arena.backend import BackendError, GenerationParams
-from arena.cli import cli
 from arena.contestants import parse_spec
+from arena.demo.tinymodels import TinyModels
 from arena.generation import generate
 from arena.pool import ModelPool
-from arena.tinymodels import TinyModels
-from tests.test_cli import assert_one_line_error
+from tests.helpers import assert_one_line_error, run
 
 MESSAGES = [{"role": "user", "content": "Why are there two high tides a day?"}]
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def free_port() -> int:

@@ -8,23 +8,16 @@ import threading
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from arena.backend import BackendError, GenerationParams
-from arena.battle import StreamJob, run_streams
-from arena.cli import cli
 from arena.contestants import parse_spec
-from arena.generation import generate
+from arena.demo.tinymodels import TinyModels
+from arena.generation import StreamJob, generate, run_streams
 from arena.pool import ModelPool
 from arena.prompts import load_prompt_set
-from arena.tinymodels import TinyModels
-from tests.test_cli import assert_one_line_error
+from tests.helpers import assert_one_line_error, run
 
 PROMPT = load_prompt_set("everyday").prompts[0]
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

@@ -5,16 +5,19 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 
-from arena.backend import Chunk, GenerationParams
-from arena.battle import Side, assign_sides, new_battle, pick_pair, run_battle
-from arena.contestants import Contestant, parse_spec
+from arena.backend import Chunk, Contestant, GenerationParams, GenerationResult
+from arena.battle import Battle, assign_sides, new_battle, pick_pair
+from arena.contestants import parse_spec
+from arena.generation import run_streams
 from arena.pool import ModelPool
 from arena.prompts import Prompt
-from tests.conftest import WriteReplay
+from arena.verdicts import SIDES, Side
+from tests.helpers import WriteReplay
 
 PROMPT = Prompt(set="s", id="q", category="c", text="Name three colours.")
 A, B, C, D = (Contestant(name, "replay", f"{name}.jsonl") for name in "abcd")
@@ -57,6 +60,24 @@ def _pool(write_replay: WriteReplay, outputs: dict[str, dict[str, object]]) -> t
     return pool, contestants
 
 
+def run_battle(
+    battle: Battle,
+    pool: ModelPool,
+    *,
+    on_chunk: Callable[[Side, Chunk], None] | None = None,
+    cancels: Mapping[Side, threading.Event] | None = None,
+    sequential: bool = False,
+) -> dict[Side, GenerationResult]:
+    """Both sides through ``Battle.job`` and ``run_streams``, the path batch and the TUI take."""
+
+    def callback(side: Side) -> Callable[[Chunk], None] | None:
+        return None if on_chunk is None else (lambda chunk: on_chunk(side, chunk))
+
+    jobs = [battle.job(side, pool, cancel=(cancels or {}).get(side), on_chunk=callback(side)) for side in SIDES]
+    left, right = run_streams(jobs, sequential=sequential)
+    return {"left": left, "right": right}
+
+
 def test_both_streams_run_at_the_same_time(write_replay: WriteReplay) -> None:
     """Each side's first chunk waits at a barrier for the other side: only concurrent streams pass it."""
     pool, contestants = _pool(write_replay, {"x": {"output": "red green blue"}, "y": {"output": "cyan magenta yellow"}})
@@ -70,9 +91,8 @@ def test_both_streams_run_at_the_same_time(write_replay: WriteReplay) -> None:
 
     battle = new_battle(PROMPT, contestants, {}, GenerationParams(), random.Random(1))
     result = run_battle(battle, pool, on_chunk=on_chunk)
-    assert {result.left.text, result.right.text} == {"red green blue", "cyan magenta yellow"}
-    assert "".join(seen["left"]) == result.left.text
-    assert result.result("left") is result.left
+    assert {result["left"].text, result["right"].text} == {"red green blue", "cyan magenta yellow"}
+    assert "".join(seen["left"]) == result["left"].text
 
 
 def test_sequential_mode_runs_one_after_the_other(write_replay: WriteReplay) -> None:
@@ -88,8 +108,8 @@ def test_sides_map_to_the_right_models(write_replay: WriteReplay) -> None:
     for seed in range(6):
         battle = new_battle(PROMPT, contestants, {}, GenerationParams(), random.Random(seed))
         result = run_battle(battle, pool)
-        assert result.left.text == f"from {battle.left.label}"
-        assert result.right.text == f"from {battle.right.label}"
+        assert result["left"].text == f"from {battle.left.label}"
+        assert result["right"].text == f"from {battle.right.label}"
 
 
 def test_one_failing_side_does_not_stop_the_other(write_replay: WriteReplay) -> None:
@@ -98,7 +118,7 @@ def test_one_failing_side_does_not_stop_the_other(write_replay: WriteReplay) -> 
     )
     battle = new_battle(PROMPT, contestants, {}, GenerationParams(), random.Random(0))
     result = run_battle(battle, pool)
-    by_label = {battle.left.label: result.left, battle.right.label: result.right}
+    by_label = {battle.left.label: result["left"], battle.right.label: result["right"]}
     assert by_label["ok"].finish_reason == "stop" and by_label["ok"].text == "fine answer"
     assert by_label["bad"].finish_reason == "error" and by_label["bad"].error == "device lost"
     assert by_label["bad"].text == "half"
@@ -107,11 +127,11 @@ def test_one_failing_side_does_not_stop_the_other(write_replay: WriteReplay) -> 
 def test_cancelling_one_side_leaves_the_other_running(write_replay: WriteReplay) -> None:
     pool, contestants = _pool(write_replay, {"x": {"output": "a b c d e f"}, "y": {"output": "g h i j k l"}})
     battle = new_battle(PROMPT, contestants, {}, GenerationParams(), random.Random(0))
-    cancels = {"left": threading.Event(), "right": threading.Event()}
+    cancels: dict[Side, threading.Event] = {"left": threading.Event(), "right": threading.Event()}
     cancels["left"].set()
     result = run_battle(battle, pool, cancels=cancels)
-    assert result.left.finish_reason == "cancelled" and result.left.n_tokens == 0
-    assert result.right.finish_reason == "stop" and result.right.n_tokens == 6
+    assert result["left"].finish_reason == "cancelled" and result["left"].n_tokens == 0
+    assert result["right"].finish_reason == "stop" and result["right"].n_tokens == 6
 
 
 def test_models_are_loaded_once_per_run(write_replay: WriteReplay, tmp_path: Path) -> None:

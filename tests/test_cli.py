@@ -9,26 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from arena.cli import cli
-from tests.conftest import EXAMPLES, REPO, WriteReplay
+from tests.helpers import EXAMPLES, REPO, WriteReplay, assert_one_line_error, run
 
 HEAVY = ("torch", "transformers", "llama_cpp", "textual", "bitsandbytes", "sqlite_utils")
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def assert_one_line_error(result: Result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-    assert "Traceback" not in result.output
 
 
 def test_help_lists_commands_without_heavy_imports() -> None:

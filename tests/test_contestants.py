@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arena.contestants import Contestant, parse_spec, resolve_contestants
+from arena.backend import Contestant
+from arena.contestants import parse_spec, resolve_contestants
 from arena.errors import ArenaError
 
 

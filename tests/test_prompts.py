@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from arena.errors import ArenaError
-from arena.prompts import CONSTRAINT_KINDS, load_prompt_set, shipped_set_names
+from arena.flags.constraints import CONSTRAINT_KINDS
+from arena.prompts import load_prompt_set, shipped_set_names
 
 
 def test_shipped_sets_have_the_promised_sizes() -> None:

@@ -15,7 +15,7 @@ from arena.backend import BackendError, Chunk, GenerationParams, Message
 from arena.contestants import parse_spec
 from arena.generation import generate
 from arena.pool import ModelPool
-from tests.conftest import WriteReplay
+from tests.helpers import WriteReplay
 
 TEXT = "One two three four five six seven eight nine ten."
 MESSAGES: list[Message] = [{"role": "user", "content": "Count to ten."}]

@@ -6,18 +6,10 @@ import json
 import sqlite3
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
-from arena.cli import cli
 from arena.prompts import load_prompt_set
-from tests.conftest import EXAMPLES, WriteReplay
-from tests.test_cli import assert_one_line_error
+from tests.helpers import EXAMPLES, WriteReplay, assert_one_line_error, run
 
 LOOP = " ".join(f"The answer is {n}." for n in range(40, 48))
-
-
-def run(*args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
 
 def test_flags_on_a_loop_shows_the_span(tmp_path: Path) -> None:

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from arena.backend import GenerationParams, GenerationResult
+from arena.backend import Contestant, GenerationParams, GenerationResult
 from arena.config import default_db_path
-from arena.contestants import Contestant
 from arena.errors import ArenaError
 from arena.prompts import load_prompt_set
 from arena.store import Store
 from arena.store.migrations import MIGRATIONS
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 RESULT = GenerationResult(
     text="Hello [bold]world[/bold] \x1b[31m",

@@ -13,7 +13,9 @@ from arena.tui.app import ArenaApp
 from arena.tui.screens.battle import BattleScreen
 from arena.tui.screens.help import HelpScreen
 from arena.tui.screens.leaderboard import LeaderboardScreen
+from arena.tui.text import visible
 from arena.tui.widgets.answer_pane import AnswerPane
+from tests.helpers import assert_one_line_error, run, write_replay
 from tests.tui_helpers import make_app, screen_text, wait_for
 
 LOOP = "The water goes up again. " * 12
@@ -121,7 +123,7 @@ async def test_reveal_shows_labels_flags_highlights_and_stats(tmp_path: Path) ->
         highlighted = {body.plain[span.start : span.end] for span in body.spans}
         assert {"PersonX", "TrainStationFactory", "vorblet"} <= highlighted
         shown = screen_text(app)
-        assert "steady" in shown and "vote stored (tie)" in shown
+        assert "steady" in shown and "vote stored: tie" in shown
 
 
 async def test_first_battle_reveal_shows_loop_badge_and_constraints(tmp_path: Path) -> None:
@@ -276,7 +278,7 @@ def test_kill_9_mid_stream_loses_no_vote(tmp_path: Path) -> None:
     import sys
 
     from arena.store import Store
-    from tests.conftest import REPO
+    from tests.helpers import REPO
 
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.tui_voter", str(tmp_path), "2"], cwd=REPO, stdout=subprocess.PIPE, text=True
@@ -332,21 +334,20 @@ async def test_the_demo_builds_two_models_and_runs_a_battle(tmp_path: Path) -> N
             await wait_for(pilot, lambda: both_done(app), 60)
             await pilot.press("a")
             await wait_for(pilot, lambda: len(battles(tmp_path / "demo.db")) == 1)
-            assert all(p.body_text or p.status_text for p in panes(app).values())
-            assert "tiny-" in screen_text(app)
+            current = session.current
+            assert current is not None
+            for side, pane in panes(app).items():
+                answer = current.finished[side]  # type: ignore[index]
+                assert pane.has_class("revealed")
+                assert current.battle.contestant(side).label in pane.title_text  # type: ignore[arg-type]
+                assert pane.body_text == visible(answer.result.text)
+                assert f"{answer.result.n_tokens} tokens · ttft" in pane.status_text
 
 
 def test_play_needs_two_loadable_models(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from arena.cli import cli
-    from tests.test_cli import assert_one_line_error
-    from tests.tui_helpers import write_replay
-
     one = write_replay(tmp_path / "one.jsonl", {"everyday/science-tides": "x"})
-    runner = CliRunner()
-    assert_one_line_error(runner.invoke(cli, ["play", "--model", f"replay:{one}"]), "needs at least two contestants")
+    assert_one_line_error(run("play", "--model", f"replay:{one}"), "needs at least two contestants")
     assert_one_line_error(
-        runner.invoke(cli, ["play", "--model", f"replay:{one}", "--model", "replay:missing.jsonl"]),
+        run("play", "--model", f"replay:{one}", "--model", "replay:missing.jsonl"),
         "replay file not found",
     )

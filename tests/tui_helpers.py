@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import random
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from arena.pool import ModelPool
 from arena.prompts import Prompt
 from arena.store import Store
 from arena.tui.app import ArenaApp
+from tests.helpers import write_replay
 
 PROMPTS = [
     Prompt(
@@ -28,14 +28,6 @@ PROMPTS = [
     Prompt(set="t", id="two", category="math", text="Add 2 and 2."),
     Prompt(set="t", id="three", category="poem", text="A short poem."),
 ]
-
-
-def write_replay(path: Path, outputs: Mapping[str, str | dict[str, object]]) -> Path:
-    with path.open("w", encoding="utf-8") as handle:
-        for prompt_id, output in outputs.items():
-            record = {"prompt_id": prompt_id, **(output if isinstance(output, dict) else {"output": output})}
-            handle.write(json.dumps(record) + "\n")
-    return path
 
 
 def make_app(

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from arena.backend import GenerationParams, GenerationResult
-from arena.contestants import Contestant
+from arena.backend import Contestant, GenerationParams, GenerationResult
 from arena.prompts import Prompt
 from arena.store import Store
 

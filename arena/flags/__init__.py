@@ -7,8 +7,9 @@ are named ``constraint:<kind>`` and fire when the constraint is broken.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +28,34 @@ CONSTRAINT_PREFIX = "constraint:"
 
 @dataclass(frozen=True)
 class Flag:
+    """One finding. ``error`` is set (and ``hit`` False) when the detector itself failed on this text."""
+
     name: str
     hit: bool
     score: float | None = None
     evidence: list[str] = field(default_factory=list)
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "hit": self.hit, "score": self.score, "evidence": self.evidence}
+        return {
+            "name": self.name,
+            "hit": self.hit,
+            "score": self.score,
+            "evidence": self.evidence,
+            "error": self.error,
+        }
+
+
+def guarded(name: str, detect: Callable[[], Flag]) -> Flag:
+    """Run one detector; if it raises, the failure becomes this flag's recorded error.
+
+    Analysis must never cost an answer or a vote: a checker bug on one strange output shows up as a flag
+    error at the reveal and in ``arena flags``, and every other flag is still computed.
+    """
+    try:
+        return detect()
+    except Exception as exc:  # any bug in a detector, on any text
+        return Flag(name, hit=False, error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 @dataclass(frozen=True)
@@ -88,16 +110,32 @@ def analyze(
     chat_template: bool | None = None,
 ) -> list[Flag]:
     """All detectors, then one flag per declared constraint."""
-    flags = [empty_flag(text), truncated_flag(finish_reason)]
-    repetition = detect_repetition(text)
-    flags.append(Flag("repetitive", repetition.hit, repetition.score, repetition.evidence))
-    garbage = detect_garbage(text, prompt)
-    flags.append(Flag("garbage", garbage.hit, garbage.score, garbage.evidence))
-    flags.append(no_chat_template_flag(chat_template))
+    flags = [
+        guarded("empty", lambda: empty_flag(text)),
+        guarded("truncated", lambda: truncated_flag(finish_reason)),
+        guarded("repetitive", lambda: _repetitive_flag(text)),
+        guarded("garbage", lambda: _garbage_flag(text, prompt)),
+        guarded("no_chat_template", lambda: no_chat_template_flag(chat_template)),
+    ]
     for constraint in constraints:
-        result = check(text, constraint)
-        flags.append(Flag(CONSTRAINT_PREFIX + result.kind, hit=not result.passed, evidence=[result.reason]))
+        name = CONSTRAINT_PREFIX + str(constraint.get("kind"))
+        flags.append(guarded(name, functools.partial(_constraint_flag, text, constraint)))
     return flags
+
+
+def _repetitive_flag(text: str) -> Flag:
+    repetition = detect_repetition(text)
+    return Flag("repetitive", repetition.hit, repetition.score, repetition.evidence)
+
+
+def _garbage_flag(text: str, prompt: str | None) -> Flag:
+    garbage = detect_garbage(text, prompt)
+    return Flag("garbage", garbage.hit, garbage.score, garbage.evidence)
+
+
+def _constraint_flag(text: str, constraint: Mapping[str, Any]) -> Flag:
+    result = check(text, constraint)
+    return Flag(CONSTRAINT_PREFIX + result.kind, hit=not result.passed, evidence=[result.reason])
 
 
 def analyze_result(prompt: Prompt, result: GenerationResult) -> tuple[list[Flag], Counts]:
@@ -109,7 +147,13 @@ def analyze_result(prompt: Prompt, result: GenerationResult) -> tuple[list[Flag]
         finish_reason=result.finish_reason,
         chat_template=result.chat_template,
     )
-    return flags, count(result.text, tokens=result.n_tokens)
+    try:
+        counts = count(result.text, tokens=result.n_tokens)
+    except Exception:  # counting is as fallible as any detector; a rough count beats a lost answer
+        counts = Counts(
+            words=len(result.text.split()), characters=len(result.text), sentences=0, tokens=result.n_tokens
+        )
+    return flags, counts
 
 
 def constraints_met(flags: Sequence[Flag]) -> tuple[int, int]:

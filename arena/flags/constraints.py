@@ -1,5 +1,7 @@
 """Checks for the constraints a prompt declares (``{kind = "sentences", exact = 3}`` and friends).
 
+Owns each constraint kind whole: its parameter schema (used to validate prompt files when they load) and
+its checker, side by side in ``CONSTRAINT_KINDS``, so a kind cannot be declared without being checkable.
 Each checker works on the real text with the real parser: Python through ``ast``, JSON through ``json``.
 Nothing in a model's output is ever executed. Every result carries a reason a person can verify.
 """
@@ -13,7 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from arena.flags.text import bullet_lines, code_blocks, paragraphs, sentences, split_code, words
+from arena.errors import ArenaError
+from arena.flags.text import bullet_lines, code_blocks, paragraphs, sentences, unfenced_code_line_numbers, words
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def _json(text: str, params: Mapping[str, Any]) -> tuple[bool, str]:
     stripped = text.strip()
     try:
         value = json.loads(stripped)
+    except RecursionError:
+        return False, "not usable JSON: nested too deeply to parse"
     except json.JSONDecodeError as exc:
         blocks = code_blocks(text)
         if any(_parses_json(block.code) for block in blocks):
@@ -103,7 +108,7 @@ def _json(text: str, params: Mapping[str, Any]) -> tuple[bool, str]:
 def _parses_json(code: str) -> bool:
     try:
         json.loads(code)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return True
 
@@ -113,14 +118,11 @@ def python_sources(text: str) -> list[str]:
     blocks = [block.code for block in code_blocks(text) if block.language in ("", "python", "py", "python3")]
     if blocks:
         return blocks
-    _prose, pieces = split_code(text)
-    lines = [piece for piece in pieces if "\n" not in piece and not piece.startswith("`")]
-    if not lines:
+    numbers = unfenced_code_line_numbers(text)
+    if not numbers:
         return []
     # unfenced code: take the contiguous region from the first code line to the last one
-    all_lines = text.splitlines()
-    indices = [i for i, line in enumerate(all_lines) if line in lines]
-    return ["\n".join(all_lines[indices[0] : indices[-1] + 1])]
+    return ["\n".join(text.split("\n")[numbers[0] : numbers[-1] + 1])]
 
 
 def _parse(text: str) -> tuple[list[ast.Module], str]:
@@ -131,6 +133,9 @@ def _parse(text: str) -> tuple[list[ast.Module], str]:
     for source in sources:
         try:
             modules.append(ast.parse(source))
+        except (ValueError, RecursionError, MemoryError) as exc:
+            # a lone surrogate or NUL byte (ValueError), or nesting beyond the parser's limits
+            return [], f"not parseable as Python: {type(exc).__name__}"
         except SyntaxError as exc:
             return [], f"SyntaxError: {exc.msg} (line {exc.lineno})"
     return modules, f"{len(modules)} code block(s) parse"
@@ -249,28 +254,98 @@ def _regex(text: str, params: Mapping[str, Any]) -> tuple[bool, str]:
     )
 
 
-CHECKERS: dict[str, Checker] = {
-    "sentences": lambda text, p: _count_check("sentences", len(sentences(text)), p),
-    "words": lambda text, p: _count_check("words", len(words(text)), p),
-    "paragraphs": lambda text, p: _count_check("paragraphs", len(paragraphs(text)), p),
-    "bullets": lambda text, p: _count_check("bullets", len(bullet_lines(text)), p),
-    "characters": lambda text, p: _count_check("characters", len(text.strip()), p),
-    "include": _include,
-    "exclude": _exclude,
-    "regex": _regex,
-    "lowercase": lambda text, p: _case(text, lower=True),
-    "uppercase": lambda text, p: _case(text, lower=False),
-    "starts_with": lambda text, p: _edge(text, p, at_start=True),
-    "ends_with": lambda text, p: _edge(text, p, at_start=False),
-    "json": _json,
-    "python_parses": _python_parses,
-    "docstring": _docstring,
-    "handles_empty": _handles_empty,
+@dataclass(frozen=True)
+class ConstraintKind:
+    """One constraint kind: the parameters it takes (name -> type), which are required, any-of groups,
+    and the function that checks a text against it."""
+
+    check: Checker
+    params: Mapping[str, type]
+    required: frozenset[str] = frozenset()
+    at_least_one_of: frozenset[str] = frozenset()
+
+
+def _counted(noun: str, measure: Callable[[str], int]) -> ConstraintKind:
+    return ConstraintKind(
+        lambda text, p: _count_check(noun, measure(text), p),
+        {"exact": int, "min": int, "max": int},
+        at_least_one_of=frozenset({"exact", "min", "max"}),
+    )
+
+
+def _phrases(check: Checker) -> ConstraintKind:
+    return ConstraintKind(check, {"phrases": list, "case_sensitive": bool}, required=frozenset({"phrases"}))
+
+
+def _edge_kind(at_start: bool) -> ConstraintKind:
+    return ConstraintKind(
+        lambda text, p: _edge(text, p, at_start=at_start),
+        {"text": str, "case_sensitive": bool},
+        required=frozenset({"text"}),
+    )
+
+
+CONSTRAINT_KINDS: dict[str, ConstraintKind] = {
+    "sentences": _counted("sentences", lambda text: len(sentences(text))),
+    "words": _counted("words", lambda text: len(words(text))),
+    "paragraphs": _counted("paragraphs", lambda text: len(paragraphs(text))),
+    "bullets": _counted("bullets", lambda text: len(bullet_lines(text))),
+    "characters": _counted("characters", lambda text: len(text.strip())),
+    "include": _phrases(_include),
+    "exclude": _phrases(_exclude),
+    "regex": ConstraintKind(_regex, {"pattern": str}, required=frozenset({"pattern"})),
+    "lowercase": ConstraintKind(lambda text, p: _case(text, lower=True), {}),
+    "uppercase": ConstraintKind(lambda text, p: _case(text, lower=False), {}),
+    "starts_with": _edge_kind(at_start=True),
+    "ends_with": _edge_kind(at_start=False),
+    "json": ConstraintKind(_json, {"keys": list}),
+    "python_parses": ConstraintKind(_python_parses, {}),
+    "docstring": ConstraintKind(_docstring, {"function": str}),
+    "handles_empty": ConstraintKind(_handles_empty, {"function": str}),
 }
+
+
+def validate_constraint(raw: object, where: str) -> dict[str, Any]:
+    """Check one declared constraint against its kind's schema; ArenaError names ``where`` and the field."""
+    if not isinstance(raw, dict):
+        raise ArenaError(f'{where}: must be a table like {{kind = "sentences", exact = 3}}')
+    kind = raw.get("kind")
+    if not isinstance(kind, str):
+        raise ArenaError(f"{where}.kind: missing or not a string")
+    spec = CONSTRAINT_KINDS.get(kind)
+    if spec is None:
+        raise ArenaError(f"{where}.kind: unknown constraint kind {kind!r} (known: {', '.join(CONSTRAINT_KINDS)})")
+    for key, value in raw.items():
+        if key == "kind":
+            continue
+        expected = spec.params.get(key)
+        if expected is None:
+            allowed = ", ".join(spec.params) or "no parameters"
+            raise ArenaError(f"{where}.{key}: not a parameter of {kind!r} (allowed: {allowed})")
+        # bool is an int subclass in Python; a count given as true is a mistake, not a 1
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ArenaError(f"{where}.{key}: expected {expected.__name__}, got {value!r}")
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            raise ArenaError(f"{where}.{key}: expected a list of strings")
+        if isinstance(value, int) and value < 0:
+            raise ArenaError(f"{where}.{key}: must be >= 0")
+    for key in spec.required:
+        if key not in raw:
+            raise ArenaError(f"{where}.{key}: required for {kind!r}")
+    if spec.at_least_one_of and not spec.at_least_one_of & raw.keys():
+        raise ArenaError(f"{where}: {kind!r} needs one of {', '.join(sorted(spec.at_least_one_of))}")
+    if "min" in raw and "max" in raw and raw["min"] > raw["max"]:
+        raise ArenaError(f"{where}: min {raw['min']} is above max {raw['max']}")
+    if kind == "regex":
+        try:
+            re.compile(raw["pattern"])
+        except re.error as exc:
+            raise ArenaError(f"{where}.pattern: invalid regular expression: {exc}") from None
+    return dict(raw)
 
 
 def check(text: str, constraint: Mapping[str, Any]) -> ConstraintResult:
     kind = str(constraint["kind"])
     params = {key: value for key, value in constraint.items() if key != "kind"}
-    passed, reason = CHECKERS[kind](text, params)
+    passed, reason = CONSTRAINT_KINDS[kind].check(text, params)
     return ConstraintResult(kind=kind, passed=passed, reason=reason, params=params)

@@ -60,6 +60,27 @@ def looks_like_code(line: str) -> bool:
     return punctuation >= 3 and punctuation >= words and ("(" in stripped or "=" in stripped or ";" in stripped)
 
 
+def _blank_out_fences(text: str) -> str:
+    """``text`` with every fenced block replaced by as many newlines as it spans, so line numbers hold."""
+    parts: list[str] = []
+    position = 0
+    for block in code_blocks(text):
+        parts.append(text[position : block.start])
+        parts.append("\n" * text.count("\n", block.start, block.end))
+        position = block.end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def unfenced_code_line_numbers(text: str) -> list[int]:
+    """Indices (into ``text.split("\\n")``) of lines that look like code outside any fence.
+
+    Inline code (`` `x` ``) is not a code line: it sits inside prose.
+    """
+    masked = _INLINE_CODE.sub(" ", _blank_out_fences(text))
+    return [number for number, line in enumerate(masked.split("\n")) if looks_like_code(line)]
+
+
 def split_code(text: str) -> tuple[str, list[str]]:
     """(prose, code pieces): fenced blocks, inline code and unfenced code lines are moved out of the prose.
 

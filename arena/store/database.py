@@ -1,5 +1,9 @@
 """The arena's SQLite file: opening it safely and writing to it one transaction at a time.
 
+Owns the connection, migrations on open, and every write (sessions, contestants, prompts, generations with
+their flags, battles, imported battles). Read queries live in ``arena.store.queries``, merging in
+``arena.store.merge``; no SQL is written outside ``arena/store/``.
+
 WAL mode lets a reader (Datasette, ``arena report``) look while the arena writes. Every write takes the
 write lock up front (``BEGIN IMMEDIATE``), so two processes appending to one file wait for each other
 instead of failing with "database is locked" when a read lock cannot be upgraded. Each vote or generation
@@ -23,15 +27,15 @@ from typing import Any
 import sqlite_utils
 
 from arena import __version__
-from arena.backend import GenerationParams, GenerationResult, Message
-from arena.contestants import Contestant
+from arena.backend import Contestant, GenerationParams, GenerationResult, Message
 from arena.errors import ArenaError
+from arena.fastchat import ImportedBattle
 from arena.flags import Counts, Flag
 from arena.prompts import Prompt
 from arena.store import migrations
+from arena.verdicts import Verdict, as_verdict
 
 BUSY_TIMEOUT_S = 30.0
-VERDICTS = ("left", "right", "tie", "both_bad", "skip")
 
 
 def utc_now(tstamp: float | None = None) -> str:
@@ -226,6 +230,7 @@ class Store:
                     "hit": int(flag.hit),
                     "score": flag.score,
                     "evidence_json": _json(flag.evidence),
+                    "error": flag.error,
                 }
                 for flag in flags
             )
@@ -240,13 +245,12 @@ class Store:
         right_generation: int | None,
         left_contestant: str,
         right_contestant: str,
-        verdict: str,
+        verdict: Verdict,
         judge: str | None,
         vote_s: float | None,
     ) -> int:
         """Store one vote in its own transaction; it is durable once this returns."""
-        if verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+        verdict = as_verdict(verdict)
         tstamp = time.time()
         with self.transaction() as db:
             table = db.table("battles")
@@ -267,6 +271,75 @@ class Store:
                 }
             )
             return _last_id(table)
+
+    def import_battle(self, battle: ImportedBattle, *, session: int, source: str) -> bool:
+        """Write one imported battle (contestants, prompt, both generations, the vote) in one transaction.
+
+        Returns False, writing nothing, when a battle with the same uid (the same record) is already stored.
+        """
+        with self.transaction() as db:
+            if db.execute("select 1 from battles where uid = ?", [battle.uid]).fetchone():
+                return False
+            now = utc_now()
+            for label in (battle.model_a, battle.model_b):
+                db.table("contestants").insert(
+                    {"label": label, "backend": "import", "target": source, "options_json": "{}", "first_seen": now},
+                    ignore=True,
+                )
+            db.table("prompts").insert(
+                {
+                    "id": battle.question_id,
+                    "set": "import",
+                    "category": str(battle.extra.get("category", "imported")),
+                    "text": battle.prompt_text,
+                    "system": None,
+                    "constraints_json": "[]",
+                },
+                ignore=True,
+            )
+            generation_ids: list[int | None] = []
+            for suffix, label, conversation in (
+                ("a", battle.model_a, battle.conversation_a),
+                ("b", battle.model_b, battle.conversation_b),
+            ):
+                if conversation is None:
+                    generation_ids.append(None)
+                    continue
+                table = db.table("generations")
+                table.insert(
+                    {
+                        "session": session,
+                        "contestant": label,
+                        "prompt": battle.question_id,
+                        "messages_json": json.dumps(list(conversation[:-1]), ensure_ascii=False),
+                        "rendered_prompt": "",
+                        "params_json": "{}",
+                        "output": conversation[-1]["content"],
+                        "n_tokens": 0,
+                        "finish_reason": "stop",
+                        "created": now,
+                        "uid": f"{battle.uid}-{suffix}",
+                    }
+                )
+                generation_ids.append(_last_id(table))
+            db.table("battles").insert(
+                {
+                    "session": session,
+                    "prompt": battle.question_id,
+                    "left_generation": generation_ids[0],
+                    "right_generation": generation_ids[1],
+                    "left_contestant": battle.model_a,
+                    "right_contestant": battle.model_b,
+                    "verdict": battle.verdict,
+                    "judge": battle.judge,
+                    "vote_s": None,
+                    "created": utc_now(battle.tstamp) if battle.tstamp is not None else now,
+                    "tstamp": battle.tstamp,
+                    "extra_json": json.dumps(battle.extra, ensure_ascii=False),
+                    "uid": battle.uid,
+                }
+            )
+        return True
 
     # ------------------------------------------------------------------ reads
 

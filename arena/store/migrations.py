@@ -126,10 +126,16 @@ def _generation_counts(db: sqlite_utils.Database) -> None:
         table.add_column(column, int)
 
 
+def _flag_errors(db: sqlite_utils.Database) -> None:
+    """A detector or checker that raised is stored as a flag with its error, never as a lost answer."""
+    db.table("flags").add_column("error", str)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial_schema),
     ("0002_uids_and_timestamps", _uids_and_timestamps),
     ("0003_generation_counts", _generation_counts),
+    ("0004_flag_errors", _flag_errors),
 ]
 
 

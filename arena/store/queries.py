@@ -1,7 +1,8 @@
-"""Read queries over the arena database: battles with their prompts, outputs and flags, filtered.
+"""Read queries over the arena database: battles with their prompts, outputs and flags, filtered; the
+generations and flags a report counts.
 
-Kept apart from the write path so reports, exports and the leaderboard share one definition of "the
-battles that match these filters".
+Owns every read the commands and screens make. Kept apart from the write path so reports, exports and the
+leaderboard share one definition of "the battles that match these filters".
 """
 
 from __future__ import annotations
@@ -102,3 +103,29 @@ def _hit_flags(store: Store, generation_ids: set[int]) -> dict[int, list[str]]:
 
 def decode_json(text: str | None, default: Any) -> Any:
     return default if not text else json.loads(text)
+
+
+def latest_batch_session(store: Store) -> int | None:
+    """The newest ``arena batch`` session, the default subject of ``arena report``."""
+    rows = store.query("select max(id) as id from sessions where kind = 'batch'")
+    return rows[0]["id"] if rows and rows[0]["id"] is not None else None
+
+
+def report_generations(store: Store, session: int | None) -> tuple[list[dict[str, Any]], dict[int, dict[str, bool]]]:
+    """Generations (id, contestant, speed, memory) in id order, and each one's flags as name -> hit.
+
+    ``session`` None means every session.
+    """
+    where, params = ("where g.session = ?", [session]) if session is not None else ("", [])
+    generations = store.query(
+        f"select g.id, g.contestant, g.tokens_per_s, g.peak_mem_bytes from generations g {where} order by g.id",
+        params,
+    )
+    flags = store.query(
+        f"select f.generation, f.name, f.hit from flags f join generations g on g.id = f.generation {where}",
+        params,
+    )
+    by_generation: dict[int, dict[str, bool]] = {}
+    for flag in flags:
+        by_generation.setdefault(flag["generation"], {})[flag["name"]] = bool(flag["hit"])
+    return generations, by_generation

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from arena.backend import Option
 
 if TYPE_CHECKING:
-    from arena.contestants import Contestant
+    from arena.backend import Contestant
     from arena_gguf.model import GGUFModel
 
 
@@ -19,6 +19,8 @@ class GGUFBackend:
 
     name = "gguf"
     description = "GGUF files through llama-cpp-python (CPU, CUDA, Metal)"
+    extra = "gguf"
+    """The vibe-arena extra that installs what ``requires`` names (``pip install 'vibe-arena[gguf]'``)."""
     requires: tuple[str, ...] = ("llama_cpp",)
     options: ClassVar[dict[str, Option]] = {
         "n_gpu_layers": Option(int, "layers to offload to the GPU (-1: all)", affects_output=False),

@@ -26,6 +26,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from arena.backend import (
     BackendError,
     Chunk,
+    Contestant,
     FinishReason,
     GenerationParams,
     LoadedInfo,
@@ -35,7 +36,6 @@ from arena.backend import (
     process_peak_rss,
     raw_completion_prompt,
 )
-from arena.contestants import Contestant
 
 _LOG: deque[str] = deque(maxlen=200)
 _LOG_LOCK = threading.Lock()

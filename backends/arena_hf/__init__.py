@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 from arena.backend import Option
 
 if TYPE_CHECKING:
-    from arena.contestants import Contestant
+    from arena.backend import Contestant
     from arena_hf.model import HFModel
 
 
@@ -20,6 +20,8 @@ class HFBackend:
 
     name = "hf"
     description = "transformers + torch (CUDA, MPS, CPU), bitsandbytes int8 / nf4 / fp4"
+    extra = "hf"
+    """The vibe-arena extra that installs what ``requires`` names (``pip install 'vibe-arena[hf]'``)."""
     requires: tuple[str, ...] = ("torch", "transformers")
     options: ClassVar[dict[str, Option]] = {
         "device": Option(str, "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps", affects_output=False),

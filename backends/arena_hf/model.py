@@ -23,6 +23,7 @@ from transformers.generation.streamers import BaseStreamer
 from arena.backend import (
     BackendError,
     Chunk,
+    Contestant,
     FinishReason,
     GenerationParams,
     LoadedInfo,
@@ -32,7 +33,6 @@ from arena.backend import (
     process_peak_rss,
     raw_completion_prompt,
 )
-from arena.contestants import Contestant
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 

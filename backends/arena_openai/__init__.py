@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from arena.backend import Option
 
 if TYPE_CHECKING:
-    from arena.contestants import Contestant
+    from arena.backend import Contestant
     from arena_openai.client import OpenAIModel
 
 
@@ -22,6 +22,8 @@ class OpenAIBackend:
 
     name = "openai"
     description = "OpenAI-compatible HTTP servers (vLLM, TGI, SGLang, llama.cpp server, Ollama)"
+    extra = "openai"
+    """The vibe-arena extra that installs what ``requires`` names (``pip install 'vibe-arena[openai]'``)."""
     requires: tuple[str, ...] = ("httpx",)
     options: ClassVar[dict[str, Option]] = {
         # the model name already is the default label, so it is not repeated as an option suffix

@@ -12,12 +12,14 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from arena.backend import BackendError, Chunk, FinishReason, GenerationParams, LoadedInfo, Message, RenderedPrompt
-from arena.contestants import Contestant
+
+if TYPE_CHECKING:
+    from arena.backend import Contestant
 
 
 def _describe(exc: httpx.HTTPError, url: str) -> str:

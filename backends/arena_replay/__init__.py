@@ -24,6 +24,7 @@ from arena.backend import (
     FINISH_REASONS,
     BackendError,
     Chunk,
+    Contestant,
     FinishReason,
     GenerationParams,
     LoadedInfo,
@@ -32,7 +33,6 @@ from arena.backend import (
     RenderedPrompt,
     StopStringFilter,
 )
-from arena.contestants import Contestant
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
 

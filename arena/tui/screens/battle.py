@@ -19,13 +19,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from arena.answers import AnalyzedAnswer
 from arena.backend import GenerationResult
-from arena.battle import SIDES, Side
-from arena.generation import generate
-from arena.play import Finished, PlaySession, Round, custom_prompt
+from arena.generation import run_job
+from arena.play import PlaySession, Round, custom_prompt
 from arena.pool import ModelPool
 from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
 from arena.tui.widgets.prompt_header import PromptHeader
+from arena.verdicts import SIDES, VERDICT_DESCRIPTIONS, Side, as_verdict
 
 REFRESH_HZ = 30
 PANE_NAMES: dict[Side, str] = {"left": "Model A", "right": "Model B"}
@@ -46,7 +47,7 @@ class SideDone(Message):
 
     round_number: int
     side: Side
-    finished: Finished
+    answer: AnalyzedAnswer
 
 
 class BattleScreen(Screen[None]):
@@ -136,23 +137,11 @@ class BattleScreen(Screen[None]):
 
     def _run_side(self, current: Round, side: Side) -> None:
         """Worker thread: stream, then analyze and store, then tell the screen. Nothing here touches widgets."""
-        battle = current.battle
-        loaded = self.pool[battle.contestant(side).label]
-        buffer, cancel = self.buffers[side], self.cancels[side]
-        try:
-            result = generate(
-                loaded,
-                battle.prompt.messages(),
-                battle.params,
-                cancel,
-                prompt_id=battle.prompt.uid,
-                on_chunk=buffer.add,
-            )
-        except Exception as exc:  # generate() already turns backend errors into results; this is a last guard
-            result = GenerationResult("", 0, "error", None, None, 0.0, None, "", None, error=str(exc))
+        job = current.battle.job(side, self.pool, cancel=self.cancels[side], on_chunk=self.buffers[side].add)
+        result = run_job(job)
         self.post_message(SideStreamed(current.number, side, result))  # the judge sees the stop at once
-        finished = self.session.finish(current, side, result)
-        self.post_message(SideDone(current.number, side, finished))
+        answer = self.session.finish(current, side, result)
+        self.post_message(SideDone(current.number, side, answer))
 
     def refresh_streams(self) -> None:
         current = self.session.current
@@ -190,12 +179,14 @@ class BattleScreen(Screen[None]):
         if not current.both_done:
             self.notify("Wait for both answers to stop (esc stops them now).", markup=False)
             return
-        self.session.vote(current, verdict)
+        checked = as_verdict(verdict)
+        self.session.vote(current, checked)
         for side in SIDES:
             contestant = current.battle.contestant(side)
             self.pane(side).reveal(contestant.label, contestant.backend, current.finished[side])
         left = self.session.remaining
-        self.hint(f"vote stored ({verdict}). n: next prompt ({left} left) · l: leaderboard · e: custom prompt")
+        described = VERDICT_DESCRIPTIONS[checked]
+        self.hint(f"vote stored: {described}. n: next prompt ({left} left) · l: leaderboard · e: custom prompt")
 
     def action_stop(self) -> None:
         for cancel in self.cancels.values():

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from arena.ratings import Outcome, compute_leaderboard
+from arena.ratings import compute_leaderboard, outcomes_from_rows
 from arena.store import Store
 from arena.store.queries import battle_rows
 
@@ -42,9 +42,7 @@ class LeaderboardScreen(Screen[None]):
     def compute(self) -> None:
         from arena.views import leaderboard_notes, leaderboard_table
 
-        rows = battle_rows(self.store)
-        outcomes = [Outcome(r["left_contestant"], r["right_contestant"], r["verdict"]) for r in rows]
-        board = compute_leaderboard(outcomes, rounds=ROUNDS)
+        board = compute_leaderboard(outcomes_from_rows(battle_rows(self.store)), rounds=ROUNDS)
         if not board.ratings:
             content: Group | Text = Text("No votes yet: judge a battle first.")
         else:

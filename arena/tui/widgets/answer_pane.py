@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from arena.answers import AnalyzedAnswer
 from arena.backend import Chunk, GenerationResult
 from arena.flags import CONSTRAINT_PREFIX, constraints_met
-from arena.play import Finished
 from arena.tui.text import highlighted, literal
 
 STREAM_TAIL_CHARS = 6000  # more than a maximized pane can show
@@ -138,7 +138,7 @@ class AnswerPane(Vertical):
             detail += f", {result.tokens_per_s:.1f} tok/s"
         self.set_status(status, detail)
 
-    def reveal(self, label: str, backend: str, finished: Finished) -> None:
+    def reveal(self, label: str, backend: str, finished: AnalyzedAnswer) -> None:
         """After the vote: who it was, what the flags found (garbage highlighted), and the numbers."""
         self.set_class(True, "revealed")
         result = finished.result
@@ -159,6 +159,10 @@ class AnswerPane(Vertical):
             for flag in broken:
                 badges.append(f"\n  {flag.name[len(CONSTRAINT_PREFIX) :]}: ", "dim")
                 badges.append(literal(" ".join(flag.evidence), "dim"))
+        for flag in finished.flags:
+            if flag.error:
+                badges.append(f"\n  {flag.name}: check failed: ", "yellow")
+                badges.append(literal(flag.error, "yellow"))
         if not badges.plain.strip():
             badges.append(" no flags ", "bold black on green")
         ttft = "-" if result.ttft_s is None else f"{result.ttft_s:.2f}s"

@@ -1,4 +1,4 @@
-"""``arena leaderboard``, ``export``, ``import`` and ``merge`` on real database files."""
+"""`arena leaderboard`, `export`, `import` and `merge` (arena/cli/votes.py) on real database files."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from arena.cli import cli
-from tests.test_cli import assert_one_line_error
+from tests.helpers import assert_one_line_error, run
 from tests.votes import add_votes
 
 VOTES = [("a", "b", "right")] * 5 + [
@@ -23,10 +21,6 @@ VOTES = [("a", "b", "right")] * 5 + [
     ("a", "c", "left"),
     ("c", "b", "skip"),
 ]
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture

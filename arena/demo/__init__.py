@@ -1,4 +1,8 @@
-"""The demo's two contestants: tiny llamas trained locally for different lengths of time.
+"""``arena demo``: its contestants, sampling and intro text; ``tinymodels`` builds the local models.
+
+Owns everything the demo needs and nothing the core depends on (the core never imports ``arena.demo``;
+tests use ``arena.demo.tinymodels`` to build real models in seconds). The demo's two contestants are tiny
+llamas trained locally for different lengths of time.
 
 Built once (about a minute on two cores) and cached; only torch and transformers are needed, so the
 README's first command installs no compiler-heavy extra. They differ on purpose: the longer-trained one
@@ -9,8 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arena.backend import GenerationParams
-from arena.contestants import Contestant, parse_spec
+from arena.backend import Contestant, GenerationParams
+from arena.contestants import parse_spec
 from arena.errors import ArenaError
 
 DEMO_SPECS = {
@@ -41,7 +45,7 @@ DEMO_INTRO = (
 def build_demo(home: Path) -> list[Contestant]:
     """Build (or reuse) both demo models under ``home`` and return them as contestants."""
     try:
-        from arena.tinymodels import TinySpec, build_family
+        from arena.demo.tinymodels import TinySpec, build_family
     except ImportError as exc:  # pragma: no cover - only without the demo extra
         raise ArenaError(f"the demo needs torch and transformers: pip install 'vibe-arena[demo]' ({exc})") from None
     contestants = []

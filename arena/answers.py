@@ -1,0 +1,58 @@
+"""One side's answer once its stream has stopped: analyzed by the flags and stored, in that order.
+
+Owns ``AnalyzedAnswer`` and ``record_answer``, the single path from a ``GenerationResult`` to a stored
+generation with its flags and counts. ``arena batch`` and ``arena play`` both call it, so an answer is
+judged and written the same way wherever it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from arena.backend import GenerationParams, GenerationResult
+from arena.flags import Counts, Flag, analyze_result
+from arena.prompts import Prompt
+from arena.store import Store
+
+
+@dataclass(frozen=True)
+class AnalyzedAnswer:
+    """One contestant's finished answer to one prompt, what the flags found in it, and its row id."""
+
+    contestant: str
+    result: GenerationResult
+    flags: list[Flag]
+    counts: Counts | None
+    generation_id: int
+
+
+def record_answer(
+    store: Store,
+    *,
+    session: int | None,
+    contestant: str,
+    prompt: Prompt,
+    params: GenerationParams,
+    result: GenerationResult,
+) -> AnalyzedAnswer:
+    """Analyze ``result`` and store it with its flags in one transaction.
+
+    Detectors are failure-isolated one by one inside ``analyze_result``; this last guard keeps the answer
+    even if analysis as a whole breaks, recording why.
+    """
+    counts: Counts | None
+    try:
+        flags, counts = analyze_result(prompt, result)
+    except Exception as exc:
+        flags, counts = [Flag("analysis", hit=False, error=f"{type(exc).__name__}: {exc}"[:500])], None
+    generation_id = store.record_generation(
+        session=session,
+        contestant=contestant,
+        prompt=prompt.uid,
+        messages=prompt.messages(),
+        params=params,
+        result=result,
+        flags=flags,
+        counts=counts,
+    )
+    return AnalyzedAnswer(contestant, result, flags, counts, generation_id)

@@ -1,0 +1,194 @@
+"""What every ``arena`` command shares: the error-to-exit-status rule, option bundles, store and console
+helpers, and loading models under a spinner.
+
+Option bundles hand commands the core's own objects (``GenerationParams``, ``BattleFilter``), so no
+command rebuilds them from loose flags. Only click is imported at module level: ``arena --help`` must not
+pay for rich, sqlite-utils or any backend.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from arena.errors import ArenaError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from arena.backend import Contestant
+    from arena.pool import ModelPool
+    from arena.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(click.ClickException):
+    """Shown as one line; status 2 like click's own usage errors."""
+
+    exit_code = 2
+
+
+class ArenaGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArenaError as exc:
+            raise UserError(str(exc)) from exc
+
+
+def contestant_options(func: F) -> F:
+    """--model / --label / --config, handed to the command as ``contestants: list[Contestant]``, resolved
+    (arena.toml names, labels checked distinct) before any model loads."""
+
+    @functools.wraps(func)
+    def with_contestants(
+        *args: Any, specs: tuple[str, ...], labels: tuple[str, ...], config_path: Path | None, **kwargs: Any
+    ) -> Any:
+        from arena.contestants import resolve_contestants
+
+        return func(*args, contestants=resolve_contestants(specs, labels, config_path), **kwargs)
+
+    decorated: Callable[..., Any] = with_contestants
+    for decorator in reversed(
+        [
+            click.option(
+                "--model",
+                "-m",
+                "specs",
+                multiple=True,
+                metavar="SPEC",
+                help="BACKEND:TARGET[?key=val&...] (e.g. replay:outputs.jsonl?tps=30; see `arena backends`), "
+                "or a contestant name from arena.toml. Repeat for each contestant.",
+            ),
+            click.option(
+                "--label",
+                "labels",
+                multiple=True,
+                help="Label for the --model at the same position (the contestant's identity in ratings).",
+            ),
+            click.option(
+                "--config",
+                "config_path",
+                type=click.Path(path_type=Path, dir_okay=False),
+                help="arena.toml with named [contestants.NAME] (default: ./arena.toml, then the data dir).",
+            ),
+        ]
+    ):
+        decorated = decorator(decorated)
+    return decorated  # type: ignore[return-value]
+
+
+def sampling_options(func: F) -> F:
+    """Sampling flags, handed to the command as one ``params: GenerationParams`` (the same for everyone)."""
+
+    @functools.wraps(func)
+    def with_params(
+        *args: Any,
+        temperature: float,
+        top_p: float,
+        max_tokens: int,
+        seed: int,
+        stops: tuple[str, ...],
+        **kwargs: Any,
+    ) -> Any:
+        from arena.backend import GenerationParams
+
+        params = GenerationParams(
+            temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed, stop=tuple(stops)
+        )
+        return func(*args, params=params, **kwargs)
+
+    decorated: Callable[..., Any] = with_params
+    for decorator in reversed(
+        [
+            click.option("--temperature", type=float, default=0.7, show_default=True, help="0 means greedy."),
+            click.option("--top-p", type=float, default=0.9, show_default=True),
+            click.option("--max-tokens", type=int, default=200, show_default=True),
+            click.option("--seed", type=int, default=0, show_default=True, help="Per-call seed (not global)."),
+            click.option("--stop", "stops", multiple=True, metavar="TEXT", help="Stop string; repeatable."),
+        ]
+    ):
+        decorated = decorator(decorated)
+    return decorated  # type: ignore[return-value]
+
+
+def filter_options(func: F) -> F:
+    """Which battles to count, handed to the command as one ``battle_filter: BattleFilter``."""
+
+    @functools.wraps(func)
+    def with_filter(
+        *args: Any,
+        prompt_set: str | None,
+        category: str | None,
+        judge: str | None,
+        since: str | None,
+        until: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        from arena.store.queries import BattleFilter
+
+        battle_filter = BattleFilter(prompt_set=prompt_set, category=category, judge=judge, since=since, until=until)
+        return func(*args, battle_filter=battle_filter, **kwargs)
+
+    decorated: Callable[..., Any] = with_filter
+    for decorator in reversed(
+        [
+            click.option("--prompt-set", help="Only battles on prompts of this set."),
+            click.option("--category", help="Only battles on prompts of this category."),
+            click.option("--judge", help="Only votes by this judge."),
+            click.option("--since", metavar="DATE", help="Only votes at or after DATE (ISO, UTC)."),
+            click.option("--until", metavar="DATE", help="Only votes before DATE (ISO, UTC)."),
+        ]
+    ):
+        decorated = decorator(decorated)
+    return decorated  # type: ignore[return-value]
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(path_type=Path),
+        help="SQLite file (default: arena.db in the data dir; ARENA_HOME moves the data dir).",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")(func)
+
+
+def open_store(db_path: Path | None) -> Store:
+    from arena.config import default_db_path
+    from arena.store import Store
+
+    return Store(db_path or default_db_path())
+
+
+def existing_store(db_path: Path | None) -> Store:
+    """Open a database that must already exist (reports never create an empty file by accident)."""
+    from arena.config import default_db_path
+
+    path = db_path or default_db_path()
+    if not path.exists():
+        raise ArenaError(f"no database at {path} (run `arena batch` first, or pass --db PATH)")
+    return open_store(path)
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def load_models(pool: ModelPool, contestants: Sequence[Contestant], describe: Callable[[Contestant], str]) -> None:
+    """Load the contestants one at a time (peak memory = one load spike), each under a spinner on stderr
+    that leaves no line behind. ``describe`` says what the spinner shows (blind commands hide the label)."""
+    err = console(stderr=True)
+    for contestant in contestants:
+        with err.status(describe(contestant)):
+            pool.load_all([contestant])

@@ -1,0 +1,92 @@
+"""Commands that describe the installation: ``prompts``, ``backends`` and ``doctor``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from arena.cli.common import console, db_option
+from arena.errors import ArenaError
+
+
+@click.command()
+@click.argument("name_or_path", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")
+def prompts(name_or_path: str | None, as_json: bool) -> None:
+    """List the shipped prompt sets, or show (and validate) one set or file."""
+    from arena.prompts import load_prompt_set, shipped_set_names
+    from arena.views import prompt_set_table, prompt_sets_table
+
+    if name_or_path is None:
+        sets = [load_prompt_set(name) for name in shipped_set_names()]
+        if as_json:
+            rows = [
+                {"name": s.name, "prompts": len(s), "categories": s.categories, "description": s.description}
+                for s in sets
+            ]
+            click.echo(json.dumps(rows, indent=2))
+        else:
+            console().print(prompt_sets_table(sets))
+        return
+    prompt_set = load_prompt_set(name_or_path)
+    if as_json:
+        rows = [
+            {
+                "id": p.id,
+                "category": p.category,
+                "text": p.text,
+                "system": p.system,
+                "constraints": [dict(c) for c in p.constraints],
+            }
+            for p in prompt_set.prompts
+        ]
+        click.echo(json.dumps({"name": prompt_set.name, "prompts": rows}, indent=2, ensure_ascii=False))
+    else:
+        console().print(prompt_set_table(prompt_set))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")
+def backends(as_json: bool) -> None:
+    """List installed backends and whether their libraries import."""
+    from arena.backend import backend_entry_points, get_backend, missing_requirements
+    from arena.views import backends_table
+
+    rows: list[dict[str, Any]] = []
+    for name, entry_point in sorted(backend_entry_points().items()):
+        row: dict[str, Any] = {"name": name, "entry_point": entry_point.value}
+        try:
+            backend = get_backend(name)
+        except ArenaError as exc:
+            row.update(description="", options=[], missing=[], status=f"broken: {exc}")
+        else:
+            missing = missing_requirements(backend)
+            row.update(
+                description=backend.description,
+                options=sorted(backend.options),
+                missing=missing,
+                status="ok" if not missing else "missing: " + ", ".join(missing),
+            )
+        rows.append(row)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        console().print(backends_table(rows))
+
+
+@click.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")
+def doctor(db_path: Path | None, as_json: bool) -> None:
+    """Report Python, devices (CUDA, MPS), optional libraries, data dir and database."""
+    from arena.diagnostics import collect
+    from arena.views import doctor_table
+
+    report = collect(db_path)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        console().print(doctor_table(report))

@@ -1,0 +1,100 @@
+"""Commands that judge text without running a model: ``flags`` (one text) and ``report`` (stored runs)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from arena.cli.common import console, db_option, existing_store
+from arena.errors import ArenaError
+
+if TYPE_CHECKING:
+    from arena.report import ReportRow
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.option(
+    "--prompt", "prompt_uid", metavar="SET/ID", help="Judge against this prompt (its constraints, its words)."
+)
+@click.option(
+    "--finish-reason",
+    type=click.Choice(["stop", "length", "cancelled", "error"]),
+    help="How generation ended.",
+)
+@click.option("--json", "as_json", is_flag=True, help='Print {"flags": [...], "counts": {...}}.')
+def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json: bool) -> None:
+    """Analyze a text file (or - for stdin) for loops, garbage, emptiness and broken constraints."""
+    from arena.flags import analyze, count
+    from arena.prompts import find_prompt
+    from arena.views import flags_table
+
+    if str(file) == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ArenaError(f"file not found: {file}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ArenaError(f"{file}: cannot read: {exc}") from None
+    prompt = find_prompt(prompt_uid) if prompt_uid else None
+    found = analyze(
+        text,
+        prompt=prompt.text if prompt else None,
+        constraints=prompt.constraints if prompt else (),
+        finish_reason=finish_reason,
+    )
+    counts = count(text)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"flags": [f.to_dict() for f in found], "counts": counts.to_dict()},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    out = console()
+    out.print(flags_table(found))
+    out.print(f"{counts.words} words, {counts.sentences} sentences, {counts.characters} characters", style="dim")
+
+
+@click.command()
+@db_option
+@click.option("--session", type=int, help="Report on this session (default: the latest batch).")
+@click.option("--all", "all_sessions", is_flag=True, help="Report on every generation in the database.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable rows.")
+@click.option("--markdown", "as_markdown", is_flag=True, help="Print a markdown table for a write-up.")
+def report(db_path: Path | None, session: int | None, all_sessions: bool, as_json: bool, as_markdown: bool) -> None:
+    """Per-contestant flag rates and constraint adherence with 95% intervals, speed and memory."""
+    from arena.report import build_report
+    from arena.store.queries import latest_batch_session
+
+    with existing_store(db_path) as store:
+        chosen = None if all_sessions else (session if session is not None else latest_batch_session(store))
+        rows = build_report(store, chosen)
+    if not rows:
+        raise ArenaError("no generations to report on" + (f" in session {chosen}" if chosen is not None else ""))
+    print_report(
+        rows,
+        as_json=as_json,
+        as_markdown=as_markdown,
+        title=f"vibe check - session {chosen}" if chosen is not None else "vibe check - all sessions",
+    )
+
+
+def print_report(rows: list[ReportRow], *, as_json: bool, as_markdown: bool, title: str) -> None:
+    from arena.report_format import markdown
+    from arena.views import report_table
+
+    if as_json:
+        click.echo(json.dumps([row.to_dict() for row in rows], indent=2))
+    elif as_markdown:
+        click.echo(markdown(rows), nl=False)
+    else:
+        console().print(report_table(rows, title=title))

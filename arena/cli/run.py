@@ -1,0 +1,284 @@
+"""Commands that run models: ``batch`` (headless), ``play`` and ``demo`` (the TUI), ``parity``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from arena.cli.common import (
+    console,
+    contestant_options,
+    db_option,
+    load_models,
+    open_store,
+    sampling_options,
+)
+from arena.cli.report import print_report
+from arena.errors import ArenaError
+
+if TYPE_CHECKING:
+    from arena.backend import Contestant, GenerationParams
+
+
+@click.command()
+@click.option(
+    "--prompts",
+    "prompt_set",
+    default="everyday",
+    show_default=True,
+    help="Prompt set name or .toml/.jsonl path.",
+)
+@contestant_options
+@sampling_options
+@db_option
+@click.option("--sequential", is_flag=True, help="Run contestants one after another (clean speed numbers).")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N prompts of the set.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable results instead of a table.")
+def batch(
+    prompt_set: str,
+    contestants: list[Contestant],
+    params: GenerationParams,
+    db_path: Path | None,
+    sequential: bool,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """Run every contestant over a prompt set headlessly and store the generations."""
+    import threading
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from arena.batch import BatchRecord, run_batch, start_batch_session, summarize
+    from arena.pool import ModelPool
+    from arena.prompts import load_prompt_set
+    from arena.report import build_report
+
+    prompts = load_prompt_set(prompt_set)
+    selected = prompts.prompts[:limit] if limit else prompts.prompts
+    err = console(stderr=True)
+    store = open_store(db_path)
+    with store, ModelPool() as pool:
+        load_models(pool, contestants, lambda c: f"loading {c.label} ({c.backend})")
+        session = start_batch_session(
+            store, contestants, selected, prompt_set=prompts.name, params=params, sequential=sequential
+        )
+        tokens = {"n": 0}
+        cancel = threading.Event()
+        with Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[tokens]} tokens"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=as_json,
+        ) as progress:
+            task = progress.add_task(
+                f"{prompts.name}: {len(contestants)} models",
+                total=len(selected) * len(contestants),
+                tokens=0,
+            )
+
+            def on_tokens(_label: str, count: int) -> None:
+                tokens["n"] += count
+                progress.update(task, tokens=tokens["n"])
+
+            def on_done(_record: BatchRecord) -> None:
+                progress.advance(task)
+
+            try:
+                records = run_batch(
+                    contestants,
+                    selected,
+                    params,
+                    pool,
+                    store,
+                    session=session,
+                    sequential=sequential,
+                    on_tokens=on_tokens,
+                    on_done=on_done,
+                    cancel=cancel,
+                )
+            except KeyboardInterrupt:
+                cancel.set()
+                progress.stop()
+                err.print(f"interrupted: finished generations are stored in {store.path}")
+                sys.exit(130)
+        report_rows = build_report(store, session)  # while the store is open: no second connect
+    summaries = summarize(contestants, records)
+    if as_json:
+        payload = {
+            "db": str(store.path),
+            "session": session,
+            "prompt_set": prompts.name,
+            "params": params.to_dict(),
+            "contestants": [{"label": c.label, "spec": c.spec} for c in contestants],
+            "summary": [summary.to_dict() for summary in summaries],
+            "report": [row.to_dict() for row in report_rows],
+            "generations": [record.to_dict() for record in records],
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    from arena.views import batch_summary_table
+
+    out = console()
+    out.print(batch_summary_table(summaries, title=f"{prompts.name} - {len(selected)} prompts"))
+    print_report(report_rows, as_json=False, as_markdown=False, title=f"vibe check - session {session}")
+    out.print(f"{len(records)} generations stored in {store.path} (session {session})", style="dim")
+    for summary in summaries:
+        for error in summary.errors:
+            out.print(f"{summary.contestant}: error: {error}", style="red", markup=False, soft_wrap=True)
+
+
+def _default_judge() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment: votes are simply unattributed
+        return None
+
+
+def _run_arena(
+    contestants: list[Contestant],
+    prompt_set: str,
+    params: GenerationParams,
+    db_path: Path | None,
+    *,
+    judge: str | None,
+    show_speed: bool,
+    sequential: bool,
+    intro: str | None = None,
+) -> None:
+    """Load every model (one at a time, before the screen opens), then run the TUI over a play session."""
+    import random
+
+    from arena.play import PlaySession
+    from arena.pool import ModelPool
+    from arena.prompts import load_prompt_set
+
+    if len(contestants) < 2:
+        raise ArenaError("arena play needs at least two contestants (--model twice, or two in arena.toml)")
+    prompts = load_prompt_set(prompt_set)
+    store = open_store(db_path)
+    with store, ModelPool() as pool:
+        load_models(pool, contestants, lambda c: f"loading a model ({c.backend})")  # no label: the judge is blind
+        session = PlaySession(
+            store,
+            contestants,
+            prompts.prompts,
+            params,
+            judge=judge,
+            settings={
+                "prompt_set": prompts.name,
+                "params": params.to_dict(),
+                "contestants": [c.spec for c in contestants],
+            },
+            rng=random.Random(),
+        )
+        from arena.tui.app import ArenaApp
+
+        ArenaApp(session, pool, show_speed=show_speed, sequential=sequential, intro=intro).run()
+        votes = sum(1 for current in session.rounds if current.voted)
+    noun = "vote" if votes == 1 else "votes"
+    console(stderr=True).print(f"{votes} {noun} stored in {store.path}. Ratings: arena leaderboard --db {store.path}")
+
+
+@click.command()
+@click.option(
+    "--prompts", "prompt_set", default="everyday", show_default=True, help="Prompt set name or .toml/.jsonl path."
+)
+@contestant_options
+@sampling_options
+@db_option
+@click.option("--judge", default=None, help="Your name, stored with every vote (default: your user name).")
+@click.option("--show-speed", is_flag=True, help="Show tokens/s while generating (hidden until the vote by default).")
+@click.option("--sequential", is_flag=True, help="Generate one side after the other instead of at once.")
+def play(
+    prompt_set: str,
+    contestants: list[Contestant],
+    params: GenerationParams,
+    db_path: Path | None,
+    judge: str | None,
+    show_speed: bool,
+    sequential: bool,
+) -> None:
+    """Judge two anonymous models side by side in the terminal; votes go to SQLite."""
+    _run_arena(
+        contestants,
+        prompt_set,
+        params,
+        db_path,
+        judge=judge or _default_judge(),
+        show_speed=show_speed,
+        sequential=sequential,
+    )
+
+
+@click.command()
+@db_option
+@click.option("--judge", default=None, help="Your name, stored with every vote (default: your user name).")
+def demo(db_path: Path | None, judge: str | None) -> None:
+    """The arena on two tiny local models built on first use (no download), over the everyday prompts."""
+    from arena.config import data_dir, default_db_path
+    from arena.demo import DEMO_INTRO, DEMO_PARAMS, build_demo
+
+    home = data_dir() / "demo-models"
+    with console(stderr=True).status(f"building the demo models (first run only; cached in {home})"):
+        contestants = build_demo(home)
+    path = db_path or default_db_path()
+    _run_arena(
+        contestants,
+        "everyday",
+        DEMO_PARAMS,
+        path,
+        judge=judge or _default_judge(),
+        show_speed=False,
+        sequential=False,
+        intro=DEMO_INTRO.format(db=path),
+    )
+
+
+@click.command()
+@click.argument("spec_a")
+@click.argument("spec_b")
+@click.option("--prompts", "prompt_set", default="everyday", show_default=True, help="Prompt set name or path.")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N prompts.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=48, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable rows.")
+def parity(spec_a: str, spec_b: str, prompt_set: str, limit: int | None, max_tokens: int, as_json: bool) -> None:
+    """Greedy tokens of two contestants that should be the same model: where do they diverge?
+
+    Exit status 0 when every prompt gives identical tokens, 1 when any diverges.
+    """
+    from arena.contestants import resolve_contestants
+    from arena.parity import run_parity
+    from arena.pool import ModelPool
+    from arena.prompts import load_prompt_set
+    from arena.views import parity_prompts_table, parity_table
+
+    prompts = load_prompt_set(prompt_set)
+    selected = prompts.prompts[:limit] if limit else prompts.prompts
+    a, b = resolve_contestants([spec_a, spec_b], ["A", "B"])
+    specs = {a.label: spec_a, b.label: spec_b}
+    with ModelPool() as pool:
+        load_models(pool, [a, b], lambda c: f"loading {specs[c.label]}")
+        rows = run_parity(a, b, selected, pool, max_tokens)
+    if as_json:
+        click.echo(json.dumps({"a": spec_a, "b": spec_b, "rows": [row.to_dict() for row in rows]}, indent=2))
+    else:
+        out = console()
+        out.print(parity_table(rows, spec_a, spec_b))
+        out.print(parity_prompts_table(rows[0], spec_a, spec_b))
+        differing = sum(1 for row in rows if not row.same_prompt)
+        if differing:
+            out.print(
+                f"the two models received different prompt strings for {differing} of {len(rows)} prompts",
+                style="yellow",
+            )
+    if not all(row.identical for row in rows):
+        sys.exit(1)

@@ -1,0 +1,140 @@
+"""Commands over stored votes: ``leaderboard``, ``export``, ``import`` and ``merge``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from arena.cli.common import console, db_option, existing_store, filter_options, open_store
+from arena.errors import ArenaError
+
+if TYPE_CHECKING:
+    from arena.store.queries import BattleFilter
+
+
+def _battles(db_path: Path | None, battle_filter: BattleFilter) -> list[dict[str, Any]]:
+    from arena.store.queries import battle_rows
+
+    with existing_store(db_path) as store:
+        return battle_rows(store, battle_filter)
+
+
+@click.command()
+@db_option
+@filter_options
+@click.option("--anchor", metavar="LABEL=RATING", help="Pin one contestant's rating (default: mean 1000).")
+@click.option("--rounds", type=click.IntRange(min=0), default=1000, show_default=True, help="Bootstrap rounds.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--k",
+    "k_factor",
+    type=click.FloatRange(min=0, min_open=True),
+    default=32.0,
+    show_default=True,
+    help="Elo K.",
+)
+@click.option("--matrix", "show_matrix", is_flag=True, help="Also print win-rate and battle-count matrices.")
+@click.option("--json", "as_json", is_flag=True, help="Print the ratings as a JSON list.")
+def leaderboard(
+    db_path: Path | None,
+    battle_filter: BattleFilter,
+    anchor: str | None,
+    rounds: int,
+    seed: int,
+    k_factor: float,
+    show_matrix: bool,
+    as_json: bool,
+) -> None:
+    """Bradley-Terry ratings with bootstrap intervals, Elo, tallies and head-to-head records."""
+    from arena.ratings import compute_leaderboard, matrix_rows, outcomes_from_rows, parse_anchor
+    from arena.views import leaderboard_notes, leaderboard_table, matrix_table
+
+    outcomes = outcomes_from_rows(_battles(db_path, battle_filter))
+    try:
+        pinned = parse_anchor(anchor) if anchor else None
+        board = compute_leaderboard(outcomes, rounds=rounds, seed=seed, anchor=pinned, k=k_factor)
+    except ValueError as exc:
+        raise ArenaError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps([rating.to_dict() for rating in board.ratings], indent=2))
+        return
+    out = console()
+    if not board.ratings:
+        out.print("no battles match (skips are not counted); vote in `arena play` or `arena import` some")
+        return
+    out.print(leaderboard_table(board))
+    for line in leaderboard_notes(board):
+        out.print(line)
+    if show_matrix:
+        out.print(matrix_table("win rate (row vs column)", matrix_rows(board.win_matrix)))
+        out.print(matrix_table("battles", matrix_rows(board.count_matrix)))
+
+
+@click.command()
+@db_option
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl", "fastchat", "dpo"]), required=True)
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), help="File (default: stdout).")
+def export(db_path: Path | None, battle_filter: BattleFilter, fmt: str, out_path: Path | None) -> None:
+    """Export battles with prompts, outputs, flags and params.
+
+    fastchat writes Chatbot Arena battles; dpo writes chosen/rejected pairs from decided battles.
+    """
+    from arena import export as exporter
+
+    rows = _battles(db_path, battle_filter)
+    if out_path is None:
+        exporter.write(rows, fmt, sys.stdout)
+        return
+    try:
+        with out_path.open("w", encoding="utf-8", newline="") as handle:
+            count = exporter.write(rows, fmt, handle)
+    except OSError as exc:
+        raise ArenaError(f"--out {out_path}: cannot write: {exc}") from None
+    click.echo(f"wrote {count} records to {out_path}", err=True)
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+def import_(path: Path, db_path: Path | None) -> None:
+    """Import battles in the FastChat cleaned-battle shape (JSON list or JSONL)."""
+    from arena.fastchat import read_fastchat
+
+    if not path.is_file():
+        raise ArenaError(f"file not found: {path}")
+    report = read_fastchat(path)
+    if not report.battles and report.skipped:
+        raise ArenaError(
+            f"{path}: no valid battle records ({sum(report.skipped.values())} malformed, e.g. {report.examples[0]})"
+        )
+    with open_store(db_path) as store:
+        session = store.start_session("import", judge=None, settings={"source": str(path)})
+        added = sum(store.import_battle(b, session=session, source=str(path)) for b in report.battles)
+        duplicates = len(report.battles) - added
+    click.echo(f"imported {added} battles into {store.path}" + (f"; {duplicates} already there" if duplicates else ""))
+    if report.skipped:
+        reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped.most_common())
+        click.echo(f"skipped {sum(report.skipped.values())} malformed records: {reasons}", err=True)
+        for example in report.examples:
+            click.echo(f"  {example}", err=True)
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--into", "into", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Target database.")
+def merge(sources: tuple[Path, ...], into: Path) -> None:
+    """Combine databases (e.g. several judges) into one; nothing is added twice."""
+    from arena.store.merge import merge_into
+
+    with open_store(into) as target:
+        for source in sources:
+            if source.resolve() == into.resolve():
+                raise ArenaError(f"merge: {source} is the target itself")
+            added = merge_into(target, source)
+            summary = ", ".join(f"{added[name]} {name}" for name in ("battles", "generations", "sessions")) or "nothing"
+            click.echo(f"{source}: added {summary}")

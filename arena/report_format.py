@@ -1,0 +1,97 @@
+"""The vibe-check report as text: one column list, read by field name, shared by the terminal table and
+the markdown output.
+
+Owns the report's columns and how each cell is written. A column names the ``ReportRow`` field it shows,
+so reordering or adding columns cannot shift values under the wrong header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from arena.report import Rate, ReportRow
+
+
+def format_rate(rate: Rate, separator: str = " ") -> str:
+    """'3/25 12% ≈ (5-25)': ≈ when the difference to the first contestant is inside the noise."""
+    if not rate.n:
+        return "-"
+    marker = " ≈" if rate.versus_first == "≈" else ""
+    interval = f"({100 * rate.low:.0f}-{100 * rate.high:.0f})"
+    return f"{rate.hits}/{rate.n} {100 * (rate.rate or 0):.0f}%{marker}{separator}{interval}"
+
+
+def format_speed(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def format_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def format_memory(value: int | None) -> str:
+    if value is None:
+        return "-"
+    amount = float(value)
+    for unit in ("B", "KiB", "MiB"):
+        if amount < 1024:
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} GiB"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One report column: its full header, the short header used in the terminal, and how to write a cell.
+
+    ``cell(row, separator)`` gets the separator between a rate and its interval (a newline in the
+    terminal table, a space in markdown).
+    """
+
+    header: str
+    short: str
+    cell: Callable[[ReportRow, str], str]
+    numeric: bool = True
+    in_terminal: bool = True
+    """False for columns the terminal table leaves out for width (every rate already says out of how many)."""
+
+
+def _rate_column(metric: str, header: str, short: str) -> Column:
+    return Column(header, short, lambda row, sep: format_rate(row.rates[metric], sep))
+
+
+def _speed_cell(row: ReportRow, separator: str) -> str:
+    speed = format_speed(row.median_tokens_per_s)
+    if row.speed_ratio is None:
+        return speed
+    return f"{speed}{separator}{format_ratio(row.speed_ratio)}"
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("contestant", "contestant", lambda row, sep: row.contestant, numeric=False),
+    Column("gens", "gens", lambda row, sep: str(row.generations), in_terminal=False),
+    _rate_column("repetitive", "repetitive", "loops"),
+    _rate_column("garbage", "garbage", "garbage"),
+    _rate_column("empty", "empty", "empty"),
+    _rate_column("truncated", "truncated", "cut off"),
+    _rate_column("constraints", "constraints met", "constr."),
+    Column("tok/s (vs first)", "tok/s", _speed_cell),
+    Column("peak mem", "mem", lambda row, sep: format_memory(row.peak_mem_bytes)),
+)
+
+CAPTION = "hits/n rate (95% CI); ≈ within noise of the first row; tok/s with its ratio to the first"
+
+
+def markdown(rows: Sequence[ReportRow]) -> str:
+    lines = ["| " + " | ".join(column.header for column in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for row in rows:
+        cells = (column.cell(row, " ").replace("|", "\\|") for column in COLUMNS)
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(
+        "Rates are hits/generations with 95% Wilson intervals; ≈ marks a difference to the first row inside the noise."
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,260 @@
+"""The design's import rules, checked on the source by reading it (``ast``), so CI enforces them:
+
+- only ``arena/tui/`` imports textual; the core never imports the CLI or the TUI (arrows point inward);
+- backends import nothing from ``arena`` but ``arena.backend`` (their one stable surface);
+- no import circles between arena modules;
+- SQL, sqlite3 and sqlite-utils only inside ``arena/store/``;
+- tests never import bench/ (bench may import tests' helpers, not the reverse).
+
+Each rule is also run once on a small synthetic module that breaks it, so a checker that silently finds
+nothing fails here instead of passing forever.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO
+
+BACKENDS_DIR = REPO / "backends"
+ARENA_DIR = REPO / "arena"
+FRONT_ENDS = ("arena.cli", "arena.tui", "arena.__main__")
+SQL_STATEMENT = re.compile(
+    r"^\s*(select\s.+\sfrom\s|insert\s+(or\s+\w+\s+)?into\s|update\s+\[?\w+\]?\s+set\s|delete\s+from\s"
+    r"|create\s+(table|index|view)\s|alter\s+table\s|drop\s+table\s|pragma\s|begin(\s|$)|commit(\s|$))",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str
+    line: int
+    type_checking_only: bool
+
+
+@dataclass(frozen=True)
+class SourceModule:
+    name: str
+    path: Path
+    tree: ast.Module
+
+
+def module_name(path: Path) -> str:
+    """``arena/store/database.py`` -> ``arena.store.database``; backends are top-level packages."""
+    root = BACKENDS_DIR if BACKENDS_DIR in path.parents else REPO
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def load_modules() -> list[SourceModule]:
+    paths = sorted(ARENA_DIR.rglob("*.py")) + sorted(BACKENDS_DIR.rglob("*.py"))
+    return [SourceModule(module_name(p), p, ast.parse(p.read_text(encoding="utf-8"), str(p))) for p in paths]
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def imports_of(module: SourceModule) -> list[Import]:
+    """Every import in the module, at any depth, with whether it sits under ``if TYPE_CHECKING:``."""
+    found: list[Import] = []
+    package = module.name if module.path.name == "__init__.py" else module.name.rpartition(".")[0]
+
+    def visit(node: ast.AST, type_checking: bool) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.body:
+                visit(child, True)
+            for child in node.orelse:
+                visit(child, type_checking)
+            return
+        if isinstance(node, ast.Import):
+            found.extend(Import(alias.name, node.lineno, type_checking) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.append(Import(base, node.lineno, type_checking))
+            # `from arena import x` may import the submodule arena.x
+            found.extend(Import(f"{base}.{alias.name}", node.lineno, type_checking) for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child, type_checking)
+
+    visit(module.tree, False)
+    return found
+
+
+def top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def violations_textual_outside_tui(modules: list[SourceModule]) -> list[str]:
+    return [
+        f"{m.name}:{i.line} imports {i.module}"
+        for m in modules
+        if not m.name.startswith("arena.tui")
+        for i in imports_of(m)
+        if top(i.module) == "textual"
+    ]
+
+
+def violations_core_imports_front_end(modules: list[SourceModule]) -> list[str]:
+    core = [m for m in modules if m.name.startswith("arena") and not m.name.startswith(FRONT_ENDS)]
+    return [
+        f"{m.name}:{i.line} imports {i.module}" for m in core for i in imports_of(m) if i.module.startswith(FRONT_ENDS)
+    ]
+
+
+def violations_backend_surface(modules: list[SourceModule]) -> list[str]:
+    backends = [m for m in modules if m.path.is_relative_to(BACKENDS_DIR)]
+    return [
+        f"{m.name}:{i.line} imports {i.module}"
+        for m in backends
+        for i in imports_of(m)
+        if top(i.module) == "arena"
+        and i.module not in ("arena", "arena.backend")
+        and not i.module.startswith("arena.backend.")  # a name imported from arena.backend
+    ]
+
+
+def import_graph(modules: list[SourceModule]) -> dict[str, set[str]]:
+    """Module -> arena modules it imports at run time (TYPE_CHECKING imports never execute)."""
+    names = {m.name for m in modules}
+    graph: dict[str, set[str]] = {}
+    for module in modules:
+        edges = set()
+        for item in imports_of(module):
+            if item.type_checking_only:
+                continue
+            target = item.module
+            while target and target not in names:
+                target = target.rpartition(".")[0]
+            if target and target != module.name and not module.name.startswith(target + "."):
+                edges.add(target)
+        graph[module.name] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def strongconnect(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for succ in graph.get(node, ()):
+            if succ not in index:
+                strongconnect(succ)
+                low[node] = min(low[node], low[succ])
+            elif succ in on_stack:
+                low[node] = min(low[node], index[succ])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            strongconnect(node)
+    return found
+
+
+def _strings(tree: ast.AST) -> Iterator[ast.Constant]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            yield ast.Constant(value=text, lineno=node.lineno)
+
+
+def violations_sql_outside_store(modules: list[SourceModule]) -> list[str]:
+    found = []
+    for module in modules:
+        if module.name.startswith("arena.store"):
+            continue
+        for item in imports_of(module):
+            if top(item.module) in ("sqlite3", "sqlite_utils"):
+                found.append(f"{module.name}:{item.line} imports {item.module}")
+        for constant in _strings(module.tree):
+            if SQL_STATEMENT.match(str(constant.value)):
+                found.append(f"{module.name}:{constant.lineno} holds SQL {str(constant.value)[:40]!r}")
+    return found
+
+
+RULES = {
+    "textual only in arena/tui": violations_textual_outside_tui,
+    "core never imports cli or tui": violations_core_imports_front_end,
+    "backends import only arena.backend": violations_backend_surface,
+    "SQL only in arena/store": violations_sql_outside_store,
+}
+
+
+@pytest.fixture(scope="module")
+def modules() -> list[SourceModule]:
+    return load_modules()
+
+
+def test_the_checker_sees_the_whole_project(modules: list[SourceModule]) -> None:
+    names = {m.name for m in modules}
+    assert {"arena.backend", "arena.store.database", "arena.tui.app", "arena_hf.model", "arena.cli.run"} <= names
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_import_rule_holds(rule: str, modules: list[SourceModule]) -> None:
+    assert RULES[rule](modules) == []
+
+
+def test_no_import_circles(modules: list[SourceModule]) -> None:
+    assert cycles(import_graph(modules)) == []
+
+
+def test_tests_never_import_bench() -> None:
+    offenders = []
+    for path in sorted((REPO / "tests").glob("*.py")):
+        module = SourceModule(f"tests.{path.stem}", path, ast.parse(path.read_text(encoding="utf-8")))
+        offenders += [f"{path.name}:{i.line}" for i in imports_of(module) if top(i.module) == "bench"]
+    assert offenders == []
+
+
+BROKEN = {
+    "textual only in arena/tui": ("arena/fake_core.py", "from textual.app import App\n"),
+    "core never imports cli or tui": ("arena/fake_core.py", "def f():\n    from arena.tui.app import ArenaApp\n"),
+    "backends import only arena.backend": ("backends/arena_fake/__init__.py", "from arena.store import Store\n"),
+    "SQL only in arena/store": ("arena/fake_core.py", 'ROWS = "select id from battles where verdict = ?"\n'),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(BROKEN))
+def test_each_rule_catches_a_module_that_breaks_it(rule: str) -> None:
+    relative, source = BROKEN[rule]
+    path = REPO / relative
+    fake = SourceModule(module_name(path), path, ast.parse(source))
+    assert RULES[rule]([fake]) != []
+
+
+def test_the_circle_finder_finds_a_circle() -> None:
+    fake = {"arena.a": {"arena.b"}, "arena.b": {"arena.c"}, "arena.c": {"arena.a"}, "arena.d": {"arena.a"}}
+    assert cycles(fake) == [["arena.a", "arena.b", "arena.c"]]
