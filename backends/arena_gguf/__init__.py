@@ -23,6 +23,9 @@ class GGUFBackend:
     """The vibe-arena extra that installs what ``requires`` names (``pip install 'vibe-arena[gguf]'``)."""
     requires: tuple[str, ...] = ("llama_cpp",)
     options: ClassVar[dict[str, Option]] = {
+        "template": Option(
+            bool, "false: ignore the model's chat template and send a raw completion prompt (to see the damage)"
+        ),
         "n_gpu_layers": Option(int, "layers to offload to the GPU (-1: all)", affects_output=False),
         "n_ctx": Option(int, "context length (0: the model's own)", affects_output=False),
         "n_threads": Option(int, "CPU threads for this model", affects_output=False),

@@ -60,7 +60,9 @@ class GGUFModel:
     def __init__(self, contestant: Contestant, llama: Any) -> None:
         self.contestant = contestant
         self.llama = llama
-        self.template: str | None = llama.metadata.get("tokenizer.chat_template")
+        self.template_in_file: str | None = llama.metadata.get("tokenizer.chat_template")
+        use_template = bool(contestant.options.get("template", True))
+        self.template: str | None = self.template_in_file if use_template else None
         self.bos_text = self._token_text(llama.token_bos())
         self.eos_text = self._token_text(llama.token_eos())
         self.lock = threading.Lock()

@@ -24,6 +24,9 @@ class HFBackend:
     """The vibe-arena extra that installs what ``requires`` names (``pip install 'vibe-arena[hf]'``)."""
     requires: tuple[str, ...] = ("torch", "transformers")
     options: ClassVar[dict[str, Option]] = {
+        "template": Option(
+            bool, "false: ignore the model's chat template and send a raw completion prompt (to see the damage)"
+        ),
         "device": Option(str, "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps", affects_output=False),
         "dtype": Option(
             str,

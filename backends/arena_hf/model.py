@@ -137,13 +137,17 @@ class _CountingStreamer(BaseStreamer):
 class HFModel:
     """One checkpoint on one device."""
 
-    def __init__(self, contestant: Contestant, model: Any, tokenizer: Any, device: str, quant: str) -> None:
+    def __init__(
+        self, contestant: Contestant, model: Any, tokenizer: Any, device: str, quant: str, *, use_template: bool = True
+    ) -> None:
         self.contestant = contestant
         self.model = model
         self.tokenizer = tokenizer
         self.device = device
         self.quant = quant
-        self.has_template = bool(getattr(tokenizer, "chat_template", None))
+        self.template_in_tokenizer = bool(getattr(tokenizer, "chat_template", None))
+        self.has_template = self.template_in_tokenizer and use_template
+        self.gguf_source: Path | None = None
         eos = tokenizer.eos_token_id
         generation_eos = getattr(model.generation_config, "eos_token_id", None)
         ids = {eos} if isinstance(eos, int) else set()
@@ -165,7 +169,13 @@ class HFModel:
         options = contestant.options
         target = contestant.target
         local = Path(target).expanduser()
-        looks_local = target.startswith((".", "/", "~")) or local.exists()
+        gguf_source: Path | None = None
+        if local.suffix.lower() == ".gguf":
+            from arena_hf.gguf_copy import dequantized_checkpoint
+
+            gguf_source = local
+            local = dequantized_checkpoint(local)  # transformers dequantizes it once; later loads are fast
+        looks_local = gguf_source is not None or target.startswith((".", "/", "~")) or local.exists()
         if looks_local and not local.is_dir():
             raise BackendError(f"model directory not found: {target}")
         source = str(local) if looks_local else target
@@ -197,7 +207,9 @@ class HFModel:
         if quant == "none":
             model = cast(Any, model).to(device)
         model.eval()
-        return cls(contestant, model, tokenizer, device, quant)
+        loaded = cls(contestant, model, tokenizer, device, quant, use_template=bool(options.get("template", True)))
+        loaded.gguf_source = gguf_source
+        return loaded
 
     # -- the Loaded protocol
 
@@ -305,6 +317,10 @@ class HFModel:
             chat_template=self.has_template,
             n_params=int(sum(p.numel() for p in self.model.parameters())),
             memory_bytes=int(self.model.get_memory_footprint()),
+            extra={
+                **({"gguf_file": str(self.gguf_source), "dequantized": True} if self.gguf_source else {}),
+                **({"template_ignored": True} if self.template_in_tokenizer and not self.has_template else {}),
+            },
         )
 
     def peak_memory_bytes(self) -> int | None:
