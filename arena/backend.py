@@ -13,6 +13,7 @@ Heavy libraries (torch, transformers, llama_cpp) are imported inside ``load()``,
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -84,6 +85,9 @@ class GenerationParams:
     stop: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for name in ("temperature", "top_p"):
+            if not math.isfinite(getattr(self, name)):
+                raise ArenaError(f"{name} must be a finite number, got {getattr(self, name)}")
         if self.temperature < 0:
             raise ArenaError(f"temperature must be >= 0, got {self.temperature}")
         if not 0 < self.top_p <= 1:

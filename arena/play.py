@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,8 @@ from arena.battle import Battle, new_battle
 from arena.prompts import Prompt
 from arena.store import Store
 from arena.verdicts import Side, Verdict, as_verdict
+
+SEED_RANGE = 2**31
 
 
 @dataclass
@@ -62,21 +65,35 @@ class PlaySession:
         *,
         judge: str | None,
         settings: dict[str, object],
+        seed: int | None = None,
+        shuffle: bool = True,
         rng: random.Random | None = None,
     ) -> None:
+        """``seed`` is the session seed (a fresh random one when None): it orders the prompts (``shuffle``),
+        places the models on their sides and gives each battle its sampling seed, so the same seed replays a
+        session exactly, and a new session never replays the last one's answers. ``rng`` replaces the
+        seeded generator (tests that need a fixed pairing)."""
         if len(contestants) < 2:
             raise ValueError("arena play needs at least two contestants")
         self.store = store
         self.contestants = list(contestants)
+        self.seed = seed if seed is not None else secrets.randbelow(SEED_RANGE)
+        self.rng = rng or random.Random(self.seed)
         self.queue = list(prompts)
+        if shuffle:
+            random.Random(self.seed).shuffle(self.queue)
         self.total = len(self.queue)
         self.params = params
         self.judge = judge
-        self.rng = rng or random.Random()
         store.register(self.contestants, self.queue)
-        self.session_id = store.start_session("play", judge=judge, settings=settings)
+        recorded = {**settings, "seed": self.seed, "prompt_order": [prompt.uid for prompt in self.queue]}
+        self.session_id = store.start_session("play", judge=judge, settings=recorded)
         self.rounds: list[Round] = []
         self.position = 0
+
+    def battle_seed(self, number: int) -> int:
+        """The sampling seed of battle ``number`` (1-based): the same for both sides, new for every battle."""
+        return (self.seed + number - 1) % SEED_RANGE
 
     @property
     def current(self) -> Round | None:
@@ -95,7 +112,7 @@ class PlaySession:
             self.position += 1
         else:
             self.store.register([], [prompt])
-        params = replace(self.params, seed=self.params.seed + len(self.rounds))
+        params = replace(self.params, seed=self.battle_seed(len(self.rounds) + 1))
         battle = new_battle(prompt, self.contestants, self.store.battle_counts(), params, self.rng)
         current = Round(number=len(self.rounds) + 1, battle=battle)
         self.rounds.append(current)

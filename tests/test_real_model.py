@@ -148,7 +148,14 @@ async def test_play_two_real_models_vote_and_reveal(smollm2: Path, tmp_path: Pat
     with ModelPool() as models, Store(tmp_path / "play.db") as store:
         models.load_all(contestants)
         session = PlaySession(
-            store, contestants, prompts, GenerationParams(max_tokens=40), judge="t", settings={}, rng=random.Random(3)
+            store,
+            contestants,
+            prompts,
+            GenerationParams(max_tokens=40),
+            judge="t",
+            settings={},
+            rng=random.Random(3),
+            shuffle=False,
         )
         app = ArenaApp(session, models)
         async with app.run_test(size=(160, 48)) as pilot:

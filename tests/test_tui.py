@@ -57,12 +57,19 @@ async def test_streams_into_both_panes_without_identifying_the_models(tmp_path: 
         titles = [p.title_text for p in panes(app).values()]
         assert titles == ["Model A", "Model B"]
         assert panes(app)["left"].classes == panes(app)["right"].classes
-        assert "1/3" in shown and "t/one" in shown and "sentences (max 3)" in shown
+        assert "1/3" in shown and "t/one" in shown and "Explain tides." in shown
+        assert "sentences" not in shown  # the constraints are the answer key: shown only at the reveal
+        assert [p.status_text for p in panes(app).values()] == ["generating", "generating"]  # no token counts
         await wait_for(pilot, lambda: both_done(app))
+        await pilot.pause()
         current = app.session.current
         assert current is not None
         for side, pane in panes(app).items():
             assert pane.body_text == current.finished[side].result.text  # every token shown  # type: ignore[index]
+            assert pane.status_text == "done"  # not "done, 12 tokens": lengths and speeds wait for the vote
+        await pilot.press("t")
+        await pilot.pause()
+        assert "checked: sentences (max 3)" in screen_text(app)
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from arena.pool import ModelPool
 from arena.prompts import Prompt
 from arena.store import Store
 from arena.tui.app import ArenaApp
+from arena.tui.pacing import Pace
 from tests.helpers import write_replay
 
 PROMPTS = [
@@ -36,22 +37,35 @@ def make_app(
     loopy: Mapping[str, str | dict[str, object]],
     *,
     tps: float | None = None,
+    loopy_tps: float | None = None,
     seed: int = 0,
     db: Path | None = None,
     params: GenerationParams | None = None,
+    pace: Pace = "live",
 ) -> ArenaApp:
-    pace = f"?tps={tps}" if tps else ""
+    """Two replay contestants (``steady`` and ``loopy``) over PROMPTS in a real store; ``loopy_tps`` gives
+    the loopy model its own speed."""
+    steady_pace = f"?tps={tps}" if tps else ""
+    loopy_speed = loopy_tps or tps
+    loopy_pace = f"?tps={loopy_speed}" if loopy_speed else ""
     contestants = [
-        parse_spec(f"replay:{write_replay(tmp_path / 'steady.jsonl', steady)}{pace}", label="steady"),
-        parse_spec(f"replay:{write_replay(tmp_path / 'loopy.jsonl', loopy)}{pace}", label="loopy"),
+        parse_spec(f"replay:{write_replay(tmp_path / 'steady.jsonl', steady)}{steady_pace}", label="steady"),
+        parse_spec(f"replay:{write_replay(tmp_path / 'loopy.jsonl', loopy)}{loopy_pace}", label="loopy"),
     ]
     pool = ModelPool()
     pool.load_all(contestants)
     store = Store(db or tmp_path / "arena.db")
     session = PlaySession(
-        store, contestants, PROMPTS, params or GenerationParams(), judge="tester", settings={}, rng=random.Random(seed)
+        store,
+        contestants,
+        PROMPTS,
+        params or GenerationParams(),
+        judge="tester",
+        settings={},
+        rng=random.Random(seed),
+        shuffle=False,
     )
-    return ArenaApp(session, pool)
+    return ArenaApp(session, pool, pace=pace)
 
 
 def screen_text(app: ArenaApp) -> str:

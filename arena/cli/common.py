@@ -83,38 +83,60 @@ def contestant_options(func: F) -> F:
     return decorated  # type: ignore[return-value]
 
 
-def sampling_options(func: F) -> F:
-    """Sampling flags, handed to the command as one ``params: GenerationParams`` (the same for everyone)."""
+def sampling_options(*, session_seed: bool = False) -> Callable[[F], F]:
+    """Sampling flags, handed to the command as one ``params: GenerationParams`` (the same for everyone).
 
-    @functools.wraps(func)
-    def with_params(
-        *args: Any,
-        temperature: float,
-        top_p: float,
-        max_tokens: int,
-        seed: int,
-        stops: tuple[str, ...],
-        **kwargs: Any,
-    ) -> Any:
-        from arena.backend import GenerationParams
+    With ``session_seed`` (``arena play``), ``--seed`` is the session seed and defaults to a fresh random
+    one: the command also gets ``seed: int | None`` and ``params.seed`` is left for the session to set.
+    """
 
-        params = GenerationParams(
-            temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed, stop=tuple(stops)
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def with_params(
+            *args: Any,
+            temperature: float,
+            top_p: float,
+            max_tokens: int,
+            seed: int | None,
+            stops: tuple[str, ...],
+            **kwargs: Any,
+        ) -> Any:
+            from arena.backend import GenerationParams
+
+            params = GenerationParams(
+                temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed or 0, stop=tuple(stops)
+            )
+            if session_seed:
+                kwargs["seed"] = seed
+            return func(*args, params=params, **kwargs)
+
+        seed_option = (
+            click.option(
+                "--seed",
+                type=click.IntRange(0, 2**31 - 1),
+                default=None,
+                help="Session seed: prompt order, sides and sampling (default: a fresh random one, shown and "
+                "stored; give it again to replay a session).",
+            )
+            if session_seed
+            else click.option(
+                "--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True, help="Sampling seed."
+            )
         )
-        return func(*args, params=params, **kwargs)
+        decorated: Callable[..., Any] = with_params
+        for decorator in reversed(
+            [
+                click.option("--temperature", type=float, default=0.7, show_default=True, help="0 means greedy."),
+                click.option("--top-p", type=float, default=0.9, show_default=True),
+                click.option("--max-tokens", type=int, default=200, show_default=True),
+                seed_option,
+                click.option("--stop", "stops", multiple=True, metavar="TEXT", help="Stop string; repeatable."),
+            ]
+        ):
+            decorated = decorator(decorated)
+        return decorated  # type: ignore[return-value]
 
-    decorated: Callable[..., Any] = with_params
-    for decorator in reversed(
-        [
-            click.option("--temperature", type=float, default=0.7, show_default=True, help="0 means greedy."),
-            click.option("--top-p", type=float, default=0.9, show_default=True),
-            click.option("--max-tokens", type=int, default=200, show_default=True),
-            click.option("--seed", type=int, default=0, show_default=True, help="Per-call seed (not global)."),
-            click.option("--stop", "stops", multiple=True, metavar="TEXT", help="Stop string; repeatable."),
-        ]
-    ):
-        decorated = decorator(decorated)
-    return decorated  # type: ignore[return-value]
+    return decorate
 
 
 def filter_options(func: F) -> F:

@@ -22,6 +22,18 @@ from arena.errors import ArenaError
 
 if TYPE_CHECKING:
     from arena.backend import Contestant, GenerationParams
+    from arena.tui.pacing import Pace
+
+PACE_NAMES = ("live", "even", "together")  # arena.tui.pacing.PACES; not imported, to keep --help light
+
+pace_option = click.option(
+    "--pace",
+    type=click.Choice(PACE_NAMES),
+    default="live",
+    show_default=True,
+    help="live: panes stream as generated (no counts or speeds shown); even: both panes advance together at "
+    "the slower model's pace; together: both answers appear at once when both are done.",
+)
 
 
 @click.command()
@@ -33,7 +45,7 @@ if TYPE_CHECKING:
     help="Prompt set name or .toml/.jsonl path.",
 )
 @contestant_options
-@sampling_options
+@sampling_options()
 @db_option
 @click.option("--sequential", is_flag=True, help="Run contestants one after another (clean speed numbers).")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N prompts of the set.")
@@ -152,11 +164,14 @@ def _run_arena(
     judge: str | None,
     show_speed: bool,
     sequential: bool,
+    pace: Pace,
+    seed: int | None,
     intro: str | None = None,
 ) -> None:
-    """Load every model (one at a time, before the screen opens), then run the TUI over a play session."""
-    import random
+    """Load every model (one at a time, before the screen opens), then run the TUI over a play session.
 
+    A crash inside the app exits non-zero (after saying where the votes are: every vote cast is stored).
+    """
     from arena.play import PlaySession
     from arena.pool import ModelPool
     from arena.prompts import load_prompt_set
@@ -177,15 +192,22 @@ def _run_arena(
                 "prompt_set": prompts.name,
                 "params": params.to_dict(),
                 "contestants": [c.spec for c in contestants],
+                "pace": pace,
             },
-            rng=random.Random(),
+            seed=seed,
         )
         from arena.tui.app import ArenaApp
 
-        ArenaApp(session, pool, show_speed=show_speed, sequential=sequential, intro=intro).run()
+        app = ArenaApp(session, pool, show_speed=show_speed, sequential=sequential, pace=pace, intro=intro)
+        app.run()
         votes = sum(1 for current in session.rounds if current.voted)
     noun = "vote" if votes == 1 else "votes"
-    console(stderr=True).print(f"{votes} {noun} stored in {store.path}. Ratings: arena leaderboard --db {store.path}")
+    err = console(stderr=True)
+    err.print(f"{votes} {noun} stored in {store.path} (session seed {session.seed}).", markup=False, highlight=False)
+    err.print(f"Ratings: arena leaderboard --db {store.path}", markup=False, highlight=False)
+    if app.return_code:
+        err.print("the arena stopped on an internal error (see above); every vote cast before it is stored")
+        sys.exit(app.return_code)
 
 
 @click.command()
@@ -193,21 +215,29 @@ def _run_arena(
     "--prompts", "prompt_set", default="everyday", show_default=True, help="Prompt set name or .toml/.jsonl path."
 )
 @contestant_options
-@sampling_options
+@sampling_options(session_seed=True)
 @db_option
 @click.option("--judge", default=None, help="Your name, stored with every vote (default: your user name).")
-@click.option("--show-speed", is_flag=True, help="Show tokens/s while generating (hidden until the vote by default).")
+@click.option(
+    "--show-speed", is_flag=True, help="Show token counts and tokens/s while generating (hidden until the vote)."
+)
 @click.option("--sequential", is_flag=True, help="Generate one side after the other instead of at once.")
+@pace_option
 def play(
     prompt_set: str,
     contestants: list[Contestant],
     params: GenerationParams,
+    seed: int | None,
     db_path: Path | None,
     judge: str | None,
     show_speed: bool,
     sequential: bool,
+    pace: Pace,
 ) -> None:
-    """Judge two anonymous models side by side in the terminal; votes go to SQLite."""
+    """Judge two anonymous models side by side in the terminal; votes go to SQLite.
+
+    Each session draws a fresh seed (prompt order, sides, sampling) and shows it; --seed replays one.
+    """
     _run_arena(
         contestants,
         prompt_set,
@@ -216,13 +246,16 @@ def play(
         judge=judge or _default_judge(),
         show_speed=show_speed,
         sequential=sequential,
+        pace=pace,
+        seed=seed,
     )
 
 
 @click.command()
 @db_option
 @click.option("--judge", default=None, help="Your name, stored with every vote (default: your user name).")
-def demo(db_path: Path | None, judge: str | None) -> None:
+@pace_option
+def demo(db_path: Path | None, judge: str | None, pace: Pace) -> None:
     """The arena on two tiny local models built on first use (no download), over the everyday prompts."""
     from arena.config import data_dir, default_db_path
     from arena.demo import DEMO_INTRO, DEMO_PARAMS, build_demo
@@ -239,6 +272,8 @@ def demo(db_path: Path | None, judge: str | None) -> None:
         judge=judge or _default_judge(),
         show_speed=False,
         sequential=False,
+        pace=pace,
+        seed=None,
         intro=DEMO_INTRO.format(db=path),
     )
 

@@ -7,6 +7,7 @@ from textual.app import App
 
 from arena.play import PlaySession
 from arena.pool import ModelPool
+from arena.tui.pacing import Pace
 from arena.tui.screens.battle import BattleScreen
 
 
@@ -21,6 +22,7 @@ class ArenaApp(App[None]):
         *,
         show_speed: bool = False,
         sequential: bool = False,
+        pace: Pace = "live",
         intro: str | None = None,
     ) -> None:
         super().__init__()
@@ -28,6 +30,7 @@ class ArenaApp(App[None]):
         self.pool = pool
         self.show_speed = show_speed
         self.sequential = sequential
+        self.pace: Pace = pace
         self.intro = intro
 
     def on_mount(self) -> None:
@@ -40,7 +43,11 @@ class ArenaApp(App[None]):
             self._open_battle()
 
     def _open_battle(self) -> None:
-        self.push_screen(BattleScreen(self.session, self.pool, show_speed=self.show_speed, sequential=self.sequential))
+        self.push_screen(
+            BattleScreen(
+                self.session, self.pool, show_speed=self.show_speed, sequential=self.sequential, pace=self.pace
+            )
+        )
 
     @property
     def battle(self) -> BattleScreen:

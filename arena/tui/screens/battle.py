@@ -24,6 +24,7 @@ from arena.backend import GenerationResult
 from arena.generation import run_job
 from arena.play import PlaySession, Round, custom_prompt
 from arena.pool import ModelPool
+from arena.tui.pacing import Pace, visible_lengths
 from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
 from arena.tui.widgets.prompt_header import PromptHeader
 from arena.verdicts import SIDES, VERDICT_DESCRIPTIONS, Side, as_verdict
@@ -68,17 +69,26 @@ class BattleScreen(Screen[None]):
     ]
 
     def __init__(
-        self, session: PlaySession, pool: ModelPool, *, show_speed: bool = False, sequential: bool = False
+        self,
+        session: PlaySession,
+        pool: ModelPool,
+        *,
+        show_speed: bool = False,
+        sequential: bool = False,
+        pace: Pace = "live",
     ) -> None:
         super().__init__()
         self.session = session
         self.pool = pool
         self.show_speed = show_speed
         self.sequential = sequential
+        self.pace: Pace = pace
         self.buffers: dict[Side, StreamBuffer] = {side: StreamBuffer() for side in SIDES}
         self.cancels: dict[Side, threading.Event] = {side: threading.Event() for side in SIDES}
         self.finished_all = False
-        self.streamed: set[Side] = set()
+        self.streamed: dict[Side, GenerationResult] = {}
+        """Results of the sides whose stream has stopped (analysis and storage may still be running)."""
+        self.shown_final: set[Side] = set()
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self._settings_line()), id="settings")
@@ -89,10 +99,14 @@ class BattleScreen(Screen[None]):
         yield Static(Text(""), id="hint")
         yield Footer()
 
-    def _settings_line(self) -> str:
+    def _settings_line(self, battle_seed: int | None = None) -> str:
         p = self.session.params
         judge = f" · judge {self.session.judge}" if self.session.judge else ""
-        return f"temperature {p.temperature} · top_p {p.top_p} · max {p.max_tokens} tokens · seed {p.seed}{judge}"
+        seed = f" · battle seed {battle_seed}" if battle_seed is not None else ""
+        return (
+            f"temperature {p.temperature} · top_p {p.top_p} · max {p.max_tokens} tokens · "
+            f"session seed {self.session.seed}{seed}{judge}"
+        )
 
     def pane(self, side: Side) -> AnswerPane:
         return self.query_one(f"#{side}", AnswerPane)
@@ -114,8 +128,10 @@ class BattleScreen(Screen[None]):
         prompt = current.battle.prompt
         progress = f"{self.session.position}/{self.session.total}" if prompt.set != "custom" else "custom"
         self.query_one(PromptHeader).show(prompt, progress)
+        self.query_one("#settings", Static).update(Text(self._settings_line(current.battle.params.seed)))
         self.hint("generating... esc stops both answers")
-        self.streamed = set()
+        self.streamed = {}
+        self.shown_final = set()
         for side in SIDES:
             self.buffers[side] = StreamBuffer()
             self.cancels[side] = threading.Event()
@@ -144,20 +160,35 @@ class BattleScreen(Screen[None]):
         self.post_message(SideDone(current.number, side, answer))
 
     def refresh_streams(self) -> None:
+        """Each frame: what each pane may show under the pace, and a side's final answer once all shown."""
         current = self.session.current
-        if current is None:
+        if current is None or len(self.shown_final) == len(SIDES):
             return
+        texts: dict[Side, str] = {}
+        tokens: dict[Side, int] = {}
         for side in SIDES:
-            if side not in current.finished and side not in self.streamed:
-                self.pane(side).show_stream(self.buffers[side])
+            result = self.streamed.get(side)
+            _version, streamed_text, tokens[side] = self.buffers[side].snapshot()
+            texts[side] = result.text if result is not None else streamed_text
+        done = {side: side in self.streamed for side in SIDES}
+        limits = visible_lengths(self.pace, {side: len(texts[side]) for side in SIDES}, done)
+        for side in SIDES:
+            if side in self.shown_final:
+                continue
+            if done[side] and limits[side] >= len(texts[side]):
+                self.shown_final.add(side)
+                self.pane(side).show_finished(self.streamed[side], self.show_speed)
+            else:
+                detail = f"{tokens[side]} tokens" if self.show_speed else ""
+                self.pane(side).show_stream(texts[side][: limits[side]], detail)
 
     @on(SideStreamed)
     def side_streamed(self, message: SideStreamed) -> None:
         current = self.session.current
         if current is None or message.round_number != current.number:
             return
-        self.streamed.add(message.side)
-        self.pane(message.side).show_finished(message.result, self.show_speed)
+        self.streamed[message.side] = message.result
+        self.refresh_streams()  # in live pace the judge sees the stop at once
 
     @on(SideDone)
     def side_done(self, message: SideDone) -> None:
@@ -181,6 +212,8 @@ class BattleScreen(Screen[None]):
             return
         checked = as_verdict(verdict)
         self.session.vote(current, checked)
+        progress = f"{self.session.position}/{self.session.total}"
+        self.query_one(PromptHeader).show(current.battle.prompt, progress, reveal=True)
         for side in SIDES:
             contestant = current.battle.contestant(side)
             self.pane(side).reveal(contestant.label, contestant.backend, current.finished[side])

@@ -53,7 +53,7 @@ class AnswerPane(Vertical):
     def __init__(self, name: str, *, id: str) -> None:
         super().__init__(id=id, classes="answer-pane")
         self.pane_name = name
-        self.shown_version = -1
+        self.shown_length = -1
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.pane_name), classes="pane-title")
@@ -83,7 +83,7 @@ class AnswerPane(Vertical):
         return self._plain(".pane-status")
 
     def reset(self) -> None:
-        self.shown_version = -1
+        self.shown_length = -1
         self.set_class(False, "revealed")
         self.query_one(".pane-title", Static).update(Text(self.pane_name))
         self.body.update(Text(""))
@@ -95,18 +95,18 @@ class AnswerPane(Vertical):
             line.append(f"  {detail}")
         self.query_one(".pane-status", Static).update(line)
 
-    def show_stream(self, buffer: StreamBuffer, extra: str = "") -> None:
-        """Copy the buffer to the screen if it changed since the last frame.
+    def show_stream(self, text: str, detail: str = "") -> None:
+        """Show ``text`` (the part of the answer the pace allows so far) if it grew since the last frame.
 
         While the pane follows the stream only the tail can be seen, so only the tail is laid out: the cost
         of a frame stays flat however long the answer grows. A judge who scrolls up stops the following
-        (and the redraws); the whole text is shown when the stream stops.
+        (and the redraws); the whole text is shown when the stream stops. ``detail`` (token counts) is
+        empty unless speed may be shown before the vote.
         """
-        version, text, tokens = buffer.snapshot()
-        if version == self.shown_version:
+        if len(text) == self.shown_length:
             return
-        self.shown_version = version
-        self.set_status("generating", f"{tokens} tokens{extra}")
+        self.shown_length = len(text)
+        self.set_status("generating", detail)
         scroll = self.query_one(".pane-scroll", VerticalScroll)
         if scroll.scroll_y < scroll.max_scroll_y - 1:
             return
@@ -133,9 +133,11 @@ class AnswerPane(Vertical):
         status = {"stop": "done", "length": "done (max tokens)", "cancelled": "stopped", "error": "error"}[
             result.finish_reason
         ]
-        detail = f"{result.n_tokens} tokens"
-        if show_speed and result.tokens_per_s:
-            detail += f", {result.tokens_per_s:.1f} tok/s"
+        detail = ""
+        if show_speed:  # before the vote, counts and speeds would tell the models apart
+            detail = f"{result.n_tokens} tokens"
+            if result.tokens_per_s:
+                detail += f", {result.tokens_per_s:.1f} tok/s"
         self.set_status(status, detail)
 
     def reveal(self, label: str, backend: str, finished: AnalyzedAnswer) -> None:

@@ -15,10 +15,19 @@ def describe_constraint(constraint: dict[str, object]) -> str:
 
 
 class PromptHeader(Static):
-    def show(self, prompt: Prompt, progress: str) -> None:
-        line = Text.assemble((progress, "bold"), "  ", (prompt.uid, "cyan"), "  ", (prompt.category, "magenta"))
-        if prompt.constraints:
-            line.append("  constraints: ", "dim")
+    """What the judge reads: the prompt. Its checkable constraints (which hold the expected answers) are
+    the arena's answer key, so they appear only at the reveal."""
+
+    def show(self, prompt: Prompt, progress: str, *, reveal: bool = False) -> None:
+        if prompt.set == "custom":
+            line = Text.assemble(("your prompt", "bold"))
+        else:
+            line = Text.assemble((progress, "bold"), "  ", literal(prompt.uid, "cyan"))
+            if prompt.category != prompt.set:
+                line.append("  ")
+                line.append(literal(prompt.category, "magenta"))
+        if reveal and prompt.constraints:
+            line.append("  checked: ", "dim")
             line.append(literal("; ".join(describe_constraint(dict(c)) for c in prompt.constraints), "dim"))
         line.append("\n")
         line.append(literal(prompt.text))
