@@ -32,6 +32,9 @@ SCALE = 400.0
 BASE = 10.0
 INITIAL_RATING = 1000.0
 PRIOR_SD_POINTS = 1000.0
+PROVISIONAL_BELOW = 10
+"""A contestant with fewer rated battles than this is provisional: its interval is not yet meaningful (one
+battle bootstraps to a zero-width interval), so it gets no rank."""
 
 FloatArray = npt.NDArray[np.float64]
 _POINTS_PER_NAT = SCALE / math.log(BASE)
@@ -190,6 +193,10 @@ class Rating:
     group: int
     within_noise: tuple[str, ...] = ()
 
+    @property
+    def provisional(self) -> bool:
+        return self.battles < PROVISIONAL_BELOW
+
     def to_dict(self) -> dict[str, object]:
         return {
             "contestant": self.contestant,
@@ -197,6 +204,7 @@ class Rating:
             "ci_low": round(self.ci_low, 2),
             "ci_high": round(self.ci_high, 2),
             "rank_ub": self.rank_ub,
+            "provisional": self.provisional,
             "battles": self.battles,
             "wins": self.wins,
             "ties": self.ties,

@@ -55,12 +55,14 @@ class Column:
     short: str
     cell: Callable[[ReportRow, str], str]
     numeric: bool = True
+    priority: int = 50
+    """Which columns a narrow terminal drops first (lowest first)."""
     in_terminal: bool = True
     """False for columns the terminal table leaves out for width (every rate already says out of how many)."""
 
 
-def _rate_column(metric: str, header: str, short: str) -> Column:
-    return Column(header, short, lambda row, sep: format_rate(row.rates[metric], sep))
+def _rate_column(metric: str, header: str, short: str, priority: int) -> Column:
+    return Column(header, short, lambda row, sep: format_rate(row.rates[metric], sep), priority=priority)
 
 
 def _speed_cell(row: ReportRow, separator: str) -> str:
@@ -71,15 +73,15 @@ def _speed_cell(row: ReportRow, separator: str) -> str:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("contestant", "contestant", lambda row, sep: row.contestant, numeric=False),
+    Column("contestant", "contestant", lambda row, sep: row.contestant, numeric=False, priority=100),
     Column("gens", "gens", lambda row, sep: str(row.generations), in_terminal=False),
-    _rate_column("repetitive", "repetitive", "loops"),
-    _rate_column("garbage", "garbage", "garbage"),
-    _rate_column("empty", "empty", "empty"),
-    _rate_column("truncated", "truncated", "cut off"),
-    _rate_column("constraints", "constraints met", "constr."),
-    Column("tok/s (vs first)", "tok/s", _speed_cell),
-    Column("peak mem", "mem", lambda row, sep: format_memory(row.peak_mem_bytes)),
+    _rate_column("repetitive", "repetitive", "loops", 80),
+    _rate_column("garbage", "garbage", "garbage", 80),
+    _rate_column("empty", "empty", "empty", 55),
+    _rate_column("truncated", "truncated", "cut off", 60),
+    _rate_column("constraints", "constraints met", "constr.", 75),
+    Column("tok/s (vs first)", "tok/s", _speed_cell, priority=40),
+    Column("peak mem", "mem", lambda row, sep: format_memory(row.peak_mem_bytes), priority=30),
 )
 
 CAPTION = "hits/n rate (95% CI); ≈ within noise of the first row; tok/s with its ratio to the first"

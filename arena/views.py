@@ -17,67 +17,81 @@ from arena.batch import ContestantSummary
 from arena.flags import Flag
 from arena.parity import ParityRow
 from arena.prompts import PromptSet
-from arena.ratings import Leaderboard
+from arena.ratings import PROVISIONAL_BELOW, Leaderboard
 from arena.report import ReportRow
 from arena.report_format import CAPTION, COLUMNS
+from arena.tables import Column, fitted_table
 
 
 def _fmt(value: float | None, digits: int = 1, suffix: str = "") -> str:
     return "-" if value is None else f"{value:.{digits}f}{suffix}"
 
 
-def batch_summary_table(summaries: Sequence[ContestantSummary], title: str) -> Table:
-    table = Table(title=Text(title))
-    table.add_column("contestant", no_wrap=True)
-    table.add_column("gens", justify="right")
-    table.add_column("stop", justify="right")
-    table.add_column("length", justify="right")
-    table.add_column("error", justify="right")
-    table.add_column("median tokens", justify="right")
-    table.add_column("median tok/s", justify="right")
-    table.add_column("median ttft", justify="right")
+def batch_summary_table(summaries: Sequence[ContestantSummary], title: str, width: int) -> Table:
+    columns = [
+        Column("contestant", "name", 100),
+        Column("gens", priority=70),
+        Column("stop", priority=60),
+        Column("length", priority=65),
+        Column("error", priority=80),
+        Column("median tokens", priority=50),
+        Column("median tok/s", priority=40),
+        Column("median ttft", priority=30),
+    ]
+    rows: list[list[str | Text]] = []
     for summary in summaries:
         reasons = summary.finish_reasons
-        table.add_row(
-            Text(summary.contestant),
-            str(summary.generations),
-            str(reasons.get("stop", 0)),
-            str(reasons.get("length", 0)),
-            Text(str(reasons.get("error", 0)), style="red" if reasons.get("error") else ""),
-            _fmt(summary.median_tokens, 0),
-            _fmt(summary.median_tokens_per_s),
-            _fmt(summary.median_ttft_s, 3, " s"),
+        rows.append(
+            [
+                summary.contestant,
+                str(summary.generations),
+                str(reasons.get("stop", 0)),
+                str(reasons.get("length", 0)),
+                Text(str(reasons.get("error", 0)), style="red" if reasons.get("error") else ""),
+                _fmt(summary.median_tokens, 0),
+                _fmt(summary.median_tokens_per_s),
+                _fmt(summary.median_ttft_s, 3, " s"),
+            ]
         )
-    return table
+    return fitted_table(columns, rows, width, title=Text(title))
 
 
-def prompt_sets_table(sets: Sequence[PromptSet]) -> Table:
-    table = Table(title="prompt sets")
-    table.add_column("name")
-    table.add_column("prompts", justify="right")
-    table.add_column("categories")
-    table.add_column("description")
-    for prompt_set in sets:
-        table.add_row(
-            Text(prompt_set.name),
-            str(len(prompt_set)),
-            Text(", ".join(prompt_set.categories)),
-            Text(prompt_set.description),
-        )
-    return table
+def prompt_sets_table(sets: Sequence[PromptSet], width: int) -> Table:
+    columns = [
+        Column("name", "name", 100),
+        Column("prompts", priority=90),
+        Column("categories", "text", 40),
+        Column("description", "text", 60),
+    ]
+    rows: list[list[str | Text]] = [[s.name, str(len(s)), ", ".join(s.categories), s.description] for s in sets]
+    return fitted_table(columns, rows, width, title=Text("prompt sets"))
 
 
-def prompt_set_table(prompt_set: PromptSet) -> Table:
-    table = Table(title=Text(f"{prompt_set.name} ({len(prompt_set)} prompts)"))
-    table.add_column("id", no_wrap=True)
-    table.add_column("category")
-    table.add_column("constraints")
-    table.add_column("text", overflow="fold", ratio=1)
-    for prompt in prompt_set.prompts:
-        kinds = ", ".join(str(c["kind"]) for c in prompt.constraints)
-        first_line = prompt.text.splitlines()[0]
-        table.add_row(Text(prompt.id), Text(prompt.category), Text(kinds), Text(first_line[:120]))
-    return table
+def _preview(text: str, limit: int = 160) -> str:
+    """The first line of a prompt, cut at a word with an ellipsis when long (the whole text: --json)."""
+    first = text.splitlines()[0]
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def prompt_set_table(prompt_set: PromptSet, width: int) -> Table:
+    columns = [
+        Column("id", "whole", 100, justify="left"),
+        Column("category", "name", 50),
+        Column("constraints", "text", 40),
+        Column("text", "text", 90),
+    ]
+    rows = [
+        [
+            prompt.id,
+            prompt.category,
+            ", ".join(str(c["kind"]) for c in prompt.constraints),
+            _preview(prompt.text),
+        ]
+        for prompt in prompt_set.prompts
+    ]
+    return fitted_table(columns, rows, width, title=Text(f"{prompt_set.name} ({len(prompt_set)} prompts)"))
 
 
 def backends_table(rows: Sequence[dict[str, Any]]) -> Table:
@@ -127,39 +141,51 @@ def interval_bar(low: float, point: float, high: float, lo: float, hi: float, wi
     return Text("".join(cells), style="cyan")
 
 
-def leaderboard_table(board: Leaderboard, title: str = "leaderboard") -> Table:
-    """Ratings with 95% intervals, Rank(UB), Elo, tallies, and the unicode interval plot."""
-    table = Table(
+def leaderboard_table(board: Leaderboard, width: int, title: str = "leaderboard") -> Table:
+    """Ratings with 95% intervals, Rank(UB), Elo, tallies, and the unicode interval plot.
+
+    A provisional contestant (too few battles) gets no rank: its interval does not mean much yet.
+    """
+    columns = [
+        Column("#", priority=90),
+        Column("contestant", "name", 100),
+        Column("rating", priority=95),
+        Column("95% CI", priority=85),
+        Column("interval", priority=35, justify="left"),
+        Column("elo", priority=30),
+        Column("W-T-L-B", priority=60),
+        Column("win% (CI)", priority=50),
+    ]
+    rows: list[list[str | Text]] = []
+    if board.ratings:
+        lo = min(r.ci_low for r in board.ratings)
+        hi = max(r.ci_high for r in board.ratings)
+        for rating in board.ratings:
+            rows.append(
+                [
+                    "?" if rating.provisional else str(rating.rank_ub),
+                    rating.contestant,
+                    f"{rating.rating:.0f}",
+                    "too few" if rating.provisional else f"{rating.ci_low:.0f}-{rating.ci_high:.0f}",
+                    interval_bar(rating.ci_low, rating.rating, rating.ci_high, lo, hi, width=14),
+                    f"{rating.elo:.0f}",
+                    f"{rating.wins}-{rating.ties}-{rating.losses}-{rating.both_bad}",
+                    f"{rating.win_rate * 100:.0f} ({rating.win_rate_low * 100:.0f}-{rating.win_rate_high * 100:.0f})",
+                ]
+            )
+    caption = "W-T-L-B: wins, ties, losses, both bad; # is Rank(UB)"
+    if any(r.provisional for r in board.ratings):
+        caption += f"; ? = provisional: fewer than {PROVISIONAL_BELOW} battles, not ranked yet"
+    return fitted_table(
+        columns,
+        rows,
+        width,
+        caption=caption,
         title=Text(f"{title} - {board.battles} battles, {board.rounds} bootstrap rounds"),
-        caption=Text("W-T-L-B: wins, ties, losses, both bad; # is Rank(UB)"),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
     )
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("contestant", no_wrap=True, overflow="ellipsis", max_width=28)
-    table.add_column("rating", justify="right", no_wrap=True)
-    table.add_column("95% CI", justify="right", no_wrap=True)
-    table.add_column("interval", no_wrap=True)
-    table.add_column("elo", justify="right", no_wrap=True)
-    table.add_column("W-T-L-B", justify="right", no_wrap=True)
-    table.add_column("win% (CI)", justify="right", no_wrap=True)
-    if not board.ratings:
-        return table
-    lo = min(r.ci_low for r in board.ratings)
-    hi = max(r.ci_high for r in board.ratings)
-    for rating in board.ratings:
-        table.add_row(
-            str(rating.rank_ub),
-            Text(rating.contestant),
-            f"{rating.rating:.0f}",
-            f"{rating.ci_low:.0f}-{rating.ci_high:.0f}",
-            interval_bar(rating.ci_low, rating.rating, rating.ci_high, lo, hi, width=14),
-            f"{rating.elo:.0f}",
-            f"{rating.wins}-{rating.ties}-{rating.losses}-{rating.both_bad}",
-            f"{rating.win_rate * 100:.0f} ({rating.win_rate_low * 100:.0f}-{rating.win_rate_high * 100:.0f})",
-        )
-    return table
 
 
 def leaderboard_notes(board: Leaderboard) -> list[Text]:
@@ -218,18 +244,24 @@ def flags_table(flags: Sequence[Flag]) -> Table:
     return table
 
 
-def report_table(rows: Sequence[ReportRow], title: str) -> Table:
-    """The report, narrow enough for an 80-column terminal: each interval sits under its rate."""
-    table = Table(title=Text(title), caption=Text(CAPTION), box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
-    columns = [column for column in COLUMNS if column.in_terminal]
-    for column in columns:
-        if column.numeric:
-            table.add_column(column.short, justify="right", no_wrap=True)
-        else:
-            table.add_column(column.short, no_wrap=True, overflow="ellipsis", max_width=24)
-    for row in rows:
-        table.add_row(*(Text(column.cell(row, "\n")) for column in columns))
-    return table
+def report_table(rows: Sequence[ReportRow], title: str, width: int) -> Table:
+    """The report: each interval sits under its rate; low-priority columns go first on a narrow terminal."""
+    columns = [
+        Column(column.short, "name" if not column.numeric else "whole", column.priority)
+        for column in COLUMNS
+        if column.in_terminal
+    ]
+    cells = [[column.cell(row, "\n") for column in COLUMNS if column.in_terminal] for row in rows]
+    return fitted_table(
+        columns,
+        cells,
+        width,
+        caption=CAPTION,
+        title=Text(title),
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
 
 
 def parity_table(rows: Sequence[ParityRow], spec_a: str, spec_b: str) -> Table:

@@ -29,7 +29,8 @@ def prompts(name_or_path: str | None, as_json: bool) -> None:
             ]
             click.echo(json.dumps(rows, indent=2))
         else:
-            console().print(prompt_sets_table(sets))
+            out = console()
+            out.print(prompt_sets_table(sets, width=out.width))
         return
     prompt_set = load_prompt_set(name_or_path)
     if as_json:
@@ -45,7 +46,8 @@ def prompts(name_or_path: str | None, as_json: bool) -> None:
         ]
         click.echo(json.dumps({"name": prompt_set.name, "prompts": rows}, indent=2, ensure_ascii=False))
     else:
-        console().print(prompt_set_table(prompt_set))
+        out = console()
+        out.print(prompt_set_table(prompt_set, width=out.width))
 
 
 @click.command()

@@ -97,4 +97,5 @@ def print_report(rows: list[ReportRow], *, as_json: bool, as_markdown: bool, tit
     elif as_markdown:
         click.echo(markdown(rows), nl=False)
     else:
-        console().print(report_table(rows, title=title))
+        out = console()
+        out.print(report_table(rows, title=title, width=out.width))

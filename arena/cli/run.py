@@ -138,7 +138,7 @@ def batch(
     from arena.views import batch_summary_table
 
     out = console()
-    out.print(batch_summary_table(summaries, title=f"{prompts.name} - {len(selected)} prompts"))
+    out.print(batch_summary_table(summaries, title=f"{prompts.name} - {len(selected)} prompts", width=out.width))
     print_report(report_rows, as_json=False, as_markdown=False, title=f"vibe check - session {session}")
     out.print(f"{len(records)} generations stored in {store.path} (session {session})", style="dim")
     for summary in summaries:

@@ -66,7 +66,7 @@ def leaderboard(
     if not board.ratings:
         out.print("no battles match (skips are not counted); vote in `arena play` or `arena import` some")
         return
-    out.print(leaderboard_table(board))
+    out.print(leaderboard_table(board, width=out.width))
     for line in leaderboard_notes(board):
         out.print(line)
     if show_matrix:

@@ -6,14 +6,14 @@ from typing import ClassVar
 
 from rich.console import Group
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from arena.ratings import compute_leaderboard, outcomes_from_rows
+from arena.ratings import Leaderboard, compute_leaderboard, outcomes_from_rows
 from arena.store import Store
 from arena.store.queries import battle_rows
 
@@ -29,6 +29,7 @@ class LeaderboardScreen(Screen[None]):
     def __init__(self, store: Store) -> None:
         super().__init__()
         self.store = store
+        self.board: Leaderboard | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -40,11 +41,21 @@ class LeaderboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def compute(self) -> None:
+        board = compute_leaderboard(outcomes_from_rows(battle_rows(self.store)), rounds=ROUNDS)
+        self.app.call_from_thread(self.show_board, board)
+
+    def show_board(self, board: Leaderboard) -> None:
+        """Lay the table out for the screen's width now (and again on resize): numbers stay whole."""
         from arena.views import leaderboard_notes, leaderboard_table
 
-        board = compute_leaderboard(outcomes_from_rows(battle_rows(self.store)), rounds=ROUNDS)
+        self.board = board
         if not board.ratings:
             content: Group | Text = Text("No votes yet: judge a battle first.")
         else:
-            content = Group(leaderboard_table(board), *leaderboard_notes(board))
-        self.app.call_from_thread(self.query_one("#board", Static).update, content)
+            width = max(self.size.width - 2, 20)  # the scrollbar and the border
+            content = Group(leaderboard_table(board, width=width), *leaderboard_notes(board))
+        self.query_one("#board", Static).update(content)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.board is not None:
+            self.show_board(self.board)
