@@ -97,8 +97,23 @@ def tallies(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{key: rating.to_dict()[key] for key in keys} for rating in board.ratings]
 
 
+SKIP_FREE_FORMATS = ("fastchat", "dpo")
+"""Formats with no place for a skip: FastChat's winners are model_a / model_b / tie / tie (bothbad), and a
+DPO pair needs a preferred answer. Every other format keeps skips, with verdict ``skip``."""
+
+
+def exportable(rows: Sequence[dict[str, Any]], fmt: str) -> tuple[list[dict[str, Any]], int]:
+    """The rows ``fmt`` can hold, and how many skip votes it had to leave out (the CLI says so)."""
+    if fmt not in SKIP_FREE_FORMATS:
+        return list(rows), 0
+    kept = [row for row in rows if row["verdict"] != "skip"]
+    return kept, len(rows) - len(kept)
+
+
 def write(rows: Sequence[dict[str, Any]], fmt: str, out: TextIO) -> int:
-    """Write ``rows`` in ``fmt`` to ``out``; returns the number of records written."""
+    """Write ``rows`` in ``fmt`` to ``out`` (skips only where the format has a place for them); returns the
+    number of records written."""
+    rows, _left_out = exportable(rows, fmt)
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()

@@ -11,13 +11,13 @@ rendered, by field name, in ``arena.report_format``.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from arena.flags import CONSTRAINT_PREFIX
 from arena.stats import intervals_overlap, wilson_interval
 from arena.store import Store
-from arena.store.queries import report_generations
+from arena.store.queries import report_generations, session_contestants
 
 RATE_FLAGS = ("repetitive", "garbage", "empty", "truncated")
 METRICS = (*RATE_FLAGS, "constraints")
@@ -51,6 +51,7 @@ class Rate:
 class ReportRow:
     contestant: str
     generations: int
+    cancelled: int
     rates: dict[str, Rate]
     median_tokens_per_s: float | None
     speed_ratio: float | None
@@ -60,6 +61,7 @@ class ReportRow:
         return {
             "contestant": self.contestant,
             "generations": self.generations,
+            "cancelled": self.cancelled,
             **{name: rate.to_dict() for name, rate in self.rates.items()},
             "median_tokens_per_s": self.median_tokens_per_s,
             "speed_ratio": self.speed_ratio,
@@ -68,17 +70,21 @@ class ReportRow:
 
 
 def build_report(store: Store, session: int | None) -> list[ReportRow]:
-    """Rows in the order the contestants first appear (the batch's --model order); None means every session."""
-    generations, by_generation = report_generations(store, session)
+    """One row per contestant; None means every session.
 
-    order: list[str] = []
-    for row in generations:
-        if row["contestant"] not in order:
-            order.append(row["contestant"])
+    The first row is the baseline every other row is compared with: the batch's first ``--model`` when the
+    report covers one batch, else the contestants in alphabetical order. Answers the judge stopped (esc)
+    are counted apart and left out of every rate: a cut-short answer says nothing about loops or constraints.
+    """
+    generations, by_generation = report_generations(store, session)
+    present = sorted({row["contestant"] for row in generations})
+    given = [label for label in session_contestants(store, session) if label in present] if session else []
+    order = given + [label for label in present if label not in given]
     rows: list[ReportRow] = []
     for contestant in order:
         own = [g for g in generations if g["contestant"] == contestant]
-        analyzed = [by_generation[g["id"]] for g in own if g["id"] in by_generation]
+        judged = [g for g in own if g["finish_reason"] != "cancelled"]
+        analyzed = [by_generation[g["id"]] for g in judged if g["id"] in by_generation]
         rates = {}
         for name in RATE_FLAGS:
             hits = sum(1 for found in analyzed if found.get(name))
@@ -94,6 +100,7 @@ def build_report(store: Store, session: int | None) -> list[ReportRow]:
             ReportRow(
                 contestant=contestant,
                 generations=len(own),
+                cancelled=len(own) - len(judged),
                 rates=rates,
                 median_tokens_per_s=statistics.median(speeds) if speeds else None,
                 speed_ratio=None,
@@ -124,16 +131,6 @@ def _compare_with_first(rows: list[ReportRow]) -> list[ReportRow]:
             if row.median_tokens_per_s is not None and first.median_tokens_per_s
             else None
         )
-        compared.append(
-            ReportRow(row.contestant, row.generations, rates, row.median_tokens_per_s, ratio, row.peak_mem_bytes)
-        )
-    baseline_ratio = 1.0 if first.median_tokens_per_s else None
-    compared[0] = ReportRow(
-        first.contestant,
-        first.generations,
-        first.rates,
-        first.median_tokens_per_s,
-        baseline_ratio,
-        first.peak_mem_bytes,
-    )
+        compared.append(replace(row, rates=rates, speed_ratio=ratio))
+    compared[0] = replace(first, speed_ratio=1.0 if first.median_tokens_per_s else None)
     return compared

@@ -75,6 +75,7 @@ def _speed_cell(row: ReportRow, separator: str) -> str:
 COLUMNS: tuple[Column, ...] = (
     Column("contestant", "contestant", lambda row, sep: row.contestant, numeric=False, priority=100),
     Column("gens", "gens", lambda row, sep: str(row.generations), in_terminal=False),
+    Column("stopped", "stopped", lambda row, sep: str(row.cancelled), in_terminal=False),
     _rate_column("repetitive", "repetitive", "loops", 80),
     _rate_column("garbage", "garbage", "garbage", 80),
     _rate_column("empty", "empty", "empty", 55),
@@ -84,7 +85,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("peak mem", "mem", lambda row, sep: format_memory(row.peak_mem_bytes), priority=30),
 )
 
-CAPTION = "hits/n rate (95% CI); ≈ within noise of the first row; tok/s with its ratio to the first"
+CAPTION = (
+    "hits/n rate (95% CI); ≈ within noise of the first row; tok/s with its ratio to the first; "
+    "answers stopped with esc are not counted"
+)
 
 
 def markdown(rows: Sequence[ReportRow]) -> str:

@@ -21,6 +21,7 @@ from arena.ratings import PROVISIONAL_BELOW, Leaderboard
 from arena.report import ReportRow
 from arena.report_format import CAPTION, COLUMNS
 from arena.tables import Column, fitted_table
+from arena.wording import counted
 
 
 def _fmt(value: float | None, digits: int = 1, suffix: str = "") -> str:
@@ -91,7 +92,7 @@ def prompt_set_table(prompt_set: PromptSet, width: int) -> Table:
         ]
         for prompt in prompt_set.prompts
     ]
-    return fitted_table(columns, rows, width, title=Text(f"{prompt_set.name} ({len(prompt_set)} prompts)"))
+    return fitted_table(columns, rows, width, title=Text(f"{prompt_set.name} ({counted(len(prompt_set), 'prompt')})"))
 
 
 def backends_table(rows: Sequence[dict[str, Any]]) -> Table:
@@ -181,7 +182,7 @@ def leaderboard_table(board: Leaderboard, width: int, title: str = "leaderboard"
         rows,
         width,
         caption=caption,
-        title=Text(f"{title} - {board.battles} battles, {board.rounds} bootstrap rounds"),
+        title=Text(f"{title} - {counted(board.battles, 'battle')}, {board.rounds} bootstrap rounds"),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -278,7 +279,9 @@ def parity_table(rows: Sequence[ParityRow], spec_a: str, spec_b: str) -> Table:
             table.add_row(Text(row.prompt), result, "", "", "")
             continue
         if row.identical:
-            table.add_row(Text(row.prompt), Text(f"identical ({row.a.n_tokens} tokens)", style="green"), "", "", "")
+            table.add_row(
+                Text(row.prompt), Text(f"identical ({counted(row.a.n_tokens, 'token')})", style="green"), "", "", ""
+            )
             continue
         if row.diverge_at is None:
             table.add_row(Text(row.prompt), Text("same tokens from different prompts", style="yellow"), "", "", "")

@@ -159,3 +159,24 @@ def test_console_script_runs(args: list[str]) -> None:
     done = subprocess.run([str(arena), *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
+
+
+@pytest.mark.parametrize(("backend", "module", "extra"), [("gguf", "llama_cpp", "gguf"), ("hf", "torch", "hf")])
+def test_a_backend_without_its_library_names_the_extra_to_install(
+    tmp_path: Path, backend: str, module: str, extra: str
+) -> None:
+    """Run as a user without the extra would (the library made unimportable): one line, exit 2."""
+    target = tmp_path / "model.gguf"
+    target.write_bytes(b"GGUF")
+    code = (
+        "import sys\n"
+        f"sys.modules[{module!r}] = None  # as if the extra were not installed\n"
+        "from arena.cli import main\n"
+        f"sys.argv = ['arena', 'batch', '--model', {backend + ':' + str(target)!r}, '--db', {str(tmp_path / 'x.db')!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert f"needs {module}" in lines[0] and f"pip install 'vibe-arena[{extra}]'" in lines[0]

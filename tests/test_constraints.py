@@ -31,12 +31,12 @@ AVERAGE_UNCHECKED = "```python\ndef average(numbers):\n    return sum(numbers) /
             "2 sentences (wanted exactly 3)",
         ),
         ({"kind": "sentences", "max": 2}, "One. Two. Three.", False, "3 sentences (wanted at most 2)"),
-        ({"kind": "sentences", "exact": 1}, "J. R. R. Tolkien wrote it.", True, "1 sentences"),
+        ({"kind": "sentences", "exact": 1}, "J. R. R. Tolkien wrote it.", True, "1 sentence ("),
         ({"kind": "words", "max": 5}, "one two three four five", True, "5 words"),
-        ({"kind": "words", "exact": 1}, "Ottawa.", True, "1 words"),
+        ({"kind": "words", "exact": 1}, "Ottawa.", True, "1 word ("),
         ({"kind": "words", "min": 3, "max": 4}, "too short", False, "2 words (wanted at least 3 and at most 4)"),
         ({"kind": "paragraphs", "exact": 2}, "First para.\n\nSecond para.", True, "2 paragraphs"),
-        ({"kind": "paragraphs", "exact": 2}, "Only one.", False, "1 paragraphs"),
+        ({"kind": "paragraphs", "exact": 2}, "Only one.", False, "1 paragraph ("),
         ({"kind": "bullets", "exact": 3}, "- a\n- b\n- c", True, "3 bullets"),
         ({"kind": "bullets", "exact": 5}, "1. a\n2. b\n3) c\n* d\n• e", True, "5 bullets"),
         ({"kind": "bullets", "exact": 3}, "Intro:\n- a\n- b", False, "2 bullets"),
@@ -118,6 +118,13 @@ def test_checkers(constraint: dict[str, Any], text: str, passed: bool, reason: s
     result = check(text, constraint)
     assert result.passed is passed, result.reason
     assert reason in result.reason
+
+
+def test_counts_read_as_english() -> None:
+    from arena.wording import counted
+
+    assert [counted(n, "sentence") for n in (0, 1, 2)] == ["0 sentences", "1 sentence", "2 sentences"]
+    assert check("One.", {"kind": "sentences", "exact": 3}).reason == "1 sentence (wanted exactly 3)"
 
 
 def test_checking_code_never_runs_it(tmp_path: Path) -> None:

@@ -132,6 +132,7 @@ def test_analyze_returns_every_detector_and_constraint_in_order() -> None:
     flags = analyze("one two", constraints=[{"kind": "words", "max": 1}], finish_reason="length")
     assert [f.name for f in flags] == [
         "empty",
+        "blank_run",
         "truncated",
         "repetitive",
         "garbage",
@@ -229,3 +230,14 @@ def test_detectors_keep_their_precision_and_recall(split: str) -> None:
     for score in scores:
         if score.split == split:
             assert score.precision >= 0.9 and score.recall >= 0.85, (score, mistakes)
+
+
+def test_a_long_blank_run_is_flagged_and_ordinary_spacing_is_not() -> None:
+    """The real case: a URL and then 82 lines of spaces, which looked empty in its pane before the vote."""
+    url_then_nothing = "See https://example.com/tides" + "    \n" * 82
+    flags = {f.name: f for f in analyze(url_then_nothing)}
+    assert flags["blank_run"].hit and flags["blank_run"].evidence == ["82 blank lines in a row"]
+    assert not flags["empty"].hit  # it has words: the new flag is what catches it
+    assert analyze("x" + " " * 300)[1].hit
+    for fine in ("One.\n\nTwo.\n\n\nThree.", "```python\ndef f():\n\n    return 1\n```", "a  b   c"):
+        assert not {f.name: f for f in analyze(fine)}["blank_run"].hit

@@ -102,8 +102,8 @@ def test_report_json_markdown_and_noise(tmp_path: Path, write_replay: WriteRepla
     assert careful["constraints"]["n"] == lazy["constraints"]["n"] > 30
     assert lazy["speed_ratio"] is not None
     markdown = run("report", "--db", str(db), "--markdown").stdout
-    assert markdown.startswith("| contestant | gens | repetitive |")
-    assert "| lazy | 30 | 30/30 100% (89-100) |" in markdown
+    assert markdown.startswith("| contestant | gens | stopped | repetitive |")
+    assert "| lazy | 30 | 0 | 30/30 100% (89-100) |" in markdown
 
 
 def test_report_on_the_example_batch_marks_small_differences_as_noise(tmp_path: Path) -> None:
@@ -131,3 +131,20 @@ def test_report_errors(tmp_path: Path) -> None:
 
     Store(db).close()
     assert_one_line_error(run("report", "--db", str(db)), "no generations to report on")
+
+
+def test_report_leaves_out_stopped_answers_and_keeps_the_model_order(tmp_path: Path, write_replay: WriteReplay) -> None:
+    """An answer the judge stopped with esc says nothing about loops or constraints: counted apart."""
+    prompts = load_prompt_set("everyday").prompts
+    zebra = write_replay("zebra", {p.uid: "A fine answer. It ends here." for p in prompts})
+    records = [{"prompt_id": p.uid, "output": LOOP, "finish_reason": "cancelled"} for p in prompts[:3]]
+    records += [{"prompt_id": p.uid, "output": "Short and clean."} for p in prompts[3:]]
+    apple = write_replay("apple", records)
+    db = tmp_path / "c.db"
+    result = run("batch", "--model", f"replay:{zebra}", "--model", f"replay:{apple}", "--db", str(db))
+    assert result.exit_code == 0, result.output
+    rows = json.loads(run("report", "--db", str(db), "--json").stdout)
+    assert [row["contestant"] for row in rows] == ["zebra", "apple"]  # the --model order, not alphabetical
+    apple_row = rows[1]
+    assert apple_row["generations"] == len(prompts) and apple_row["cancelled"] == 3
+    assert apple_row["repetitive"]["n"] == len(prompts) - 3 and apple_row["repetitive"]["hits"] == 0

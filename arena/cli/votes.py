@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ import click
 
 from arena.cli.common import console, db_option, existing_store, filter_options, open_store
 from arena.errors import ArenaError
+from arena.wording import counted
 
 if TYPE_CHECKING:
     from arena.store.queries import BattleFilter
@@ -86,7 +88,10 @@ def export(db_path: Path | None, battle_filter: BattleFilter, fmt: str, out_path
     """
     from arena import export as exporter
 
-    rows = _battles(db_path, battle_filter)
+    rows = _battles(db_path, replace(battle_filter, include_skips=True))
+    _kept, left_out = exporter.exportable(rows, fmt)
+    if left_out:
+        click.echo(f"left out {counted(left_out, 'skip vote')}: {fmt} has no place for a skip", err=True)
     if out_path is None:
         exporter.write(rows, fmt, sys.stdout)
         return
@@ -95,7 +100,7 @@ def export(db_path: Path | None, battle_filter: BattleFilter, fmt: str, out_path
             count = exporter.write(rows, fmt, handle)
     except OSError as exc:
         raise ArenaError(f"--out {out_path}: cannot write: {exc}") from None
-    click.echo(f"wrote {count} records to {out_path}", err=True)
+    click.echo(f"wrote {counted(count, 'record')} to {out_path}", err=True)
 
 
 @click.command("import")
@@ -116,7 +121,10 @@ def import_(path: Path, db_path: Path | None) -> None:
         session = store.start_session("import", judge=None, settings={"source": str(path)})
         added = sum(store.import_battle(b, session=session, source=str(path)) for b in report.battles)
         duplicates = len(report.battles) - added
-    click.echo(f"imported {added} battles into {store.path}" + (f"; {duplicates} already there" if duplicates else ""))
+    click.echo(
+        f"imported {counted(added, 'battle')} into {store.path}"
+        + (f"; {duplicates} already there" if duplicates else "")
+    )
     if report.skipped:
         reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped.most_common())
         click.echo(f"skipped {sum(report.skipped.values())} malformed records: {reasons}", err=True)

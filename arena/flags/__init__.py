@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from arena.backend import GenerationResult
     from arena.prompts import Prompt
 
-DETECTORS = ("empty", "truncated", "repetitive", "garbage", "no_chat_template")
+DETECTORS = ("empty", "blank_run", "truncated", "repetitive", "garbage", "no_chat_template")
+BLANK_LINES_RUN = 8
+BLANK_CHARS_RUN = 200
 CONSTRAINT_PREFIX = "constraint:"
 
 
@@ -84,6 +86,22 @@ def empty_flag(text: str) -> Flag:
     return Flag("empty", hit=not has_words, score=0.0 if has_words else 1.0)
 
 
+_BLANK_LINES = re.compile(r"(?:[ \t\u00a0\u3000]*\n){" + str(BLANK_LINES_RUN) + ",}")
+_BLANK_CHARS = re.compile(r"[\s\u200b\u2060\ufeff]{" + str(BLANK_CHARS_RUN) + ",}")
+
+
+def blank_run_flag(text: str) -> Flag:
+    """A long run of blank lines or whitespace: an answer that scrolls off into nothing looks empty in a
+    pane (the real case: a URL followed by 82 lines of spaces), though it is not empty."""
+    runs = [match.group(0) for match in (*_BLANK_LINES.finditer(text), *_BLANK_CHARS.finditer(text))]
+    if not runs:
+        return Flag("blank_run", hit=False, score=0.0)
+    longest = max(runs, key=len)
+    lines = longest.count("\n")
+    described = f"{lines} blank lines in a row" if lines >= BLANK_LINES_RUN else f"{len(longest)} blank characters"
+    return Flag("blank_run", hit=True, score=min(1.0, sum(map(len, runs)) / max(len(text), 1)), evidence=[described])
+
+
 def truncated_flag(finish_reason: str | None) -> Flag:
     return Flag(
         "truncated",
@@ -112,6 +130,7 @@ def analyze(
     """All detectors, then one flag per declared constraint."""
     flags = [
         guarded("empty", lambda: empty_flag(text)),
+        guarded("blank_run", lambda: blank_run_flag(text)),
         guarded("truncated", lambda: truncated_flag(finish_reason)),
         guarded("repetitive", lambda: _repetitive_flag(text)),
         guarded("garbage", lambda: _garbage_flag(text, prompt)),

@@ -17,6 +17,7 @@ from typing import Any
 
 from arena.errors import ArenaError
 from arena.flags.text import bullet_lines, code_blocks, paragraphs, sentences, unfenced_code_line_numbers, words
+from arena.wording import counted
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def _count_check(noun: str, count: int, params: Mapping[str, Any]) -> tuple[bool
     if "max" in params:
         ok &= count <= params["max"]
         wanted.append(f"at most {params['max']}")
-    return ok, f"{count} {noun} (wanted {' and '.join(wanted)})"
+    return ok, f"{counted(count, noun)} (wanted {' and '.join(wanted)})"
 
 
 def _phrase_pattern(phrase: str, case_sensitive: bool) -> re.Pattern[str]:
@@ -286,11 +287,11 @@ def _edge_kind(at_start: bool) -> ConstraintKind:
 
 
 CONSTRAINT_KINDS: dict[str, ConstraintKind] = {
-    "sentences": _counted("sentences", lambda text: len(sentences(text))),
-    "words": _counted("words", lambda text: len(words(text))),
-    "paragraphs": _counted("paragraphs", lambda text: len(paragraphs(text))),
-    "bullets": _counted("bullets", lambda text: len(bullet_lines(text))),
-    "characters": _counted("characters", lambda text: len(text.strip())),
+    "sentences": _counted("sentence", lambda text: len(sentences(text))),
+    "words": _counted("word", lambda text: len(words(text))),
+    "paragraphs": _counted("paragraph", lambda text: len(paragraphs(text))),
+    "bullets": _counted("bullet", lambda text: len(bullet_lines(text))),
+    "characters": _counted("character", lambda text: len(text.strip())),
     "include": _phrases(_include),
     "exclude": _phrases(_exclude),
     "regex": ConstraintKind(_regex, {"pattern": str}, required=frozenset({"pattern"})),

@@ -118,7 +118,8 @@ def report_generations(store: Store, session: int | None) -> tuple[list[dict[str
     """
     where, params = ("where g.session = ?", [session]) if session is not None else ("", [])
     generations = store.query(
-        f"select g.id, g.contestant, g.tokens_per_s, g.peak_mem_bytes from generations g {where} order by g.id",
+        f"select g.id, g.contestant, g.finish_reason, g.tokens_per_s, g.peak_mem_bytes from generations g {where} "
+        "order by g.id",
         params,
     )
     flags = store.query(
@@ -129,3 +130,12 @@ def report_generations(store: Store, session: int | None) -> tuple[list[dict[str
     for flag in flags:
         by_generation.setdefault(flag["generation"], {})[flag["name"]] = bool(flag["hit"])
     return generations, by_generation
+
+
+def session_contestants(store: Store, session: int) -> list[str]:
+    """The labels a batch session was given, in ``--model`` order (empty for sessions that do not record
+    them by label)."""
+    rows = store.query("select settings_json from sessions where id = ?", [session])
+    settings = decode_json(rows[0]["settings_json"], {}) if rows else {}
+    order = settings.get("contestant_order") if isinstance(settings, dict) else None
+    return [str(label) for label in order] if isinstance(order, list) else []

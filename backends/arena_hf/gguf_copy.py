@@ -9,7 +9,9 @@ bitsandbytes quantization. The copy is keyed by the file's path, size and modifi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import shutil
 import tempfile
 from pathlib import Path
@@ -52,8 +54,12 @@ def dequantized_checkpoint(gguf: Path) -> Path:
 
 def _write_copy(gguf: Path, into: Path) -> None:
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        loaded: Any = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+        # transformers' GGUF reader draws a plain tqdm bar on stderr; the CLI's spinner already says what happens
+        with contextlib.redirect_stderr(io.StringIO()):
+            tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+            loaded: Any = AutoModelForCausalLM.from_pretrained(
+                str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
+            )
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise BackendError(f"transformers cannot read {gguf.name}: {str(exc).splitlines()[0][:300]}") from exc
     config = loaded.config

@@ -28,6 +28,7 @@ from arena.tui.pacing import Pace, visible_lengths
 from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
 from arena.tui.widgets.prompt_header import PromptHeader
 from arena.verdicts import SIDES, VERDICT_DESCRIPTIONS, Side, as_verdict
+from arena.wording import counted
 
 REFRESH_HZ = 30
 PANE_NAMES: dict[Side, str] = {"left": "Model A", "right": "Model B"}
@@ -123,7 +124,8 @@ class BattleScreen(Screen[None]):
     def start(self, current: Round | None) -> None:
         if current is None:
             self.finished_all = True
-            self.hint(f"All {self.session.total} prompts judged. l: leaderboard · e: a prompt of your own · q: quit")
+            judged = counted(self.session.total, "prompt")
+            self.hint(f"All {judged} judged. l: leaderboard · e: a prompt of your own · q: quit")
             return
         prompt = current.battle.prompt
         progress = f"{self.session.position}/{self.session.total}" if prompt.set != "custom" else "custom"
@@ -179,7 +181,7 @@ class BattleScreen(Screen[None]):
                 self.shown_final.add(side)
                 self.pane(side).show_finished(self.streamed[side], self.show_speed)
             else:
-                detail = f"{tokens[side]} tokens" if self.show_speed else ""
+                detail = counted(tokens[side], "token") if self.show_speed else ""
                 self.pane(side).show_stream(texts[side][: limits[side]], detail)
 
     @on(SideStreamed)

@@ -19,6 +19,8 @@ KEYS = [
     ("x", "both bad"),
     ("s", "skip (recorded, not rated)"),
     ("esc", "stop generation"),
+    ("tab  shift+tab", "move the focus between the two answers"),
+    ("↑ ↓  pgup pgdn  home end", "scroll the focused answer (the mouse wheel scrolls too)"),
     ("n", "next prompt (after the vote)"),
     ("e", "type a prompt of your own"),
     ("l", "leaderboard"),

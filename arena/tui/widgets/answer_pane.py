@@ -13,6 +13,7 @@ from arena.answers import AnalyzedAnswer
 from arena.backend import Chunk, GenerationResult
 from arena.flags import CONSTRAINT_PREFIX, constraints_met
 from arena.tui.text import highlighted, literal
+from arena.wording import counted
 
 STREAM_TAIL_CHARS = 6000  # more than a maximized pane can show
 TAIL_NOTE = "[... earlier text above, shown when the answer stops ...]\n"
@@ -20,6 +21,7 @@ BADGES = {
     "repetitive": "loops",
     "garbage": "garbage",
     "empty": "empty",
+    "blank_run": "blank run",
     "truncated": "cut off",
     "no_chat_template": "no template",
 }
@@ -135,7 +137,7 @@ class AnswerPane(Vertical):
         ]
         detail = ""
         if show_speed:  # before the vote, counts and speeds would tell the models apart
-            detail = f"{result.n_tokens} tokens"
+            detail = counted(result.n_tokens, "token")
             if result.tokens_per_s:
                 detail += f", {result.tokens_per_s:.1f} tok/s"
         self.set_status(status, detail)
@@ -169,5 +171,7 @@ class AnswerPane(Vertical):
             badges.append(" no flags ", "bold black on green")
         ttft = "-" if result.ttft_s is None else f"{result.ttft_s:.2f}s"
         speed = "-" if result.tokens_per_s is None else f"{result.tokens_per_s:.1f}"
-        stats = Text(f"\n{result.n_tokens} tokens · ttft {ttft} · {speed} tok/s · {result.finish_reason}", style="dim")
+        stats = Text(
+            f"\n{counted(result.n_tokens, 'token')} · ttft {ttft} · {speed} tok/s · {result.finish_reason}", style="dim"
+        )
         self.query_one(".pane-status", Static).update(Text.assemble(badges, stats))
