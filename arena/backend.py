@@ -191,7 +191,8 @@ class Loaded(Protocol):
     def info(self) -> LoadedInfo: ...
 
     def peak_memory_bytes(self) -> int | None:
-        """Peak memory of the last generation (GPU peak, sampled MPS, or process RSS), if measurable."""
+        """Memory of this model for the last generation, if measurable: the CUDA peak, MPS allocation, or the
+        model's own weights (+ cache); never process-wide RSS, which would count the other contestant."""
         ...
 
     def close(self) -> None: ...
@@ -331,16 +332,3 @@ def model_cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("vibe-arena", appauthor=False))
-
-
-def process_peak_rss() -> int:
-    """Peak resident memory of this process in bytes: the CPU backends' "peak memory".
-
-    ru_maxrss is KiB on Linux and bytes on macOS. It is process-wide and never decreases, so with two CPU
-    models loaded it bounds both rather than measuring one.
-    """
-    import resource
-    import sys
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)

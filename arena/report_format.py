@@ -87,7 +87,7 @@ COLUMNS: tuple[Column, ...] = (
 
 CAPTION = (
     "hits/n rate (95% CI); ≈ within noise of the first row; tok/s with its ratio to the first; "
-    "answers stopped with esc are not counted"
+    "answers stopped with esc are not counted; mem: the model's own weights (+ llama.cpp KV cache), or the CUDA peak"
 )
 
 

@@ -223,7 +223,7 @@ def test_collection_is_large_enough_and_covers_every_mode() -> None:
     assert total >= 60
 
 
-@pytest.mark.parametrize("split", ["dev", "heldout", "heldout2"])
+@pytest.mark.parametrize("split", ["dev", "heldout", "heldout2", "dev2"])
 def test_detectors_keep_their_precision_and_recall(split: str) -> None:
     """Regression guard: the figures the README reports must not silently get worse."""
     scores, mistakes = evaluate(load_cases(CASES))

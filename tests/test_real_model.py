@@ -58,6 +58,16 @@ def test_chatml_template_with_its_default_system_prompt(pool: ModelPool, label: 
     assert pool[label].info().chat_template is True
 
 
+def test_memory_is_the_models_own_not_the_process(pool: ModelPool, smollm2: Path) -> None:
+    """135M parameters: llama.cpp holds the Q4_1 file plus its f16 KV cache; torch holds fp32 weights."""
+    gguf_bytes, hf_bytes = pool["gguf"].info().memory_bytes, pool["hf"].info().memory_bytes
+    assert gguf_bytes is not None and hf_bytes is not None
+    assert smollm2.stat().st_size * 0.9 < gguf_bytes < 400 * 2**20  # weights + the 8192-token cache
+    assert 4 * 134e6 < hf_bytes < 4 * 136e6  # float32 parameters
+    generate(pool["gguf"], QUESTION, GREEDY, threading.Event())
+    assert pool["gguf"].peak_memory_bytes() == gguf_bytes == pool["gguf-raw"].info().memory_bytes
+
+
 def test_template_false_sends_a_raw_prompt_and_is_flagged(pool: ModelPool) -> None:
     result = generate(pool["gguf-raw"], QUESTION, GREEDY, threading.Event())
     assert result.chat_template is False and "<|im_start|>" not in result.rendered_prompt

@@ -59,7 +59,8 @@ async def test_streams_into_both_panes_without_identifying_the_models(tmp_path: 
         assert panes(app)["left"].classes == panes(app)["right"].classes
         assert "1/3" in shown and "t/one" in shown and "Explain tides." in shown
         assert "sentences" not in shown  # the constraints are the answer key: shown only at the reveal
-        assert [p.status_text for p in panes(app).values()] == ["generating", "generating"]  # no token counts
+        for pane in panes(app).values():  # no token counts or speeds before the vote, whatever the timing
+            assert pane.status_text in ("generating", "done")
         await wait_for(pilot, lambda: both_done(app))
         await pilot.pause()
         current = app.session.current

@@ -15,6 +15,10 @@ word that also appears in the prompt or in the answer's own code (in context). W
 
 A hit needs several offending tokens that are either a real share of the text or packed together (the
 typical collapse at the end of an answer), so one typo or one rare name never flags an answer.
+
+A short answer can collapse in its last line only, diluted by a coherent first sentence: that last line
+is judged on its own, counting as odd also the fragments that pass one by one (symbol pairs like ``|>``
+or ``::~``, snake_case words no dictionary knows) but that no real closing line is made of.
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ from functools import lru_cache
 from arena.flags.text import split_code, words
 
 MIN_BAD_TOKENS = 3
+TAIL_MIN_TOKENS = 4
+TAIL_ODD_SHARE = 0.6
+_COMMON_SYMBOL_WORDS = frozenset(
+    {"->", "=>", "<-", "<=", ">=", "!=", "==", "**", "...", "---", "***", "--", "|", "=", "+", ":)", ":-)"}
+)
+_NAMESPACED = re.compile(r"^[a-z]+:[a-z]+$")
+_NO_VOWEL = re.compile(r"^[b-df-hj-np-tv-xz]{3,}$")
 BAD_SHARE = 0.06
 WINDOW = 12
 WINDOW_SHARE = 0.35
@@ -138,8 +149,42 @@ def _context(prompt: str | None, code: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+def _odd(token: str, context: frozenset[str]) -> bool:
+    """Passes as a token alone, but a real closing line is not made of these: symbol pairs and
+    snake_case words nobody knows."""
+    core = token.strip(_EDGE)
+    if token in _COMMON_SYMBOL_WORDS or _NUMERIC.fullmatch(token):
+        return False
+    if not any(ch.isalnum() for ch in token):
+        return len(set(token)) >= 2
+    if core.lower() in context or _HAS_DIGIT.search(core):
+        return False
+    if "_" in core:
+        return not all(_known(part) for part in core.split("_") if part)
+    return bool(_NAMESPACED.match(core) or _NO_VOWEL.match(core))
+
+
+def _tail_collapse(prose: str, context: frozenset[str]) -> list[str]:
+    """The odd and bad tokens of the last line, when that line is mostly made of them (else nothing)."""
+    lines = [line for line in prose.split("\n") if line.strip()]
+    if len(lines) < 2 and len(sentences_before(prose)) < 2:
+        return []
+    tokens = lines[-1].split()
+    if len(tokens) < TAIL_MIN_TOKENS:
+        return []
+    bad = [token for token in tokens if classify(token, context) is not None]
+    odd = [token for token in tokens if token not in bad and _odd(token, context)]
+    if not bad or len(bad) + len(odd) < max(3, TAIL_ODD_SHARE * len(tokens)):
+        return []
+    return [token for token in tokens if token in bad or token in odd]
+
+
+def sentences_before(prose: str) -> list[str]:
+    return [piece for piece in re.split(r"(?<=[.!?])\s+", prose.strip()) if piece]
+
+
 def detect_garbage(text: str, prompt: str | None = None) -> GarbageReport:
-    prose, code = split_code(text)
+    prose, code = split_code(text, inline_placeholder="code")
     context = _context(prompt, code)
     tokens = prose.split()
     verdicts = [classify(token, context) for token in tokens]
@@ -155,6 +200,7 @@ def detect_garbage(text: str, prompt: str | None = None) -> GarbageReport:
             running += flags[end] - flags[end - width]
             densest = max(densest, running / width)
     hit = len(bad) >= MIN_BAD_TOKENS and (share >= BAD_SHARE or densest >= WINDOW_SHARE)
+    tail = [] if hit else _tail_collapse(prose, context)
     reasons: dict[str, int] = {}
     for index in bad:
         reason = verdicts[index]
@@ -166,9 +212,13 @@ def detect_garbage(text: str, prompt: str | None = None) -> GarbageReport:
             for index in bad
         )
     )
+    if tail:
+        reasons["collapsed last line"] = len(tail)
+        evidence = list(dict.fromkeys([*evidence, *tail]))
+    tail_score = len(tail) / max(len(prose.split("\n")[-1].split()), 1) if tail else 0.0
     return GarbageReport(
-        hit=hit,
-        score=round(max(share, densest if len(bad) >= MIN_BAD_TOKENS else share), 3),
+        hit=hit or bool(tail),
+        score=round(max(share, densest if len(bad) >= MIN_BAD_TOKENS else share, min(tail_score, 1.0)), 3),
         evidence=evidence[:20],
         reasons=reasons,
         tokens=len(tokens),

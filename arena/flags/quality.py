@@ -51,7 +51,7 @@ def evaluate(cases: list[dict[str, object]]) -> tuple[list[Score], list[str]]:
     """Scores per detector and split, and a line per misclassified case."""
     predicted = {str(case["id"]): predictions(case) for case in cases}
     scores, mistakes = [], []
-    for split in ("dev", "heldout", "heldout2", "all"):
+    for split in ("dev", "heldout", "heldout2", "dev2", "all"):
         chosen = [case for case in cases if split == "all" or case["split"] == split]
         for detector in DETECTORS:
             tp = fp = fn = 0

@@ -10,6 +10,9 @@ Three signals, each aimed at one way small models loop, each with a guard agains
   "an example of an example" loops inside one sentence. Natural prose stays far below the threshold.
 - identical line runs: the same non-empty line (indentation included) four or more times in a row.
   Catches docstring-quote and bracket loops; nested closing braces differ in indentation and pass.
+- formula clauses: inside one run-on sentence, the same calculation clause with other numbers
+  ("3 gallons x 1 gallon = 3 gallons, 4 gallons x 1 gallon = 4 gallons, ...") six or more times,
+  making up a large share of the words. Sentence splitting never sees these: they are one sentence.
 
 Code is only checked for identical line runs: repeated keywords and parallel statements are normal there.
 """
@@ -33,6 +36,8 @@ MIN_LINE_RUN = 4
 MAX_UNITS = 400
 
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_CLAUSE_SPLIT = re.compile(r"[,;:]\s+|\s+(?:and|then|so|plus)\s+|\n", re.IGNORECASE)
+_FORMULA = re.compile(r"\d[^=×*]*(?:=|×|\*|\bx\b|\btimes\b|\bis\b)[^=]*\d")
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,33 @@ def _trigram_share(tokens: list[str]) -> tuple[float, str | None]:
     return repeated / len(trigrams), (" ".join(top) if count > 1 else None)
 
 
+def _formula_loop(prose: str) -> tuple[int, float, str | None]:
+    """(calculation clauses repeating an earlier one's shape, their share of the words, the first of them).
+
+    A clause is a piece between commas, semicolons, "and", "then" or line breaks holding a calculation
+    (two numbers around =, x, ×, times or is); its shape is its words with every number as 0.
+    """
+    clauses = [clause.strip() for clause in _CLAUSE_SPLIT.split(prose) if clause and clause.strip()]
+    seen: dict[tuple[str, ...], str] = {}
+    repeats = 0
+    repeated_words = 0
+    first: str | None = None
+    for clause in clauses[: MAX_UNITS * 4]:
+        if not _FORMULA.search(clause):
+            continue
+        shape = tuple(_normalize(clause))
+        if len(shape) < MIN_UNIT_WORDS:
+            continue
+        if shape in seen:
+            repeats += 1
+            repeated_words += len(words(clause))
+            first = first or seen[shape]
+        else:
+            seen[shape] = clause
+    total_words = len(words(prose))
+    return repeats, (repeated_words / total_words if total_words else 0.0), first
+
+
 def _longest_line_run(text: str) -> tuple[int, str | None]:
     best, best_line = 1, None
     run, previous = 0, None
@@ -124,6 +156,7 @@ def detect_repetition(text: str) -> RepetitionReport:
     tokens = [word.lower() for word in words(prose)]
     trigram_share, top_trigram = _trigram_share(tokens)
     line_run, run_line = _longest_line_run(text)
+    formula_repeats, formula_share, formula_clause = _formula_loop(prose)
 
     evidence: list[str] = []
     hits = []
@@ -134,10 +167,15 @@ def detect_repetition(text: str) -> RepetitionReport:
     if trigram_share >= TRIGRAM_SHARE and top_trigram:
         hits.append(trigram_share)
         evidence.append(top_trigram)
+    if formula_repeats >= MIN_NUMERIC_DUPLICATES and formula_share >= MIN_DUPLICATE_SHARE and formula_clause:
+        hits.append(formula_share)
+        evidence.append(formula_clause)
     if line_run >= MIN_LINE_RUN and run_line is not None:
         hits.append(min(1.0, line_run / (2 * MIN_LINE_RUN)))
         evidence.append(run_line.strip())
-    score = max([duplicate_share, trigram_share, min(1.0, line_run / (2 * MIN_LINE_RUN)) if line_run > 1 else 0.0])
+    line_score = min(1.0, line_run / (2 * MIN_LINE_RUN)) if line_run > 1 else 0.0
+    formula_score = formula_share if formula_repeats >= MIN_NUMERIC_DUPLICATES else 0.0
+    score = max([duplicate_share, trigram_share, line_score, formula_score])
     return RepetitionReport(
         hit=bool(hits),
         score=round(min(1.0, score), 3),

@@ -18,6 +18,7 @@ _CODE_LINE = re.compile(
 )
 # < and > are left out: they are also HTML tags, which in prose are garbage, not code
 _CODE_PUNCT = re.compile(r"[(){}\[\];=]")
+_JSON_MEMBER = re.compile(r'^\s*"[^"\n]*"\s*:\s*(?:["{\[\d\-]|true|false|null)')
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
 _BULLET = re.compile(r"^\s*(?:[-*•+]|\d{1,3}[.)]|[a-zA-Z][.)])\s+\S")
 
@@ -48,7 +49,7 @@ def code_blocks(text: str) -> list[CodeBlock]:
 
 def looks_like_code(line: str) -> bool:
     """An unfenced line of code: a statement keyword, dense code punctuation, or a lone bracket line."""
-    if _CODE_LINE.match(line):
+    if _CODE_LINE.match(line) or _JSON_MEMBER.match(line):
         return True
     stripped = line.strip()
     if not stripped:
@@ -81,10 +82,11 @@ def unfenced_code_line_numbers(text: str) -> list[int]:
     return [number for number, line in enumerate(masked.split("\n")) if looks_like_code(line)]
 
 
-def split_code(text: str) -> tuple[str, list[str]]:
+def split_code(text: str, inline_placeholder: str = " ") -> tuple[str, list[str]]:
     """(prose, code pieces): fenced blocks, inline code and unfenced code lines are moved out of the prose.
 
-    Removed code is replaced by a newline so words on either side do not run together.
+    Removed code is replaced by a newline so words on either side do not run together; inline code by
+    ``inline_placeholder`` (the garbage detector passes a word, so "(`x`)," leaves no bare brackets).
     """
     pieces: list[str] = []
     prose_parts: list[str] = []
@@ -97,7 +99,7 @@ def split_code(text: str) -> tuple[str, list[str]]:
     prose_parts.append(text[position:])
     prose = "".join(prose_parts)
     pieces.extend(match.group(0).strip("`") for match in _INLINE_CODE.finditer(prose))
-    prose = _INLINE_CODE.sub(" ", prose)
+    prose = _INLINE_CODE.sub(inline_placeholder, prose)
     kept_lines = []
     for line in prose.split("\n"):
         if looks_like_code(line):

@@ -33,7 +33,6 @@ from arena.backend import (
     Message,
     RenderedPrompt,
     StopStringFilter,
-    process_peak_rss,
     raw_completion_prompt,
 )
 
@@ -175,13 +174,32 @@ class GGUFModel:
             dtype=metadata.get("general.file_type"),
             quant=metadata.get("general.file_type"),
             chat_template=bool(self.template),
-            n_params=None,
-            memory_bytes=None,
-            extra={"n_ctx": self.llama.n_ctx(), "architecture": metadata.get("general.architecture")},
+            n_params=int(llama_cpp.llama_model_n_params(self.llama._model.model)),
+            memory_bytes=self.model_memory_bytes(),
+            extra={
+                "n_ctx": self.llama.n_ctx(),
+                "architecture": metadata.get("general.architecture"),
+                **({"template_ignored": True} if self.template_in_file and not self.template else {}),
+            },
         )
 
+    def model_memory_bytes(self) -> int:
+        """This model's own memory: its weights plus the KV cache llama.cpp allocates for the context.
+
+        The cache is computed from the shape (layers x context x K and V heads x head size, f16), which is
+        what llama.cpp allocates by default; process RSS would count the other contestant too.
+        """
+        model = self.llama._model.model
+        weights = int(llama_cpp.llama_model_size(model))
+        layers = int(llama_cpp.llama_model_n_layer(model))
+        heads = max(int(llama_cpp.llama_model_n_head(model)), 1)
+        head_size = int(llama_cpp.llama_model_n_embd(model)) // heads
+        kv_heads = int(llama_cpp.llama_model_n_head_kv(model))
+        cache = layers * int(self.llama.n_ctx()) * 2 * kv_heads * head_size * 2
+        return weights + cache
+
     def peak_memory_bytes(self) -> int | None:
-        return process_peak_rss()
+        return self.model_memory_bytes()
 
     def close(self) -> None:
         self.llama.close()

@@ -30,7 +30,6 @@ from arena.backend import (
     Message,
     RenderedPrompt,
     StopStringFilter,
-    process_peak_rss,
     raw_completion_prompt,
 )
 
@@ -301,11 +300,13 @@ class HFModel:
         yield Chunk("", n_tokens=0, finish_reason=reason)
 
     def _measure_peak(self) -> int | None:
+        """The CUDA allocator's peak during this generation; elsewhere this model's own weights and buffers
+        (process RSS would count the other contestant and the app too)."""
         if self.device.startswith("cuda"):
             return int(torch.cuda.max_memory_allocated(self.device))
         if self.device == "mps":
             return int(torch.mps.current_allocated_memory())
-        return process_peak_rss()
+        return int(self.model.get_memory_footprint())
 
     def info(self) -> LoadedInfo:
         return LoadedInfo(
