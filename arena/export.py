@@ -8,13 +8,21 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from arena.fastchat import to_fastchat
 from arena.ratings import compute_leaderboard, outcomes_from_rows
 from arena.store.queries import decode_json
+from arena.untrusted import json_text
 
 FORMATS = ("csv", "json", "jsonl", "fastchat", "dpo")
+
+
+class TextSink(Protocol):
+    """Where an export goes: a file, stdout, or a wrapper that makes hidden characters visible."""
+
+    def write(self, text: str, /) -> int: ...
+
 
 CSV_COLUMNS = (
     "uid",
@@ -110,7 +118,7 @@ def exportable(rows: Sequence[dict[str, Any]], fmt: str) -> tuple[list[dict[str,
     return kept, len(rows) - len(kept)
 
 
-def write(rows: Sequence[dict[str, Any]], fmt: str, out: TextIO) -> int:
+def write(rows: Sequence[dict[str, Any]], fmt: str, out: TextSink) -> int:
     """Write ``rows`` in ``fmt`` to ``out`` (skips only where the format has a place for them); returns the
     number of records written."""
     rows, _left_out = exportable(rows, fmt)
@@ -126,21 +134,19 @@ def write(rows: Sequence[dict[str, Any]], fmt: str, out: TextIO) -> int:
         return len(rows)
     if fmt == "json":
         payload = {"tallies": tallies(rows), "battles": [battle_record(row) for row in rows]}
-        json.dump(payload, out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        out.write(json_text(payload) + "\n")
         return len(rows)
     records: list[dict[str, Any]]
     if fmt == "jsonl":
         records = [battle_record(row) for row in rows]
     elif fmt == "fastchat":
         records = [to_fastchat(row) for row in rows]
-        json.dump(records, out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        out.write(json_text(records) + "\n")
         return len(records)
     elif fmt == "dpo":
         records = dpo_pairs(rows)
     else:
         raise ValueError(f"unknown format {fmt!r}")
     for record in records:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write(json_text(record, indent=None) + "\n")
     return len(records)

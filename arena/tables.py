@@ -17,6 +17,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from arena.untrusted import visible
+
 ColumnKind = Literal["whole", "name", "text"]
 """whole: numbers and identifiers, never wrapped or cut; name: folds onto more lines; text: folds, takes the rest."""
 NAME_MIN_WIDTH = 14
@@ -38,7 +40,7 @@ Cell = str | Text
 
 
 def _width(cell: Cell) -> int:
-    plain = cell.plain if isinstance(cell, Text) else cell
+    plain = visible(cell.plain if isinstance(cell, Text) else cell)
     return max((Text(line).cell_len for line in plain.splitlines()), default=0)
 
 
@@ -69,8 +71,16 @@ def _build(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], keep: Sequ
                 ratio=1 if column.kind == "text" else None,
             )
     for row in rows:
-        table.add_row(*(row[index] if isinstance(row[index], Text) else Text(str(row[index])) for index in keep))
+        table.add_row(*(_safe(row[index]) for index in keep))
     return table
+
+
+def _safe(cell: Cell) -> Text:
+    """A cell as literal, visible text (``arena.untrusted``): laid out already escaped, so borders align."""
+    if isinstance(cell, Text):
+        shown = visible(cell.plain)
+        return cell if shown == cell.plain else Text(shown, style=cell.style)
+    return Text(visible(str(cell)))
 
 
 def _minimum_width(
@@ -80,7 +90,7 @@ def _minimum_width(
     (rich measures a long unbroken name as unbreakable, though folding will break it)."""
     stand_in = Table(**{key: value for key, value in table_args.items() if key not in ("title", "caption")})
     for index in keep:
-        stand_in.add_column(columns[index].header, no_wrap=True)
+        stand_in.add_column(visible(columns[index].header), no_wrap=True)
     stand_in.add_row(*("x" * max(1, _floor(columns[index], [row[index] for row in rows])) for index in keep))
     return Measurement.get(_MEASURING, _MEASURING.options, stand_in).minimum
 

@@ -1,7 +1,6 @@
-"""Rich renderables for the CLI's tables. Model output and user-provided names are never parsed as markup.
-
-Every cell built from data goes through ``Text`` (literal), so a prompt or a label containing ``[bold]``
-prints as written.
+"""Rich renderables for the CLI's tables (and the TUI's leaderboard). Untrusted text is never markup and
+never drives the terminal: every string built from data goes through ``literal`` (``arena.terminal``), so
+a label holding ``[bold]`` or ESC prints as written, visibly.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from arena.ratings import PROVISIONAL_BELOW, Leaderboard
 from arena.report import ReportRow
 from arena.report_format import CAPTION, COLUMNS
 from arena.tables import Column, fitted_table
+from arena.terminal import literal
 from arena.wording import counted
 
 
@@ -48,13 +48,13 @@ def batch_summary_table(summaries: Sequence[ContestantSummary], title: str, widt
                 str(summary.generations),
                 str(reasons.get("stop", 0)),
                 str(reasons.get("length", 0)),
-                Text(str(reasons.get("error", 0)), style="red" if reasons.get("error") else ""),
+                literal(str(reasons.get("error", 0)), style="red" if reasons.get("error") else ""),
                 _fmt(summary.median_tokens, 0),
                 _fmt(summary.median_tokens_per_s),
                 _fmt(summary.median_ttft_s, 3, " s"),
             ]
         )
-    return fitted_table(columns, rows, width, title=Text(title))
+    return fitted_table(columns, rows, width, title=literal(title))
 
 
 def prompt_sets_table(sets: Sequence[PromptSet], width: int) -> Table:
@@ -65,7 +65,7 @@ def prompt_sets_table(sets: Sequence[PromptSet], width: int) -> Table:
         Column("description", "text", 60),
     ]
     rows: list[list[str | Text]] = [[s.name, str(len(s)), ", ".join(s.categories), s.description] for s in sets]
-    return fitted_table(columns, rows, width, title=Text("prompt sets"))
+    return fitted_table(columns, rows, width, title=literal("prompt sets"))
 
 
 def _preview(text: str, limit: int = 160) -> str:
@@ -92,7 +92,9 @@ def prompt_set_table(prompt_set: PromptSet, width: int) -> Table:
         ]
         for prompt in prompt_set.prompts
     ]
-    return fitted_table(columns, rows, width, title=Text(f"{prompt_set.name} ({counted(len(prompt_set), 'prompt')})"))
+    return fitted_table(
+        columns, rows, width, title=literal(f"{prompt_set.name} ({counted(len(prompt_set), 'prompt')})")
+    )
 
 
 def backends_table(rows: Sequence[dict[str, Any]]) -> Table:
@@ -104,10 +106,10 @@ def backends_table(rows: Sequence[dict[str, Any]]) -> Table:
     for row in rows:
         ok = row["status"] == "ok"
         table.add_row(
-            Text(row["name"]),
-            Text(row["status"], style="green" if ok else "yellow"),
-            Text(", ".join(row["options"])),
-            Text(row["description"]),
+            literal(row["name"]),
+            literal(row["status"], style="green" if ok else "yellow"),
+            literal(", ".join(row["options"])),
+            literal(row["description"]),
         )
     return table
 
@@ -120,9 +122,9 @@ def doctor_table(report: dict[str, Any]) -> Table:
         if isinstance(values, dict):
             table.add_section()
             for key, value in values.items():
-                table.add_row(Text(f"{section}.{key}"), Text(str(value)))
+                table.add_row(literal(f"{section}.{key}"), literal(str(value)))
         else:
-            table.add_row(Text(section), Text(str(values)))
+            table.add_row(literal(section), literal(str(values)))
     return table
 
 
@@ -139,7 +141,7 @@ def interval_bar(low: float, point: float, high: float, lo: float, hi: float, wi
         cells[position] = "─"
     cells[start], cells[end] = "├", "┤"
     cells[mid] = "●"
-    return Text("".join(cells), style="cyan")
+    return literal("".join(cells), style="cyan")
 
 
 def leaderboard_table(board: Leaderboard, width: int, title: str = "leaderboard") -> Table:
@@ -182,7 +184,7 @@ def leaderboard_table(board: Leaderboard, width: int, title: str = "leaderboard"
         rows,
         width,
         caption=caption,
-        title=Text(f"{title} - {counted(board.battles, 'battle')}, {board.rounds} bootstrap rounds"),
+        title=literal(f"{title} - {counted(board.battles, 'battle')}, {board.rounds} bootstrap rounds"),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -194,37 +196,37 @@ def leaderboard_notes(board: Leaderboard) -> list[Text]:
     lines = []
     if len(board.groups) > 1:
         groups = " | ".join("{" + ", ".join(group) + "}" for group in board.groups)
-        lines.append(Text(f"not comparable across groups (no battles connect them): {groups}", style="yellow"))
+        lines.append(literal(f"not comparable across groups (no battles connect them): {groups}", style="yellow"))
     for rating in board.ratings:
         if rating.within_noise:
-            lines.append(Text(f"{rating.contestant}: within noise of {', '.join(rating.within_noise)}", style="dim"))
+            lines.append(literal(f"{rating.contestant}: within noise of {', '.join(rating.within_noise)}", style="dim"))
         if rating.never_lost:
-            lines.append(Text(f"{rating.contestant}: never lost, so its rating is a lower bound", style="dim"))
+            lines.append(literal(f"{rating.contestant}: never lost, so its rating is a lower bound", style="dim"))
         if rating.never_won:
-            lines.append(Text(f"{rating.contestant}: never won, so its rating is an upper bound", style="dim"))
+            lines.append(literal(f"{rating.contestant}: never won, so its rating is an upper bound", style="dim"))
     bias = board.position_bias
     if bias.decided:
         verdict = "left pane favoured beyond noise" if bias.significant else "no position bias beyond noise"
         lines.append(
-            Text(
+            literal(
                 f"left pane won {bias.left_wins}/{bias.decided} decided battles "
                 f"({bias.share:.0%}, 95% CI {bias.ci_low:.0%}-{bias.ci_high:.0%}): {verdict}",
                 style="yellow" if bias.significant else "dim",
             )
         )
     if board.pairs:
-        lines.append(Text("head to head:"))
+        lines.append(literal("head to head:"))
     for pair in board.pairs:
-        lines.append(Text("  " + pair.describe()))
+        lines.append(literal("  " + pair.describe()))
     return lines
 
 
 def matrix_table(title: str, rows: Sequence[Sequence[str]]) -> Table:
-    table = Table(title=Text(title))
+    table = Table(title=literal(title))
     for header in rows[0]:
-        table.add_column(Text(header), justify="right")
+        table.add_column(literal(header), justify="right")
     for row in rows[1:]:
-        table.add_row(*(Text(cell) for cell in row))
+        table.add_row(*(literal(cell) for cell in row))
     return table
 
 
@@ -237,11 +239,11 @@ def flags_table(flags: Sequence[Flag]) -> Table:
     table.add_column("evidence", overflow="fold")
     for flag in flags:
         if flag.error:
-            status, evidence = Text("ERROR", style="bold yellow"), f"the check failed: {flag.error}"
+            status, evidence = literal("ERROR", style="bold yellow"), f"the check failed: {flag.error}"
         else:
-            status = Text("HIT", style="bold red") if flag.hit else Text("ok", style="green")
+            status = literal("HIT", style="bold red") if flag.hit else literal("ok", style="green")
             evidence = " | ".join(flag.evidence)
-        table.add_row(Text(flag.name), status, "-" if flag.score is None else f"{flag.score:.2f}", Text(evidence))
+        table.add_row(literal(flag.name), status, "-" if flag.score is None else f"{flag.score:.2f}", literal(evidence))
     return table
 
 
@@ -258,7 +260,7 @@ def report_table(rows: Sequence[ReportRow], title: str, width: int) -> Table:
         cells,
         width,
         caption=CAPTION,
-        title=Text(title),
+        title=literal(title),
         box=box.SIMPLE_HEAD,
         collapse_padding=True,
         pad_edge=False,
@@ -267,7 +269,7 @@ def report_table(rows: Sequence[ReportRow], title: str, width: int) -> Table:
 
 def parity_table(rows: Sequence[ParityRow], spec_a: str, spec_b: str) -> Table:
     """One row per prompt: identical, or where A and B part and how each goes on."""
-    table = Table(title=Text(f"greedy parity - A: {spec_a}  B: {spec_b}"), box=box.SIMPLE_HEAD)
+    table = Table(title=literal(f"greedy parity - A: {spec_a}  B: {spec_b}"), box=box.SIMPLE_HEAD)
     table.add_column("prompt", no_wrap=True)
     table.add_column("result")
     table.add_column("...shared", justify="right", overflow="fold")
@@ -275,27 +277,33 @@ def parity_table(rows: Sequence[ParityRow], spec_a: str, spec_b: str) -> Table:
     table.add_column("B goes on", overflow="fold")
     for row in rows:
         if row.a.error or row.b.error:
-            result = Text(f"error: {row.a.error or row.b.error}", style="red")
-            table.add_row(Text(row.prompt), result, "", "", "")
+            result = literal(f"error: {row.a.error or row.b.error}", style="red")
+            table.add_row(literal(row.prompt), result, "", "", "")
             continue
         if row.identical:
             table.add_row(
-                Text(row.prompt), Text(f"identical ({counted(row.a.n_tokens, 'token')})", style="green"), "", "", ""
+                literal(row.prompt),
+                literal(f"identical ({counted(row.a.n_tokens, 'token')})", style="green"),
+                "",
+                "",
+                "",
             )
             continue
         if row.diverge_at is None:
-            table.add_row(Text(row.prompt), Text("same tokens from different prompts", style="yellow"), "", "", "")
+            table.add_row(
+                literal(row.prompt), literal("same tokens from different prompts", style="yellow"), "", "", ""
+            )
             continue
         unit = "token" if row.compared_by == "tokens" else "character"
         shared, a_next, b_next = row.continuations()
         table.add_row(
-            Text(row.prompt),
-            Text(
+            literal(row.prompt),
+            literal(
                 f"diverge at {unit} {row.diverge_at}" + ("" if row.same_prompt else "; prompts differ"), style="yellow"
             ),
-            Text(repr(shared)),
-            Text(repr(a_next)),
-            Text(repr(b_next)),
+            literal(repr(shared)),
+            literal(repr(a_next)),
+            literal(repr(b_next)),
         )
     return table
 
@@ -303,11 +311,11 @@ def parity_table(rows: Sequence[ParityRow], spec_a: str, spec_b: str) -> Table:
 def parity_prompts_table(row: ParityRow, spec_a: str, spec_b: str) -> Table:
     """The exact prompt strings A and B received, side by side (chat template markers visible)."""
     verdict = "identical" if row.same_prompt else "DIFFERENT"
-    table = Table(title=Text(f"rendered prompts for {row.prompt}: {verdict}"), box=box.SIMPLE_HEAD, show_lines=False)
+    table = Table(title=literal(f"rendered prompts for {row.prompt}: {verdict}"), box=box.SIMPLE_HEAD, show_lines=False)
     for label, result, spec in (("A", row.a, spec_a), ("B", row.b, spec_b)):
         template = {True: "chat template", False: "no chat template: raw completion", None: "template unknown"}[
             result.chat_template
         ]
-        table.add_column(Text(f"{label}: {spec} ({template})"), overflow="fold", ratio=1)
-    table.add_row(Text(row.a.rendered_prompt), Text(row.b.rendered_prompt))
+        table.add_column(literal(f"{label}: {spec} ({template})"), overflow="fold", ratio=1)
+    table.add_row(literal(row.a.rendered_prompt), literal(row.b.rendered_prompt))
     return table

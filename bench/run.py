@@ -13,7 +13,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-BENCHMARKS = ["bench_leaderboard", "flag_quality", "bench_backends", "bench_tui"]
+BENCHMARKS = ["bench_leaderboard", "flag_quality", "bench_backends", "bench_tui", "bench_real_model"]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 

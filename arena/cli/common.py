@@ -38,7 +38,10 @@ class ArenaGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ArenaError as exc:
-            raise UserError(str(exc)) from exc
+            # the message may quote a server body, a file name or a label: never let it drive the terminal
+            from arena.untrusted import visible
+
+            raise UserError(visible(str(exc))) from exc
 
 
 def contestant_options(func: F) -> F:
@@ -184,6 +187,20 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")(func)
 
 
+def say(message: str, *, err: bool = False) -> None:
+    """One plain line (names, paths and reasons in it made visible: they may come from files or servers)."""
+    from arena.untrusted import visible
+
+    click.echo(visible(message), err=err)
+
+
+def echo_json(value: Any) -> None:
+    """Machine-readable output: exact data, hidden characters as JSON escapes (``arena.untrusted``)."""
+    from arena.untrusted import json_text
+
+    click.echo(json_text(value))
+
+
 def open_store(db_path: Path | None) -> Store:
     from arena.config import default_db_path
     from arena.store import Store
@@ -202,9 +219,10 @@ def existing_store(db_path: Path | None) -> Store:
 
 
 def console(stderr: bool = False) -> Console:
-    from rich.console import Console
+    """The CLI's console: markup off and untrusted characters made visible (``arena.terminal``)."""
+    from arena.terminal import SafeConsole
 
-    return Console(stderr=stderr, highlight=False)
+    return SafeConsole(stderr=stderr)
 
 
 def load_models(pool: ModelPool, contestants: Sequence[Contestant], describe: Callable[[Contestant], str]) -> None:

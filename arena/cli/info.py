@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from arena.cli.common import console, db_option
+from arena.cli.common import console, db_option, echo_json
 from arena.errors import ArenaError
 
 
@@ -27,7 +26,7 @@ def prompts(name_or_path: str | None, as_json: bool) -> None:
                 {"name": s.name, "prompts": len(s), "categories": s.categories, "description": s.description}
                 for s in sets
             ]
-            click.echo(json.dumps(rows, indent=2))
+            echo_json(rows)
         else:
             out = console()
             out.print(prompt_sets_table(sets, width=out.width))
@@ -44,7 +43,7 @@ def prompts(name_or_path: str | None, as_json: bool) -> None:
             }
             for p in prompt_set.prompts
         ]
-        click.echo(json.dumps({"name": prompt_set.name, "prompts": rows}, indent=2, ensure_ascii=False))
+        echo_json({"name": prompt_set.name, "prompts": rows})
     else:
         out = console()
         out.print(prompt_set_table(prompt_set, width=out.width))
@@ -74,7 +73,7 @@ def backends(as_json: bool) -> None:
             )
         rows.append(row)
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        echo_json(rows)
     else:
         console().print(backends_table(rows))
 
@@ -89,6 +88,6 @@ def doctor(db_path: Path | None, as_json: bool) -> None:
 
     report = collect(db_path)
     if as_json:
-        click.echo(json.dumps(report, indent=2, default=str))
+        echo_json(report)
     else:
         console().print(doctor_table(report))

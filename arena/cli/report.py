@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from arena.cli.common import console, db_option, existing_store
+from arena.cli.common import console, db_option, echo_json, existing_store
 from arena.errors import ArenaError
 
 if TYPE_CHECKING:
@@ -52,13 +51,7 @@ def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json
     )
     counts = count(text)
     if as_json:
-        click.echo(
-            json.dumps(
-                {"flags": [f.to_dict() for f in found], "counts": counts.to_dict()},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        echo_json({"flags": [f.to_dict() for f in found], "counts": counts.to_dict()})
         return
     out = console()
     out.print(flags_table(found))
@@ -100,9 +93,11 @@ def print_report(rows: list[ReportRow], *, as_json: bool, as_markdown: bool, tit
     from arena.views import report_table
 
     if as_json:
-        click.echo(json.dumps([row.to_dict() for row in rows], indent=2))
+        echo_json([row.to_dict() for row in rows])
     elif as_markdown:
-        click.echo(markdown(rows), nl=False)
+        from arena.untrusted import visible
+
+        click.echo(visible(markdown(rows)), nl=False)
     else:
         out = console()
         out.print(report_table(rows, title=title, width=out.width))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +12,7 @@ from arena.cli.common import (
     console,
     contestant_options,
     db_option,
+    echo_json,
     load_models,
     open_store,
     sampling_options,
@@ -82,10 +82,10 @@ def batch(
         tokens = {"n": 0}
         cancel = threading.Event()
         with Progress(
-            TextColumn("[progress.description]{task.description}"),
+            TextColumn("{task.description}", style="progress.description", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[tokens]} tokens"),
+            TextColumn("{task.fields[tokens]} tokens", markup=False),
             TimeElapsedColumn(),
             console=err,
             transient=as_json,
@@ -134,7 +134,7 @@ def batch(
             "report": [row.to_dict() for row in report_rows],
             "generations": [record.to_dict() for record in records],
         }
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        echo_json(payload)
         return
     from arena.views import batch_summary_table
 
@@ -308,7 +308,7 @@ def parity(spec_a: str, spec_b: str, prompt_set: str, limit: int | None, max_tok
         load_models(pool, [a, b], lambda c: f"loading {specs[c.label]}")
         rows = run_parity(a, b, selected, pool, max_tokens)
     if as_json:
-        click.echo(json.dumps({"a": spec_a, "b": spec_b, "rows": [row.to_dict() for row in rows]}, indent=2))
+        echo_json({"a": spec_a, "b": spec_b, "rows": [row.to_dict() for row in rows]})
     else:
         out = console()
         out.print(parity_table(rows, spec_a, spec_b))

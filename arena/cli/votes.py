@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from arena.cli.common import console, db_option, existing_store, filter_options, open_store
+from arena.cli.common import console, db_option, echo_json, existing_store, filter_options, open_store, say
 from arena.errors import ArenaError
 from arena.wording import counted
 
 if TYPE_CHECKING:
     from arena.store.queries import BattleFilter
+
+
+class VisibleWriter:
+    """A text stream that makes hidden characters visible on their way to a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        from arena.untrusted import visible
+
+        return self.stream.write(visible(text))
 
 
 def _battles(db_path: Path | None, battle_filter: BattleFilter) -> list[dict[str, Any]]:
@@ -62,7 +73,7 @@ def leaderboard(
     except ValueError as exc:
         raise ArenaError(str(exc)) from None
     if as_json:
-        click.echo(json.dumps([rating.to_dict() for rating in board.ratings], indent=2))
+        echo_json([rating.to_dict() for rating in board.ratings])
         return
     out = console()
     if not board.ratings:
@@ -91,16 +102,18 @@ def export(db_path: Path | None, battle_filter: BattleFilter, fmt: str, out_path
     rows = _battles(db_path, replace(battle_filter, include_skips=True))
     _kept, left_out = exporter.exportable(rows, fmt)
     if left_out:
-        click.echo(f"left out {counted(left_out, 'skip vote')}: {fmt} has no place for a skip", err=True)
+        say(f"left out {counted(left_out, 'skip vote')}: {fmt} has no place for a skip", err=True)
     if out_path is None:
-        exporter.write(rows, fmt, sys.stdout)
+        # a terminal gets every hidden character spelled out (CSV cells hold raw model output); a pipe or a
+        # file gets the exact data (JSON formats escape hidden characters either way)
+        exporter.write(rows, fmt, VisibleWriter(sys.stdout) if sys.stdout.isatty() else sys.stdout)
         return
     try:
         with out_path.open("w", encoding="utf-8", newline="") as handle:
             count = exporter.write(rows, fmt, handle)
     except OSError as exc:
         raise ArenaError(f"--out {out_path}: cannot write: {exc}") from None
-    click.echo(f"wrote {counted(count, 'record')} to {out_path}", err=True)
+    say(f"wrote {counted(count, 'record')} to {out_path}", err=True)
 
 
 @click.command("import")
@@ -121,15 +134,15 @@ def import_(path: Path, db_path: Path | None) -> None:
         session = store.start_session("import", judge=None, settings={"source": str(path)})
         added = sum(store.import_battle(b, session=session, source=str(path)) for b in report.battles)
         duplicates = len(report.battles) - added
-    click.echo(
+    say(
         f"imported {counted(added, 'battle')} into {store.path}"
         + (f"; {duplicates} already there" if duplicates else "")
     )
     if report.skipped:
         reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped.most_common())
-        click.echo(f"skipped {sum(report.skipped.values())} malformed records: {reasons}", err=True)
+        say(f"skipped {sum(report.skipped.values())} malformed records: {reasons}", err=True)
         for example in report.examples:
-            click.echo(f"  {example}", err=True)
+            say(f"  {example}", err=True)
 
 
 @click.command()
@@ -145,4 +158,4 @@ def merge(sources: tuple[Path, ...], into: Path) -> None:
                 raise ArenaError(f"merge: {source} is the target itself")
             added = merge_into(target, source)
             summary = ", ".join(f"{added[name]} {name}" for name in ("battles", "generations", "sessions")) or "nothing"
-            click.echo(f"{source}: added {summary}")
+            say(f"{source}: added {summary}")

@@ -1,28 +1,25 @@
-"""Model output as literal terminal text: never markup, never escape sequences.
+"""Untrusted text as literal terminal text in the TUI: never markup, never escape sequences.
 
 Rich ``Text`` objects are not parsed for markup, but control characters inside them would still reach the
-terminal; ESC starts a sequence that can recolour, move or clear the screen. Every control character
-except newline and tab is therefore shown as a visible escape (``\\x1b``), in a dim style, before it is
-drawn.
+terminal. Every widget that shows text from outside this code builds it with ``literal`` (or
+``highlighted``), which passes it through the one sanitizer, ``arena.untrusted.visible``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from rich.text import Text
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from arena import terminal
+from arena.untrusted import visible
 
-
-def visible(text: str) -> str:
-    """``text`` with control characters spelled out, so the terminal only ever receives printable text."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group(0)):02x}", text)
+__all__ = ["highlighted", "literal", "visible"]
 
 
 def literal(text: str, style: str = "") -> Text:
-    return Text(visible(text), style=style, end="")
+    """Untrusted text for a widget (no trailing newline: widgets lay out their own lines)."""
+    return terminal.literal(text, style, end="")
 
 
 def highlighted(text: str, tokens: Iterable[str], style: str = "bold black on yellow") -> Text:

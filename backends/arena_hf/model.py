@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import queue
+import warnings
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -359,3 +360,6 @@ def _first_line(exc: BaseException) -> str:
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# bitsandbytes int8 warns on every matmul when inputs are cast; printed mid-stream it would scribble over
+# the arena's screen, and the cast is expected (the dtype is shown at the reveal)
+warnings.filterwarnings("ignore", message=r"MatMul8bitLt: inputs will be cast")
