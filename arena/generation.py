@@ -14,9 +14,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from arena.backend import Chunk, FinishReason, GenerationParams, GenerationResult, Loaded, Message
+from arena.backend import BackendError, Chunk, FinishReason, GenerationParams, GenerationResult, Loaded, Message
+from arena.untrusted import valid_text
 
 ChunkCallback = Callable[[Chunk], None]
 
@@ -49,10 +50,11 @@ def generate(
     chat_template: bool | None = None
     try:
         rendered = loaded.render(messages)
-        rendered_text, chat_template = rendered.text, rendered.chat_template
+        rendered_text, chat_template = valid_text(str(rendered.text)), rendered.chat_template
         stream = loaded.stream(messages, params, cancel, prompt_id=prompt_id)
         try:
-            for chunk in stream:
+            for raw_chunk in stream:
+                chunk = checked_chunk(raw_chunk)
                 if chunk.text or chunk.n_tokens:
                     now = clock()
                     if t_first is None:
@@ -73,7 +75,7 @@ def generate(
             if close is not None:
                 close()
     except Exception as exc:  # any backend failure becomes an error result, never a dead battle
-        error = str(exc) or type(exc).__name__
+        error = valid_text(str(exc) or type(exc).__name__)
     wall_s = clock() - start
 
     finish_reason: FinishReason
@@ -110,6 +112,25 @@ def generate(
         error=error,
         token_ids=tuple(token_ids) if token_ids else None,
     )
+
+
+MAX_TOKENS_PER_CHUNK = 1_000_000
+
+
+def checked_chunk(chunk: Chunk) -> Chunk:
+    """A chunk the core can store: valid text (lone surrogates replaced) and a sane token count.
+
+    A backend's stream is untrusted input (a server's JSON may hold "\\ud800", a non-string content, or a
+    usage count of 10^23): what can be repaired is, what cannot fails this one generation with a clear
+    error, and the other side and the rest of the run go on.
+    """
+    if not isinstance(chunk.text, str):
+        raise BackendError(f"the backend sent {type(chunk.text).__name__} where text was expected")
+    count = chunk.n_tokens
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_TOKENS_PER_CHUNK:
+        raise BackendError(f"the backend reported an impossible token count: {str(count)[:40]}")
+    text = valid_text(chunk.text)
+    return chunk if text is chunk.text else replace(chunk, text=text)
 
 
 def failed_result(error: str, *, wall_s: float = 0.0) -> GenerationResult:

@@ -154,3 +154,20 @@ def test_word_count_matches_construction(n: int) -> None:
 def test_sentence_count_matches_construction(n: int) -> None:
     text = " ".join(f"Sentence number {i} is here." for i in range(n))
     assert check(text, {"kind": "sentences", "exact": n}).passed
+
+
+def test_a_catastrophic_regex_from_a_prompt_file_is_stopped_not_run_forever() -> None:
+    """A prompt file's pattern is untrusted. `(a+)+$` (minutes with Python's re) is instant in the regex
+    engine; `(a|aa)+$` backtracks there too, and the checker gives up after 1 s instead of hanging batch."""
+    quick = check("a" * 40 + "b", {"kind": "regex", "pattern": "(a+)+$"})
+    assert quick.passed is False and quick.reason == "no match for /(a+)+$/"
+    slow = check("a" * 60 + "b", {"kind": "regex", "pattern": "(a|aa)+$"})
+    assert slow.passed is False and "took over 1 s" in slow.reason
+
+
+def test_long_runs_without_spaces_are_judged_without_regexes() -> None:
+    """A 200,000-character run used to take minutes (regexes per token); it is now one run-on token."""
+    from arena.flags.garbage import classify
+
+    assert classify("x" * 200_000, frozenset()) == "run-on"
+    assert classify("https://example.com/" + "a" * 300, frozenset()) is None

@@ -228,7 +228,9 @@ def console(stderr: bool = False) -> Console:
 def load_models(pool: ModelPool, contestants: Sequence[Contestant], describe: Callable[[Contestant], str]) -> None:
     """Load the contestants one at a time (peak memory = one load spike), each under a spinner on stderr
     that leaves no line behind. ``describe`` says what the spinner shows (blind commands hide the label)."""
+    from arena.terminal import literal
+
     err = console(stderr=True)
     for contestant in contestants:
-        with err.status(describe(contestant)):
+        with err.status(literal(describe(contestant))):  # a str would be parsed as markup by the spinner
             pool.load_all([contestant])

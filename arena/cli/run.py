@@ -265,7 +265,9 @@ def demo(db_path: Path | None, judge: str | None, tiny: bool, pace: Pace) -> Non
 
     home = data_dir() / "demo-models"
     what = "building the tiny demo models" if tiny else "fetching SmolLM2-135M-Instruct and preparing it"
-    with console(stderr=True).status(f"{what} (first run only; cached afterwards)"):
+    from arena.terminal import literal
+
+    with console(stderr=True).status(literal(f"{what} (first run only; cached afterwards)")):
         contestants, intro = demo_contestants(home, tiny=tiny)
     path = db_path or default_db_path()
     _run_arena(

@@ -247,8 +247,17 @@ def _handles_empty(text: str, params: Mapping[str, Any]) -> tuple[bool, str]:
     return False, f"{functions[0].name}() has no explicit check for empty input"
 
 
+REGEX_TIMEOUT_S = 1.0
+"""A prompt file's pattern is untrusted: ``(a+)+$`` backtracks for minutes. The ``regex`` package stops it."""
+
+
 def _regex(text: str, params: Mapping[str, Any]) -> tuple[bool, str]:
-    match = re.search(params["pattern"], text)
+    import regex
+
+    try:
+        match = regex.search(params["pattern"], text, timeout=REGEX_TIMEOUT_S)
+    except TimeoutError:
+        return False, f"the pattern /{params['pattern']}/ took over {REGEX_TIMEOUT_S:.0f} s on this answer; not judged"
     return (
         match is not None,
         f"matches {match.group(0)[:40]!r}" if match else f"no match for /{params['pattern']}/",

@@ -50,7 +50,7 @@ _MARKUP = re.compile(
 )
 _PLACEHOLDER = re.compile(
     r"(?:Person|Name|Place|Thing|Object|User|Item|Entity)[A-Z0-9]|"
-    r"\{\w+\}|\[[A-Z_]{3,}\]|<[A-Z_]{3,}>|X{3,}|_{3,}|\w*PLACEHOLDER\w*",
+    r"\{\w+\}|\[[A-Z_]{3,}\]|<[A-Z_]{3,}>|X{3,}|_{3,}|PLACEHOLDER",
 )
 _CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
 _URL = re.compile(
@@ -88,8 +88,15 @@ def _is_known_compound(core: str) -> bool:
     return bool(parts) and all(_known(part) or len(part) <= 2 for part in parts)
 
 
+MAX_TOKEN_CHARS = 120
+"""Longer whitespace-free runs are judged without the regexes (a 50,000-character run once took seconds):
+a URL is fine, anything else is a run-on."""
+
+
 def classify(token: str, context: frozenset[str]) -> str | None:
     """Why ``token`` is garbage, or None when it is fine."""
+    if len(token) > MAX_TOKEN_CHARS:
+        return None if token.lstrip(_EDGE).startswith(("http://", "https://", "www.")) else "run-on"
     if _MARKUP.search(token):
         return "markup"
     if _PLACEHOLDER.search(token):

@@ -37,7 +37,13 @@ MAX_UNITS = 400
 
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _CLAUSE_SPLIT = re.compile(r"[,;:]\s+|\s+(?:and|then|so|plus)\s+|\n", re.IGNORECASE)
-_FORMULA = re.compile(r"\d[^=×*]*(?:=|×|\*|\bx\b|\btimes\b|\bis\b)[^=]*\d")
+_OPERATOR = re.compile(r"[=×*]|\b(?:x|times|is)\b")
+MAX_CLAUSE_CHARS = 200
+
+
+def _is_calculation(clause: str) -> bool:
+    """Two numbers and an operator in a short clause (linear: a long clause is never a calculation)."""
+    return len(clause) <= MAX_CLAUSE_CHARS and len(_NUMBER.findall(clause)) >= 2 and bool(_OPERATOR.search(clause))
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ def _formula_loop(prose: str) -> tuple[int, float, str | None]:
     repeated_words = 0
     first: str | None = None
     for clause in clauses[: MAX_UNITS * 4]:
-        if not _FORMULA.search(clause):
+        if not _is_calculation(clause):
             continue
         shape = tuple(_normalize(clause))
         if len(shape) < MIN_UNIT_WORDS:

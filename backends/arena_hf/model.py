@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import queue
-import warnings
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast

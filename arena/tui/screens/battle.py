@@ -25,6 +25,7 @@ from arena.generation import run_job
 from arena.play import PlaySession, Round, custom_prompt
 from arena.pool import ModelPool
 from arena.tui.pacing import Pace, visible_lengths
+from arena.tui.text import literal
 from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
 from arena.tui.widgets.prompt_header import PromptHeader
 from arena.verdicts import SIDES, VERDICT_DESCRIPTIONS, Side, as_verdict
@@ -92,7 +93,7 @@ class BattleScreen(Screen[None]):
         self.shown_final: set[Side] = set()
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self._settings_line()), id="settings")
+        yield Static(literal(self._settings_line()), id="settings")
         yield PromptHeader(id="prompt")
         with Horizontal(id="panes"):
             yield AnswerPane(PANE_NAMES["left"], id="left")
@@ -113,7 +114,7 @@ class BattleScreen(Screen[None]):
         return self.query_one(f"#{side}", AnswerPane)
 
     def hint(self, text: str) -> None:
-        self.query_one("#hint", Static).update(Text(text))
+        self.query_one("#hint", Static).update(literal(text))
 
     def on_mount(self) -> None:
         self.set_interval(1 / REFRESH_HZ, self.refresh_streams)
@@ -130,7 +131,7 @@ class BattleScreen(Screen[None]):
         prompt = current.battle.prompt
         progress = f"{self.session.position}/{self.session.total}" if prompt.set != "custom" else "custom"
         self.query_one(PromptHeader).show(prompt, progress)
-        self.query_one("#settings", Static).update(Text(self._settings_line(current.battle.params.seed)))
+        self.query_one("#settings", Static).update(literal(self._settings_line(current.battle.params.seed)))
         self.hint("generating... esc stops both answers")
         self.streamed = {}
         self.shown_final = set()

@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from arena.tui.text import literal
+
 
 class IntroScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "start", "Start"), Binding("escape", "start", "Start")]
@@ -21,7 +23,7 @@ class IntroScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="intro-box"):
-            yield Static(Text(self.text))
+            yield Static(literal(self.text))
             yield Static(Text("\nPress enter to start judging.", style="bold"))
 
     def action_start(self) -> None:

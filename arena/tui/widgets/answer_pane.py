@@ -146,7 +146,7 @@ class AnswerPane(Vertical):
         """After the vote: who it was, what the flags found (garbage highlighted), and the numbers."""
         self.set_class(True, "revealed")
         result = finished.result
-        title = Text.assemble(f"{self.pane_name}: ", (label, "bold"), f"  ({backend})")
+        title = Text.assemble(f"{self.pane_name}: ", literal(label, "bold"), "  (", literal(backend), ")")
         self.query_one(".pane-title", Static).update(title)
         garbage = next((flag for flag in finished.flags if flag.name == "garbage" and flag.hit), None)
         self.body.update(self._final_body(result, garbage.evidence if garbage else None))
