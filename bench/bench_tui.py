@@ -82,12 +82,14 @@ async def _measure() -> Figures:
         async with app.run_test(size=(160, 48)) as pilot:
             left = app.battle.pane("left")
             await wait_for(pilot, lambda: left.body_text != "", 30)
-            streaming = await _help_round_trips(app, 6, lambda: not votable(app))
+            streaming = await _help_round_trips(app, 3, lambda: not votable(app))  # esc must still land mid-stream
             panes = [app.battle.pane(side) for side in ("left", "right")]
 
             def stopped_on_screen() -> bool:
                 return not any(pane.status_text.startswith("generating") for pane in panes)
 
+            if stopped_on_screen():
+                raise RuntimeError("the stream ended before esc: the stop latency would measure nothing")
             stop = await _key(app, "escape", None, stopped_on_screen)
             await _until(lambda: votable(app))  # flags analyzed and stored: the vote is accepted
 

@@ -9,10 +9,10 @@ If ``generate`` raises in its thread the streamer must still be ended or the rea
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
-import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -360,6 +360,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# bitsandbytes int8 warns on every matmul when inputs are cast; printed mid-stream it would scribble over
-# the arena's screen, and the cast is expected (the dtype is shown at the reveal)
-warnings.filterwarnings("ignore", message=r"MatMul8bitLt: inputs will be cast")
+# bitsandbytes int8 logs a warning on every matmul when inputs are cast; printed mid-stream it would
+# scribble over the arena's screen, and the cast is expected (the dtype is shown at the reveal)
+logging.getLogger("bitsandbytes.autograd._functions").addFilter(
+    lambda record: "inputs will be cast" not in record.getMessage()
+)
