@@ -139,7 +139,10 @@ def resolve_contestants(
     """
     if len(labels) > len(specs):
         raise ArenaError(f"{len(labels)} --label given for {len(specs)} --model; give one label per model")
-    config = find_config(config_path)
+    # arena.toml is read only when it is needed (no --model, or a --model that names a table): a broken file
+    # lying around must not break a run whose contestants are all given as specs
+    needs_config = config_path is not None or not specs or any(":" not in spec for spec in specs)
+    config = find_config(config_path) if needs_config else None
     named = load_config_contestants(config) if config else {}
     if not specs:
         if not named:

@@ -254,3 +254,44 @@ def test_non_text_and_impossible_counts_fail_one_generation(tmp_path: Path) -> N
         result = generate(Hostile(chunk), [], GenerationParams(), threading.Event())  # type: ignore[arg-type]
         assert result.finish_reason == "error" and reason in (result.error or "")
         assert result.text == "fine " and result.n_tokens == 1  # what came before is kept
+
+
+def test_a_broken_arena_toml_does_not_break_explicit_models(tmp_path: Path) -> None:
+    Path("arena.toml").write_text("this is [not toml")  # the working directory of the test
+    steady = EXAMPLES / "steady.jsonl"
+    result = run(
+        "batch",
+        "--limit",
+        "1",
+        "-m",
+        f"replay:{steady}",
+        "-m",
+        f"replay:{EXAMPLES / 'loopy.jsonl'}",
+        "--db",
+        str(tmp_path / "t.db"),
+    )
+    assert result.exit_code == 0, result.output
+    assert_one_line_error(run("batch", "--limit", "1", "--db", str(tmp_path / "t.db")), "invalid TOML")
+
+
+def test_report_after_a_batch_killed_before_its_first_answer(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    assert (
+        run(
+            "batch",
+            "--limit",
+            "1",
+            "-m",
+            f"replay:{EXAMPLES / 'steady.jsonl'}",
+            "-m",
+            f"replay:{EXAMPLES / 'loopy.jsonl'}",
+            "--db",
+            str(db),
+        ).exit_code
+        == 0
+    )
+    with Store(db) as store:  # what a kill -9 right after the session opened leaves behind
+        store.start_session("batch", judge=None, settings={})
+    result = run("report", "--db", str(db), "--json")
+    assert result.exit_code == 0, result.output
+    assert [row["generations"] for row in json.loads(result.stdout)] == [1, 1]

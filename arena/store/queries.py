@@ -106,8 +106,12 @@ def decode_json(text: str | None, default: Any) -> Any:
 
 
 def latest_batch_session(store: Store) -> int | None:
-    """The newest ``arena batch`` session, the default subject of ``arena report``."""
-    rows = store.query("select max(id) as id from sessions where kind = 'batch'")
+    """The newest ``arena batch`` session that stored something, the default subject of ``arena report``
+    (a batch killed before its first answer leaves an empty session behind)."""
+    rows = store.query(
+        "select max(s.id) as id from sessions s where s.kind = 'batch' "
+        "and exists (select 1 from generations g where g.session = s.id)"
+    )
     return rows[0]["id"] if rows and rows[0]["id"] is not None else None
 
 
