@@ -14,6 +14,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from arena.backend import GenerationParams
 from arena.cli.votes import VisibleWriter
@@ -37,6 +38,11 @@ HOSTILE = f"evil{OSC_CLIPBOARD}{OSC_TITLE}{CLEAR}{RLO}gpj.exe{ZWSP}[/][bold]x"
 RAW = (ESC, RLO, ZWSP, "\x9b")
 
 
+def batch_one(first_model: str, *extra: str) -> Result:
+    """``arena batch`` on one prompt: ``first_model`` against the loopy example recording."""
+    return run("batch", "--limit", "1", "-m", first_model, *extra, "-m", f"replay:{EXAMPLES / 'loopy.jsonl'}")
+
+
 def assert_terminal_safe(output: str) -> None:
     for character in RAW:
         assert character not in output, f"{character!r} reached the terminal"
@@ -58,21 +64,7 @@ def test_a_replay_error_full_of_escape_sequences_prints_as_text(tmp_path: Path) 
         tmp_path / "err.jsonl",
         [{"prompt_id": "everyday/science-tides", "output": "x", "error": "boom " + OSC_CLIPBOARD + " " + OSC_TITLE}],
     )
-    result = run(
-        "batch",
-        "--limit",
-        "1",
-        "-m",
-        f"replay:{bad}",
-        "--label",
-        "E",
-        "-m",
-        f"replay:{EXAMPLES / 'steady.jsonl'}",
-        "--label",
-        "S",
-        "--db",
-        str(tmp_path / "r1.db"),
-    )
+    result = batch_one(f"replay:{bad}", "--label", "E", "--db", str(tmp_path / "r1.db"))
     assert result.exit_code == 0, result.output
     assert_terminal_safe(result.output)
     assert "E: error: boom \\x1b]52;c;SElKQUNLRUQ=" in result.stdout
@@ -82,19 +74,7 @@ def test_markup_in_labels_specs_and_paths_is_printed_as_written(tmp_path: Path) 
     folder = tmp_path / "[red]runs"
     folder.mkdir()
     steady = write_replay(folder / "s.jsonl", {"everyday/science-tides": "The Moon pulls the water."})
-    result = run(
-        "batch",
-        "--limit",
-        "1",
-        "-m",
-        f"replay:{steady}",
-        "--label",
-        "[/]open[bold]",
-        "-m",
-        f"replay:{EXAMPLES / 'loopy.jsonl'}",
-        "--db",
-        str(folder / "[/].db"),
-    )
+    result = batch_one(f"replay:{steady}", "--label", "[/]open[bold]", "--db", str(folder / "[/].db"))
     assert result.exit_code == 0, result.output
     assert "[/]open[bold]" in result.stdout and "[red]runs/[/].db" in result.stdout
 
@@ -170,21 +150,7 @@ def test_a_lone_surrogate_from_a_backend_is_repaired_and_the_run_goes_on(
     path = tmp_path / "sur.jsonl"
     path.write_text(json.dumps({"prompt_id": "everyday/science-tides", **record}) + "\n")  # JSON escapes survive
     db = tmp_path / "r4.db"
-    result = run(
-        "batch",
-        "--limit",
-        "1",
-        "-m",
-        f"replay:{path}",
-        "--label",
-        "A",
-        "-m",
-        f"replay:{EXAMPLES / 'loopy.jsonl'}",
-        "--label",
-        "B",
-        "--db",
-        str(db),
-    )
+    result = batch_one(f"replay:{path}", "--label", "A", "--label", "B", "--db", str(db))
     assert result.exit_code == 0, result.output
     with sqlite3.connect(db) as conn:
         outputs = dict(conn.execute("select contestant, output from generations").fetchall())
@@ -258,38 +224,14 @@ def test_non_text_and_impossible_counts_fail_one_generation(tmp_path: Path) -> N
 
 def test_a_broken_arena_toml_does_not_break_explicit_models(tmp_path: Path) -> None:
     Path("arena.toml").write_text("this is [not toml")  # the working directory of the test
-    steady = EXAMPLES / "steady.jsonl"
-    result = run(
-        "batch",
-        "--limit",
-        "1",
-        "-m",
-        f"replay:{steady}",
-        "-m",
-        f"replay:{EXAMPLES / 'loopy.jsonl'}",
-        "--db",
-        str(tmp_path / "t.db"),
-    )
+    result = batch_one(f"replay:{EXAMPLES / 'steady.jsonl'}", "--db", str(tmp_path / "t.db"))
     assert result.exit_code == 0, result.output
     assert_one_line_error(run("batch", "--limit", "1", "--db", str(tmp_path / "t.db")), "invalid TOML")
 
 
 def test_report_after_a_batch_killed_before_its_first_answer(tmp_path: Path) -> None:
     db = tmp_path / "k.db"
-    assert (
-        run(
-            "batch",
-            "--limit",
-            "1",
-            "-m",
-            f"replay:{EXAMPLES / 'steady.jsonl'}",
-            "-m",
-            f"replay:{EXAMPLES / 'loopy.jsonl'}",
-            "--db",
-            str(db),
-        ).exit_code
-        == 0
-    )
+    assert batch_one(f"replay:{EXAMPLES / 'steady.jsonl'}", "--db", str(db)).exit_code == 0
     with Store(db) as store:  # what a kill -9 right after the session opened leaves behind
         store.start_session("batch", judge=None, settings={})
     result = run("report", "--db", str(db), "--json")

@@ -18,14 +18,15 @@ from arena.tables import Column, fitted_table
 from tests.votes import add_votes
 
 LONG_NAME = "a-very-long-contestant-name-from-a-checkpoint-directory?quant=nf4"
-COLUMNS = [
-    Column("contestant", "name", 100),
-    Column("rating", priority=95),
-    Column("95% CI", priority=85),
-    Column("elo", priority=30),
-    Column("win% (CI)", priority=50),
-    Column("notes", "text", 10),
-]
+# the shape of a leaderboard: a long name, whole numbers of decreasing importance, and free text
+COLUMNS = (
+    [Column("contestant", "name", 100)]
+    + [
+        Column(header, priority=priority)
+        for header, priority in (("rating", 95), ("95% CI", 85), ("elo", 30), ("win% (CI)", 50))
+    ]
+    + [Column("notes", "text", 10)]
+)
 ROWS = [
     [LONG_NAME, "1264", "1201-1330", "1016", "100 (21-100)", "a long remark that can fold onto several lines"],
     ["short", "736", "670-801", "984", "0 (0-79)", "-"],

@@ -19,7 +19,7 @@ from arena.pool import ModelPool
 from arena.prompts import Prompt
 from arena.store import Store
 from arena.tui.app import ArenaApp
-from arena.tui.pacing import Pace
+from arena.tui.pacing import Pace, Presentation
 from tests.helpers import write_replay
 
 PROMPTS = [
@@ -65,7 +65,7 @@ def make_app(
         rng=random.Random(seed),
         shuffle=False,
     )
-    return ArenaApp(session, pool, pace=pace)
+    return ArenaApp(session, pool, presentation=Presentation(pace=pace))
 
 
 def screen_text(app: ArenaApp) -> str:

@@ -23,7 +23,7 @@ from arena.wording import counted
 
 if TYPE_CHECKING:
     from arena.backend import Contestant, GenerationParams
-    from arena.tui.pacing import Pace
+    from arena.tui.pacing import Pace, Presentation
 
 PACE_NAMES = ("live", "even", "together")  # arena.tui.pacing.PACES; not imported, to keep --help light
 
@@ -163,9 +163,7 @@ def _run_arena(
     db_path: Path | None,
     *,
     judge: str | None,
-    show_speed: bool,
-    sequential: bool,
-    pace: Pace,
+    presentation: Presentation,
     seed: int | None,
     intro: str | None = None,
 ) -> None:
@@ -193,13 +191,13 @@ def _run_arena(
                 "prompt_set": prompts.name,
                 "params": params.to_dict(),
                 "contestants": [c.spec for c in contestants],
-                "pace": pace,
+                "pace": presentation.pace,
             },
             seed=seed,
         )
         from arena.tui.app import ArenaApp
 
-        app = ArenaApp(session, pool, show_speed=show_speed, sequential=sequential, pace=pace, intro=intro)
+        app = ArenaApp(session, pool, presentation=presentation, intro=intro)
         app.run()
         votes = sum(1 for current in session.rounds if current.voted)
     noun = "vote" if votes == 1 else "votes"
@@ -239,15 +237,15 @@ def play(
 
     Each session draws a fresh seed (prompt order, sides, sampling) and shows it; --seed replays one.
     """
+    from arena.tui.pacing import Presentation
+
     _run_arena(
         contestants,
         prompt_set,
         params,
         db_path,
         judge=judge or _default_judge(),
-        show_speed=show_speed,
-        sequential=sequential,
-        pace=pace,
+        presentation=Presentation(pace=pace, show_speed=show_speed, sequential=sequential),
         seed=seed,
     )
 
@@ -262,6 +260,7 @@ def demo(db_path: Path | None, judge: str | None, tiny: bool, pace: Pace) -> Non
     package index), with and without its chat template; offline, on two tiny llamas built locally."""
     from arena.config import data_dir, default_db_path
     from arena.demo import DEMO_PARAMS, demo_contestants
+    from arena.tui.pacing import Presentation
 
     home = data_dir() / "demo-models"
     what = "building the tiny demo models" if tiny else "fetching SmolLM2-135M-Instruct and preparing it"
@@ -276,9 +275,7 @@ def demo(db_path: Path | None, judge: str | None, tiny: bool, pace: Pace) -> Non
         DEMO_PARAMS,
         path,
         judge=judge or _default_judge(),
-        show_speed=False,
-        sequential=False,
-        pace=pace,
+        presentation=Presentation(pace=pace),
         seed=None,
         intro=intro.format(db=path),
     )

@@ -7,7 +7,7 @@ from textual.app import App
 
 from arena.play import PlaySession
 from arena.pool import ModelPool
-from arena.tui.pacing import Pace
+from arena.tui.pacing import Presentation
 from arena.tui.screens.battle import BattleScreen
 
 
@@ -20,17 +20,13 @@ class ArenaApp(App[None]):
         session: PlaySession,
         pool: ModelPool,
         *,
-        show_speed: bool = False,
-        sequential: bool = False,
-        pace: Pace = "live",
+        presentation: Presentation | None = None,
         intro: str | None = None,
     ) -> None:
         super().__init__()
         self.session = session
         self.pool = pool
-        self.show_speed = show_speed
-        self.sequential = sequential
-        self.pace: Pace = pace
+        self.presentation = presentation or Presentation()
         self.intro = intro
 
     def on_mount(self) -> None:
@@ -43,11 +39,7 @@ class ArenaApp(App[None]):
             self._open_battle()
 
     def _open_battle(self) -> None:
-        self.push_screen(
-            BattleScreen(
-                self.session, self.pool, show_speed=self.show_speed, sequential=self.sequential, pace=self.pace
-            )
-        )
+        self.push_screen(BattleScreen(self.session, self.pool, self.presentation))
 
     @property
     def battle(self) -> BattleScreen:

@@ -13,12 +13,23 @@ Owns the pace modes of ``arena play --pace``; pure logic (no textual), so the ru
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 from arena.verdicts import SIDES, Side
 
 Pace = Literal["live", "even", "together"]
 PACES: tuple[Pace, ...] = ("live", "even", "together")
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How the battle screen presents the two streams: their pace, whether counts and speeds may show
+    before the vote, and whether the sides generate one after the other."""
+
+    pace: Pace = "live"
+    show_speed: bool = False
+    sequential: bool = False
 
 
 def visible_lengths(pace: Pace, produced: Mapping[Side, int], done: Mapping[Side, bool]) -> dict[Side, int]:

@@ -24,7 +24,7 @@ from arena.backend import GenerationResult
 from arena.generation import run_job
 from arena.play import PlaySession, Round, custom_prompt
 from arena.pool import ModelPool
-from arena.tui.pacing import Pace, visible_lengths
+from arena.tui.pacing import Presentation, visible_lengths
 from arena.tui.text import literal
 from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
 from arena.tui.widgets.prompt_header import PromptHeader
@@ -74,17 +74,12 @@ class BattleScreen(Screen[None]):
         self,
         session: PlaySession,
         pool: ModelPool,
-        *,
-        show_speed: bool = False,
-        sequential: bool = False,
-        pace: Pace = "live",
+        presentation: Presentation | None = None,
     ) -> None:
         super().__init__()
         self.session = session
         self.pool = pool
-        self.show_speed = show_speed
-        self.sequential = sequential
-        self.pace: Pace = pace
+        self.presentation = presentation or Presentation()
         self.buffers: dict[Side, StreamBuffer] = {side: StreamBuffer() for side in SIDES}
         self.cancels: dict[Side, threading.Event] = {side: threading.Event() for side in SIDES}
         self.finished_all = False
@@ -139,7 +134,7 @@ class BattleScreen(Screen[None]):
             self.buffers[side] = StreamBuffer()
             self.cancels[side] = threading.Event()
             self.pane(side).reset()
-        if self.sequential:
+        if self.presentation.sequential:
             self.stream_both(current)
         else:
             for side in SIDES:
@@ -174,15 +169,15 @@ class BattleScreen(Screen[None]):
             _version, streamed_text, tokens[side] = self.buffers[side].snapshot()
             texts[side] = result.text if result is not None else streamed_text
         done = {side: side in self.streamed for side in SIDES}
-        limits = visible_lengths(self.pace, {side: len(texts[side]) for side in SIDES}, done)
+        limits = visible_lengths(self.presentation.pace, {side: len(texts[side]) for side in SIDES}, done)
         for side in SIDES:
             if side in self.shown_final:
                 continue
             if done[side] and limits[side] >= len(texts[side]):
                 self.shown_final.add(side)
-                self.pane(side).show_finished(self.streamed[side], self.show_speed)
+                self.pane(side).show_finished(self.streamed[side], self.presentation.show_speed)
             else:
-                detail = counted(tokens[side], "token") if self.show_speed else ""
+                detail = counted(tokens[side], "token") if self.presentation.show_speed else ""
                 self.pane(side).show_stream(texts[side][: limits[side]], detail)
 
     @on(SideStreamed)
