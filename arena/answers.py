@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from arena.backend import GenerationParams, GenerationResult
-from arena.flags import Counts, Flag, analyze_result
+from arena.flags import Counts, Flag, analyze_result, failed_flag
 from arena.prompts import Prompt
 from arena.store import Store
 
@@ -44,7 +44,7 @@ def record_answer(
     try:
         flags, counts = analyze_result(prompt, result)
     except Exception as exc:
-        flags, counts = [Flag("analysis", hit=False, error=f"{type(exc).__name__}: {exc}"[:500])], None
+        flags, counts = [failed_flag("analysis", exc)], None
     generation_id = store.record_generation(
         session=session,
         contestant=contestant,

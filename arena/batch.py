@@ -65,8 +65,7 @@ def start_batch_session(
         settings={
             "prompt_set": prompt_set,
             "params": params.to_dict(),
-            "contestants": {c.label: c.spec for c in contestants},
-            "contestant_order": [c.label for c in contestants],  # settings are stored with sorted keys
+            "contestants": [{"label": c.label, "spec": c.spec} for c in contestants],  # in --model order
             "sequential": sequential,
         },
     )

@@ -20,7 +20,6 @@ from arena.store import Store
 from arena.store.queries import report_generations, session_contestants
 
 RATE_FLAGS = ("repetitive", "garbage", "empty", "truncated")
-METRICS = (*RATE_FLAGS, "constraints")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ says which. A table that hides a column says so; a table that shows "978-12…" 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from rich.console import Console
@@ -52,11 +52,17 @@ def _floor(column: Column, cells: Sequence[Cell]) -> int:
     return min(widest, NAME_MIN_WIDTH if column.kind == "name" else TEXT_MIN_WIDTH)
 
 
-def _build(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], keep: Sequence[int], **table_args: Any) -> Table:
+def _build(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Cell]],
+    floors: Sequence[int],
+    keep: Sequence[int],
+    **table_args: Any,
+) -> Table:
     table = Table(**table_args)
     for index in keep:
         column = columns[index]
-        floor = _floor(column, [row[index] for row in rows])
+        floor = floors[index]
         if column.kind == "whole":
             table.add_column(
                 column.header, justify=column.justify or "right", no_wrap=True, min_width=floor, style=column.style
@@ -83,15 +89,13 @@ def _safe(cell: Cell) -> Text:
     return Text(visible(str(cell)))
 
 
-def _minimum_width(
-    columns: Sequence[Column], rows: Sequence[Sequence[Cell]], keep: Sequence[int], **table_args: Any
-) -> int:
+def _minimum_width(columns: Sequence[Column], floors: Sequence[int], keep: Sequence[int], **table_args: Any) -> int:
     """The table's narrowest rendering: measured on a stand-in whose cells are each column's floor width
     (rich measures a long unbroken name as unbreakable, though folding will break it)."""
     stand_in = Table(**{key: value for key, value in table_args.items() if key not in ("title", "caption")})
     for index in keep:
         stand_in.add_column(visible(columns[index].header), no_wrap=True)
-    stand_in.add_row(*("x" * max(1, _floor(columns[index], [row[index] for row in rows])) for index in keep))
+    stand_in.add_row(*("x" * max(1, floors[index]) for index in keep))
     return Measurement.get(_MEASURING, _MEASURING.options, stand_in).minimum
 
 
@@ -110,23 +114,19 @@ def fitted_table(
 
     Cells are literal text (a ``str`` is never parsed as markup). Dropped columns are named in the caption.
     """
+    floors = [_floor(column, [row[index] for row in rows]) for index, column in enumerate(columns)]
     keep = list(range(len(columns)))
     by_priority = sorted(keep, key=lambda index: (columns[index].priority, -index))
     dropped: list[str] = []
-    while len(keep) > 1 and _minimum_width(columns, rows, keep, **table_args) > width:
+    while len(keep) > 1 and _minimum_width(columns, floors, keep, **table_args) > width:
         victim = next(index for index in by_priority if index in keep)
         keep.remove(victim)
         dropped.append(columns[victim].header)
-    table = _build(columns, rows, keep, **table_args)
     notes = []
     if caption is not None:
         notes.append(caption.plain if isinstance(caption, Text) else caption)
     if dropped:
         notes.append(f"not shown at this width: {', '.join(dropped)} (widen the terminal, or use --json)")
     if notes:
-        table = _build(columns, rows, keep, **{**table_args, "caption": Text("\n".join(notes))})
-    return table
-
-
-def with_priority(column: Column, priority: int) -> Column:
-    return replace(column, priority=priority)
+        table_args = {**table_args, "caption": Text("\n".join(notes))}
+    return _build(columns, rows, floors, keep, **table_args)

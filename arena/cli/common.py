@@ -183,10 +183,6 @@ def db_option(func: F) -> F:
     )(func)
 
 
-def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")(func)
-
-
 def say(message: str, *, err: bool = False) -> None:
     """One plain line (names, paths and reasons in it made visible: they may come from files or servers)."""
     from arena.untrusted import visible

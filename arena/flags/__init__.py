@@ -57,7 +57,12 @@ def guarded(name: str, detect: Callable[[], Flag]) -> Flag:
     try:
         return detect()
     except Exception as exc:  # any bug in a detector, on any text
-        return Flag(name, hit=False, error=f"{type(exc).__name__}: {exc}"[:500])
+        return failed_flag(name, exc)
+
+
+def failed_flag(name: str, exc: Exception) -> Flag:
+    """The flag a check that raised leaves behind: not a hit, with the error a person can report."""
+    return Flag(name, hit=False, error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 @dataclass(frozen=True)

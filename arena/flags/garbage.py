@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from arena.flags.text import split_code, words
+from arena.flags.text import sentences, split_code, words
 
 MIN_BAD_TOKENS = 3
 TAIL_MIN_TOKENS = 4
@@ -171,23 +171,24 @@ def _odd(token: str, context: frozenset[str]) -> bool:
     return bool(_NAMESPACED.match(core) or _NO_VOWEL.match(core))
 
 
-def _tail_collapse(prose: str, context: frozenset[str]) -> list[str]:
-    """The odd and bad tokens of the last line, when that line is mostly made of them (else nothing)."""
+def _tail_collapse(
+    prose: str, tokens: list[str], verdicts: list[str | None], context: frozenset[str]
+) -> tuple[list[str], float]:
+    """The odd and bad tokens of the last line, when that line is mostly made of them, and their share of
+    it (else nothing). The last line's tokens are the last ones of the whole prose, already classified."""
     lines = [line for line in prose.split("\n") if line.strip()]
-    if len(lines) < 2 and len(sentences_before(prose)) < 2:
-        return []
-    tokens = lines[-1].split()
-    if len(tokens) < TAIL_MIN_TOKENS:
-        return []
-    bad = [token for token in tokens if classify(token, context) is not None]
-    odd = [token for token in tokens if token not in bad and _odd(token, context)]
-    if not bad or len(bad) + len(odd) < max(3, TAIL_ODD_SHARE * len(tokens)):
-        return []
-    return [token for token in tokens if token in bad or token in odd]
-
-
-def sentences_before(prose: str) -> list[str]:
-    return [piece for piece in re.split(r"(?<=[.!?])\s+", prose.strip()) if piece]
+    if len(lines) < 2 and len(sentences(prose)) < 2:
+        return [], 0.0
+    count = len(lines[-1].split())
+    if count < TAIL_MIN_TOKENS:
+        return [], 0.0
+    last = range(len(tokens) - count, len(tokens))
+    bad = [index for index in last if verdicts[index] is not None]
+    odd = [index for index in last if verdicts[index] is None and _odd(tokens[index], context)]
+    if not bad or len(bad) + len(odd) < max(3, TAIL_ODD_SHARE * count):
+        return [], 0.0
+    flagged = sorted(bad + odd)
+    return [tokens[index] for index in flagged], len(flagged) / count
 
 
 def detect_garbage(text: str, prompt: str | None = None) -> GarbageReport:
@@ -207,7 +208,7 @@ def detect_garbage(text: str, prompt: str | None = None) -> GarbageReport:
             running += flags[end] - flags[end - width]
             densest = max(densest, running / width)
     hit = len(bad) >= MIN_BAD_TOKENS and (share >= BAD_SHARE or densest >= WINDOW_SHARE)
-    tail = [] if hit else _tail_collapse(prose, context)
+    tail, tail_score = ([], 0.0) if hit else _tail_collapse(prose, tokens, verdicts, context)
     reasons: dict[str, int] = {}
     for index in bad:
         reason = verdicts[index]
@@ -222,10 +223,9 @@ def detect_garbage(text: str, prompt: str | None = None) -> GarbageReport:
     if tail:
         reasons["collapsed last line"] = len(tail)
         evidence = list(dict.fromkeys([*evidence, *tail]))
-    tail_score = len(tail) / max(len(prose.split("\n")[-1].split()), 1) if tail else 0.0
     return GarbageReport(
         hit=hit or bool(tail),
-        score=round(max(share, densest if len(bad) >= MIN_BAD_TOKENS else share, min(tail_score, 1.0)), 3),
+        score=round(max(share, densest if len(bad) >= MIN_BAD_TOKENS else share, tail_score), 3),
         evidence=evidence[:20],
         reasons=reasons,
         tokens=len(tokens),

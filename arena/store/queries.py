@@ -141,5 +141,7 @@ def session_contestants(store: Store, session: int) -> list[str]:
     them by label)."""
     rows = store.query("select settings_json from sessions where id = ?", [session])
     settings = decode_json(rows[0]["settings_json"], {}) if rows else {}
-    order = settings.get("contestant_order") if isinstance(settings, dict) else None
-    return [str(label) for label in order] if isinstance(order, list) else []
+    given = settings.get("contestants") if isinstance(settings, dict) else None
+    if not isinstance(given, list):  # play sessions record specs only; early batches a dict (order lost)
+        return []
+    return [str(entry["label"]) for entry in given if isinstance(entry, dict) and "label" in entry]

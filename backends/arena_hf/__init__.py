@@ -45,3 +45,9 @@ class HFBackend:
         from arena_hf.model import HFModel
 
         return HFModel.load(contestant)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (or its type), short enough for a one-line error."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]

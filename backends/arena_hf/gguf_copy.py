@@ -21,6 +21,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from arena.backend import BackendError, model_cache_dir
+from arena_hf import first_line
 
 MARKER = "arena-gguf-source.txt"
 
@@ -61,7 +62,7 @@ def _write_copy(gguf: Path, into: Path) -> None:
                 str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
             )
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        raise BackendError(f"transformers cannot read {gguf.name}: {str(exc).splitlines()[0][:300]}") from exc
+        raise BackendError(f"transformers cannot read {gguf.name}: {first_line(exc)}") from exc
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config  # the copy is plain float32; bitsandbytes may quantize it again

@@ -33,6 +33,7 @@ from arena.backend import (
     StopStringFilter,
     raw_completion_prompt,
 )
+from arena_hf import first_line
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -203,7 +204,7 @@ class HFModel:
                     f"{target} ships its own Python code, which runs only with ?trust_remote_code=true "
                     "(read it first; it runs with your permissions)"
                 ) from exc
-            raise BackendError(f"cannot load {target}: {_first_line(exc)}") from exc
+            raise BackendError(f"cannot load {target}: {first_line(exc)}") from exc
         if quant == "none":
             model = cast(Any, model).to(device)
         model.eval()
@@ -294,7 +295,7 @@ class HFModel:
             worker.join()
             self._peak = self._measure_peak()
         if failure:
-            raise BackendError(f"generation failed: {_first_line(failure[0])}")
+            raise BackendError(f"generation failed: {first_line(failure[0])}")
         reason: FinishReason = "stop"
         if not stops.stopped and generated >= params.max_tokens and last_id not in self.eos_ids:
             reason = "length"
@@ -339,7 +340,7 @@ def _bnb_config(quant: str, options: Any, dtype: torch.dtype) -> Any:
         import bitsandbytes  # noqa: F401
     except Exception as exc:
         raise BackendError(
-            f"quant={quant} needs bitsandbytes: pip install 'vibe-arena[bnb]' ({_first_line(exc)})"
+            f"quant={quant} needs bitsandbytes: pip install 'vibe-arena[bnb]' ({first_line(exc)})"
         ) from exc
     from transformers import BitsAndBytesConfig
 
@@ -352,11 +353,6 @@ def _bnb_config(quant: str, options: Any, dtype: torch.dtype) -> Any:
         bnb_4bit_compute_dtype=compute,
         bnb_4bit_use_double_quant=bool(options.get("double_quant", False)),
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

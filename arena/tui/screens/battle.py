@@ -24,7 +24,8 @@ from arena.backend import GenerationResult
 from arena.generation import run_job
 from arena.play import PlaySession, Round, custom_prompt
 from arena.pool import ModelPool
-from arena.tui.pacing import Presentation, visible_lengths
+from arena.prompts import Prompt
+from arena.tui.pacing import Presentation, fully_shown, visible_lengths
 from arena.tui.text import literal
 from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
 from arena.tui.widgets.prompt_header import PromptHeader
@@ -108,6 +109,10 @@ class BattleScreen(Screen[None]):
     def pane(self, side: Side) -> AnswerPane:
         return self.query_one(f"#{side}", AnswerPane)
 
+    def show_prompt(self, prompt: Prompt, *, reveal: bool = False) -> None:
+        """The prompt header with the session's progress; its constraints only at the reveal."""
+        self.query_one(PromptHeader).show(prompt, f"{self.session.position}/{self.session.total}", reveal=reveal)
+
     def hint(self, text: str) -> None:
         self.query_one("#hint", Static).update(literal(text))
 
@@ -123,9 +128,7 @@ class BattleScreen(Screen[None]):
             judged = counted(self.session.total, "prompt")
             self.hint(f"All {judged} judged. l: leaderboard · e: a prompt of your own · q: quit")
             return
-        prompt = current.battle.prompt
-        progress = f"{self.session.position}/{self.session.total}" if prompt.set != "custom" else "custom"
-        self.query_one(PromptHeader).show(prompt, progress)
+        self.show_prompt(current.battle.prompt)
         self.query_one("#settings", Static).update(literal(self._settings_line(current.battle.params.seed)))
         self.hint("generating... esc stops both answers")
         self.streamed = {}
@@ -166,14 +169,15 @@ class BattleScreen(Screen[None]):
         tokens: dict[Side, int] = {}
         for side in SIDES:
             result = self.streamed.get(side)
-            _version, streamed_text, tokens[side] = self.buffers[side].snapshot()
+            streamed_text, tokens[side] = self.buffers[side].snapshot()
             texts[side] = result.text if result is not None else streamed_text
         done = {side: side in self.streamed for side in SIDES}
-        limits = visible_lengths(self.presentation.pace, {side: len(texts[side]) for side in SIDES}, done)
+        produced = {side: len(texts[side]) for side in SIDES}
+        limits = visible_lengths(self.presentation.pace, produced, done)
         for side in SIDES:
             if side in self.shown_final:
                 continue
-            if done[side] and limits[side] >= len(texts[side]):
+            if fully_shown(self.presentation.pace, side, produced, done):
                 self.shown_final.add(side)
                 self.pane(side).show_finished(self.streamed[side], self.presentation.show_speed)
             else:
@@ -210,8 +214,7 @@ class BattleScreen(Screen[None]):
             return
         checked = as_verdict(verdict)
         self.session.vote(current, checked)
-        progress = f"{self.session.position}/{self.session.total}"
-        self.query_one(PromptHeader).show(current.battle.prompt, progress, reveal=True)
+        self.show_prompt(current.battle.prompt, reveal=True)
         for side in SIDES:
             contestant = current.battle.contestant(side)
             self.pane(side).reveal(contestant.label, contestant.backend, current.finished[side])

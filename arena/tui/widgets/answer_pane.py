@@ -34,19 +34,18 @@ class StreamBuffer:
         self._lock = threading.Lock()
         self._pieces: list[str] = []
         self.tokens = 0
-        self.version = 0
 
     def add(self, chunk: Chunk) -> None:
         with self._lock:
             self._pieces.append(chunk.text)
             self.tokens += chunk.n_tokens
-            self.version += 1
 
-    def snapshot(self) -> tuple[int, str, int]:
+    def snapshot(self) -> tuple[str, int]:
+        """(the text so far, its token count); the text only grows, so its length tells what changed."""
         with self._lock:
             text = "".join(self._pieces)
             self._pieces = [text]
-            return self.version, text, self.tokens
+            return text, self.tokens
 
 
 class AnswerPane(Vertical):
