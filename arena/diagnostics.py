@@ -60,8 +60,9 @@ def _database(db_path: Path | None) -> dict[str, Any]:
 
         info["size_bytes"] = path.stat().st_size
         try:
-            with Store(path) as store:
+            with Store(path, read_only=True) as store:
                 info.update(store.table_counts())
+                info["integrity"] = store.integrity()
         except ArenaError as exc:
             info["error"] = str(exc)
     return info

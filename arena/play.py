@@ -22,6 +22,7 @@ from arena.backend import Contestant, GenerationParams, GenerationResult
 from arena.battle import Battle, new_battle
 from arena.prompts import Prompt
 from arena.store import Store
+from arena.store.faults import StoreError
 from arena.verdicts import Side, Verdict, as_verdict
 
 SEED_RANGE = 2**31
@@ -35,6 +36,7 @@ class Round:
     battle: Battle
     started: float = field(default_factory=time.monotonic)
     finished: dict[Side, AnalyzedAnswer] = field(default_factory=dict)
+    unstored: dict[Side, GenerationResult] = field(default_factory=dict)
     verdict: Verdict | None = None
     battle_id: int | None = None
 
@@ -89,6 +91,7 @@ class PlaySession:
         recorded = {**settings, "seed": self.seed, "prompt_order": [prompt.uid for prompt in self.queue]}
         self.session_id = store.start_session("play", judge=judge, settings=recorded)
         self.rounds: list[Round] = []
+        self.write_failures: list[str] = []  # database errors the judge saw; the CLI exits 2 when any
         self.position = 0
 
     def battle_seed(self, number: int) -> int:
@@ -119,17 +122,32 @@ class PlaySession:
         return current
 
     def finish(self, current: Round, side: Side, result: GenerationResult) -> AnalyzedAnswer:
-        """Analyze and store one side's answer (its own transaction, flags included)."""
-        answer = record_answer(
-            self.store,
-            session=self.session_id,
-            contestant=current.battle.contestant(side).label,
-            prompt=current.battle.prompt,
-            params=current.battle.params,
-            result=result,
-        )
+        """Analyze and store one side's answer (its own transaction, flags included).
+
+        When the database refuses the write (disk full, busy), the answer is kept in ``current.unstored``
+        for ``store_unstored`` to retry, the failure is remembered, and ``StoreError`` propagates.
+        """
+        try:
+            answer = record_answer(
+                self.store,
+                session=self.session_id,
+                contestant=current.battle.contestant(side).label,
+                prompt=current.battle.prompt,
+                params=current.battle.params,
+                result=result,
+            )
+        except StoreError as exc:
+            current.unstored[side] = result
+            self.write_failures.append(str(exc))
+            raise
+        current.unstored.pop(side, None)
         current.finished[side] = answer
         return answer
+
+    def store_unstored(self, current: Round) -> None:
+        """Retry the answers of ``current`` whose write failed; raises ``StoreError`` if one fails again."""
+        for side, result in list(current.unstored.items()):
+            self.finish(current, side, result)
 
     def vote(self, current: Round, verdict: str) -> int:
         """Write the verdict; it is durable when this returns. Only once both answers have stopped."""
@@ -139,16 +157,20 @@ class PlaySession:
         if current.voted:
             raise RuntimeError("this battle already has a vote")
         battle = current.battle
-        current.battle_id = self.store.record_battle(
-            session=self.session_id,
-            prompt=battle.prompt.uid,
-            left_generation=current.finished["left"].generation_id,
-            right_generation=current.finished["right"].generation_id,
-            left_contestant=battle.left.label,
-            right_contestant=battle.right.label,
-            verdict=checked,
-            judge=self.judge,
-            vote_s=time.monotonic() - current.started,
-        )
+        try:
+            current.battle_id = self.store.record_battle(
+                session=self.session_id,
+                prompt=battle.prompt.uid,
+                left_generation=current.finished["left"].generation_id,
+                right_generation=current.finished["right"].generation_id,
+                left_contestant=battle.left.label,
+                right_contestant=battle.right.label,
+                verdict=checked,
+                judge=self.judge,
+                vote_s=time.monotonic() - current.started,
+            )
+        except StoreError as exc:
+            self.write_failures.append(str(exc))
+            raise
         current.verdict = checked
         return current.battle_id

@@ -147,7 +147,7 @@ def test_unknown_verdict_is_refused(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_database_is_a_user_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("these are my notes, not a database\n" * 100)
-    with pytest.raises(ArenaError, match="not a usable arena database"):
+    with pytest.raises(ArenaError, match="not a SQLite database"):
         Store(path)
     assert path.read_text().startswith("these are my notes")
 

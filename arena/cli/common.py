@@ -205,13 +205,17 @@ def open_store(db_path: Path | None) -> Store:
 
 
 def existing_store(db_path: Path | None) -> Store:
-    """Open a database that must already exist (reports never create an empty file by accident)."""
+    """Open a database that must already exist, read-only: reports never create, migrate or convert a file
+    (an older arena schema is upgraded in memory; another program's file is refused)."""
     from arena.config import default_db_path
+    from arena.store import Store
 
     path = db_path or default_db_path()
+    if path.is_dir():
+        raise ArenaError(f"--db {path}: is a directory, expected a database file")
     if not path.exists():
         raise ArenaError(f"no database at {path} (run `arena batch` first, or pass --db PATH)")
-    return open_store(path)
+    return Store(path, read_only=True)
 
 
 def console(stderr: bool = False) -> Console:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,6 @@ def doctor(db_path: Path | None, as_json: bool) -> None:
         echo_json(report)
     else:
         console().print(doctor_table(report))
+    database = report["database"]
+    if "error" in database or database.get("integrity", "ok") != "ok":
+        sys.exit(2)  # the table (or JSON) above says what is wrong with the file

@@ -174,6 +174,7 @@ def _run_arena(
     from arena.play import PlaySession
     from arena.pool import ModelPool
     from arena.prompts import load_prompt_set
+    from arena.terminal import literal
 
     if len(contestants) < 2:
         raise ArenaError("arena play needs at least two contestants (--model twice, or two in arena.toml)")
@@ -207,6 +208,10 @@ def _run_arena(
     if app.return_code:
         err.print("the arena stopped on an internal error (see above); every vote cast before it is stored")
         sys.exit(app.return_code)
+    if session.write_failures:
+        failures = counted(len(session.write_failures), "write")
+        err.print(literal(f"{failures} to the database failed; the last: {session.write_failures[-1]}", style="red"))
+        sys.exit(2)
 
 
 @click.command()

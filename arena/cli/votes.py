@@ -77,7 +77,9 @@ def leaderboard(
         return
     out = console()
     if not board.ratings:
-        out.print("no battles match (skips are not counted); vote in `arena play` or `arena import` some")
+        out.print(
+            "no battles match (skips are not counted); vote in `arena play` or `arena import` some", soft_wrap=True
+        )
         return
     out.print(leaderboard_table(board, width=out.width))
     for line in leaderboard_notes(board):

@@ -14,6 +14,7 @@ half-written.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -28,14 +29,28 @@ import sqlite_utils
 
 from arena import __version__
 from arena.backend import Contestant, GenerationParams, GenerationResult, Message
-from arena.errors import ArenaError
 from arena.fastchat import ImportedBattle
 from arena.flags import Counts, Flag
 from arena.prompts import Prompt
 from arena.store import migrations
+from arena.store.faults import StoreError, check_file, describe, translated
 from arena.verdicts import Verdict, as_verdict
 
 BUSY_TIMEOUT_S = 30.0
+
+
+def busy_timeout() -> float:
+    """How long a write waits for another process's lock: ``ARENA_BUSY_TIMEOUT`` seconds, else 30."""
+    text = os.environ.get("ARENA_BUSY_TIMEOUT")
+    if not text:
+        return BUSY_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        raise StoreError(f"ARENA_BUSY_TIMEOUT={text!r}: expected seconds between 0 and 86400")
+    return seconds
 
 
 def utc_now(tstamp: float | None = None) -> str:
@@ -79,25 +94,67 @@ def _json(value: object) -> str:
 
 
 class Store:
-    """One open arena database. Safe to share between threads: writes and reads are serialized."""
+    """One open arena database. Safe to share between threads: writes and reads are serialized.
 
-    def __init__(self, path: Path | str) -> None:
+    ``read_only`` opens the file without ever writing to it (reports, exports, the leaderboard): a file
+    an older version wrote is migrated in a private in-memory copy, never in place.
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False, busy_timeout_s: float | None = None) -> None:
         self.path = Path(path)
+        self.read_only = read_only
+        self.busy_timeout_s = busy_timeout() if busy_timeout_s is None else busy_timeout_s
+        self._lock = threading.RLock()
+        if read_only:
+            self._open_read_only()
+        else:
+            self._open_for_writing()
+
+    def _open_for_writing(self) -> None:
         if str(self.path) != ":memory:":
             if self.path.is_dir():
-                raise ArenaError(f"--db {self.path}: is a directory, expected a database file")
+                raise StoreError(f"--db {self.path}: is a directory, expected a database file")
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise ArenaError(f"--db {self.path}: cannot create its directory: {exc}") from None
-        self._lock = threading.RLock()
-        try:
-            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                raise StoreError(f"--db {self.path}: cannot create its directory: {exc}") from None
+            if self.path.exists() and not os.access(self.path, os.W_OK):
+                raise StoreError(describe(sqlite3.OperationalError("readonly"), self.path, self.busy_timeout_s))
+        with translated(self.path, self.busy_timeout_s):
+            conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout_s, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+            check_file(conn, migrations.names(), self.path)
             self.db = sqlite_utils.Database(conn)
-            _retry_while_locked(lambda: self._prepare(conn))
-        except sqlite3.DatabaseError as exc:
-            raise ArenaError(f"--db {self.path}: not a usable arena database ({exc})") from None
+            _retry_while_locked(lambda: self._prepare(conn), self.busy_timeout_s)
+
+    def _open_read_only(self) -> None:
+        """Open without writing: ``mode=ro``, or ``immutable`` where even the WAL index cannot be created
+        (a read-only directory). Known-old schemas are migrated in an in-memory copy."""
+        uri = self.path.resolve().as_uri()
+        conn: sqlite3.Connection | None = None
+        with translated(self.path, self.busy_timeout_s):
+            for mode in ("mode=ro", "immutable=1"):
+                try:
+                    conn = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False)
+                    conn.execute("select count(*) from sqlite_master").fetchone()
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "unable to open" not in str(exc) and "readonly" not in str(exc):
+                        raise
+                    conn = None
+            if conn is None:
+                raise sqlite3.OperationalError("unable to open database file")
+            check_file(conn, migrations.names(), self.path)
+            self.db = sqlite_utils.Database(conn)
+            if migrations.pending(self.db):
+                memory = sqlite3.connect(":memory:", check_same_thread=False)
+                conn.backup(memory)
+                conn.close()
+                conn = memory
+                self.db = sqlite_utils.Database(conn)
+                with self.transaction():
+                    migrations.apply(self.db)
+            conn.execute("PRAGMA query_only = ON")
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
@@ -118,8 +175,11 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """One write transaction holding the write lock from its start; sqlite-utils calls nest inside."""
-        with self._lock:
+        """One write transaction holding the write lock from its start; sqlite-utils calls nest inside.
+
+        A SQLite failure inside (disk full, busy, damaged) rolls it back and raises ``StoreError``.
+        """
+        with self._lock, translated(self.path, self.busy_timeout_s):
             conn = self.db.conn
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -132,7 +192,7 @@ class Store:
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read query as dicts."""
-        with self._lock:
+        with self._lock, translated(self.path, self.busy_timeout_s):
             return list(self.db.query(sql, dict(params) if isinstance(params, Mapping) else params))
 
     # ------------------------------------------------------------------ writes
@@ -352,6 +412,11 @@ class Store:
             pair = frozenset((row["a"], row["b"]))
             counts[pair] = counts.get(pair, 0) + int(row["n"])
         return counts
+
+    def integrity(self) -> str:
+        """SQLite's full integrity check: "ok", or the first problems it lists (for ``arena doctor``)."""
+        problems = [row["integrity_check"] for row in self.query("PRAGMA integrity_check(5)")]
+        return "ok" if problems == ["ok"] else "; ".join(problems)
 
     def table_counts(self) -> dict[str, int]:
         names = ("contestants", "prompts", "sessions", "generations", "flags", "battles")

@@ -2,13 +2,11 @@
 
 Sessions, generations and battles are matched by ``uid``, contestants by label and prompts by id, so
 merging the same file twice, or a file into one that already holds part of it, adds nothing twice.
-A source is read from a temporary copy (migrated there to the current schema), never modified.
+A source is opened read-only (an older schema is migrated in a private in-memory copy), never modified.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,55 +17,44 @@ from arena.store.database import Store
 _TABLES = ("contestants", "prompts", "sessions", "generations", "flags", "battles")
 
 
-def _snapshot(source: Path, into: Path) -> Store:
-    """A consistent, migrated copy of ``source`` (the SQLite backup API includes WAL content)."""
+def _open_source(source: Path) -> Store:
+    """The source, opened read-only (an older schema is migrated in memory, never in the file)."""
     if not source.is_file():
         raise ArenaError(f"merge: database not found: {source}")
-    try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        dst = sqlite3.connect(into)
-        with dst:
-            src.backup(dst)
-        src.close()
-        dst.close()
-    except sqlite3.DatabaseError as exc:
-        raise ArenaError(f"merge: {source}: not a usable arena database ({exc})") from None
-    return Store(into)
+    return Store(source, read_only=True)
 
 
 def merge_into(target: Store, source: Path) -> Counter[str]:
     """Copy what ``source`` has and ``target`` lacks, in one transaction; returns rows added per table."""
     added: Counter[str] = Counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        snapshot = _snapshot(source, Path(tmp) / "source.db")
-        with snapshot:
-            rows = {name: snapshot.query(f"select * from {name} order by rowid") for name in _TABLES}
-        with target.transaction() as db:
-            for row in rows["contestants"]:
-                if db.table("contestants").count_where("label = ?", [row["label"]]) == 0:
-                    db.table("contestants").insert(row)
-                    added["contestants"] += 1
-            for row in rows["prompts"]:
-                if db.table("prompts").count_where("id = ?", [row["id"]]) == 0:
-                    db.table("prompts").insert(row)
-                    added["prompts"] += 1
-            session_ids = _copy_by_uid(db, "sessions", rows["sessions"], {}, added)
-            generation_ids = _copy_by_uid(db, "generations", rows["generations"], {"session": session_ids}, added)
-            for row in rows["flags"]:  # flags travel with the generations this merge added
-                if row["generation"] in generation_ids.fresh:
-                    db.table("flags").insert({**_without_id(row), "generation": generation_ids[row["generation"]]})
-                    added["flags"] += 1
-            _copy_by_uid(
-                db,
-                "battles",
-                rows["battles"],
-                {
-                    "session": session_ids,
-                    "left_generation": generation_ids,
-                    "right_generation": generation_ids,
-                },
-                added,
-            )
+    with _open_source(source) as reader:
+        rows = {name: reader.query(f"select * from {name} order by rowid") for name in _TABLES}
+    with target.transaction() as db:
+        for row in rows["contestants"]:
+            if db.table("contestants").count_where("label = ?", [row["label"]]) == 0:
+                db.table("contestants").insert(row)
+                added["contestants"] += 1
+        for row in rows["prompts"]:
+            if db.table("prompts").count_where("id = ?", [row["id"]]) == 0:
+                db.table("prompts").insert(row)
+                added["prompts"] += 1
+        session_ids = _copy_by_uid(db, "sessions", rows["sessions"], {}, added)
+        generation_ids = _copy_by_uid(db, "generations", rows["generations"], {"session": session_ids}, added)
+        for row in rows["flags"]:  # flags travel with the generations this merge added
+            if row["generation"] in generation_ids.fresh:
+                db.table("flags").insert({**_without_id(row), "generation": generation_ids[row["generation"]]})
+                added["flags"] += 1
+        _copy_by_uid(
+            db,
+            "battles",
+            rows["battles"],
+            {
+                "session": session_ids,
+                "left_generation": generation_ids,
+                "right_generation": generation_ids,
+            },
+            added,
+        )
     return added
 
 

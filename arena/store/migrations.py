@@ -139,6 +139,11 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+def names() -> list[str]:
+    """This version's migrations, oldest first: a file recording any other name was written by a newer one."""
+    return [name for name, _ in MIGRATIONS]
+
+
 def pending(db: sqlite_utils.Database) -> list[Migration]:
     if not db.table("_migrations").exists():
         return list(MIGRATIONS)

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Static
 
 from arena.answers import AnalyzedAnswer
 from arena.backend import GenerationResult
+from arena.errors import ArenaError
 from arena.generation import run_job
 from arena.play import PlaySession, Round, custom_prompt
 from arena.pool import ModelPool
@@ -52,6 +53,15 @@ class SideDone(Message):
     round_number: int
     side: Side
     answer: AnalyzedAnswer
+
+
+@dataclass
+class SideUnstored(Message):
+    """Posted from a worker thread when one side's answer could not be written (disk full, busy file)."""
+
+    round_number: int
+    side: Side
+    error: str
 
 
 class BattleScreen(Screen[None]):
@@ -118,7 +128,7 @@ class BattleScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_interval(1 / REFRESH_HZ, self.refresh_streams)
-        self.start(self.session.next_round())
+        self.start_next()
 
     # -- streaming
 
@@ -157,7 +167,11 @@ class BattleScreen(Screen[None]):
         job = current.battle.job(side, self.pool, cancel=self.cancels[side], on_chunk=self.buffers[side].add)
         result = run_job(job)
         self.post_message(SideStreamed(current.number, side, result))  # the judge sees the stop at once
-        answer = self.session.finish(current, side, result)
+        try:
+            answer = self.session.finish(current, side, result)
+        except ArenaError as exc:  # kept in current.unstored; the next vote key retries the write
+            self.post_message(SideUnstored(current.number, side, str(exc)))
+            return
         self.post_message(SideDone(current.number, side, answer))
 
     def refresh_streams(self) -> None:
@@ -200,6 +214,16 @@ class BattleScreen(Screen[None]):
         if current.both_done and not current.voted:
             self.hint("vote: a = A better · b = B better · t = tie · x = both bad · s = skip")
 
+    @on(SideUnstored)
+    def side_unstored(self, message: SideUnstored) -> None:
+        self.store_failed("an answer", message.error)
+
+    def store_failed(self, what: str, error: str) -> None:
+        """A write the database refused: say so where the judge looks, and how to go on. Nothing the
+        session stored before is affected; the key that failed can be pressed again once the cause is gone."""
+        self.notify(f"{what} was NOT stored: {error}", title="database", severity="error", timeout=60, markup=False)
+        self.hint(f"{what} was NOT stored (see the message): fix the cause and press the key again · q quits")
+
     # -- actions
 
     def action_vote(self, verdict: str) -> None:
@@ -209,11 +233,20 @@ class BattleScreen(Screen[None]):
         if current.voted:
             self.notify("Already voted on this one: n for the next prompt.", markup=False)
             return
+        try:
+            self.session.store_unstored(current)
+        except ArenaError as exc:
+            self.store_failed("an answer", str(exc))
+            return
         if not current.both_done:
             self.notify("Wait for both answers to stop (esc stops them now).", markup=False)
             return
         checked = as_verdict(verdict)
-        self.session.vote(current, checked)
+        try:
+            self.session.vote(current, checked)
+        except ArenaError as exc:
+            self.store_failed("the vote", str(exc))
+            return
         self.show_prompt(current.battle.prompt, reveal=True)
         for side in SIDES:
             contestant = current.battle.contestant(side)
@@ -234,7 +267,16 @@ class BattleScreen(Screen[None]):
             else:
                 self.notify("Vote first (s skips this one).", markup=False)
             return
-        self.start(self.session.next_round())
+        self.start_next()
+
+    def start_next(self, prompt: Prompt | None = None) -> None:
+        """The next queued prompt (or ``prompt``); a database that refuses the write is reported, not fatal."""
+        try:
+            upcoming = self.session.next_round(prompt)
+        except ArenaError as exc:
+            self.store_failed("the next battle", str(exc))
+            return
+        self.start(upcoming)
 
     def action_custom(self) -> None:
         current = self.session.current
@@ -246,7 +288,7 @@ class BattleScreen(Screen[None]):
         def chosen(text: str | None) -> None:
             if text and text.strip():
                 self.finished_all = False
-                self.start(self.session.next_round(custom_prompt(text)))
+                self.start_next(custom_prompt(text))
 
         self.app.push_screen(CustomPromptScreen(), chosen)
 
