@@ -30,6 +30,7 @@ class OpenAIBackend:
         "model": Option(str, "model name the server knows (default: the first it lists)", affects_output=False),
         "api_key_env": Option(str, "environment variable holding the API key", affects_output=False),
         "timeout": Option(float, "seconds to wait for the server (connect and between chunks)", affects_output=False),
+        "deadline": Option(float, "seconds one whole answer may take (default 600)", affects_output=False),
     }
 
     def default_label(self, target: str, options: Mapping[str, Any]) -> str | None:
@@ -39,7 +40,11 @@ class OpenAIBackend:
             return str(model).rstrip("/").rsplit("/", 1)[-1]
         from urllib.parse import urlsplit
 
-        return f"openai@{urlsplit(target).netloc or target}"
+        try:
+            host = urlsplit(target).netloc
+        except ValueError:  # not a URL at all: loading says so in one line
+            host = ""
+        return f"openai@{host or target}"
 
     def load(self, contestant: Contestant) -> OpenAIModel:
         from arena_openai.client import OpenAIModel

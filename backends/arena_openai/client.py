@@ -1,25 +1,120 @@
 """Streaming chat completions over HTTP (server-sent events) with clear errors.
 
-Connection refused, timeouts, 4xx / 5xx answers and malformed streams each become a one-line
-``BackendError``. Token counts come from the server's usage block when it sends one
+Connection refused, timeouts, non-2xx answers (redirects included), malformed or cut-off streams and an
+answer past its deadline each become a one-line ``BackendError``; esc closes the connection at once.
+Token counts come from the server's usage block when it sends a plausible one
 (``stream_options.include_usage``), else each content delta counts as one token, which is what vLLM,
 TGI and llama.cpp's server send.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import socket
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from arena.backend import BackendError, Chunk, FinishReason, GenerationParams, LoadedInfo, Message, RenderedPrompt
+from arena_openai.sse import LineTooLong, bounded_lines
 
 if TYPE_CHECKING:
     from arena.backend import Contestant
+
+
+def _check_status(response: httpx.Response, url: str) -> None:
+    """Anything but a 2xx is an error: a redirect (not followed: it could move the API key to another
+    host) would otherwise read as an empty answer."""
+    if response.is_success:
+        return
+    if response.is_redirect:
+        where = response.headers.get("location", "?")[:200]
+        raise BackendError(f"{url} answered {response.status_code} (a redirect to {where}); use the final URL")
+    detail = response.read()[:300].decode("utf-8", errors="replace").strip()
+    raise BackendError(f"{url} answered {response.status_code}: {detail}")
+
+
+def _event(line: str, url: str) -> dict[str, Any] | None:
+    """One ``data:`` line as a JSON object; None for ``[DONE]``; an error event or junk raises."""
+    if not line.startswith("data:"):
+        raise BackendError(f"malformed stream from {url}: expected 'data:' lines, got {line[:80]!r}")
+    data = line[5:].strip()
+    if data == "[DONE]":
+        return None
+    try:
+        event = json.loads(data)
+    except (json.JSONDecodeError, RecursionError):
+        raise BackendError(f"malformed stream from {url}: not JSON: {data[:80]!r}") from None
+    if not isinstance(event, dict):
+        raise BackendError(f"malformed stream from {url}: expected objects, got {data[:80]!r}")
+    if "error" in event:
+        raise BackendError(f"{url} reported an error: {str(event['error'])[:200]}")
+    return event
+
+
+def _choices(event: dict[str, Any], url: str) -> Iterator[dict[str, Any]]:
+    """Each choice's text delta and finish reason, checked for shape (the text's type is checked later,
+    by ``arena.generation``, for every backend alike)."""
+    choices = event.get("choices") or []
+    if not isinstance(choices, list):
+        raise BackendError(f"malformed stream from {url}: 'choices' is not a list")
+    for choice in choices:
+        if not isinstance(choice, dict):
+            raise BackendError(f"malformed stream from {url}: a choice is not an object")
+        delta = choice.get("delta") or {}
+        if not isinstance(delta, dict):
+            raise BackendError(f"malformed stream from {url}: a delta is not an object")
+        yield {"text": delta.get("content") or "", "finish_reason": choice.get("finish_reason")}
+
+
+def _plausible_count(value: object) -> int | None:
+    """A usage count the arena can believe (an int, not negative); anything else is ignored."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+class _Watch:
+    """Closes the connection when the judge cancels or the answer's deadline passes, so a read blocked on
+    a silent (or one-byte-a-second) server returns at once instead of after the per-read timeout."""
+
+    def __init__(self, cancel: threading.Event, deadline_s: float) -> None:
+        self.cancel = cancel
+        self.deadline = time.monotonic() + deadline_s
+        self.done = threading.Event()
+        self.fired: str | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self, response: httpx.Response) -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return
+        self.thread = threading.Thread(target=self._watch, args=(sock,), daemon=True, name="openai-watch")
+        self.thread.start()
+
+    def _watch(self, sock: socket.socket) -> None:
+        while not self.done.wait(0.05):
+            if self.cancel.is_set():
+                self.fired = "cancel"
+            elif time.monotonic() > self.deadline:
+                self.fired = "deadline"
+            else:
+                continue
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            return
+
+    def stop(self) -> None:
+        self.done.set()
+        if self.thread is not None:
+            self.thread.join()
 
 
 def _describe(exc: httpx.HTTPError, url: str) -> str:
@@ -30,12 +125,23 @@ def _describe(exc: httpx.HTTPError, url: str) -> str:
     return f"{url}: {type(exc).__name__}: {exc}"
 
 
+def _seconds(options: Mapping[str, Any], name: str, default: float) -> float:
+    """A positive, finite number of seconds from the spec's options (``timeout``, ``deadline``)."""
+    value = float(options.get(name, default))
+    if not (math.isfinite(value) and 0 < value <= 86_400):
+        raise BackendError(f"openai option {name}={options.get(name)!r}: expected seconds between 0 and 86400")
+    return value
+
+
 class OpenAIModel:
-    def __init__(self, contestant: Contestant, client: httpx.Client, base_url: str, model: str) -> None:
+    def __init__(
+        self, contestant: Contestant, client: httpx.Client, base_url: str, model: str, deadline_s: float
+    ) -> None:
         self.contestant = contestant
         self.client = client
         self.base_url = base_url
         self.model = model
+        self.deadline_s = deadline_s
 
     @classmethod
     def connect(cls, contestant: Contestant) -> OpenAIModel:
@@ -49,27 +155,33 @@ class OpenAIModel:
         key = os.environ.get(key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        timeout = float(options.get("timeout", 60.0))
+        timeout = _seconds(options, "timeout", 60.0)
+        deadline = _seconds(options, "deadline", 600.0)
+        try:
+            httpx.URL(base_url)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise BackendError(f"openai target {contestant.target!r} is not a valid URL ({exc})") from None
         client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
         url = f"{base_url}/models"
         try:
             response = client.get(url)
+            _check_status(response, url)
         except httpx.HTTPError as exc:
             client.close()
             raise BackendError(_describe(exc, url)) from None
-        if response.status_code >= 400:
+        except BackendError:
             client.close()
-            raise BackendError(f"{url} answered {response.status_code}: {response.text[:200].strip()}")
+            raise
         try:
-            listed = [item["id"] for item in response.json().get("data", [])]
-        except (ValueError, KeyError, TypeError, AttributeError):
+            listed = [str(item["id"]) for item in response.json().get("data", [])]
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             client.close()
             raise BackendError(f"{url} did not answer with an OpenAI model list") from None
         model = str(options["model"]) if "model" in options else (listed[0] if listed else "")
         if not model:
             client.close()
             raise BackendError(f"{base_url} lists no models; pass ?model=NAME")
-        return cls(contestant, client, base_url, model)
+        return cls(contestant, client, base_url, model, deadline)
 
     def render(self, messages: Sequence[Message]) -> RenderedPrompt:
         # The server applies its own template; what the arena knows for sure is the message list it sent.
@@ -82,6 +194,9 @@ class OpenAIModel:
         cancel: threading.Event,
         prompt_id: str | None = None,
     ) -> Iterator[Chunk]:
+        """Stream one answer, trusting nothing the server says: the stream must end with ``[DONE]`` or a
+        finish reason (a cut is an error), ``max_tokens`` holds even if the server ignores it, a usage count
+        is used only when it is plausible, lines are bounded, and the whole answer has a deadline."""
         body: dict[str, Any] = {
             "model": self.model,
             "messages": list(messages),
@@ -98,42 +213,54 @@ class OpenAIModel:
         reason: FinishReason | None = None
         counted = 0
         usage_tokens: int | None = None
+        ended = False
+        watch = _Watch(cancel, self.deadline_s)
         try:
             with self.client.stream("POST", url, json=body) as response:
-                if response.status_code >= 400:
-                    detail = response.read().decode("utf-8", errors="replace")[:300].strip()
-                    raise BackendError(f"{url} answered {response.status_code}: {detail}")
-                for line in response.iter_lines():
-                    if cancel.is_set():
-                        return
+                _check_status(response, url)
+                watch.start(response)
+                for line in bounded_lines(response.iter_bytes()):
+                    if cancel.is_set() or watch.fired:
+                        break  # the watch closed the connection: what is left of the line is not the server's
                     if not line.strip() or line.startswith(":"):
                         continue
-                    if not line.startswith("data:"):
-                        raise BackendError(f"malformed stream from {url}: expected 'data:' lines, got {line[:80]!r}")
-                    data = line[5:].strip()
-                    if data == "[DONE]":
+                    event = _event(line, url)
+                    if event is None:
+                        ended = True
                         break
-                    try:
-                        event = json.loads(data)
-                    except json.JSONDecodeError:
-                        raise BackendError(f"malformed stream from {url}: not JSON: {data[:80]!r}") from None
-                    if not isinstance(event, dict):
-                        raise BackendError(f"malformed stream from {url}: expected objects, got {data[:80]!r}")
-                    if "error" in event:
-                        raise BackendError(f"{url} reported an error: {str(event['error'])[:200]}")
                     usage = event.get("usage")
-                    if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
-                        usage_tokens = usage["completion_tokens"]
-                    for choice in event.get("choices") or []:
-                        text = (choice.get("delta") or {}).get("content") or ""
+                    if isinstance(usage, dict):
+                        usage_tokens = _plausible_count(usage.get("completion_tokens"))
+                    for choice in _choices(event, url):
+                        text = choice["text"]
                         if text:
+                            if counted >= params.max_tokens:  # the server ignored max_tokens: cut here
+                                reason = "length"
+                                ended = True
+                                break
                             counted += 1
                             yield Chunk(text, n_tokens=1)
-                        if choice.get("finish_reason") in ("stop", "length"):
+                        if choice["finish_reason"] in ("stop", "length"):
                             reason = choice["finish_reason"]
+                    if ended:
+                        break
         except httpx.HTTPError as exc:
+            if watch.fired == "cancel":
+                return
+            if watch.fired == "deadline":
+                raise BackendError(f"{url} did not finish the answer within {self.deadline_s:g} s") from None
             raise BackendError(_describe(exc, url)) from None
-        if usage_tokens is not None and usage_tokens != counted:
+        except LineTooLong as exc:
+            raise BackendError(f"malformed stream from {url}: a line of over {exc.args[0]:,} bytes") from None
+        finally:
+            watch.stop()
+        if cancel.is_set():
+            return
+        if watch.fired == "deadline":
+            raise BackendError(f"{url} did not finish the answer within {self.deadline_s:g} s")
+        if not ended and reason is None:
+            raise BackendError(f"{url} cut the stream off after {counted} tokens (no [DONE], no finish reason)")
+        if usage_tokens is not None and counted <= usage_tokens <= max(params.max_tokens, counted) + 1:
             # the server's own count is exact: account for tokens that carried no text (e.g. EOS)
             yield Chunk("", n_tokens=usage_tokens - counted)
         yield Chunk("", n_tokens=0, finish_reason=reason or "stop")
