@@ -225,6 +225,8 @@ class Option:
                 value = self.type(raw)
             except (TypeError, ValueError):
                 raise ArenaError(f"option {key}={raw!r}: expected {self.type.__name__}") from None
+            if self.type is float and not math.isfinite(value):
+                raise ArenaError(f"option {key}={raw!r}: expected a finite number")
         if self.choices and value not in self.choices:
             raise ArenaError(f"option {key}={raw!r}: expected one of {', '.join(self.choices)}")
         return value

@@ -109,16 +109,33 @@ def run_batch(
             )
             for contestant in contestants
         ]
-        results = run_streams(jobs, sequential=sequential)
-        for contestant, result in zip(contestants, results, strict=True):
-            answer = record_answer(
-                store, session=session, contestant=contestant.label, prompt=prompt, params=params, result=result
-            )
-            record = BatchRecord(answer.generation_id, contestant.label, prompt.uid, result)
-            records.append(record)
-            if on_done is not None:
-                on_done(record)
+        records.extend(_answer_and_store(jobs, contestants, prompt, params, store, session, sequential, on_done))
     return records
+
+
+def _answer_and_store(
+    jobs: Sequence[StreamJob],
+    contestants: Sequence[Contestant],
+    prompt: Prompt,
+    params: GenerationParams,
+    store: Store,
+    session: int,
+    sequential: bool,
+    on_done: Callable[[BatchRecord], None] | None,
+) -> list[BatchRecord]:
+    """One prompt's streams; each side is stored the moment it finishes, so Ctrl-C while the other side
+    still streams loses nothing that was done. Records come back in contestant order."""
+    finished: dict[int, BatchRecord] = {}
+
+    def store_one(index: int, result: GenerationResult) -> None:
+        label = contestants[index].label
+        answer = record_answer(store, session=session, contestant=label, prompt=prompt, params=params, result=result)
+        finished[index] = BatchRecord(answer.generation_id, label, prompt.uid, result)
+        if on_done is not None:
+            on_done(finished[index])
+
+    run_streams(jobs, sequential=sequential, on_result=store_one)
+    return [finished[index] for index in sorted(finished)]
 
 
 @dataclass(frozen=True)

@@ -61,3 +61,5 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ArenaError(f"{path}: invalid TOML: {exc}") from None
     except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
         raise ArenaError(f"{path}: cannot read: {exc}") from None
+    except RecursionError:  # arrays nested thousands deep
+        raise ArenaError(f"{path}: invalid TOML: nested too deeply") from None

@@ -128,14 +128,33 @@ def load_config_contestants(path: Path) -> dict[str, Contestant]:
     return contestants
 
 
+def _refuse_config_remote_code(
+    contestants: Sequence[Contestant], specs: Sequence[str], named: Mapping[str, Contestant], config: Path | None
+) -> None:
+    """A contestant taken from arena.toml (all of them without specs, else those named by a spec) may not
+    turn on ``trust_remote_code`` by itself."""
+    from_config = [True] * len(contestants) if not specs else [":" not in spec for spec in specs]
+    for contestant, configured in zip(contestants, from_config, strict=True):
+        if configured and contestant.options.get("trust_remote_code"):
+            raise ArenaError(
+                f"{config}: contestant {contestant.label!r} sets trust_remote_code, which runs the checkpoint's "
+                "own Python code; pass --trust-remote-code to allow it"
+            )
+
+
 def resolve_contestants(
     specs: Sequence[str],
     labels: Sequence[str] = (),
     config_path: Path | None = None,
+    *,
+    trust_config_code: bool = False,
 ) -> list[Contestant]:
     """The contestants for a run: ``--model`` specs or names from arena.toml, labelled and de-duplicated.
 
-    ``labels[i]`` labels ``specs[i]``. With no specs, every contestant in arena.toml takes part.
+    ``labels[i]`` labels ``specs[i]``. With no specs, every contestant in arena.toml takes part. An
+    arena.toml is found in the working directory, so it may come with a checkout nobody reviewed: a
+    contestant it defines with ``trust_remote_code`` runs only when ``trust_config_code`` (the command
+    line's ``--trust-remote-code``) says so.
     """
     if len(labels) > len(specs):
         raise ArenaError(f"{len(labels)} --label given for {len(specs)} --model; give one label per model")
@@ -163,6 +182,8 @@ def resolve_contestants(
                 raise ArenaError(f"bad model spec {spec!r}: expected BACKEND:TARGET or a contestant name{known}")
             else:
                 contestants.append(parse_spec(spec, label))
+    if not trust_config_code:
+        _refuse_config_remote_code(contestants, specs, named, config)
     seen: set[str] = set()
     for contestant in contestants:
         if contestant.label in seen:

@@ -54,6 +54,19 @@ def winner_label(row: dict[str, Any]) -> str:
     return str(row["verdict"])
 
 
+def asked_text(row: dict[str, Any]) -> str | None:
+    """The prompt as the models actually received it: the last user message a generation stored, else the
+    prompt table's text. A prompt file edited later (same set and id, new text) changes the latter, never
+    what an earlier battle was about."""
+    for side in ("left", "right"):
+        messages = decode_json(row.get(f"{side}_messages_json"), [])
+        asked = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        if asked and isinstance(asked[-1], str):
+            return asked[-1]
+    text = row.get("prompt_text")
+    return None if text is None else str(text)
+
+
 def battle_record(row: dict[str, Any]) -> dict[str, Any]:
     """One battle as a flat, self-describing record (JSON, JSONL and, joined, CSV)."""
     return {
@@ -63,7 +76,7 @@ def battle_record(row: dict[str, Any]) -> dict[str, Any]:
         "prompt_id": row["prompt_id"],
         "prompt_set": row["prompt_set"],
         "category": row["category"],
-        "prompt_text": row["prompt_text"],
+        "prompt_text": asked_text(row),
         "left_contestant": row["left_contestant"],
         "right_contestant": row["right_contestant"],
         "verdict": row["verdict"],
@@ -86,7 +99,7 @@ def dpo_pairs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         won, lost = ("left", "right") if row["verdict"] == "left" else ("right", "left")
         pairs.append(
             {
-                "prompt": row["prompt_text"],
+                "prompt": asked_text(row),
                 "chosen": row[f"{won}_output"],
                 "rejected": row[f"{lost}_output"],
                 "chosen_model": row[f"{won}_contestant"],

@@ -3,10 +3,12 @@
 Export writes records FastChat's rating analysis reads (``model_a``, ``model_b``, ``winner`` in
 ``model_a | model_b | tie | tie (bothbad)``, ``tstamp``, conversations). Import reads such records so battles
 collected elsewhere can be ranked here. Fields the arena has no column for are kept in ``extra_json`` and
-written back on export, so an import followed by an export gives the same records.
+written back on export, so an import followed by an export gives the same records. A battle is recognised
+on a second import by its uid: the hash of an imported record, or ``arena_uid``, which export adds where
+the hash would not match (the arena's own battles), so export-then-import never counts a vote twice.
 
 Owns the translation only (records <-> ``ImportedBattle`` / battle rows); it never touches the database.
-``Store.import_battle`` writes what this module parsed.
+``Store.import_battles`` writes what this module parsed.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ WINNER_OF_VERDICT: dict[Verdict, str] = {
 }
 VERDICT_OF_WINNER: dict[str, Verdict] = {winner: verdict for verdict, winner in WINNER_OF_VERDICT.items()}
 KNOWN_FIELDS = (
+    "arena_uid",
     "question_id",
     "model_a",
     "model_b",
@@ -41,6 +44,17 @@ KNOWN_FIELDS = (
     "conversation_b",
 )
 NATIVE_EXTRAS = {"turn": 1, "anony": True}
+LATEST_TSTAMP = 253_402_300_800.0
+"""Year 10000: the first time Python's datetime (and so the ``created`` column) cannot hold."""
+_UID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+def record_uid(record: Mapping[str, Any]) -> str:
+    """The uid of a battle record that carries none: a hash of the exact record (``arena_uid`` aside), so
+    the same record imported twice is recognised."""
+    content = {key: value for key, value in record.items() if key != "arena_uid"}
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
+    return "fastchat-" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -111,6 +125,8 @@ def parse_record(record: object) -> ImportedBattle:
     tstamp = record.get("tstamp")
     if tstamp is not None and (isinstance(tstamp, bool) or not isinstance(tstamp, (int, float))):
         raise ValueError("tstamp is not a number")
+    if tstamp is not None and not (0 <= tstamp < LATEST_TSTAMP):  # NaN fails both comparisons
+        raise ValueError("tstamp out of range (seconds since 1970, before the year 10000)")
     judge = record.get("judge")
     if judge is not None and not isinstance(judge, str):
         raise ValueError("judge is not a string")
@@ -118,15 +134,22 @@ def parse_record(record: object) -> ImportedBattle:
         None if record.get(name) is None else _conversation(record[name], name)
         for name in ("conversation_a", "conversation_b")
     ]
-    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False)
-    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    uid = record_uid(record)
+    given_uid = record.get("arena_uid")
+    if given_uid is not None:
+        if not isinstance(given_uid, str) or not 0 < len(given_uid) <= 64 or not set(given_uid) <= _UID_CHARACTERS:
+            raise ValueError("arena_uid is not an id")
+        uid = given_uid
     question_id = record.get("question_id")
     if question_id is None:
-        question_id = f"import-{digest[:12]}"
+        question_id = f"import-{uid.removeprefix('fastchat-')[:12]}"
     elif not isinstance(question_id, str) or not question_id:
         raise ValueError("question_id is not a string")
+    extra = {key: value for key, value in record.items() if key not in KNOWN_FIELDS}
+    if isinstance(tstamp, int):
+        extra["tstamp"] = tstamp  # the stored column is a float; this keeps an integer one an integer on export
     return ImportedBattle(
-        uid=f"fastchat-{digest[:32]}",
+        uid=uid,
         question_id=question_id,
         model_a=record["model_a"],
         model_b=record["model_b"],
@@ -135,7 +158,7 @@ def parse_record(record: object) -> ImportedBattle:
         tstamp=None if tstamp is None else float(tstamp),
         conversation_a=conversations[0],
         conversation_b=conversations[1],
-        extra={key: value for key, value in record.items() if key not in KNOWN_FIELDS},
+        extra=extra,
     )
 
 
@@ -151,6 +174,10 @@ def _raw_records(path: Path) -> Iterator[tuple[str, object]]:
             records = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ArenaError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
+        except (ValueError, RecursionError) as exc:  # a 5000-digit number; nesting deeper than Python recurses
+            raise ArenaError(f"{path}: unreadable JSON ({type(exc).__name__}: {str(exc)[:80]})") from None
+        if not isinstance(records, list):
+            raise ArenaError(f"{path}: expected a JSON list of battles")
         for index, record in enumerate(records):
             yield f"record {index}", record
         return
@@ -159,7 +186,7 @@ def _raw_records(path: Path) -> Iterator[tuple[str, object]]:
             continue
         try:
             yield f"line {number}", json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # also a 5000-digit number, or nesting too deep to parse
             yield f"line {number}", ValueError("invalid JSON")
 
 
@@ -188,11 +215,14 @@ def to_fastchat(row: Mapping[str, Any]) -> dict[str, Any]:
     )
     if row.get("judge") is not None:
         record["judge"] = row["judge"]
-    if row.get("tstamp") is not None:
-        record["tstamp"] = row["tstamp"]
+    stamp = row.get("tstamp")
+    if stamp is not None and not (isinstance(record.get("tstamp"), int) and record["tstamp"] == stamp):
+        record["tstamp"] = stamp
     for side, name in (("left", "conversation_a"), ("right", "conversation_b")):
         if row.get(f"{side}_generation") is None:
             continue
         messages: Sequence[Message] = json.loads(row[f"{side}_messages_json"] or "[]")
         record[name] = [*messages, {"role": "assistant", "content": row[f"{side}_output"]}]
+    if row.get("uid") and record_uid(record) != row["uid"]:
+        record["arena_uid"] = row["uid"]  # a native battle (or an inexact record): importing it back adds nothing
     return record

@@ -138,6 +138,10 @@ def failed_result(error: str, *, wall_s: float = 0.0) -> GenerationResult:
     return GenerationResult(text="", n_tokens=0, finish_reason="error", wall_s=wall_s, error=error)
 
 
+INTERRUPT_GRACE_S = 10.0
+"""How long Ctrl-C waits for cancelled streams to stop and be stored (each backend checks cancel per token)."""
+
+
 @dataclass
 class StreamJob:
     """One model answering one prompt, with its own cancel switch."""
@@ -161,27 +165,57 @@ def run_job(job: StreamJob) -> GenerationResult:
         return failed_result(f"internal error: {type(exc).__name__}: {exc}")
 
 
-def run_streams(jobs: Sequence[StreamJob], *, sequential: bool = False) -> list[GenerationResult]:
+def run_streams(
+    jobs: Sequence[StreamJob],
+    *,
+    sequential: bool = False,
+    on_result: Callable[[int, GenerationResult], None] | None = None,
+) -> list[GenerationResult]:
     """Run the jobs at once (one thread each) or one after the other, and return results in job order.
 
     Concurrent is what a judge wants to watch; sequential gives clean speed numbers, because two models
-    never compete for the same cores or memory bandwidth.
+    never compete for the same cores or memory bandwidth. ``on_result(index, result)`` runs as each job
+    finishes (in its thread), so a caller can store a finished side before the other one is done. On
+    Ctrl-C the running jobs are cancelled and given a moment to hand in what they have, then the
+    interrupt goes on.
     """
     if sequential or len(jobs) == 1:
-        return [run_job(job) for job in jobs]
-    results: list[GenerationResult | None] = [None] * len(jobs)
+        results = []
+        for index, job in enumerate(jobs):
+            results.append(run_job(job))
+            if on_result is not None:
+                on_result(index, results[-1])
+        return results
+    collected: list[GenerationResult | None] = [None] * len(jobs)
+    failures: list[Exception] = []
+    # Waiting on events, not Thread.join: an interrupted join() can mark a live thread as stopped
+    # (CPython's bpo-45274 repair releases the lock the running thread holds), and then the grace wait
+    # below would return at once and lose the side still streaming.
+    finished = [threading.Event() for _ in jobs]
 
     def worker(index: int, job: StreamJob) -> None:
-        results[index] = run_job(job)
+        try:
+            result = collected[index] = run_job(job)
+            if on_result is not None:
+                on_result(index, result)
+        except Exception as exc:  # e.g. the database refused the write: raised in the caller's thread
+            failures.append(exc)
+        finally:
+            finished[index].set()
 
-    threads = [
-        threading.Thread(target=worker, args=(index, job), name=f"arena-stream-{index}", daemon=True)
-        for index, job in enumerate(jobs)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for index, job in enumerate(jobs):
+            threading.Thread(target=worker, args=(index, job), name=f"arena-stream-{index}", daemon=True).start()
+        for event in finished:
+            event.wait()
+    except KeyboardInterrupt:
+        for job in jobs:
+            job.cancel.set()
+        for event in finished:
+            event.wait(timeout=INTERRUPT_GRACE_S)
+        raise
+    if failures:
+        raise failures[0]
     return [
-        result if result is not None else failed_result("stream thread ended without a result") for result in results
+        result if result is not None else failed_result("stream thread ended without a result") for result in collected
     ]

@@ -144,6 +144,8 @@ def load_jsonl_set(path: Path) -> PromptSet:
             located.append((f"{path}: line {number}", json.loads(line)))
         except json.JSONDecodeError as exc:
             raise ArenaError(f"{path}: line {number}: invalid JSON: {exc.msg}") from None
+        except (ValueError, RecursionError) as exc:  # a 5000-digit number; nesting too deep to parse
+            raise ArenaError(f"{path}: line {number}: unreadable JSON ({type(exc).__name__})") from None
     if not _PROMPT_ID.match(path.stem):
         raise ArenaError(f"{path}: a JSONL prompt set is named after its file; {path.stem!r} is not a simple name")
     return _build_set(path.stem, "", located, str(path))

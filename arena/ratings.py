@@ -448,15 +448,22 @@ def _position_bias(outcomes: Sequence[Outcome]) -> PositionBias:
     return PositionBias(left_wins, len(decided), share, low, high)
 
 
+MAX_ANCHOR = 1e6
+"""Ratings live around 1000; an anchor far beyond this is a typo (and 1e308 overflows the scale)."""
+
+
 def parse_anchor(text: str) -> tuple[str, float]:
     """``LABEL=RATING`` from the command line."""
     label, sep, value = text.rpartition("=")
     if not sep or not label:
         raise ValueError(f"--anchor {text!r}: expected LABEL=RATING, e.g. base=1000")
     try:
-        return label, float(value)
+        rating = float(value)
     except ValueError:
         raise ValueError(f"--anchor {text!r}: the rating {value!r} is not a number") from None
+    if not -MAX_ANCHOR <= rating <= MAX_ANCHOR:  # NaN fails too
+        raise ValueError(f"--anchor {text!r}: the rating must be a number between {-MAX_ANCHOR:g} and {MAX_ANCHOR:g}")
+    return label, rating
 
 
 def matrix_rows(matrix: Mapping[str, Mapping[str, float | int | None]]) -> list[list[str]]:

@@ -237,3 +237,45 @@ def test_report_after_a_batch_killed_before_its_first_answer(tmp_path: Path) -> 
     result = run("report", "--db", str(db), "--json")
     assert result.exit_code == 0, result.output
     assert [row["generations"] for row in json.loads(result.stdout)] == [1, 1]
+
+
+def test_ctrl_c_in_batch_keeps_the_side_that_finished(tmp_path: Path) -> None:
+    """A real ``arena batch`` process: one model done, the other still streaming slowly when Ctrl-C comes.
+    The finished answer is stored at once; the interrupted one is stored as stopped; exit status 130."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import REPO
+
+    fast = write_replay(tmp_path / "fast.jsonl", {"everyday/science-tides": "Quick and done."})
+    slow = write_replay(tmp_path / "slow.jsonl", {"everyday/science-tides": "word " * 400})
+    db = tmp_path / "c.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "arena", "batch", "--prompts", "everyday", "--limit", "1", "--db", str(db),
+         "-m", f"replay:{fast}", "--label", "fast", "-m", f"replay:{slow}?tps=20", "--label", "slow"],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def stored() -> list[tuple[str, str]]:
+        if not db.exists():
+            return []
+        try:
+            with sqlite3.connect(db) as conn:
+                return conn.execute("select contestant, finish_reason from generations order by id").fetchall()
+        except sqlite3.OperationalError:  # the schema is still being created
+            return []
+
+    try:
+        deadline = time.monotonic() + 60
+        while stored() != [("fast", "stop")]:  # stored while the slow side streams (20 s to go)
+            assert process.poll() is None and time.monotonic() < deadline, stored()
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert stored() == [("fast", "stop"), ("slow", "cancelled")], err

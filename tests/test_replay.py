@@ -172,7 +172,7 @@ def test_missing_file_fails_at_load_with_the_label() -> None:
 
 
 def test_bad_tps_value() -> None:
-    with pytest.raises(BackendError, match="tps must be > 0"):
+    with pytest.raises(BackendError, match="tps must be at least"):
         ReplayBackend().load(parse_spec("replay:x.jsonl?tps=0"))
 
 

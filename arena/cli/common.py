@@ -50,11 +50,17 @@ def contestant_options(func: F) -> F:
 
     @functools.wraps(func)
     def with_contestants(
-        *args: Any, specs: tuple[str, ...], labels: tuple[str, ...], config_path: Path | None, **kwargs: Any
+        *args: Any,
+        specs: tuple[str, ...],
+        labels: tuple[str, ...],
+        config_path: Path | None,
+        trust_remote_code: bool,
+        **kwargs: Any,
     ) -> Any:
         from arena.contestants import resolve_contestants
 
-        return func(*args, contestants=resolve_contestants(specs, labels, config_path), **kwargs)
+        contestants = resolve_contestants(specs, labels, config_path, trust_config_code=trust_remote_code)
+        return func(*args, contestants=contestants, **kwargs)
 
     decorated: Callable[..., Any] = with_contestants
     for decorator in reversed(
@@ -79,6 +85,11 @@ def contestant_options(func: F) -> F:
                 "config_path",
                 type=click.Path(path_type=Path, dir_okay=False),
                 help="arena.toml with named [contestants.NAME] (default: ./arena.toml, then the data dir).",
+            ),
+            click.option(
+                "--trust-remote-code",
+                is_flag=True,
+                help="Allow arena.toml contestants that set trust_remote_code (runs the checkpoint's own code).",
             ),
         ]
     ):

@@ -45,10 +45,10 @@ def _battles(db_path: Path | None, battle_filter: BattleFilter) -> list[dict[str
 @click.option(
     "--k",
     "k_factor",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, max=1000, min_open=True),
     default=32.0,
     show_default=True,
-    help="Elo K.",
+    help="Elo K (the online Elo column only; the ratings are a Bradley-Terry fit).",
 )
 @click.option("--matrix", "show_matrix", is_flag=True, help="Also print win-rate and battle-count matrices.")
 @click.option("--json", "as_json", is_flag=True, help="Print the ratings as a JSON list.")
@@ -133,8 +133,7 @@ def import_(path: Path, db_path: Path | None) -> None:
             f"{path}: no valid battle records ({sum(report.skipped.values())} malformed, e.g. {report.examples[0]})"
         )
     with open_store(db_path) as store:
-        session = store.start_session("import", judge=None, settings={"source": str(path)})
-        added = sum(store.import_battle(b, session=session, source=str(path)) for b in report.battles)
+        added = store.import_battles(report.battles, source=str(path))
         duplicates = len(report.battles) - added
     say(
         f"imported {counted(added, 'battle')} into {store.path}"

@@ -93,6 +93,36 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _keep_prompt_version(db: sqlite_utils.Database, prompt: Mapping[str, Any]) -> None:
+    """Remember this text of the prompt (a no-op when this exact version is already stored)."""
+    db.table("prompt_versions").insert(
+        {
+            "prompt": prompt["id"],
+            "digest": migrations.prompt_digest(prompt["text"], prompt["system"], prompt["constraints_json"]),
+            "text": prompt["text"],
+            "system": prompt["system"],
+            "constraints_json": prompt["constraints_json"],
+            "first_seen": utc_now(),
+        },
+        ignore=True,
+    )
+
+
+def _insert_session(db: sqlite_utils.Database, kind: str, judge: str | None, settings: Mapping[str, Any]) -> int:
+    table = db.table("sessions")
+    table.insert(
+        {
+            "kind": kind,
+            "judge": judge,
+            "settings_json": _json(settings),
+            "app_version": __version__,
+            "started": utc_now(),
+            "uid": new_uid(),
+        }
+    )
+    return _last_id(table)
+
+
 class Store:
     """One open arena database. Safe to share between threads: writes and reads are serialized.
 
@@ -200,18 +230,7 @@ class Store:
     def start_session(self, kind: str, judge: str | None, settings: Mapping[str, Any]) -> int:
         """A run of ``arena batch`` or ``arena play``; generations and battles point to it."""
         with self.transaction() as db:
-            table = db.table("sessions")
-            table.insert(
-                {
-                    "kind": kind,
-                    "judge": judge,
-                    "settings_json": _json(settings),
-                    "app_version": __version__,
-                    "started": utc_now(),
-                    "uid": new_uid(),
-                }
-            )
-            return _last_id(table)
+            return _insert_session(db, kind, judge, settings)
 
     def register(self, contestants: Sequence[Contestant], prompts: Sequence[Prompt]) -> None:
         """Record the contestants and prompts of a run, keeping each contestant's first-seen time."""
@@ -228,20 +247,20 @@ class Store:
                     db.table("contestants").update(contestant.label, row)
                 else:
                     db.table("contestants").insert({**row, "first_seen": utc_now()})
-            db.table("prompts").upsert_all(
-                [
-                    {
-                        "id": prompt.uid,
-                        "set": prompt.set,
-                        "category": prompt.category,
-                        "text": prompt.text,
-                        "system": prompt.system,
-                        "constraints_json": _json([dict(c) for c in prompt.constraints]),
-                    }
-                    for prompt in prompts
-                ],
-                pk="id",
-            )
+            prompt_rows = [
+                {
+                    "id": prompt.uid,
+                    "set": prompt.set,
+                    "category": prompt.category,
+                    "text": prompt.text,
+                    "system": prompt.system,
+                    "constraints_json": _json([dict(c) for c in prompt.constraints]),
+                }
+                for prompt in prompts
+            ]
+            db.table("prompts").upsert_all(prompt_rows, pk="id")
+            for prompt_row in prompt_rows:
+                _keep_prompt_version(db, prompt_row)
 
     def record_generation(
         self,
@@ -332,74 +351,85 @@ class Store:
             )
             return _last_id(table)
 
-    def import_battle(self, battle: ImportedBattle, *, session: int, source: str) -> bool:
-        """Write one imported battle (contestants, prompt, both generations, the vote) in one transaction.
+    def import_battles(self, battles: Sequence[ImportedBattle], *, source: str) -> int:
+        """Write imported battles, each in its own transaction, and return how many were new.
 
-        Returns False, writing nothing, when a battle with the same uid (the same record) is already stored.
+        A battle whose uid is already stored (the same record, or an exported arena battle) is skipped. The
+        import's session is created with the first new battle, so an import that adds nothing leaves no
+        empty session behind.
         """
-        with self.transaction() as db:
-            if db.execute("select 1 from battles where uid = ?", [battle.uid]).fetchone():
-                return False
-            now = utc_now()
-            for label in (battle.model_a, battle.model_b):
-                db.table("contestants").insert(
-                    {"label": label, "backend": "import", "target": source, "options_json": "{}", "first_seen": now},
-                    ignore=True,
-                )
-            db.table("prompts").insert(
-                {
-                    "id": battle.question_id,
-                    "set": "import",
-                    "category": str(battle.extra.get("category", "imported")),
-                    "text": battle.prompt_text,
-                    "system": None,
-                    "constraints_json": "[]",
-                },
+        session: int | None = None
+        added = 0
+        for battle in battles:
+            with self.transaction() as db:
+                if db.execute("select 1 from battles where uid = ?", [battle.uid]).fetchone():
+                    continue
+                if session is None:
+                    session = _insert_session(db, "import", None, {"source": source})
+                self._write_imported(db, battle, session=session, source=source)
+                added += 1
+        return added
+
+    def _write_imported(self, db: sqlite_utils.Database, battle: ImportedBattle, *, session: int, source: str) -> None:
+        """Contestants, prompt, both generations and the vote of one imported battle (inside a transaction)."""
+        now = utc_now()
+        for label in (battle.model_a, battle.model_b):
+            db.table("contestants").insert(
+                {"label": label, "backend": "import", "target": source, "options_json": "{}", "first_seen": now},
                 ignore=True,
             )
-            generation_ids: list[int | None] = []
-            for suffix, label, conversation in (
-                ("a", battle.model_a, battle.conversation_a),
-                ("b", battle.model_b, battle.conversation_b),
-            ):
-                if conversation is None:
-                    generation_ids.append(None)
-                    continue
-                table = db.table("generations")
-                table.insert(
-                    {
-                        "session": session,
-                        "contestant": label,
-                        "prompt": battle.question_id,
-                        "messages_json": json.dumps(list(conversation[:-1]), ensure_ascii=False),
-                        "rendered_prompt": "",
-                        "params_json": "{}",
-                        "output": conversation[-1]["content"],
-                        "n_tokens": 0,
-                        "finish_reason": "stop",
-                        "created": now,
-                        "uid": f"{battle.uid}-{suffix}",
-                    }
-                )
-                generation_ids.append(_last_id(table))
-            db.table("battles").insert(
+        prompt = {
+            "id": battle.question_id,
+            "set": "import",
+            "category": str(battle.extra.get("category", "imported")),
+            "text": battle.prompt_text,
+            "system": None,
+            "constraints_json": "[]",
+        }
+        db.table("prompts").insert(prompt, ignore=True)
+        _keep_prompt_version(db, prompt)
+        generation_ids: list[int | None] = []
+        for suffix, label, conversation in (
+            ("a", battle.model_a, battle.conversation_a),
+            ("b", battle.model_b, battle.conversation_b),
+        ):
+            if conversation is None:
+                generation_ids.append(None)
+                continue
+            table = db.table("generations")
+            table.insert(
                 {
                     "session": session,
+                    "contestant": label,
                     "prompt": battle.question_id,
-                    "left_generation": generation_ids[0],
-                    "right_generation": generation_ids[1],
-                    "left_contestant": battle.model_a,
-                    "right_contestant": battle.model_b,
-                    "verdict": battle.verdict,
-                    "judge": battle.judge,
-                    "vote_s": None,
-                    "created": utc_now(battle.tstamp) if battle.tstamp is not None else now,
-                    "tstamp": battle.tstamp,
-                    "extra_json": json.dumps(battle.extra, ensure_ascii=False),
-                    "uid": battle.uid,
+                    "messages_json": json.dumps(list(conversation[:-1]), ensure_ascii=False),
+                    "rendered_prompt": "",
+                    "params_json": "{}",
+                    "output": conversation[-1]["content"],
+                    "n_tokens": 0,
+                    "finish_reason": "stop",
+                    "created": now,
+                    "uid": f"{battle.uid}-{suffix}",
                 }
             )
-        return True
+            generation_ids.append(_last_id(table))
+        db.table("battles").insert(
+            {
+                "session": session,
+                "prompt": battle.question_id,
+                "left_generation": generation_ids[0],
+                "right_generation": generation_ids[1],
+                "left_contestant": battle.model_a,
+                "right_contestant": battle.model_b,
+                "verdict": battle.verdict,
+                "judge": battle.judge,
+                "vote_s": None,
+                "created": utc_now(battle.tstamp) if battle.tstamp is not None else now,
+                "tstamp": battle.tstamp,
+                "extra_json": json.dumps(battle.extra, ensure_ascii=False),
+                "uid": battle.uid,
+            }
+        )
 
     # ------------------------------------------------------------------ reads
 

@@ -14,7 +14,7 @@ from typing import Any
 from arena.errors import ArenaError
 from arena.store.database import Store
 
-_TABLES = ("contestants", "prompts", "sessions", "generations", "flags", "battles")
+_TABLES = ("contestants", "prompts", "prompt_versions", "sessions", "generations", "flags", "battles")
 
 
 def _open_source(source: Path) -> Store:
@@ -38,6 +38,7 @@ def merge_into(target: Store, source: Path) -> Counter[str]:
             if db.table("prompts").count_where("id = ?", [row["id"]]) == 0:
                 db.table("prompts").insert(row)
                 added["prompts"] += 1
+        db.table("prompt_versions").insert_all(rows["prompt_versions"], ignore=True)  # keyed (prompt, digest)
         session_ids = _copy_by_uid(db, "sessions", rows["sessions"], {}, added)
         generation_ids = _copy_by_uid(db, "generations", rows["generations"], {"session": session_ids}, added)
         for row in rows["flags"]:  # flags travel with the generations this merge added

@@ -6,6 +6,8 @@ wild remember them by name.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -131,11 +133,39 @@ def _flag_errors(db: sqlite_utils.Database) -> None:
     db.table("flags").add_column("error", str)
 
 
+def _prompt_versions(db: sqlite_utils.Database) -> None:
+    """Every text a prompt id has had, keyed by a hash of its content: editing a prompt file (or importing
+    another text under the same id) updates ``prompts`` but never loses what earlier battles were asked."""
+    db.table("prompt_versions").create(
+        {"prompt": str, "digest": str, "text": str, "system": str, "constraints_json": str, "first_seen": str},
+        pk=("prompt", "digest"),
+    )
+    for row in list(db.query("select id, text, system, constraints_json from prompts")):
+        db.table("prompt_versions").insert(
+            {
+                "prompt": row["id"],
+                "digest": prompt_digest(row["text"], row["system"], row["constraints_json"]),
+                "text": row["text"],
+                "system": row["system"],
+                "constraints_json": row["constraints_json"],
+                "first_seen": datetime.now(timezone.utc).isoformat(),
+            },
+            ignore=True,
+        )
+
+
+def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
+    """What identifies one version of a prompt: its text, system prompt and constraints."""
+    content = json.dumps([text, system, constraints_json], ensure_ascii=False)
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial_schema),
     ("0002_uids_and_timestamps", _uids_and_timestamps),
     ("0003_generation_counts", _generation_counts),
     ("0004_flag_errors", _flag_errors),
+    ("0005_prompt_versions", _prompt_versions),
 ]
 
 

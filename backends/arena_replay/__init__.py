@@ -35,6 +35,9 @@ from arena.backend import (
 )
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
+MIN_TPS = 0.001
+"""Slower pacing than one token per 1000 s is a typo; 1e-300 would overflow the sleep."""
+MAX_TTFT_S = 3600.0
 
 
 def split_tokens(text: str) -> list[str]:
@@ -86,6 +89,8 @@ class ReplayModel:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise BackendError(f"{where}: invalid JSON: {exc.msg}") from None
+            except (ValueError, RecursionError) as exc:  # a 5000-digit number; nesting too deep to parse
+                raise BackendError(f"{where}: unreadable JSON ({type(exc).__name__})") from None
             recording = self._recording(record, where)
             keys = [("id", record.get("prompt_id")), ("text", record.get("prompt"))]
             if not any(isinstance(value, str) and value for _, value in keys):
@@ -200,9 +205,9 @@ class ReplayBackend:
 
     def load(self, contestant: Contestant) -> ReplayModel:
         tps = contestant.options.get("tps")
-        if tps is not None and tps <= 0:
-            raise BackendError(f"{contestant.label}: tps must be > 0")
+        if tps is not None and tps < MIN_TPS:
+            raise BackendError(f"{contestant.label}: tps must be at least {MIN_TPS} (tokens per second)")
         ttft = float(contestant.options.get("ttft", 0.0))
-        if ttft < 0:
-            raise BackendError(f"{contestant.label}: ttft must be >= 0")
+        if not 0 <= ttft <= MAX_TTFT_S:
+            raise BackendError(f"{contestant.label}: ttft must be between 0 and {MAX_TTFT_S:g} seconds")
         return ReplayModel(Path(contestant.target).expanduser(), tps, ttft)
