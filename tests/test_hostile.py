@@ -279,3 +279,47 @@ def test_ctrl_c_in_batch_keeps_the_side_that_finished(tmp_path: Path) -> None:
     assert process.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert stored() == [("fast", "stop"), ("slow", "cancelled")], err
+
+
+def test_every_command_prints_hostile_text_as_text(tmp_path: Path) -> None:
+    """The walk: hostile labels, judge, prompt text, category, outputs and errors in one database (a batch,
+    an import, a merge), then every command that prints from it, and those that print from files."""
+    folder = tmp_path / f"runs{RLO}"
+    folder.mkdir()
+    prompts = folder / "hostile.toml"
+    prompts.write_text(
+        f'name = "hostile"\n[[prompts]]\nid = "p"\ncategory = "c{ZWSP}"\ntext = "Hello\\u001b[2J\\u202e there"\n'
+    )
+    outputs = {"hostile/p": {"output": "answer " + OSC_TITLE + CLEAR + " done"}}
+    evil = write_replay(folder / "evil.jsonl", outputs)
+    failing = write_replay(folder / "fail.jsonl", {"hostile/p": {"output": "x", "error": "boom" + OSC_CLIPBOARD}})
+    db = folder / "h.db"
+    models = ["-m", f"replay:{evil}", "--label", HOSTILE, "-m", f"replay:{failing}", "--label", f"b{RLO}"]
+    walk = [
+        ["batch", "--prompts", str(prompts), *models, "--db", str(db)],
+        ["report", "--db", str(db)],
+        ["report", "--db", str(db), "--markdown"],
+        ["prompts", str(prompts)],
+        ["parity", f"replay:{evil}", f"replay:{failing}", "--prompts", str(prompts)],
+        ["doctor", "--db", str(db)],
+    ]
+    source = folder / "battles.json"
+    source.write_text(
+        json.dumps([{"question_id": f"q{CLEAR}", "model_a": HOSTILE, "model_b": f"b{RLO}", "winner": "tie",
+                     "judge": f"judge{OSC_TITLE}", "category": f"cat{ESC}[5m"}])
+    )  # fmt: skip
+    other = folder / "other.db"
+    walk += [
+        ["import", str(source), "--db", str(other)],
+        ["merge", str(other), "--into", str(db)],
+        ["leaderboard", "--db", str(db), "--matrix"],
+        ["leaderboard", "--db", str(db), "--judge", f"judge{OSC_TITLE}"],
+    ]  # CSV to a pipe stays exact (it is data); to a terminal it goes through VisibleWriter, tested above
+    for args in walk:
+        result = run(*args)
+        assert result.exit_code in (0, 1), (args, result.output)
+        assert_terminal_safe(result.output)
+        assert "Traceback" not in result.output
+    assert "\\u202e" in run("report", "--db", str(db)).stdout  # the label is there, spelled out
+    board = run("leaderboard", "--db", str(db)).stdout
+    assert "\\u202e" in board and "\\x1b" in board  # the names are there, spelled out
