@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os.path
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from arena.backend import Contestant, GenerationParams, GenerationResult
+from arena.backend import Contestant, GenerationParams, GenerationResult, can_score
 from arena.generation import StreamJob, run_streams
 from arena.pool import ModelPool
 from arena.prompts import Prompt
@@ -24,6 +24,22 @@ class ParityRow:
     prompt: str
     a: GenerationResult
     b: GenerationResult
+    prompt_ids: tuple[list[int], list[int]] | None = None
+    """Each side's prompt token ids, where both backends can tell (hf, gguf)."""
+    prompt_tokens: tuple[str, str] | None = None
+    """The two tokens where the prompt ids first differ, as text (None when they agree or are unknown)."""
+
+    @property
+    def prompt_ids_differ_at(self) -> int | None:
+        """Index of the first differing prompt token id: same prompt text, different tokens is a tokenizer
+        conversion bug (a merge lost, a special token split); None when they agree or are unknown."""
+        if self.prompt_ids is None:
+            return None
+        left, right = self.prompt_ids
+        for index, (x, y) in enumerate(zip(left, right, strict=False)):
+            if x != y:
+                return index
+        return None if len(left) == len(right) else min(len(left), len(right))
 
     @property
     def compared_by(self) -> str:
@@ -41,8 +57,15 @@ class ParityRow:
 
     @property
     def identical(self) -> bool:
-        """Same tokens from the same prompt string: equal outputs from different prompts are luck, not parity."""
-        return self.diverge_at is None and self.a.error is None and self.b.error is None and self.same_prompt
+        """Same tokens from the same prompt string and prompt ids: equal outputs from different prompts are
+        luck, not parity."""
+        return (
+            self.diverge_at is None
+            and self.a.error is None
+            and self.b.error is None
+            and self.same_prompt
+            and self.prompt_ids_differ_at is None
+        )
 
     @property
     def same_prompt(self) -> bool:
@@ -70,6 +93,9 @@ class ParityRow:
             "rendered_prompts": [self.a.rendered_prompt, self.b.rendered_prompt],
             "shared_before_split": shared,
             "continuations": [a_next, b_next],
+            "prompt_ids_differ_at": self.prompt_ids_differ_at,
+            "prompt_tokens_at_difference": None if self.prompt_tokens is None else list(self.prompt_tokens),
+            "texts": [self.a.text, self.b.text],
         }
 
 
@@ -82,5 +108,31 @@ def run_parity(
     for prompt in prompts:
         jobs = [StreamJob(pool[c.label], prompt.messages(), params, prompt_id=prompt.uid) for c in (a, b)]
         result_a, result_b = run_streams(jobs, sequential=True)
-        rows.append(ParityRow(prompt.uid, result_a, result_b))
+        row = ParityRow(prompt.uid, result_a, result_b, prompt_ids=_prompt_ids(pool, a, b, prompt))
+        at = row.prompt_ids_differ_at
+        if at is not None and row.prompt_ids is not None:
+            row = replace(row, prompt_tokens=_tokens_at(pool, a, b, row.prompt_ids, at))
+        rows.append(row)
     return rows
+
+
+def _prompt_ids(pool: ModelPool, a: Contestant, b: Contestant, prompt: Prompt) -> tuple[list[int], list[int]] | None:
+    loaded_a, loaded_b = pool[a.label], pool[b.label]
+    if not (can_score(loaded_a) and can_score(loaded_b)):
+        return None
+    messages = prompt.messages()
+    return (
+        loaded_a.prompt_token_ids(messages),  # type: ignore[attr-defined]
+        loaded_b.prompt_token_ids(messages),  # type: ignore[attr-defined]
+    )
+
+
+def _tokens_at(
+    pool: ModelPool, a: Contestant, b: Contestant, ids: tuple[list[int], list[int]], at: int
+) -> tuple[str, str]:
+    """Each side's token at the first difference, as text ('(end)' where one prompt is shorter)."""
+    spelled = []
+    for contestant, side in zip((a, b), ids, strict=True):
+        loaded = pool[contestant.label]
+        spelled.append(repr(loaded.token_text(side[at])) if at < len(side) else "(end)")  # type: ignore[attr-defined]
+    return spelled[0], spelled[1]

@@ -21,6 +21,7 @@ from arena.answers import AnalyzedAnswer, record_answer
 from arena.backend import Contestant, GenerationParams, GenerationResult
 from arena.battle import Battle, new_battle
 from arena.prompts import Prompt
+from arena.report import Fidelity, fidelity_by_label
 from arena.store import Store
 from arena.store.faults import StoreError
 from arena.verdicts import Side, Verdict, as_verdict
@@ -143,6 +144,11 @@ class PlaySession:
         current.unstored.pop(side, None)
         current.finished[side] = answer
         return answer
+
+    def fidelity(self) -> dict[str, Fidelity]:
+        """The contestants' newest ``arena fidelity`` numbers, for the reveal (read when asked: a
+        measurement made in another terminal during the session shows up at the next vote)."""
+        return fidelity_by_label(self.store)
 
     def store_unstored(self, current: Round) -> None:
         """Retry the answers of ``current`` whose write failed; raises ``StoreError`` if one fails again."""

@@ -17,7 +17,7 @@ from typing import Any
 from arena.flags import CONSTRAINT_PREFIX
 from arena.stats import intervals_overlap, wilson_interval
 from arena.store import Store
-from arena.store.queries import report_generations, session_contestants
+from arena.store.queries import latest_fidelity, report_generations, session_contestants
 
 RATE_FLAGS = ("repetitive", "garbage", "empty", "truncated")
 
@@ -47,6 +47,24 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class Fidelity:
+    """A contestant's newest ``arena fidelity`` numbers against a reference model."""
+
+    reference: str
+    top1_agreement: float
+    mean_kld: float
+    tokens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "top1_agreement": self.top1_agreement,
+            "mean_kld": self.mean_kld,
+            "tokens": self.tokens,
+        }
+
+
+@dataclass(frozen=True)
 class ReportRow:
     contestant: str
     generations: int
@@ -55,6 +73,7 @@ class ReportRow:
     median_tokens_per_s: float | None
     speed_ratio: float | None
     peak_mem_bytes: int | None
+    fidelity: Fidelity | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,17 +84,20 @@ class ReportRow:
             "median_tokens_per_s": self.median_tokens_per_s,
             "speed_ratio": self.speed_ratio,
             "peak_mem_bytes": self.peak_mem_bytes,
+            "fidelity": None if self.fidelity is None else self.fidelity.to_dict(),
         }
 
 
-def build_report(store: Store, session: int | None) -> list[ReportRow]:
-    """One row per contestant; None means every session.
+def build_report(store: Store, session: int | None, reference: str | None = None) -> list[ReportRow]:
+    """One row per contestant; None means every session. Where ``arena fidelity`` measured a contestant
+    (against ``reference``, or its newest measurement against any), the row carries those numbers too.
 
     The first row is the baseline every other row is compared with: the batch's first ``--model`` when the
     report covers one batch, else the contestants in alphabetical order. Answers the judge stopped (esc)
     are counted apart and left out of every rate: a cut-short answer says nothing about loops or constraints.
     """
     generations, by_generation = report_generations(store, session)
+    measured = latest_fidelity(store, reference)
     present = sorted({row["contestant"] for row in generations})
     given = [label for label in session_contestants(store, session) if label in present] if session else []
     order = given + [label for label in present if label not in given]
@@ -104,9 +126,21 @@ def build_report(store: Store, session: int | None) -> list[ReportRow]:
                 median_tokens_per_s=statistics.median(speeds) if speeds else None,
                 speed_ratio=None,
                 peak_mem_bytes=max(memory) if memory else None,
+                fidelity=_fidelity(measured.get(contestant)),
             )
         )
     return _compare_with_first(rows)
+
+
+def fidelity_by_label(store: Store, reference: str | None = None) -> dict[str, Fidelity]:
+    """Each measured contestant's newest fidelity (against ``reference``, or any reference)."""
+    return {label: found for label, row in latest_fidelity(store, reference).items() if (found := _fidelity(row))}
+
+
+def _fidelity(row: dict[str, Any] | None) -> Fidelity | None:
+    if row is None:
+        return None
+    return Fidelity(row["reference"], float(row["top1_agreement"]), float(row["mean_kld"]), int(row["tokens"]))
 
 
 def _compare_with_first(rows: list[ReportRow]) -> list[ReportRow]:

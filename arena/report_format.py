@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from arena.report import Rate, ReportRow
+from arena.report import Fidelity, Rate, ReportRow
 
 
 def format_rate(rate: Rate, separator: str = " ") -> str:
@@ -72,6 +72,16 @@ def _speed_cell(row: ReportRow, separator: str) -> str:
     return f"{speed}{separator}{format_ratio(row.speed_ratio)}"
 
 
+def fidelity_text(found: Fidelity, separator: str = " ") -> str:
+    """'97.2% top-1 · KL 0.0024 vs hf-fp32': agreement with the reference's first choice, mean KL."""
+    return f"{found.top1_agreement:.1%} top-1 · KL {found.mean_kld:.4f}{separator}vs {found.reference}"
+
+
+def format_fidelity(row: ReportRow, separator: str = " ") -> str:
+    """The row's fidelity, or '-' when ``arena fidelity`` never measured it."""
+    return "-" if row.fidelity is None else fidelity_text(row.fidelity, separator)
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("contestant", "contestant", lambda row, sep: row.contestant, numeric=False, priority=100),
     Column("gens", "gens", lambda row, sep: str(row.generations), in_terminal=False),
@@ -83,7 +93,10 @@ COLUMNS: tuple[Column, ...] = (
     _rate_column("constraints", "constraints met", "constr.", 75),
     Column("tok/s (vs first)", "tok/s", _speed_cell, priority=40),
     Column("peak mem", "mem", lambda row, sep: format_memory(row.peak_mem_bytes), priority=30),
+    Column("fidelity", "fidelity", format_fidelity, priority=45),
 )
+OPTIONAL_COLUMNS = ("fidelity",)
+"""Shown only when some row has a value (most reports have no fidelity measurement)."""
 
 CAPTION = (
     "hits/n rate (95% CI); ≈ within noise of the first row; tok/s with its ratio to the first; "
@@ -91,10 +104,20 @@ CAPTION = (
 )
 
 
+def shown_columns(rows: Sequence[ReportRow]) -> list[Column]:
+    """The columns worth printing for these rows: optional ones only when some row fills them."""
+    return [
+        column
+        for column in COLUMNS
+        if column.header not in OPTIONAL_COLUMNS or any(column.cell(row, " ") != "-" for row in rows)
+    ]
+
+
 def markdown(rows: Sequence[ReportRow]) -> str:
-    lines = ["| " + " | ".join(column.header for column in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    columns = shown_columns(rows)
+    lines = ["| " + " | ".join(column.header for column in columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        cells = (column.cell(row, " ").replace("|", "\\|") for column in COLUMNS)
+        cells = (column.cell(row, " ").replace("|", "\\|") for column in columns)
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.append(

@@ -6,7 +6,7 @@ a label holding ``[bold]`` or ESC prints as written, visibly.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.table import Table
@@ -18,10 +18,13 @@ from arena.parity import ParityRow
 from arena.prompts import PromptSet
 from arena.ratings import PROVISIONAL_BELOW, Leaderboard
 from arena.report import ReportRow
-from arena.report_format import CAPTION, COLUMNS
+from arena.report_format import CAPTION, shown_columns
 from arena.tables import Column, fitted_table
 from arena.terminal import literal
 from arena.wording import counted
+
+if TYPE_CHECKING:
+    from arena.fidelity import FidelityRow
 
 
 def _fmt(value: float | None, digits: int = 1, suffix: str = "") -> str:
@@ -249,12 +252,9 @@ def flags_table(flags: Sequence[Flag]) -> Table:
 
 def report_table(rows: Sequence[ReportRow], title: str, width: int) -> Table:
     """The report: each interval sits under its rate; low-priority columns go first on a narrow terminal."""
-    columns = [
-        Column(column.short, "name" if not column.numeric else "whole", column.priority)
-        for column in COLUMNS
-        if column.in_terminal
-    ]
-    cells = [[column.cell(row, "\n") for column in COLUMNS if column.in_terminal] for row in rows]
+    shown = [column for column in shown_columns(rows) if column.in_terminal]
+    columns = [Column(column.short, "name" if not column.numeric else "whole", column.priority) for column in shown]
+    cells = [[column.cell(row, "\n") for column in shown] for row in rows]
     return fitted_table(
         columns,
         cells,
@@ -279,6 +279,20 @@ def parity_table(rows: Sequence[ParityRow], spec_a: str, spec_b: str) -> Table:
         if row.a.error or row.b.error:
             result = literal(f"error: {row.a.error or row.b.error}", style="red")
             table.add_row(literal(row.prompt), result, "", "", "")
+            continue
+        if row.prompt_ids_differ_at is not None and row.same_prompt:
+            a_token, b_token = row.prompt_tokens or ("?", "?")
+            table.add_row(
+                literal(row.prompt),
+                literal(
+                    f"same prompt text, different prompt tokens from token {row.prompt_ids_differ_at}: "
+                    f"A {a_token}, B {b_token} (a tokenizer conversion bug)",
+                    style="red",
+                ),
+                "",
+                "",
+                "",
+            )
             continue
         if row.identical:
             table.add_row(
@@ -319,3 +333,49 @@ def parity_prompts_table(row: ParityRow, spec_a: str, spec_b: str) -> Table:
         table.add_column(literal(f"{label}: {spec} ({template})"), overflow="fold", ratio=1)
     table.add_row(literal(row.a.rendered_prompt), literal(row.b.rendered_prompt))
     return table
+
+
+def fidelity_table(rows: Sequence[FidelityRow], width: int) -> Table:
+    """One line per candidate: agreement with the reference and how far its distributions drift."""
+    columns = [
+        Column("candidate", "name", 100),
+        Column("top-1 agree", priority=95, justify="right"),
+        Column("mean KL", priority=90, justify="right"),
+        Column("p99 KL", priority=80, justify="right"),
+        Column("max KL", priority=60, justify="right"),
+        Column("ppl ref → cand", priority=70, justify="right"),
+        Column("tokens", priority=75, justify="right"),
+        Column("score time", priority=40, justify="right"),
+    ]
+    cells: list[list[str | Text]] = [
+        [
+            row.contestant,
+            f"{row.top1_agreement:.1%}",
+            f"{row.mean_kld:.4f}",
+            f"{row.p99_kld:.4f}",
+            f"{row.max_kld:.3f}",
+            f"{row.reference_ppl:.2f} → {row.candidate_ppl:.2f}",
+            str(row.tokens),
+            f"{row.seconds:.1f} s",
+        ]
+        for row in rows
+    ]
+    reference = rows[0].reference if rows else "?"
+    return fitted_table(columns, cells, width, title=literal(f"fidelity to {reference}"))
+
+
+def fidelity_worst_table(row: FidelityRow, width: int) -> Table:
+    """Where one candidate parts most from the reference: the token, and each model's first choice."""
+    columns = [
+        Column("prompt", "name", 60),
+        Column("pos", priority=50, justify="right"),
+        Column("KL", priority=90, justify="right"),
+        Column("token", "name", 80),
+        Column("reference's top", "name", 70),
+        Column("candidate's top", "name", 70),
+    ]
+    cells: list[list[str | Text]] = [
+        [worst.prompt, str(worst.position), f"{worst.kld:.3f}", worst.token, worst.reference_top, worst.candidate_top]
+        for worst in row.worst
+    ]
+    return fitted_table(columns, cells, width, title=literal(f"{row.contestant}: worst positions"))

@@ -1,7 +1,8 @@
 """Run the benchmarks and write bench/RESULTS.md. Usage: python -m bench.run [NAME ...]
 
 Benchmarks report numbers; they never fail the test suite. Each module exposes ``run() -> str`` returning
-a markdown section.
+a markdown section (starting with a ``## `` heading). With NAMEs, only those sections are replaced (or
+added); every other section, the session notes included, is kept as it was.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-BENCHMARKS = ["bench_leaderboard", "flag_quality", "bench_backends", "bench_tui", "bench_real_model"]
+BENCHMARKS = [
+    "bench_leaderboard",
+    "flag_quality",
+    "bench_backends",
+    "bench_tui",
+    "bench_real_model",
+    "bench_fidelity",
+]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
@@ -34,7 +42,23 @@ def main(names: list[str]) -> None:
         f"Written by `python -m bench.run` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.\n"
         f"Machine: {machine()}.\n\n"
     )
-    RESULTS.write_text(header + "\n".join(sections), encoding="utf-8")
+    kept = _sections(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    for section in sections:
+        kept[_heading(section)] = section.rstrip("\n") + "\n"
+    RESULTS.write_text(header + "\n".join(kept.values()), encoding="utf-8")
+
+
+def _heading(section: str) -> str:
+    return section.lstrip().splitlines()[0].strip()
+
+
+def _sections(text: str) -> dict[str, str]:
+    """The file's ``## `` sections by heading, in order (the ``# `` header before them is rewritten)."""
+    found: dict[str, str] = {}
+    for part in text.split("\n## ")[1:]:
+        section = "## " + part
+        found[_heading(section)] = section.rstrip("\n") + "\n"
+    return found
 
 
 if __name__ == "__main__":

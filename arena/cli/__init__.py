@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 
 from arena.cli.common import ArenaGroup, UserError
+from arena.cli.fidelity import fidelity
 from arena.cli.info import backends, doctor, prompts
 from arena.cli.report import flags, report
 from arena.cli.run import batch, demo, parity, play
@@ -45,6 +46,7 @@ for command in (
     flags,
     report,
     parity,
+    fidelity,
     leaderboard,
     export,
     import_,

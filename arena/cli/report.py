@@ -70,14 +70,25 @@ def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json
 @click.option("--all", "all_sessions", is_flag=True, help="Report on every generation in the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable rows.")
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print a markdown table for a write-up.")
-def report(db_path: Path | None, session: int | None, all_sessions: bool, as_json: bool, as_markdown: bool) -> None:
-    """Per-contestant flag rates and constraint adherence with 95% intervals, speed and memory."""
+@click.option(
+    "--reference", metavar="LABEL", help="Show fidelity measured against this reference (default: the newest)."
+)
+def report(
+    db_path: Path | None,
+    session: int | None,
+    all_sessions: bool,
+    as_json: bool,
+    as_markdown: bool,
+    reference: str | None,
+) -> None:
+    """Per-contestant flag rates and constraint adherence with 95% intervals, speed and memory, and
+    fidelity to a reference model where `arena fidelity` measured it."""
     from arena.report import build_report
     from arena.store.queries import latest_batch_session
 
     with existing_store(db_path) as store:
         chosen = None if all_sessions else (session if session is not None else latest_batch_session(store))
-        rows = build_report(store, chosen)
+        rows = build_report(store, chosen, reference)
     if not rows:
         raise ArenaError("no generations to report on" + (f" in session {chosen}" if chosen is not None else ""))
     print_report(

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
@@ -35,6 +35,9 @@ from arena.prompts import Prompt
 from arena.store import migrations
 from arena.store.faults import StoreError, check_file, describe, translated
 from arena.verdicts import Verdict, as_verdict
+
+if TYPE_CHECKING:
+    from arena.fidelity import FidelityRow
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -431,6 +434,43 @@ class Store:
             }
         )
 
+    def record_fidelity(
+        self,
+        row: FidelityRow,
+        *,
+        reference_spec: str,
+        contestant_spec: str,
+        prompt_set: str,
+        prompts: int,
+        max_tokens: int,
+    ) -> int:
+        """Store one candidate's fidelity to a reference (per-prompt numbers and worst positions as JSON)."""
+        with self.transaction() as db:
+            table = db.table("fidelity")
+            table.insert(
+                {
+                    "created": utc_now(),
+                    "reference": row.reference,
+                    "reference_spec": reference_spec,
+                    "contestant": row.contestant,
+                    "contestant_spec": contestant_spec,
+                    "prompt_set": prompt_set,
+                    "prompts": prompts,
+                    "max_tokens": max_tokens,
+                    "tokens": row.tokens,
+                    "top1_agreement": row.top1_agreement,
+                    "mean_kld": row.mean_kld,
+                    "p99_kld": row.p99_kld,
+                    "max_kld": row.max_kld,
+                    "reference_ppl": row.reference_ppl,
+                    "candidate_ppl": row.candidate_ppl,
+                    "seconds": row.seconds,
+                    "details_json": _json({key: row.to_dict()[key] for key in ("per_prompt", "worst")}),
+                    "uid": new_uid(),
+                }
+            )
+            return _last_id(table)
+
     # ------------------------------------------------------------------ reads
 
     def battle_counts(self) -> dict[frozenset[str], int]:
@@ -449,5 +489,5 @@ class Store:
         return "ok" if problems == ["ok"] else "; ".join(problems)
 
     def table_counts(self) -> dict[str, int]:
-        names = ("contestants", "prompts", "sessions", "generations", "flags", "battles")
+        names = ("contestants", "prompts", "sessions", "generations", "flags", "battles", "fidelity")
         return {name: int(self.query(f"select count(*) as n from {name}")[0]["n"]) for name in names}

@@ -14,7 +14,7 @@ from typing import Any
 from arena.errors import ArenaError
 from arena.store.database import Store
 
-_TABLES = ("contestants", "prompts", "prompt_versions", "sessions", "generations", "flags", "battles")
+_TABLES = ("contestants", "prompts", "prompt_versions", "sessions", "generations", "flags", "battles", "fidelity")
 
 
 def _open_source(source: Path) -> Store:
@@ -56,6 +56,7 @@ def merge_into(target: Store, source: Path) -> Counter[str]:
             },
             added,
         )
+        _copy_by_uid(db, "fidelity", rows["fidelity"], {}, added)
     return added
 
 

@@ -154,6 +154,36 @@ def _prompt_versions(db: sqlite_utils.Database) -> None:
         )
 
 
+def _fidelity(db: sqlite_utils.Database) -> None:
+    """``arena fidelity`` results: one row per candidate per run, beside the votes for the same labels."""
+    db.table("fidelity").create(
+        {
+            "id": int,
+            "created": str,
+            "reference": str,
+            "reference_spec": str,
+            "contestant": str,
+            "contestant_spec": str,
+            "prompt_set": str,
+            "prompts": int,
+            "max_tokens": int,
+            "tokens": int,
+            "top1_agreement": float,
+            "mean_kld": float,
+            "p99_kld": float,
+            "max_kld": float,
+            "reference_ppl": float,
+            "candidate_ppl": float,
+            "seconds": float,
+            "details_json": str,
+            "uid": str,
+        },
+        pk="id",
+    )
+    db.table("fidelity").create_index(["contestant", "reference"])
+    db.table("fidelity").create_index(["uid"], unique=True)
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -166,6 +196,7 @@ MIGRATIONS: list[Migration] = [
     ("0003_generation_counts", _generation_counts),
     ("0004_flag_errors", _flag_errors),
     ("0005_prompt_versions", _prompt_versions),
+    ("0006_fidelity", _fidelity),
 ]
 
 

@@ -145,3 +145,13 @@ def session_contestants(store: Store, session: int) -> list[str]:
     if not isinstance(given, list):  # play sessions record specs only; early batches a dict (order lost)
         return []
     return [str(entry["label"]) for entry in given if isinstance(entry, dict) and "label" in entry]
+
+
+def latest_fidelity(store: Store, reference: str | None = None) -> dict[str, dict[str, Any]]:
+    """Each contestant's newest ``arena fidelity`` measurement (against ``reference``, or any), by label."""
+    where, params = ("where reference = ?", [reference]) if reference is not None else ("", [])
+    rows = store.query(
+        f"select contestant, reference, top1_agreement, mean_kld, p99_kld, tokens from fidelity {where} order by id",
+        params,
+    )
+    return {row["contestant"]: row for row in rows}  # later rows replace earlier ones

@@ -165,6 +165,57 @@ class GGUFModel:
             yield Chunk(tail, n_tokens=0)
         yield Chunk("", n_tokens=0, finish_reason=reason)
 
+    # -- the TokenScorer protocol (arena fidelity)
+
+    def prompt_token_ids(self, messages: Sequence[Message]) -> list[int]:
+        return self._tokens(self.render(messages))
+
+    def vocabulary(self) -> list[str]:
+        vocab = self.llama._model.vocab
+        return [
+            bytes(llama_cpp.llama_vocab_get_text(vocab, token)).decode("utf-8", errors="replace")
+            for token in range(self.llama.n_vocab())
+        ]
+
+    def token_text(self, token_id: int) -> str:
+        return self._token_text(token_id)
+
+    def next_token_logprobs(self, prompt_ids: Sequence[int], continuation_ids: Sequence[int]) -> Any:
+        """Decode prompt + continuation in batches asking llama.cpp for every position's logits, keeping the
+        rows that predict the continuation. ``Llama(logits_all=True)`` would do this too, but it allocates
+        n_ctx x vocabulary floats up front (1.6 GB for SmolLM2 at its 8k context); this needs only the rows
+        it keeps. Uses llama-cpp-python's batch and context objects as its own ``eval`` does (0.3.x)."""
+        import numpy as np
+
+        tokens = [*prompt_ids, *continuation_ids]
+        if not prompt_ids:
+            raise BackendError("scoring needs at least one prompt token")
+        if len(tokens) > self.llama.n_ctx():
+            raise BackendError(f"{len(tokens)} tokens to score; the context holds {self.llama.n_ctx()} (raise n_ctx)")
+        n_vocab = self.llama.n_vocab()
+        start = len(prompt_ids) - 1
+        kept = np.empty((len(continuation_ids), n_vocab), dtype=np.float32)
+        with self.lock:
+            llama = self.llama
+            llama.reset()
+            llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+            try:
+                for begin in range(0, len(tokens), llama.n_batch):
+                    batch = tokens[begin : begin + llama.n_batch]
+                    llama._batch.set_batch(batch=batch, n_past=begin, logits_all=True)
+                    llama._ctx.decode(llama._batch)
+                    logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(len(batch) * n_vocab,))
+                    logits = logits.reshape(len(batch), n_vocab)
+                    first = max(start, begin)
+                    last = min(start + len(continuation_ids), begin + len(batch))
+                    if first < last:
+                        kept[first - start : last - start] = logits[first - begin : last - begin]
+            finally:
+                llama.reset()  # the next generation evaluates its prompt from scratch
+                llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+        shifted = kept.astype(np.float64) - kept.max(axis=1, keepdims=True)
+        return (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))).astype(np.float32)
+
     def info(self) -> LoadedInfo:
         metadata = self.llama.metadata
         return LoadedInfo(

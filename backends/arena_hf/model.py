@@ -130,7 +130,11 @@ class _CountingStreamer(BaseStreamer):
 
     def end(self) -> None:
         if self.pending:
-            self.queue.put(("", len(self.pending), self.pending))
+            # the answer ends inside a UTF-8 sequence: show it as U+FFFD, as llama.cpp's decoder does, so
+            # the same tokens give the same text in both engines
+            shown = self._decode(self.ids[self.prefix_offset : self.read_offset])
+            window = self._decode(self.ids[self.prefix_offset :])
+            self.queue.put((window[len(shown) :], len(self.pending), self.pending))
             self.pending = []
         self.queue.put(None)
 
@@ -300,6 +304,29 @@ class HFModel:
         if not stops.stopped and generated >= params.max_tokens and last_id not in self.eos_ids:
             reason = "length"
         yield Chunk("", n_tokens=0, finish_reason=reason)
+
+    # -- the TokenScorer protocol (arena fidelity)
+
+    def prompt_token_ids(self, messages: Sequence[Message]) -> list[int]:
+        return [int(token) for token in self._input_ids(self.render(messages))[0].tolist()]
+
+    def vocabulary(self) -> list[str]:
+        return [str(token) for token in self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))]
+
+    def token_text(self, token_id: int) -> str:
+        return str(self.tokenizer.decode([token_id], skip_special_tokens=False))
+
+    def next_token_logprobs(self, prompt_ids: Sequence[int], continuation_ids: Sequence[int]) -> Any:
+        """One forward pass over prompt + continuation. The logits are cut to the tokenizer's vocabulary
+        (checkpoints pad the output layer to a round size) and renormalized there."""
+        if not prompt_ids:
+            raise BackendError("scoring needs at least one prompt token")
+        ids = torch.tensor([[*prompt_ids, *continuation_ids]], device=self.model.device)
+        start = len(prompt_ids) - 1
+        with torch.inference_mode():
+            logits = self.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0]
+            rows = logits[start : start + len(continuation_ids), : len(self.tokenizer)].float()
+            return torch.log_softmax(rows, dim=-1).cpu().numpy()
 
     def _measure_peak(self) -> int | None:
         """The CUDA allocator's peak during this generation; elsewhere this model's own weights and buffers

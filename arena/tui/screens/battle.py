@@ -26,6 +26,7 @@ from arena.generation import run_job
 from arena.play import PlaySession, Round, custom_prompt
 from arena.pool import ModelPool
 from arena.prompts import Prompt
+from arena.report_format import fidelity_text
 from arena.tui.pacing import Presentation, fully_shown, visible_lengths
 from arena.tui.text import literal
 from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
@@ -248,9 +249,12 @@ class BattleScreen(Screen[None]):
             self.store_failed("the vote", str(exc))
             return
         self.show_prompt(current.battle.prompt, reveal=True)
+        fidelity = self.session.fidelity()
         for side in SIDES:
             contestant = current.battle.contestant(side)
-            self.pane(side).reveal(contestant.label, contestant.backend, current.finished[side])
+            found = fidelity.get(contestant.label)
+            notes = [f"fidelity: {fidelity_text(found)}"] if found else []
+            self.pane(side).reveal(contestant.label, contestant.backend, current.finished[side], notes)
         left = self.session.remaining
         described = VERDICT_DESCRIPTIONS[checked]
         self.hint(f"vote stored: {described}. n: next prompt ({left} left) · l: leaderboard · e: custom prompt")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -141,8 +142,9 @@ class AnswerPane(Vertical):
                 detail += f", {result.tokens_per_s:.1f} tok/s"
         self.set_status(status, detail)
 
-    def reveal(self, label: str, backend: str, finished: AnalyzedAnswer) -> None:
-        """After the vote: who it was, what the flags found (garbage highlighted), and the numbers."""
+    def reveal(self, label: str, backend: str, finished: AnalyzedAnswer, notes: Sequence[str] = ()) -> None:
+        """After the vote: who it was, what the flags found (garbage highlighted), and the numbers;
+        ``notes`` are further lines about the contestant (its fidelity to a reference)."""
         self.set_class(True, "revealed")
         result = finished.result
         title = Text.assemble(f"{self.pane_name}: ", literal(label, "bold"), "  (", literal(backend), ")")
@@ -173,4 +175,7 @@ class AnswerPane(Vertical):
         stats = Text(
             f"\n{counted(result.n_tokens, 'token')} · ttft {ttft} · {speed} tok/s · {result.finish_reason}", style="dim"
         )
+        for note in notes:
+            stats.append("\n")
+            stats.append(literal(note, "dim"))
         self.query_one(".pane-status", Static).update(Text.assemble(badges, stats))
