@@ -23,6 +23,7 @@ BENCHMARKS = [
     "bench_fidelity",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
+NOTES = "## Notes from the sessions"
 
 
 def machine() -> str:
@@ -45,6 +46,9 @@ def main(names: list[str]) -> None:
     kept = _sections(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     for section in sections:
         kept[_heading(section)] = section.rstrip("\n") + "\n"
+    notes = kept.pop(NOTES, None)  # written by hand, kept last
+    if notes is not None:
+        kept[NOTES] = notes
     RESULTS.write_text(header + "\n".join(kept.values()), encoding="utf-8")
 
 

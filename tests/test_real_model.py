@@ -187,3 +187,15 @@ async def test_play_two_real_models_vote_and_reveal(smollm2: Path, tmp_path: Pat
     assert verdicts == ["left", "right"]
     assert any(text.startswith(SYSTEM_PROMPT) for text in rendered)  # the chat side got ChatML
     assert any("<|im_start|>" not in text for text in rendered)  # the raw side did not
+
+
+def test_fidelity_of_the_gguf_to_its_dequantized_weights(smollm2: Path) -> None:
+    """The Q4_1 file in llama.cpp against the same weights dequantized into transformers: nearly the same
+    distributions (bench/RESULTS.md: 97% top-1, mean KL 0.002 over 8 prompts), and the same tokenizer."""
+    result = run(
+        "fidelity", f"hf:{smollm2}?device=cpu", f"gguf:{smollm2}?n_threads=1", "--label", "ref", "--label", "q4",
+        "--limit", "1", "--max-tokens", "24", "--no-store", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert row["tokens"] > 0 and row["top1_agreement"] >= 0.85 and row["mean_kld"] < 0.05, row
