@@ -146,3 +146,23 @@ def test_an_answer_cut_inside_a_utf8_sequence_reads_the_same_in_both_engines(tin
         pieces.append(item[0])
     llama_cpp_text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode("é".encode()[:1], final=True)
     assert "".join(pieces) == llama_cpp_text == "\ufffd"
+
+
+async def test_the_reveal_shows_a_measured_contestants_fidelity(tmp_path: Path) -> None:
+    from arena.fidelity import FidelityRow
+    from arena.store import Store
+    from tests.tui_helpers import make_app, screen_text, wait_for
+
+    db = tmp_path / "arena.db"
+    with Store(db) as store:
+        measured = FidelityRow("loopy", "full", 300, 0.912, 0.0421, 0.3, 1.2, 1.7, 1.9, 2.0)
+        store.record_fidelity(
+            measured, reference_spec="hf:x", contestant_spec="hf:x?q", prompt_set="s", prompts=3, max_tokens=100
+        )
+    app = make_app(tmp_path, {"t/one": "Fine."}, {"t/one": "Also fine."}, db=db)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "fidelity:" in screen_text(app))
+        assert "fidelity: 91.2% top-1 · KL 0.0421 vs full" in screen_text(app)
+        assert screen_text(app).count("fidelity:") == 1  # only the measured side
