@@ -17,16 +17,20 @@ fraction of a point.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from arena.stats import intervals_overlap, wilson_interval
 from arena.verdicts import RATED_VERDICTS, Verdict
+
+if TYPE_CHECKING:
+    from arena.style import StyleCoefficient, StyleCounts, StyleFit
 
 SCALE = 400.0
 BASE = 10.0
@@ -42,16 +46,35 @@ _POINTS_PER_NAT = SCALE / math.log(BASE)
 
 @dataclass(frozen=True)
 class Outcome:
-    """One judged battle, as the ratings see it. ``skip`` verdicts never reach here."""
+    """One judged battle, as the ratings see it. ``skip`` verdicts never reach here. The style counts of
+    both answers are there when style control is asked for."""
 
     left: str
     right: str
     verdict: Verdict
+    left_style: StyleCounts | None = None
+    right_style: StyleCounts | None = None
 
 
-def outcomes_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Outcome]:
-    """Outcomes from battle rows as ``arena.store.queries.battle_rows`` returns them."""
-    return [Outcome(row["left_contestant"], row["right_contestant"], row["verdict"]) for row in rows]
+def outcomes_from_rows(rows: Iterable[Mapping[str, Any]], *, with_style: bool = False) -> list[Outcome]:
+    """Outcomes from battle rows as ``arena.store.queries.battle_rows`` returns them (with both answers'
+    style counts when ``with_style``: length in tokens if every battle has token counts, else in words)."""
+    rows = list(rows)
+    if not with_style:
+        return [Outcome(row["left_contestant"], row["right_contestant"], row["verdict"]) for row in rows]
+    from arena.style import pick_length_basis, style_counts
+
+    by_tokens = pick_length_basis([r.get("left_n_tokens") for r in rows], [r.get("right_n_tokens") for r in rows])
+    return [
+        Outcome(
+            row["left_contestant"],
+            row["right_contestant"],
+            row["verdict"],
+            style_counts(row.get("left_output"), row.get("left_n_tokens") if by_tokens else None),
+            style_counts(row.get("right_output"), row.get("right_n_tokens") if by_tokens else None),
+        )
+        for row in rows
+    ]
 
 
 def _prior_precision() -> float:
@@ -268,6 +291,46 @@ class PositionBias:
 
 
 @dataclass(frozen=True)
+class Sureness:
+    """How sure the ranking is that ``a`` (the higher of two neighbours on the board) is better than ``b``.
+
+    ``p_a_better`` is the share of bootstrap rounds in which a's rating is above b's (None without
+    bootstrap). ``votes_to_separate`` estimates how many more decisive votes between the two would make
+    their difference significant at 95%, four times in five: with p the chance that a beats b implied by
+    their ratings, a two-sided test at 5% on N decisive votes has 80% power once
+    N = (1.96 + 0.84)^2 p (1 - p) / (p - 0.5)^2 (the usual sample-size formula), minus the decisive votes
+    they already have. 0 when the bootstrap already separates them; None when the ratings are level (no
+    number of votes is predictable).
+    """
+
+    a: str
+    b: str
+    battles: int
+    p_a_better: float | None
+    votes_to_separate: int | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "battles": self.battles,
+            "p_a_better": None if self.p_a_better is None else round(self.p_a_better, 4),
+            "votes_to_separate": self.votes_to_separate,
+        }
+
+    def describe(self) -> str:
+        """'m2 vs m4: 71% sure, ~60 more votes' (in the order of the board)."""
+        sure = "no bootstrap" if self.p_a_better is None else f"{self.p_a_better:.0%} sure"
+        if self.votes_to_separate == 0:
+            more = "separated"
+        elif self.votes_to_separate is None:
+            more = "level: more votes will not tell them apart soon"
+        else:
+            more = f"~{self.votes_to_separate} more decisive votes between them"
+        return f"{self.a} above {self.b}: {sure}, {more}"
+
+
+@dataclass(frozen=True)
 class Leaderboard:
     ratings: list[Rating]
     pairs: list[PairRecord]
@@ -278,6 +341,10 @@ class Leaderboard:
     anchor: tuple[str, float] | None = None
     win_matrix: dict[str, dict[str, float | None]] = field(default_factory=dict)
     count_matrix: dict[str, dict[str, int]] = field(default_factory=dict)
+    neighbours: list[Sureness] = field(default_factory=list)
+    """Each adjacent pair of the board (within one comparable group), top to bottom."""
+    style: list[StyleCoefficient] | None = None
+    """The style coefficients when the ratings are style-controlled, else None."""
 
     @property
     def comparable(self) -> bool:
@@ -303,10 +370,13 @@ def compute_leaderboard(
     anchor: tuple[str, float] | None = None,
     k: float = 32.0,
     confidence: float = 0.95,
+    style_control: bool = False,
 ) -> Leaderboard:
     """Ratings with bootstrap intervals, Rank(UB), Elo, tallies, the pairwise scoreboard and matrices.
 
     ``outcomes`` are in the order the votes were cast (only Elo uses it); ``skip`` verdicts are ignored.
+    ``style_control`` fits the ratings with the answers' style taken out (``arena.style``; the outcomes
+    must carry style counts); tallies, Elo and the scoreboard stay the raw ones.
     """
     rated = [o for o in outcomes if o.verdict in RATED_VERDICTS and o.left != o.right]
     labels = sorted({o.left for o in rated} | {o.right for o in rated})
@@ -316,13 +386,25 @@ def compute_leaderboard(
     if not labels:
         return Leaderboard([], [], [], position_bias, 0, rounds, anchor)
 
-    cells = Cells.from_outcomes(rated, labels)
-    point = _scale(fit_bradley_terry(cells.score_matrices(cells.count[None, :])), labels, anchor)[0]
     alpha = (1 - confidence) / 2
-    if rounds > 0:
-        rng = np.random.default_rng(seed)
-        draws = rng.multinomial(len(rated), cells.count / cells.count.sum(), size=rounds)
-        boot = _scale(fit_bradley_terry(cells.score_matrices(draws)), labels, anchor)
+    boot: FloatArray | None = None
+    style = None
+    if style_control:
+        from arena.style import coefficients
+
+        fit = _style_fit(rated, labels, rounds, seed)
+        point = _scale(fit.beta[None, :], labels, anchor)[0]
+        style = coefficients(fit, confidence)
+        if rounds > 0:
+            boot = _scale(fit.beta_draws, labels, anchor)
+    else:
+        cells = Cells.from_outcomes(rated, labels)
+        point = _scale(fit_bradley_terry(cells.score_matrices(cells.count[None, :])), labels, anchor)[0]
+        if rounds > 0:
+            rng = np.random.default_rng(seed)
+            draws = rng.multinomial(len(rated), cells.count / cells.count.sum(), size=rounds)
+            boot = _scale(fit_bradley_terry(cells.score_matrices(draws)), labels, anchor)
+    if boot is not None:
         low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)
     else:
         low, high = point.copy(), point.copy()
@@ -364,6 +446,12 @@ def compute_leaderboard(
     ratings = _mark_noise(ratings)
     ratings.sort(key=lambda r: (-r.rating, r.contestant))
     pairs = _pairs(rated)
+    position = {label: index for index, label in enumerate(labels)}
+    neighbours = [
+        _sureness(higher, lower, boot, position, pairs)
+        for higher, lower in itertools.pairwise(ratings)
+        if higher.group == lower.group
+    ]
     return Leaderboard(
         ratings=ratings,
         pairs=pairs,
@@ -374,7 +462,50 @@ def compute_leaderboard(
         anchor=anchor,
         win_matrix=_win_matrix(labels, pairs),
         count_matrix={a: {b: _pair_battles(pairs, a, b) for b in labels if b != a} for a in labels},
+        neighbours=neighbours,
+        style=style,
     )
+
+
+def _style_fit(rated: Sequence[Outcome], labels: Sequence[str], rounds: int, seed: int) -> StyleFit:
+    from arena.style import fit_style_controlled, style_differences
+
+    if any(o.left_style is None or o.right_style is None for o in rated):
+        raise ValueError("style control needs the answers' style counts (outcomes_from_rows(with_style=True))")
+    index = {label: position for position, label in enumerate(labels)}
+    left = np.array([index[o.left] for o in rated], dtype=np.int64)
+    right = np.array([index[o.right] for o in rated], dtype=np.int64)
+    score = np.array([{"left": 1.0, "right": 0.0}.get(o.verdict, 0.5) for o in rated])
+    differences = style_differences([o.left_style for o in rated], [o.right_style for o in rated])  # type: ignore[misc]
+    return fit_style_controlled(
+        left, right, score, differences, len(labels), _prior_precision(), rounds=rounds, seed=seed
+    )
+
+
+SEPARATE_Z = 1.96 + 0.84
+"""z for a two-sided 5% test plus z for 80% power."""
+MAX_VOTES_TO_SEPARATE = 100_000
+
+
+def _sureness(
+    higher: Rating, lower: Rating, boot: FloatArray | None, position: Mapping[str, int], pairs: Sequence[PairRecord]
+) -> Sureness:
+    """See ``Sureness``: the bootstrap's verdict on two neighbours, and the votes a clear one would take."""
+    p_better = None
+    if boot is not None:
+        ahead = boot[:, position[higher.contestant]] - boot[:, position[lower.contestant]]
+        p_better = float(((ahead > 0).sum() + 0.5 * (ahead == 0).sum()) / len(ahead))
+    record = next((pair for pair in pairs if {pair.a, pair.b} == {higher.contestant, lower.contestant}), None)
+    decisive = 0 if record is None else record.a_wins + record.b_wins
+    p = 1.0 / (1.0 + BASE ** (-(higher.rating - lower.rating) / SCALE))
+    if p_better is not None and p_better >= 1 - (1 - 0.95) / 2:
+        votes: int | None = 0
+    elif abs(p - 0.5) < 1e-3:
+        votes = None
+    else:
+        needed = SEPARATE_Z**2 * p * (1 - p) / (p - 0.5) ** 2
+        votes = min(max(1, math.ceil(needed) - decisive), MAX_VOTES_TO_SEPARATE)
+    return Sureness(higher.contestant, lower.contestant, record.battles if record else 0, p_better, votes)
 
 
 def _tallies(outcomes: Sequence[Outcome], labels: Sequence[str]) -> dict[str, list[int]]:

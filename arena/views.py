@@ -197,6 +197,10 @@ def leaderboard_table(board: Leaderboard, width: int, title: str = "leaderboard"
 def leaderboard_notes(board: Leaderboard) -> list[Text]:
     """Lines under the table: noise, bounds, comparability, position bias, head-to-head records."""
     lines = []
+    if board.style is not None:
+        from arena.style import describe
+
+        lines.append(literal(describe(board.style), style="cyan"))
     if len(board.groups) > 1:
         groups = " | ".join("{" + ", ".join(group) + "}" for group in board.groups)
         lines.append(literal(f"not comparable across groups (no battles connect them): {groups}", style="yellow"))
@@ -217,6 +221,10 @@ def leaderboard_notes(board: Leaderboard) -> list[Text]:
                 style="yellow" if bias.significant else "dim",
             )
         )
+    if board.neighbours:
+        lines.append(literal("how sure (neighbours on the board):"))
+    for neighbour in board.neighbours:
+        lines.append(literal("  " + neighbour.describe(), style="green" if neighbour.votes_to_separate == 0 else ""))
     if board.pairs:
         lines.append(literal("head to head:"))
     for pair in board.pairs:

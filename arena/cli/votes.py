@@ -51,7 +51,24 @@ def _battles(db_path: Path | None, battle_filter: BattleFilter) -> list[dict[str
     help="Elo K (the online Elo column only; the ratings are a Bradley-Terry fit).",
 )
 @click.option("--matrix", "show_matrix", is_flag=True, help="Also print win-rate and battle-count matrices.")
-@click.option("--json", "as_json", is_flag=True, help="Print the ratings as a JSON list.")
+@click.option(
+    "--style-control",
+    is_flag=True,
+    help="Fit the ratings with answer length and markdown (headers, lists, bold) taken out.",
+)
+@click.option(
+    "--coefficients",
+    "show_coefficients",
+    is_flag=True,
+    help="With --style-control: print how much each style feature swayed the judges.",
+)
+@click.option(
+    "--pairs",
+    "show_pairs",
+    is_flag=True,
+    help="Print, for each neighbouring pair, how sure the order is and how many more votes would settle it.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the ratings (or with --pairs, the pairs) as JSON.")
 def leaderboard(
     db_path: Path | None,
     battle_filter: BattleFilter,
@@ -60,18 +77,41 @@ def leaderboard(
     seed: int,
     k_factor: float,
     show_matrix: bool,
+    style_control: bool,
+    show_coefficients: bool,
+    show_pairs: bool,
     as_json: bool,
 ) -> None:
     """Bradley-Terry ratings with bootstrap intervals, Elo, tallies and head-to-head records."""
     from arena.ratings import compute_leaderboard, matrix_rows, outcomes_from_rows, parse_anchor
     from arena.views import leaderboard_notes, leaderboard_table, matrix_table
 
-    outcomes = outcomes_from_rows(_battles(db_path, battle_filter))
+    if show_coefficients and not style_control:
+        raise ArenaError("--coefficients are the style-control fit's: add --style-control")
+    outcomes = outcomes_from_rows(_battles(db_path, battle_filter), with_style=style_control)
     try:
         pinned = parse_anchor(anchor) if anchor else None
-        board = compute_leaderboard(outcomes, rounds=rounds, seed=seed, anchor=pinned, k=k_factor)
+        board = compute_leaderboard(
+            outcomes, rounds=rounds, seed=seed, anchor=pinned, k=k_factor, style_control=style_control
+        )
     except ValueError as exc:
         raise ArenaError(str(exc)) from None
+    if show_coefficients:
+        found = board.style or []
+        if as_json:
+            echo_json([coefficient.to_dict() for coefficient in found])
+        else:
+            from arena.style import describe
+
+            console().print(describe(found))
+        return
+    if show_pairs:
+        if as_json:
+            echo_json([neighbour.to_dict() for neighbour in board.neighbours])
+        else:
+            for neighbour in board.neighbours:
+                console().print(neighbour.describe())
+        return
     if as_json:
         echo_json([rating.to_dict() for rating in board.ratings])
         return

@@ -68,7 +68,8 @@ select
   gl.output as left_output, gr.output as right_output,
   gl.messages_json as left_messages_json, gr.messages_json as right_messages_json,
   gl.params_json as params_json,
-  gl.finish_reason as left_finish_reason, gr.finish_reason as right_finish_reason
+  gl.finish_reason as left_finish_reason, gr.finish_reason as right_finish_reason,
+  gl.n_tokens as left_n_tokens, gr.n_tokens as right_n_tokens
 from battles b
 left join prompts p on p.id = b.prompt
 left join generations gl on gl.id = b.left_generation

@@ -24,12 +24,14 @@ class LeaderboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("l", "app.pop_screen", "Back", show=False),
+        Binding("s", "toggle_style", "Raw / style-controlled"),
     ]
 
     def __init__(self, store: Store) -> None:
         super().__init__()
         self.store = store
         self.board: Leaderboard | None = None
+        self.style_control = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -41,8 +43,16 @@ class LeaderboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def compute(self) -> None:
-        board = compute_leaderboard(outcomes_from_rows(battle_rows(self.store)), rounds=ROUNDS)
+        style = self.style_control
+        outcomes = outcomes_from_rows(battle_rows(self.store), with_style=style)
+        board = compute_leaderboard(outcomes, rounds=ROUNDS, style_control=style)
         self.app.call_from_thread(self.show_board, board)
+
+    def action_toggle_style(self) -> None:
+        """Switch between the raw ratings and the ones with length and markdown taken out."""
+        self.style_control = not self.style_control
+        self.query_one("#board", Static).update(Text("computing ratings..."))
+        self.compute()
 
     def show_board(self, board: Leaderboard) -> None:
         """Lay the table out for the screen's width now (and again on resize): numbers stay whole."""
@@ -53,7 +63,9 @@ class LeaderboardScreen(Screen[None]):
             content: Group | Text = Text("No votes yet: judge a battle first.")
         else:
             width = max(self.size.width - 2, 20)  # the scrollbar and the border
-            content = Group(leaderboard_table(board, width=width), *leaderboard_notes(board))
+            styled = board.style is not None
+            title = "leaderboard (style-controlled; s: raw)" if styled else "leaderboard (s: style-controlled)"
+            content = Group(leaderboard_table(board, width=width, title=title), *leaderboard_notes(board))
         self.query_one("#board", Static).update(content)
 
     def on_resize(self, event: events.Resize) -> None:

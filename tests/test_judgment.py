@@ -1,0 +1,167 @@
+"""Judgment validity with simulated judges of known behaviour: a judge who likes length (style control
+must take it out and keep everything else), and the "how sure / how many more votes" numbers against
+the truth they claim to estimate."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from arena.ratings import Outcome, compute_leaderboard
+from arena.style import StyleCounts, fit_style_controlled, style_counts, style_differences
+from tests.helpers import assert_one_line_error, run
+from tests.votes import add_votes
+
+LN10_OVER_400 = math.log(10) / 400
+TRUE = {"verbose": 1000.0, "plain": 1000.0, "strong": 1100.0, "weak": 900.0}
+LENGTH = {"verbose": 300.0, "plain": 100.0, "strong": 100.0, "weak": 100.0}
+
+
+def length_loving_judge(battles: int, seed: int = 0, taste: float = 1.5) -> list[Outcome]:
+    """Random pairs; P(left wins) = logistic(ln10/400 (r_L - r_R) + taste * (L_L - L_R) / (L_L + L_R + 1))."""
+    rng = random.Random(seed)
+    labels = list(TRUE)
+    outcomes = []
+    for _ in range(battles):
+        left, right = rng.sample(labels, 2)
+        lengths = [LENGTH[label] * rng.uniform(0.8, 1.2) for label in (left, right)]
+        difference = (lengths[0] - lengths[1]) / (lengths[0] + lengths[1] + 1)
+        logit = LN10_OVER_400 * (TRUE[left] - TRUE[right]) + taste * difference
+        verdict = "left" if rng.random() < 1 / (1 + math.exp(-logit)) else "right"
+        outcomes.append(
+            Outcome(left, right, verdict, StyleCounts(lengths[0], 0, 0, 0), StyleCounts(lengths[1], 0, 0, 0))
+        )
+    return outcomes
+
+
+def test_style_control_takes_out_a_judges_taste_for_length() -> None:
+    outcomes = length_loving_judge(8000)
+    raw = {r.contestant: r for r in compute_leaderboard(outcomes, rounds=300).ratings}
+    assert raw["verbose"].ci_low > raw["plain"].ci_high  # the raw board rewards length: separated
+    controlled_board = compute_leaderboard(outcomes, rounds=300, style_control=True)
+    controlled = {r.contestant: r for r in controlled_board.ratings}
+    gap = abs(controlled["verbose"].rating - controlled["plain"].rating)
+    assert gap < (raw["verbose"].rating - raw["plain"].rating) / 2
+    assert controlled["verbose"].ci_low < controlled["plain"].rating < controlled["verbose"].ci_high  # level
+    assert controlled["strong"].rating > controlled["plain"].rating > controlled["weak"].rating
+    assert (
+        controlled["strong"].ci_low
+        > controlled["plain"].ci_high
+        > controlled["plain"].ci_low
+        > controlled["weak"].ci_high
+    )
+    assert controlled_board.style is not None
+    length = controlled_board.style[0]
+    assert length.feature == "length" and length.ci_low > 0  # the judge's taste is found, and its sign
+
+
+def test_without_a_style_difference_style_control_changes_nothing_that_matters() -> None:
+    outcomes = [
+        Outcome(o.left, o.right, o.verdict, StyleCounts(100, 0, 0, 0), StyleCounts(100, 0, 0, 0))
+        for o in length_loving_judge(3000, seed=1, taste=0.0)
+    ]
+    raw = compute_leaderboard(outcomes, rounds=0)
+    controlled = compute_leaderboard(outcomes, rounds=0, style_control=True)
+    assert [r.contestant for r in raw.ratings] == [r.contestant for r in controlled.ratings]
+    for a, b in zip(raw.ratings, controlled.ratings, strict=True):
+        assert a.rating == pytest.approx(b.rating, abs=0.5)
+
+
+def test_the_style_intervals_match_a_refitting_bootstrap() -> None:
+    """The sandwich draws stand in for refitting every round: their spread must be the bootstrap's."""
+    outcomes = length_loving_judge(1500, seed=2)
+    labels = sorted(TRUE)
+    index = {label: i for i, label in enumerate(labels)}
+    left = np.array([index[o.left] for o in outcomes])
+    right = np.array([index[o.right] for o in outcomes])
+    score = np.array([1.0 if o.verdict == "left" else 0.0 for o in outcomes])
+    differences = style_differences([o.left_style for o in outcomes], [o.right_style for o in outcomes])  # type: ignore[misc]
+    fit = fit_style_controlled(left, right, score, differences, 4, 1e-6, rounds=2000, seed=0)
+    rng = np.random.default_rng(0)
+    refits = []
+    for _ in range(150):
+        pick = rng.integers(0, len(outcomes), len(outcomes))
+        again = fit_style_controlled(left[pick], right[pick], score[pick], differences[pick], 4, 1e-6, rounds=0, seed=0)
+        refits.append(np.concatenate([again.beta, again.gamma]))
+    varying = 4 + 1  # the four strengths and length; headers, lists and bold never vary here
+    bootstrap_sd = np.array(refits).std(axis=0)[:varying]
+    sandwich_sd = np.concatenate([fit.beta_draws, fit.gamma_draws], axis=1).std(axis=0)[:varying]
+    ratio = sandwich_sd / bootstrap_sd
+    assert np.all((ratio > 0.75) & (ratio < 1.33)), (sandwich_sd, bootstrap_sd)
+
+
+def test_style_features_skip_code_and_count_markdown() -> None:
+    text = "# Title\n\nSome **bold** words.\n\n- one\n- two\n1. three\n\n```python\n# not a header\n- not a list\n```\n"
+    counts = style_counts(text)
+    assert (counts.headers, counts.lists, counts.bold) == (1, 3, 1)
+    assert counts.length == len("# Title Some **bold** words. - one - two 1. three".split())
+    assert style_counts(text, n_tokens=42).length == 42
+
+
+def two_contestants(a_wins: int, b_wins: int) -> list[Outcome]:
+    return [Outcome("a", "b", "left")] * a_wins + [Outcome("a", "b", "right")] * b_wins
+
+
+def test_a_clear_lead_is_sure_and_needs_no_more_votes() -> None:
+    board = compute_leaderboard(two_contestants(300, 100), rounds=500)
+    [neighbour] = board.neighbours
+    assert (neighbour.a, neighbour.b, neighbour.battles) == ("a", "b", 400)
+    assert neighbour.p_a_better is not None and neighbour.p_a_better >= 0.975
+    assert neighbour.votes_to_separate == 0
+
+
+def test_votes_to_separate_gives_the_power_it_promises() -> None:
+    """Few votes: not sure yet. Then, if the truth is what the ratings imply, the promised number of further
+    decisive votes separates the two (a 95% interval excluding 50%) about four times in five."""
+    board = compute_leaderboard(two_contestants(13, 7), rounds=500)
+    [neighbour] = board.neighbours
+    assert neighbour.p_a_better is not None and 0.5 < neighbour.p_a_better < 0.975
+    assert neighbour.votes_to_separate is not None and neighbour.votes_to_separate > 0
+    ratings = {r.contestant: r.rating for r in board.ratings}
+    implied = 1 / (1 + 10 ** (-(ratings[neighbour.a] - ratings[neighbour.b]) / 400))
+    total = 20 + neighbour.votes_to_separate
+    rng = np.random.default_rng(0)
+    wins = rng.binomial(total, implied, size=4000)
+    share = wins / total
+    separated = np.abs(share - 0.5) > 1.96 * np.sqrt(share * (1 - share) / total)
+    assert 0.7 < separated.mean() < 0.9
+
+
+def test_leaderboard_pairs_and_coefficients_on_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "v.db"
+    add_votes(db, [("a", "b", "left")] * 8 + [("b", "a", "left")] * 3 + [("a", "c", "left")] * 6)
+    pairs = json.loads(run("leaderboard", "--db", str(db), "--pairs", "--json", "--rounds", "200").stdout)
+    assert [set(row) for row in pairs] == [{"a", "b", "battles", "p_a_better", "votes_to_separate"}] * 2
+    assert pairs[0]["a"] == "a"
+    styled = run("leaderboard", "--db", str(db), "--style-control", "--json", "--rounds", "100")
+    plain = run("leaderboard", "--db", str(db), "--json", "--rounds", "100")
+    assert [set(row) for row in json.loads(styled.stdout)] == [set(row) for row in json.loads(plain.stdout)]
+    found = json.loads(run("leaderboard", "--db", str(db), "--style-control", "--coefficients", "--json").stdout)
+    assert [row["feature"] for row in found] == ["length", "headers", "lists", "bold"]
+    assert "style control" in run("leaderboard", "--db", str(db), "--style-control").stdout
+    assert_one_line_error(run("leaderboard", "--db", str(db), "--coefficients"), "--style-control")
+
+
+async def test_the_arena_leaderboard_switches_to_style_control(tmp_path: Path) -> None:
+    from arena.tui.screens.leaderboard import LeaderboardScreen
+    from tests.tui_helpers import make_app, screen_text, wait_for
+
+    app = make_app(tmp_path, {"t/one": "Short."}, {"t/one": "# Long\n\n- with\n- a list\n\n**bold** " + "word " * 40})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
+        await pilot.press("t")
+        await pilot.press("l")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, LeaderboardScreen) and "s: style-controlled" in screen_text(app)
+        )
+        assert "style control (log-odds" not in screen_text(app)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "style-controlled; s: raw" in screen_text(app))
+        assert "style control (log-odds per sd of the difference): length" in screen_text(app)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "s: style-controlled" in screen_text(app))
