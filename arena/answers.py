@@ -42,7 +42,7 @@ def record_answer(
     """
     counts: Counts | None
     try:
-        flags, counts = analyze_result(prompt, result)
+        flags, counts = analyze_result(prompt, result, contestant)
     except Exception as exc:
         flags, counts = [failed_flag("analysis", exc)], None
     generation_id = store.record_generation(

@@ -19,7 +19,7 @@ from arena.stats import intervals_overlap, wilson_interval
 from arena.store import Store
 from arena.store.queries import latest_fidelity, report_generations, session_contestants
 
-RATE_FLAGS = ("repetitive", "garbage", "empty", "truncated")
+RATE_FLAGS = ("repetitive", "garbage", "empty", "truncated", "identity")
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ COLUMNS: tuple[Column, ...] = (
     _rate_column("empty", "empty", "empty", 55),
     _rate_column("truncated", "truncated", "cut off", 60),
     _rate_column("constraints", "constraints met", "constr.", 75),
+    _rate_column("identity", "names itself", "leaks", 50),
     Column("tok/s (vs first)", "tok/s", _speed_cell, priority=40),
     Column("peak mem", "mem", lambda row, sep: format_memory(row.peak_mem_bytes), priority=30),
     Column("fidelity", "fidelity", format_fidelity, priority=45),

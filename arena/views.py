@@ -194,9 +194,18 @@ def leaderboard_table(board: Leaderboard, width: int, title: str = "leaderboard"
     )
 
 
-def leaderboard_notes(board: Leaderboard) -> list[Text]:
-    """Lines under the table: noise, bounds, comparability, position bias, head-to-head records."""
+def leaderboard_notes(board: Leaderboard, leaked: int = 0) -> list[Text]:
+    """Lines under the table: noise, bounds, comparability, position bias, head-to-head records, and how
+    many counted battles had an answer that named itself (``leaked``)."""
     lines = []
+    if leaked:
+        lines.append(
+            literal(
+                f"{counted(leaked, 'battle')} where an answer named itself (the judge was not blind); "
+                "--exclude-leaks leaves them out",
+                style="yellow",
+            )
+        )
     if board.style is not None:
         from arena.style import describe
 

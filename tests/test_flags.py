@@ -137,6 +137,8 @@ def test_analyze_returns_every_detector_and_constraint_in_order() -> None:
         "repetitive",
         "garbage",
         "no_chat_template",
+        "identity",
+        "identity_prompt",
         "constraint:words",
     ]
     assert constraints_met(flags) == (0, 1)

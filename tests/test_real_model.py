@@ -199,3 +199,20 @@ def test_fidelity_of_the_gguf_to_its_dequantized_weights(smollm2: Path) -> None:
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
     assert row["tokens"] > 0 and row["top1_agreement"] >= 0.85 and row["mean_kld"] < 0.05, row
+
+
+def test_smollm2_names_itself_and_its_template_says_why(smollm2: Path) -> None:
+    """Real output: asked who it is, SmolLM2 answers with its name, which its chat template's default
+    system prompt gave it; both are flagged (the answer's leak, and the template as its source)."""
+    from arena.flags import analyze
+
+    question = [{"role": "user", "content": "Who are you? Who made you?"}]
+    with ModelPool() as models:
+        models.load_all([parse_spec(f"gguf:{smollm2}?n_threads=1", label="smol")])
+        answer = generate(models["smol"], question, GenerationParams(0.0, 1.0, 40, 0), threading.Event())  # type: ignore[arg-type]
+    found = {
+        flag.name: flag
+        for flag in analyze(answer.text, rendered_prompt=answer.rendered_prompt, message_texts=[question[0]["content"]])
+    }
+    assert found["identity"].hit and any("SmolLM" in evidence for evidence in found["identity"].evidence), answer.text
+    assert found["identity_prompt"].hit and "SmolLM" in found["identity_prompt"].evidence

@@ -164,11 +164,19 @@ def filter_options(func: F) -> F:
         judge: str | None,
         since: str | None,
         until: str | None,
+        exclude_leaks: bool,
         **kwargs: Any,
     ) -> Any:
         from arena.store.queries import BattleFilter
 
-        battle_filter = BattleFilter(prompt_set=prompt_set, category=category, judge=judge, since=since, until=until)
+        battle_filter = BattleFilter(
+            prompt_set=prompt_set,
+            category=category,
+            judge=judge,
+            since=since,
+            until=until,
+            exclude_leaks=exclude_leaks,
+        )
         return func(*args, battle_filter=battle_filter, **kwargs)
 
     decorated: Callable[..., Any] = with_filter
@@ -179,6 +187,11 @@ def filter_options(func: F) -> F:
             click.option("--judge", help="Only votes by this judge."),
             click.option("--since", metavar="DATE", help="Only votes at or after DATE (ISO, UTC)."),
             click.option("--until", metavar="DATE", help="Only votes before DATE (ISO, UTC)."),
+            click.option(
+                "--exclude-leaks",
+                is_flag=True,
+                help="Leave out battles where either answer named itself (the identity flag): the judge was not blind.",
+            ),
         ]
     ):
         decorated = decorator(decorated)

@@ -88,7 +88,8 @@ def leaderboard(
 
     if show_coefficients and not style_control:
         raise ArenaError("--coefficients are the style-control fit's: add --style-control")
-    outcomes = outcomes_from_rows(_battles(db_path, battle_filter), with_style=style_control)
+    rows = _battles(db_path, battle_filter)
+    outcomes = outcomes_from_rows(rows, with_style=style_control)
     try:
         pinned = parse_anchor(anchor) if anchor else None
         board = compute_leaderboard(
@@ -122,7 +123,8 @@ def leaderboard(
         )
         return
     out.print(leaderboard_table(board, width=out.width))
-    for line in leaderboard_notes(board):
+    leaked = sum(1 for row in rows if "identity" in row["left_flags"] or "identity" in row["right_flags"])
+    for line in leaderboard_notes(board, leaked):
         out.print(line)
     if show_matrix:
         out.print(matrix_table("win rate (row vs column)", matrix_rows(board.win_matrix)))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from arena.flags.constraints import check
 from arena.flags.garbage import detect_garbage
+from arena.flags.identity import detect_identity, names_in_prompt
 from arena.flags.repetition import detect_repetition
 from arena.flags.text import sentences, words
 
@@ -22,7 +23,16 @@ if TYPE_CHECKING:
     from arena.backend import GenerationResult
     from arena.prompts import Prompt
 
-DETECTORS = ("empty", "blank_run", "truncated", "repetitive", "garbage", "no_chat_template")
+DETECTORS = (
+    "empty",
+    "blank_run",
+    "truncated",
+    "repetitive",
+    "garbage",
+    "no_chat_template",
+    "identity",
+    "identity_prompt",
+)
 BLANK_LINES_RUN = 8
 BLANK_CHARS_RUN = 200
 CONSTRAINT_PREFIX = "constraint:"
@@ -124,6 +134,19 @@ def no_chat_template_flag(chat_template: bool | None) -> Flag:
     )
 
 
+def identity_flag(text: str, label: str | None) -> Flag:
+    """The answer names itself (a model family, its maker, its own label): the judge is no longer blind."""
+    leak = detect_identity(text, label)
+    return Flag("identity", hit=leak.hit, evidence=leak.evidence)
+
+
+def identity_prompt_flag(rendered_prompt: str | None, message_texts: Sequence[str]) -> Flag:
+    """The rendered prompt names a model or maker the messages did not: the chat template's own system
+    prompt tells the model who it is (SmolLM's does), a leak source shown at the reveal."""
+    names = names_in_prompt(rendered_prompt, message_texts)
+    return Flag("identity_prompt", hit=bool(names), evidence=names)
+
+
 def analyze(
     text: str,
     *,
@@ -131,6 +154,9 @@ def analyze(
     constraints: Sequence[Mapping[str, Any]] = (),
     finish_reason: str | None = None,
     chat_template: bool | None = None,
+    label: str | None = None,
+    rendered_prompt: str | None = None,
+    message_texts: Sequence[str] = (),
 ) -> list[Flag]:
     """All detectors, then one flag per declared constraint."""
     flags = [
@@ -140,6 +166,8 @@ def analyze(
         guarded("repetitive", lambda: _repetitive_flag(text)),
         guarded("garbage", lambda: _garbage_flag(text, prompt)),
         guarded("no_chat_template", lambda: no_chat_template_flag(chat_template)),
+        guarded("identity", lambda: identity_flag(text, label)),
+        guarded("identity_prompt", lambda: identity_prompt_flag(rendered_prompt, message_texts)),
     ]
     for constraint in constraints:
         name = CONSTRAINT_PREFIX + str(constraint.get("kind"))
@@ -162,7 +190,7 @@ def _constraint_flag(text: str, constraint: Mapping[str, Any]) -> Flag:
     return Flag(CONSTRAINT_PREFIX + result.kind, hit=not result.passed, evidence=[result.reason])
 
 
-def analyze_result(prompt: Prompt, result: GenerationResult) -> tuple[list[Flag], Counts]:
+def analyze_result(prompt: Prompt, result: GenerationResult, label: str | None = None) -> tuple[list[Flag], Counts]:
     """Flags and counts for one generation, as batch and the TUI store them."""
     flags = analyze(
         result.text,
@@ -170,6 +198,9 @@ def analyze_result(prompt: Prompt, result: GenerationResult) -> tuple[list[Flag]
         constraints=prompt.constraints,
         finish_reason=result.finish_reason,
         chat_template=result.chat_template,
+        label=label,
+        rendered_prompt=result.rendered_prompt,
+        message_texts=[message["content"] for message in prompt.messages()],
     )
     try:
         counts = count(result.text, tokens=result.n_tokens)

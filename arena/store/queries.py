@@ -26,6 +26,8 @@ class BattleFilter:
     since: str | None = None
     until: str | None = None
     include_skips: bool = False
+    exclude_leaks: bool = False
+    """Leave out battles where either side's answer has the ``identity`` flag (it named itself)."""
 
     def where(self) -> tuple[str, dict[str, Any]]:
         clauses = []
@@ -41,6 +43,11 @@ class BattleFilter:
         if self.judge is not None:
             clauses.append("b.judge = :judge")
             params["judge"] = self.judge
+        if self.exclude_leaks:
+            clauses.append(
+                "not exists (select 1 from flags f where f.name = 'identity' and f.hit = 1 "
+                "and f.generation in (b.left_generation, b.right_generation))"
+            )
         if self.since is not None:
             clauses.append("b.tstamp >= :since")
             params["since"] = _timestamp(self.since, "--since")

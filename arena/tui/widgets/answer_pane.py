@@ -25,6 +25,7 @@ BADGES = {
     "blank_run": "blank run",
     "truncated": "cut off",
     "no_chat_template": "no template",
+    "identity": "names itself",
 }
 
 
@@ -164,6 +165,13 @@ class AnswerPane(Vertical):
             for flag in broken:
                 badges.append(f"\n  {flag.name[len(CONSTRAINT_PREFIX) :]}: ", "dim")
                 badges.append(literal(" ".join(flag.evidence), "dim"))
+        for flag in finished.flags:
+            if flag.name == "identity" and flag.hit:
+                badges.append("\n  names itself: ", "dim")
+                badges.append(literal(" · ".join(flag.evidence), "dim"))
+            if flag.name == "identity_prompt" and flag.hit:
+                badges.append("\n  the chat template's own system prompt names it: ", "dim")
+                badges.append(literal(", ".join(flag.evidence), "dim"))
         for flag in finished.flags:
             if flag.error:
                 badges.append(f"\n  {flag.name}: check failed: ", "yellow")
