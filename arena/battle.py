@@ -1,13 +1,15 @@
 """One battle, independent of any UI: choose a pair, hide who is where, and say what each side must run.
 
-Owns pairing (the pair that met least) and blind side assignment. Running the streams belongs to
-``arena.generation``; the TUI and ``arena play``'s session turn a ``Battle`` into one ``StreamJob`` per side
-with ``Battle.job`` and run each through ``generation.run_job``.
+Owns pairing (the pair that met least, or the pair whose order is least certain) and blind side
+assignment. Running the streams belongs to ``arena.generation``; the TUI and ``arena play``'s session
+turn a ``Battle`` into one ``StreamJob`` per side with ``Battle.job`` and run each through
+``generation.run_job``.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import threading
 from collections.abc import Mapping, Sequence
@@ -18,6 +20,8 @@ from arena.generation import ChunkCallback, StreamJob
 from arena.pool import ModelPool
 from arena.prompts import Prompt
 from arena.verdicts import Side
+
+INITIAL_RATING = 1000.0
 
 
 def pick_pair(
@@ -32,6 +36,45 @@ def pick_pair(
     fewest = min(battle_counts.get(frozenset((a.label, b.label)), 0) for a, b in pairs)
     candidates = [(a, b) for a, b in pairs if battle_counts.get(frozenset((a.label, b.label)), 0) == fewest]
     return rng.choice(candidates)
+
+
+PAIRINGS = ("least-met", "uncertain")
+
+
+def uncertainty(rating_a: float, rating_b: float, met: int) -> float:
+    """What one more vote between a and b would teach: 4 p (1 - p), the information of a vote whose
+    outcome is uncertain (p, the chance of a beating b that the ratings imply: 1 for level ratings, near 0
+    for a settled order), divided by 1 + the battles they already had, the share of what is known about
+    the pair that one vote adds. In bench/ this reaches the true order of 5 contestants 90% of the time
+    with fewer votes than taking every pair in turn; gentler weights (a square root) did not."""
+    p = 1.0 / (1.0 + math.pow(10.0, (rating_b - rating_a) / 400.0))
+    return 4.0 * p * (1.0 - p) / (1.0 + met)
+
+
+def pick_uncertain_pair(
+    contestants: Sequence[Contestant],
+    battle_counts: Mapping[frozenset[str], int],
+    ratings: Mapping[str, float],
+    rng: random.Random,
+) -> tuple[Contestant, Contestant]:
+    """The pair whose next vote teaches the most (``uncertainty``); a contestant without votes counts as
+    level with everyone. Ties are broken at random."""
+    if len(contestants) < 2:
+        raise ValueError("a battle needs at least two contestants")
+    scored = [
+        (
+            uncertainty(
+                ratings.get(a.label, INITIAL_RATING),
+                ratings.get(b.label, INITIAL_RATING),
+                battle_counts.get(frozenset((a.label, b.label)), 0),
+            ),
+            a,
+            b,
+        )
+        for a, b in itertools.combinations(contestants, 2)
+    ]
+    best = max(score for score, _, _ in scored)
+    return rng.choice([(a, b) for score, a, b in scored if score >= best - 1e-12])
 
 
 def assign_sides(pair: tuple[Contestant, Contestant], rng: random.Random) -> tuple[Contestant, Contestant]:
@@ -77,6 +120,12 @@ def new_battle(
     battle_counts: Mapping[frozenset[str], int],
     params: GenerationParams,
     rng: random.Random,
+    ratings: Mapping[str, float] | None = None,
 ) -> Battle:
-    left, right = assign_sides(pick_pair(contestants, battle_counts, rng), rng)
+    """A battle on ``prompt``: the least-met pair, or with ``ratings`` the least certain one; sides at random."""
+    if ratings is None:
+        pair = pick_pair(contestants, battle_counts, rng)
+    else:
+        pair = pick_uncertain_pair(contestants, battle_counts, ratings, rng)
+    left, right = assign_sides(pair, rng)
     return Battle(prompt=prompt, left=left, right=right, params=params)

@@ -24,6 +24,7 @@ from arena.prompts import Prompt
 from arena.report import Fidelity, fidelity_by_label
 from arena.store import Store
 from arena.store.faults import StoreError
+from arena.store.queries import rated_votes
 from arena.verdicts import Side, Verdict, as_verdict
 
 SEED_RANGE = 2**31
@@ -71,11 +72,13 @@ class PlaySession:
         seed: int | None = None,
         shuffle: bool = True,
         rng: random.Random | None = None,
+        pairing: str = "least-met",
     ) -> None:
         """``seed`` is the session seed (a fresh random one when None): it orders the prompts (``shuffle``),
         places the models on their sides and gives each battle its sampling seed, so the same seed replays a
         session exactly, and a new session never replays the last one's answers. ``rng`` replaces the
-        seeded generator (tests that need a fixed pairing)."""
+        seeded generator (tests that need a fixed pairing). ``pairing`` is "least-met" (every pair in turn) or
+        "uncertain" (the pair whose order the votes so far leave least certain: ``battle.pick_uncertain_pair``)."""
         if len(contestants) < 2:
             raise ValueError("arena play needs at least two contestants")
         self.store = store
@@ -88,12 +91,20 @@ class PlaySession:
         self.total = len(self.queue)
         self.params = params
         self.judge = judge
+        self.pairing = pairing
         store.register(self.contestants, self.queue)
         recorded = {**settings, "seed": self.seed, "prompt_order": [prompt.uid for prompt in self.queue]}
         self.session_id = store.start_session("play", judge=judge, settings=recorded)
         self.rounds: list[Round] = []
         self.write_failures: list[str] = []  # database errors the judge saw; the CLI exits 2 when any
         self.position = 0
+
+    def current_ratings(self) -> dict[str, float]:
+        """Point ratings from every stored vote (no bootstrap: this runs before each battle)."""
+        from arena.ratings import Outcome, compute_leaderboard
+
+        outcomes = [Outcome(row["left"], row["right"], row["verdict"]) for row in rated_votes(self.store)]
+        return {rating.contestant: rating.rating for rating in compute_leaderboard(outcomes, rounds=0).ratings}
 
     def battle_seed(self, number: int) -> int:
         """The sampling seed of battle ``number`` (1-based): the same for both sides, new for every battle."""
@@ -117,7 +128,8 @@ class PlaySession:
         else:
             self.store.register([], [prompt])
         params = replace(self.params, seed=self.battle_seed(len(self.rounds) + 1))
-        battle = new_battle(prompt, self.contestants, self.store.battle_counts(), params, self.rng)
+        ratings = self.current_ratings() if self.pairing == "uncertain" else None
+        battle = new_battle(prompt, self.contestants, self.store.battle_counts(), params, self.rng, ratings)
         current = Round(number=len(self.rounds) + 1, battle=battle)
         self.rounds.append(current)
         return current

@@ -263,3 +263,33 @@ def test_battles_with_a_leak_can_be_left_out_and_the_report_counts_them(tmp_path
     assert "40 battles where an answer named itself" in " ".join(table.split())
     report = {r["contestant"]: r for r in json.loads(run("report", "--db", str(db), "--all", "--json").stdout)}
     assert report["leaky"]["identity"]["hits"] == 40 and report["honest"]["identity"]["hits"] == 0
+
+
+def test_uncertain_pairing_prefers_an_open_question_over_a_settled_one(tmp_path: Path) -> None:
+    """a beat b 20-0 (settled); a and c are level at 5-5; b and c never met but c is far above b.
+    least-met asks b vs c (they never met); uncertain asks a vs c, whose order is open."""
+    from arena.backend import Contestant, GenerationParams
+    from arena.play import PlaySession
+    from arena.store import Store
+
+    db = tmp_path / "p.db"
+    add_votes(db, [("a", "b", "left")] * 20 + [("a", "c", "left")] * 5 + [("a", "c", "right")] * 5)
+    contestants = [Contestant(label, "replay", f"{label}.jsonl") for label in ("a", "b", "c")]
+    from tests.votes import PROMPTS
+
+    with Store(db) as store:
+        for pairing, expected in (("least-met", {"b", "c"}), ("uncertain", {"a", "c"})):
+            picked = set()
+            for seed in range(5):
+                session = PlaySession(
+                    store, contestants, PROMPTS, GenerationParams(), judge="j", settings={}, seed=seed, pairing=pairing
+                )
+                current = session.next_round()
+                assert current is not None
+                picked.add(frozenset((current.battle.left.label, current.battle.right.label)))
+            assert picked == {frozenset(expected)}, (pairing, picked)
+
+
+def test_play_refuses_an_unknown_pairing() -> None:
+    result = run("play", "--pairing", "random", "-m", "replay:x.jsonl", "-m", "replay:y.jsonl")
+    assert result.exit_code == 2 and "least-met" in result.stderr

@@ -166,6 +166,7 @@ def _run_arena(
     presentation: Presentation,
     seed: int | None,
     intro: str | None = None,
+    pairing: str = "least-met",
 ) -> None:
     """Load every model (one at a time, before the screen opens), then run the TUI over a play session.
 
@@ -193,8 +194,10 @@ def _run_arena(
                 "params": params.to_dict(),
                 "contestants": [c.spec for c in contestants],
                 "pace": presentation.pace,
+                "pairing": pairing,
             },
             seed=seed,
+            pairing=pairing,
         )
         from arena.tui.app import ArenaApp
 
@@ -227,6 +230,14 @@ def _run_arena(
 )
 @click.option("--sequential", is_flag=True, help="Generate one side after the other instead of at once.")
 @pace_option
+@click.option(
+    "--pairing",
+    type=click.Choice(["least-met", "uncertain"]),
+    default="least-met",
+    show_default=True,
+    help="Which pair answers next: every pair in turn, or the pair whose order the votes leave least certain "
+    "(the next vote teaches the most).",
+)
 def play(
     prompt_set: str,
     contestants: list[Contestant],
@@ -237,6 +248,7 @@ def play(
     show_speed: bool,
     sequential: bool,
     pace: Pace,
+    pairing: str,
 ) -> None:
     """Judge two anonymous models side by side in the terminal; votes go to SQLite.
 
@@ -252,6 +264,7 @@ def play(
         judge=judge or _default_judge(),
         presentation=Presentation(pace=pace, show_speed=show_speed, sequential=sequential),
         seed=seed,
+        pairing=pairing,
     )
 
 

@@ -163,3 +163,11 @@ def latest_fidelity(store: Store, reference: str | None = None) -> dict[str, dic
         params,
     )
     return {row["contestant"]: row for row in rows}  # later rows replace earlier ones
+
+
+def rated_votes(store: Store) -> list[dict[str, Any]]:
+    """Every rated vote, oldest first, as (left, right, verdict): what pairing needs, nothing more."""
+    return store.query(
+        "select left_contestant as left, right_contestant as right, verdict from battles "
+        "where verdict != 'skip' order by tstamp, id"
+    )
