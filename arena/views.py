@@ -25,6 +25,7 @@ from arena.wording import counted
 
 if TYPE_CHECKING:
     from arena.fidelity import FidelityRow
+    from arena.judges import JudgesReport
 
 
 def _fmt(value: float | None, digits: int = 1, suffix: str = "") -> str:
@@ -396,3 +397,54 @@ def fidelity_worst_table(row: FidelityRow, width: int) -> Table:
         for worst in row.worst
     ]
     return fitted_table(columns, cells, width, title=literal(f"{row.contestant}: worst positions"))
+
+
+def judges_tables(report: JudgesReport, width: int) -> list[Table | Text]:
+    """Per judge: votes, position bias, outlier test; then agreement per pair of judges and overall."""
+    columns = [
+        Column("judge", "name", 100),
+        Column("votes", priority=90, justify="right"),
+        Column("left pane won", priority=80, justify="right"),
+        Column("shared", priority=50, justify="right"),
+        Column("outlier test (flags at 20)", priority=85),
+    ]
+    cells: list[list[str | Text]] = []
+    for judge in report.judges:
+        share = (
+            "-" if judge.left_share is None else f"{judge.left_share:.0%} ({judge.left_low:.0%}-{judge.left_high:.0%})"
+        )
+        bias = literal(
+            share + (" biased" if judge.position_biased else ""), style="yellow" if judge.position_biased else ""
+        )
+        test = literal(
+            f"{'OUTLIER' if judge.flagged else 'ok'} (peak {judge.evidence:.3g})",
+            style="bold red" if judge.flagged else "",
+        )
+        cells.append([judge.judge, str(judge.votes), bias, str(judge.shared_votes), test])
+    shown: list[Table | Text] = [fitted_table(columns, cells, width, title=literal("judges"))]
+
+    def number(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    pair_columns = [
+        Column("judges", "name", 100),
+        Column("shared items", priority=80, justify="right"),
+        Column("kappa", priority=90, justify="right"),
+        Column("kappa, no ties", priority=70, justify="right"),
+    ]
+    pair_cells: list[list[str | Text]] = [
+        [f"{pair.a} / {pair.b}", str(pair.shared), number(pair.kappa), number(pair.kappa_without_ties)]
+        for pair in report.pairs
+        if pair.shared
+    ]
+    if pair_cells:
+        shown.append(fitted_table(pair_columns, pair_cells, width, title=literal("agreement (Cohen's kappa)")))
+    shown.append(
+        literal(
+            f"Krippendorff's alpha over {counted(report.items_with_several_judges, 'item')} judged by several: "
+            f"{number(report.alpha)} (without ties {number(report.alpha_without_ties)}); "
+            "1 = full agreement, 0 = chance",
+            style="dim",
+        )
+    )
+    return shown

@@ -13,6 +13,7 @@ import click
 from arena.cli.common import ArenaGroup, UserError
 from arena.cli.fidelity import fidelity
 from arena.cli.info import backends, doctor, prompts
+from arena.cli.judges import judges
 from arena.cli.report import flags, report
 from arena.cli.run import batch, demo, parity, play
 from arena.cli.votes import export, import_, leaderboard, merge
@@ -48,6 +49,7 @@ for command in (
     parity,
     fidelity,
     leaderboard,
+    judges,
     export,
     import_,
     merge,

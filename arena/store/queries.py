@@ -171,3 +171,13 @@ def rated_votes(store: Store) -> list[dict[str, Any]]:
         "select left_contestant as left, right_contestant as right, verdict from battles "
         "where verdict != 'skip' order by tstamp, id"
     )
+
+
+def judge_votes(store: Store, battle_filter: BattleFilter | None = None) -> list[dict[str, Any]]:
+    """Each vote's judge, prompt, sides and verdict, oldest first, filtered like the leaderboard's battles."""
+    where, params = (battle_filter or BattleFilter()).where()
+    return store.query(
+        "select b.judge, b.prompt, b.left_contestant as left, b.right_contestant as right, b.verdict "
+        "from battles b left join prompts p on p.id = b.prompt" + where + " order by b.tstamp, b.id",
+        params,
+    )

@@ -1,0 +1,39 @@
+"""``arena judges``: agreement between judges, their position bias, and judges who vote unlike the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from arena.cli.common import console, db_option, echo_json, existing_store, filter_options
+from arena.errors import ArenaError
+from arena.store.queries import BattleFilter
+
+
+@click.command()
+@db_option
+@filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print judges, pairs of judges and alpha as JSON.")
+def judges(db_path: Path | None, battle_filter: BattleFilter, as_json: bool) -> None:
+    """How several judges' votes agree (Cohen's kappa per pair, Krippendorff's alpha for all, with and
+    without ties), each judge's position bias, and a sequential test for judges who vote unlike the rest.
+
+    Agreement needs judges who voted on the same prompt and pair of contestants: after `arena merge` of
+    their files, or when they judge the same prompt set.
+    """
+    from arena.judges import judge_report, votes_from_rows
+    from arena.store.queries import judge_votes
+    from arena.views import judges_tables
+
+    with existing_store(db_path) as store:
+        votes = votes_from_rows(judge_votes(store, battle_filter))
+    if not votes:
+        raise ArenaError("no votes with a judge name match (skips are not counted)")
+    report = judge_report(votes)
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    out = console()
+    for renderable in judges_tables(report, out.width):
+        out.print(renderable)
