@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -38,17 +39,14 @@ _BOLD = re.compile(r"\*\*(?=\S)[^*\n]+?\*\*|__(?=\S)[^_\n]+?__")
 _WORD = re.compile(r"\S+")
 
 
-@dataclass(frozen=True)
-class StyleCounts:
-    """One answer's style: its length (tokens where known, else words) and markdown elements."""
+class StyleCounts(NamedTuple):
+    """One answer's style: its length (tokens where known, else words) and markdown elements. A named
+    tuple, so 200,000 of them (a leaderboard's answers) are cheap to build and turn into an array."""
 
     length: float
     headers: int
     lists: int
     bold: int
-
-    def values(self) -> tuple[float, float, float, float]:
-        return (self.length, float(self.headers), float(self.lists), float(self.bold))
 
 
 def style_counts(text: str | None, n_tokens: int | None = None) -> StyleCounts:
@@ -63,22 +61,23 @@ def style_counts(text: str | None, n_tokens: int | None = None) -> StyleCounts:
     )
 
 
-def style_differences(left: Sequence[StyleCounts], right: Sequence[StyleCounts]) -> FloatArray:
+def style_differences(
+    left: Sequence[StyleCounts] | FloatArray, right: Sequence[StyleCounts] | FloatArray
+) -> FloatArray:
     """(battles, features): (f_A - f_B) / (f_A + f_B + 1), standardized over the battles; a feature that
     never varies is left at zero."""
-    a = np.array([counts.values() for counts in left], dtype=np.float64).reshape(-1, len(FEATURES))
-    b = np.array([counts.values() for counts in right], dtype=np.float64).reshape(-1, len(FEATURES))
-    raw = (a - b) / (a + b + 1.0)
+    a = np.array(left, dtype=np.float64).reshape(-1, len(FEATURES))
+    b = np.array(right, dtype=np.float64).reshape(-1, len(FEATURES))
+    return standardize((a - b) / (a + b + 1.0))
+
+
+def standardize(raw: FloatArray) -> FloatArray:
+    """Each feature's differences centred and scaled to unit spread over the battles; zero where a feature
+    never varies (it can say nothing)."""
     spread = raw.std(axis=0)
     centred = raw - raw.mean(axis=0)
     standardized: FloatArray = np.where(spread > 1e-12, centred / np.where(spread > 1e-12, spread, 1.0), 0.0)
     return standardized
-
-
-def pick_length_basis(left_tokens: Sequence[int | None], right_tokens: Sequence[int | None]) -> bool:
-    """Token counts are used for length only when every battle has them on both sides (imports have none);
-    mixing tokens and words would make one feature measure two things."""
-    return all(left and right for left, right in zip(left_tokens, right_tokens, strict=True))
 
 
 @dataclass(frozen=True)

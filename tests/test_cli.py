@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers import EXAMPLES, REPO, WriteReplay, assert_one_line_error, run
 
-HEAVY = ("torch", "transformers", "llama_cpp", "textual", "bitsandbytes", "sqlite_utils")
+HEAVY = ("torch", "transformers", "llama_cpp", "textual", "bitsandbytes", "sqlite_utils", "numpy", "rich")
 
 
 def test_help_lists_commands_without_heavy_imports() -> None:

@@ -21,7 +21,7 @@ def test_flags_on_a_loop_shows_the_span(tmp_path: Path) -> None:
     by_name = {flag["name"]: flag for flag in payload["flags"]}
     assert by_name["repetitive"]["hit"] is True
     assert by_name["repetitive"]["evidence"] == ["The answer is 40."]
-    assert set(payload["counts"]) == {"words", "characters", "sentences", "tokens"}
+    assert set(payload["counts"]) == {"words", "characters", "sentences", "tokens", "headers", "list_items", "bold"}
     assert payload["counts"]["sentences"] == 8
     table = run("flags", str(path)).stdout
     assert "repetitive" in table and "HIT" in table and "The answer is 40." in table

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from arena.cli.common import console, db_option, echo_json, existing_store, filter_options
 from arena.errors import ArenaError
-from arena.store.queries import BattleFilter
+
+if TYPE_CHECKING:
+    from arena.store.queries import BattleFilter
 
 
 @click.command()

@@ -83,17 +83,23 @@ def leaderboard(
     as_json: bool,
 ) -> None:
     """Bradley-Terry ratings with bootstrap intervals, Elo, tallies and head-to-head records."""
-    from arena.ratings import compute_leaderboard, matrix_rows, outcomes_from_rows, parse_anchor
-    from arena.views import leaderboard_notes, leaderboard_table, matrix_table
+    from arena.ratings import StyleColumns, compute_leaderboard, outcomes_from_votes, parse_anchor
+    from arena.store.queries import style_table, vote_table
 
     if show_coefficients and not style_control:
         raise ArenaError("--coefficients are the style-control fit's: add --style-control")
-    rows = _battles(db_path, battle_filter)
-    outcomes = outcomes_from_rows(rows, with_style=style_control)
+    import numpy as np
+
+    columns = None
+    with existing_store(db_path) as store:
+        votes = vote_table(store, battle_filter)
+        if style_control:
+            columns = StyleColumns(np.array(style_table(store, battle_filter), dtype=np.float64).reshape(-1, 4))
+    outcomes = outcomes_from_votes(votes)
     try:
         pinned = parse_anchor(anchor) if anchor else None
         board = compute_leaderboard(
-            outcomes, rounds=rounds, seed=seed, anchor=pinned, k=k_factor, style_control=style_control
+            outcomes, rounds=rounds, seed=seed, anchor=pinned, k=k_factor, style_control=style_control, style=columns
         )
     except ValueError as exc:
         raise ArenaError(str(exc)) from None
@@ -116,6 +122,9 @@ def leaderboard(
     if as_json:
         echo_json([rating.to_dict() for rating in board.ratings])
         return
+    from arena.ratings import matrix_rows
+    from arena.views import leaderboard_notes, leaderboard_table, matrix_table
+
     out = console()
     if not board.ratings:
         out.print(
@@ -123,7 +132,7 @@ def leaderboard(
         )
         return
     out.print(leaderboard_table(board, width=out.width))
-    leaked = sum(1 for row in rows if "identity" in row["left_flags"] or "identity" in row["right_flags"])
+    leaked = sum(1 for vote in votes if vote[3] and vote[2] != "skip")
     for line in leaderboard_notes(board, leaked):
         out.print(line)
     if show_matrix:

@@ -81,6 +81,10 @@ class Counts:
     characters: int
     sentences: int
     tokens: int | None = None
+    headers: int | None = None
+    list_items: int | None = None
+    bold: int | None = None
+    """Markdown elements outside code (``arena.style``), stored so style control never re-reads outputs."""
 
     def to_dict(self) -> dict[str, int | None]:
         return {
@@ -88,11 +92,25 @@ class Counts:
             "characters": self.characters,
             "sentences": self.sentences,
             "tokens": self.tokens,
+            "headers": self.headers,
+            "list_items": self.list_items,
+            "bold": self.bold,
         }
 
 
 def count(text: str, tokens: int | None = None) -> Counts:
-    return Counts(words=len(words(text)), characters=len(text), sentences=len(sentences(text)), tokens=tokens)
+    from arena.style import style_counts
+
+    style = style_counts(text)
+    return Counts(
+        words=len(words(text)),
+        characters=len(text),
+        sentences=len(sentences(text)),
+        tokens=tokens,
+        headers=style.headers,
+        list_items=style.lists,
+        bold=style.bold,
+    )
 
 
 def empty_flag(text: str) -> Flag:

@@ -10,10 +10,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
-Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+Migration = tuple[str, Callable[["sqlite_utils.Database"], None]]
 
 
 def _initial_schema(db: sqlite_utils.Database) -> None:
@@ -184,6 +186,17 @@ def _fidelity(db: sqlite_utils.Database) -> None:
     db.table("fidelity").create_index(["uid"], unique=True)
 
 
+def _style_counts(db: sqlite_utils.Database) -> None:
+    """Markdown headers, list items and bold spans per generation, for style control without re-reading
+    every output (older rows stay NULL and are counted from their text when needed)."""
+    table = db.table("generations")
+    for column in ("n_headers", "n_list_items", "n_bold"):
+        table.add_column(column, int)
+    # a covering index: style control reads these numbers for every battle without loading the outputs
+    columns = ["id", "n_tokens", "n_words", "n_headers", "n_list_items", "n_bold"]
+    table.create_index(columns, index_name="generations_style")
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -197,6 +210,7 @@ MIGRATIONS: list[Migration] = [
     ("0004_flag_errors", _flag_errors),
     ("0005_prompt_versions", _prompt_versions),
     ("0006_fidelity", _fidelity),
+    ("0007_style_counts", _style_counts),
 ]
 
 

@@ -181,3 +181,84 @@ def judge_votes(store: Store, battle_filter: BattleFilter | None = None) -> list
         "from battles b left join prompts p on p.id = b.prompt" + where + " order by b.tstamp, b.id",
         params,
     )
+
+
+VOTE_COLUMNS = ("left", "right", "verdict", "leaked", "left_generation", "right_generation")
+
+
+def vote_table(store: Store, battle_filter: BattleFilter | None = None) -> list[tuple[Any, ...]]:
+    """What the ratings need of each battle, oldest first, as tuples (``VOTE_COLUMNS``): no prompt texts,
+    messages or flag lists, so a leaderboard over 100,000 battles reads in about a tenth of a second.
+    ``leaked`` is 1 when either answer named itself."""
+    where, params = (battle_filter or BattleFilter()).where()
+    sql = (
+        "with leaks(generation) as (select generation from flags where name = 'identity' and hit = 1) "
+        "select b.left_contestant, b.right_contestant, b.verdict, "
+        "(b.left_generation in (select generation from leaks) "
+        "or b.right_generation in (select generation from leaks)), "
+        "b.left_generation, b.right_generation from battles b left join prompts p on p.id = b.prompt"
+        + where
+        + " order by b.tstamp, b.id"
+    )
+    return store.rows(sql, params)
+
+
+def _difference(column: str) -> str:
+    return (
+        f"(1.0 * coalesce(gl.{column}, 0) - coalesce(gr.{column}, 0)) "
+        f"/ (coalesce(gl.{column}, 0) + coalesce(gr.{column}, 0) + 1)"
+    )
+
+
+STYLE_DIFFERENCES = ("length", "headers", "lists", "bold")
+
+
+def style_table(store: Store, battle_filter: BattleFilter | None = None) -> list[tuple[float, ...]]:
+    """Each battle's raw style differences (f_left - f_right) / (f_left + f_right + 1), aligned with
+    ``vote_table`` (same filter, same order): length, headers, list items, bold. SQLite computes them from
+    the stored counts in one pass (through a covering index, never reading an output); length is in tokens
+    when every battle has token counts on both sides, else in words. Answers whose counts were never
+    stored (imports, older rows) are counted from their text."""
+    where, params = (battle_filter or BattleFilter()).where()
+    columns = ", ".join(
+        _difference(column) for column in ("n_tokens", "n_words", "n_headers", "n_list_items", "n_bold")
+    )
+    unknown = " or ".join(
+        f"{alias}.{column} is null"
+        for alias in ("gl", "gr")
+        for column in ("n_words", "n_headers", "n_list_items", "n_bold")
+    )
+    rows = store.rows(
+        f"select {columns}, ({unknown}), (coalesce(gl.n_tokens, 0) > 0 and coalesce(gr.n_tokens, 0) > 0) "
+        "from battles b left join prompts p on p.id = b.prompt"
+        " left join generations gl indexed by generations_style on gl.id = b.left_generation"
+        " left join generations gr indexed by generations_style on gr.id = b.right_generation"
+        + where
+        + " order by b.tstamp, b.id",
+        params,
+    )
+    if any(row[5] for row in rows):
+        return _style_from_texts(store, where, params)
+    first = 0 if all(row[6] for row in rows) else 1
+    return [(row[first], row[2], row[3], row[4]) for row in rows]
+
+
+def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[tuple[float, ...]]:
+    """The slow path of ``style_table``, for databases holding answers without stored style counts."""
+    from arena.style import style_counts
+
+    rows = store.rows(
+        "select gl.output, gr.output, gl.n_tokens, gr.n_tokens from battles b left join prompts p on p.id = b.prompt"
+        " left join generations gl on gl.id = b.left_generation left join generations gr on gr.id = b.right_generation"
+        + where
+        + " order by b.tstamp, b.id",
+        params,
+    )
+    by_tokens = all(row[2] and row[3] for row in rows)
+    table = []
+    for left_text, right_text, left_tokens, right_tokens in rows:
+        left, right = style_counts(left_text), style_counts(right_text)
+        a = (float(left_tokens) if by_tokens else left.length, left.headers, left.lists, left.bold)
+        b = (float(right_tokens) if by_tokens else right.length, right.headers, right.lists, right.bold)
+        table.append(tuple((x - y) / (x + y + 1) for x, y in zip(a, b, strict=True)))
+    return table

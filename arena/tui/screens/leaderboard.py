@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
 from rich.console import Group
 from rich.text import Text
 from textual import events, work
@@ -13,9 +14,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from arena.ratings import Leaderboard, compute_leaderboard, outcomes_from_rows
+from arena.ratings import Leaderboard, StyleColumns, compute_leaderboard, outcomes_from_votes
 from arena.store import Store
-from arena.store.queries import battle_rows
+from arena.store.queries import style_table, vote_table
 
 ROUNDS = 300  # fewer bootstrap rounds than the CLI: the screen should open instantly
 
@@ -44,8 +45,11 @@ class LeaderboardScreen(Screen[None]):
     @work(thread=True, exclusive=True)
     def compute(self) -> None:
         style = self.style_control
-        outcomes = outcomes_from_rows(battle_rows(self.store), with_style=style)
-        board = compute_leaderboard(outcomes, rounds=ROUNDS, style_control=style)
+        votes = vote_table(self.store)
+        columns = None
+        if style:
+            columns = StyleColumns(np.array(style_table(self.store), dtype=np.float64).reshape(-1, 4))
+        board = compute_leaderboard(outcomes_from_votes(votes), rounds=ROUNDS, style_control=style, style=columns)
         self.app.call_from_thread(self.show_board, board)
 
     def action_toggle_style(self) -> None:
