@@ -167,6 +167,31 @@ class LoadedInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def describe_loaded(info: LoadedInfo) -> str:
+    """What ran where, in one line: 'gguf · cpu · Q4_1 · 135M params · ctx 8192 · 272 MiB'."""
+    parts = [info.backend]
+    parts += [value for value in (info.device, info.dtype) if value]
+    if info.quant and info.quant != info.dtype:
+        parts.append(str(info.quant))
+    if info.n_params:
+        parts.append(_short_count(info.n_params) + " params")
+    context = info.extra.get("n_ctx")
+    if context:
+        parts.append(f"ctx {context}")
+    if info.memory_bytes:
+        parts.append(f"{info.memory_bytes / 2**20:.0f} MiB")
+    if info.chat_template is False:
+        parts.append("no chat template")
+    return " · ".join(str(part) for part in parts)
+
+
+def _short_count(number: int) -> str:
+    for divisor, suffix in ((10**9, "B"), (10**6, "M"), (10**3, "K")):
+        if number >= divisor:
+            return f"{number / divisor:.3g}{suffix}"
+    return str(number)
+
+
 class Loaded(Protocol):
     """A model ready to generate. One instance may serve many prompts; it is closed once at the end."""
 

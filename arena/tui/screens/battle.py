@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from arena.answers import AnalyzedAnswer
-from arena.backend import GenerationResult
+from arena.backend import GenerationResult, describe_loaded
 from arena.errors import ArenaError
 from arena.generation import run_job
 from arena.play import PlaySession, Round, custom_prompt
@@ -78,6 +78,7 @@ class BattleScreen(Screen[None]):
         Binding("n", "next", "Next"),
         Binding("e", "custom", "Custom prompt"),
         Binding("l", "leaderboard", "Leaderboard"),
+        Binding("p", "prompts", "Prompts sent", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -252,12 +253,40 @@ class BattleScreen(Screen[None]):
         fidelity = self.session.fidelity()
         for side in SIDES:
             contestant = current.battle.contestant(side)
+            notes = [f"ran as: {self.ran_as(contestant.label)}"]
             found = fidelity.get(contestant.label)
-            notes = [f"fidelity: {fidelity_text(found)}"] if found else []
+            if found:
+                notes.append(f"fidelity: {fidelity_text(found)}")
             self.pane(side).reveal(contestant.label, contestant.backend, current.finished[side], notes)
         left = self.session.remaining
         described = VERDICT_DESCRIPTIONS[checked]
         self.hint(f"vote stored: {described}. n: next prompt ({left} left) · l: leaderboard · e: custom prompt")
+
+    def ran_as(self, label: str) -> str:
+        """Device, dtype, quantization, size, context and memory, as the backend resolved them at load."""
+        try:
+            return describe_loaded(self.pool[label].info())
+        except Exception as exc:  # a backend's info() is a nicety: never let it cost the reveal
+            return f"unknown ({type(exc).__name__})"
+
+    def action_prompts(self) -> None:
+        """The exact prompt strings each side received (chat template markers and all), after the vote:
+        before it, a template would tell the models apart."""
+        current = self.session.current
+        if current is None or not current.voted:
+            self.notify(
+                "The rendered prompts show after the vote (a chat template can identify a model).", markup=False
+            )
+            return
+        from arena.tui.screens.rendered_prompts import RenderedPromptsScreen
+
+        shown = {
+            PANE_NAMES[side] + ": " + current.battle.contestant(side).label: current.finished[
+                side
+            ].result.rendered_prompt
+            for side in SIDES
+        }
+        self.app.push_screen(RenderedPromptsScreen(shown))
 
     def action_stop(self) -> None:
         for cancel in self.cancels.values():

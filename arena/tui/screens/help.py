@@ -23,7 +23,8 @@ KEYS = [
     ("↑ ↓  pgup pgdn  home end", "scroll the focused answer (the mouse wheel scrolls too)"),
     ("n", "next prompt (after the vote)"),
     ("e", "type a prompt of your own"),
-    ("l", "leaderboard"),
+    ("l", "leaderboard (s there: raw / style-controlled)"),
+    ("p", "the exact prompts both sides received (after the vote)"),
     ("?", "this help"),
     ("q", "quit (votes are already saved)"),
 ]
