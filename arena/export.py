@@ -41,6 +41,9 @@ CSV_COLUMNS = (
     "right_output",
     "left_flags",
     "right_flags",
+    "left_reasons",
+    "right_reasons",
+    "note",
     "params",
 )
 
@@ -86,6 +89,9 @@ def battle_record(row: dict[str, Any]) -> dict[str, Any]:
         "right_output": row["right_output"],
         "left_flags": row["left_flags"],
         "right_flags": row["right_flags"],
+        "left_reasons": row.get("left_reasons", []),
+        "right_reasons": row.get("right_reasons", []),
+        "note": row.get("note"),
         "params": decode_json(row["params_json"], None),
     }
 

@@ -25,7 +25,7 @@ from arena.report import Fidelity, fidelity_by_label
 from arena.store import Store
 from arena.store.faults import StoreError
 from arena.store.queries import rated_votes
-from arena.verdicts import Side, Verdict, as_verdict
+from arena.verdicts import REASONS, Side, Verdict, as_verdict, reason_targets
 
 SEED_RANGE = 2**31
 
@@ -161,6 +161,32 @@ class PlaySession:
         """The contestants' newest ``arena fidelity`` numbers, for the reveal (read when asked: a
         measurement made in another terminal during the session shows up at the next vote)."""
         return fidelity_by_label(self.store)
+
+    def toggle_reason(self, current: Round, key: str) -> list[tuple[str, str, bool]]:
+        """Toggle the reason on key ``key`` (``verdicts.REASONS``) for the side(s) it is about, after the
+        vote; returns (contestant, reason, now set) per side touched."""
+        if current.battle_id is None or current.verdict is None or current.verdict == "skip":
+            raise RuntimeError("reasons follow a vote")
+        reason, praise = REASONS[key]
+        changed = []
+        for side in reason_targets(current.verdict, praise):
+            label = current.battle.contestant(side).label
+            try:
+                now = self.store.toggle_reason(current.battle_id, label, reason)
+            except StoreError as exc:
+                self.write_failures.append(str(exc))
+                raise
+            changed.append((label, reason, now))
+        return changed
+
+    def set_note(self, current: Round, note: str) -> None:
+        if current.battle_id is None:
+            raise RuntimeError("a note follows a vote")
+        try:
+            self.store.set_note(current.battle_id, note.strip() or None)
+        except StoreError as exc:
+            self.write_failures.append(str(exc))
+            raise
 
     def store_unstored(self, current: Round) -> None:
         """Retry the answers of ``current`` whose write failed; raises ``StoreError`` if one fails again."""

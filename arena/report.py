@@ -11,13 +11,13 @@ rendered, by field name, in ``arena.report_format``.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from arena.flags import CONSTRAINT_PREFIX
 from arena.stats import intervals_overlap, wilson_interval
 from arena.store import Store
-from arena.store.queries import latest_fidelity, report_generations, session_contestants
+from arena.store.queries import latest_fidelity, reason_counts, report_generations, session_contestants
 
 RATE_FLAGS = ("repetitive", "garbage", "empty", "truncated", "identity")
 
@@ -74,6 +74,8 @@ class ReportRow:
     speed_ratio: float | None
     peak_mem_bytes: int | None
     fidelity: Fidelity | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+    """Why judges voted for or against it (``arena play``'s reason tags), over every session."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,7 @@ class ReportRow:
             "speed_ratio": self.speed_ratio,
             "peak_mem_bytes": self.peak_mem_bytes,
             "fidelity": None if self.fidelity is None else self.fidelity.to_dict(),
+            "reasons": self.reasons,
         }
 
 
@@ -98,6 +101,7 @@ def build_report(store: Store, session: int | None, reference: str | None = None
     """
     generations, by_generation = report_generations(store, session)
     measured = latest_fidelity(store, reference)
+    tagged = reason_counts(store)
     present = sorted({row["contestant"] for row in generations})
     given = [label for label in session_contestants(store, session) if label in present] if session else []
     order = given + [label for label in present if label not in given]
@@ -127,6 +131,7 @@ def build_report(store: Store, session: int | None, reference: str | None = None
                 speed_ratio=None,
                 peak_mem_bytes=max(memory) if memory else None,
                 fidelity=_fidelity(measured.get(contestant)),
+                reasons=tagged.get(contestant, {}),
             )
         )
     return _compare_with_first(rows)

@@ -95,8 +95,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("tok/s (vs first)", "tok/s", _speed_cell, priority=40),
     Column("peak mem", "mem", lambda row, sep: format_memory(row.peak_mem_bytes), priority=30),
     Column("fidelity", "fidelity", format_fidelity, priority=45),
+    Column(
+        "judges' reasons",
+        "reasons",
+        lambda row, sep: ", ".join(f"{reason} {n}" for reason, n in sorted(row.reasons.items())) or "-",
+        numeric=False,
+        priority=35,
+    ),
 )
-OPTIONAL_COLUMNS = ("fidelity",)
+OPTIONAL_COLUMNS = ("fidelity", "judges' reasons")
 """Shown only when some row has a value (most reports have no fidelity measurement)."""
 
 CAPTION = (

@@ -31,3 +31,26 @@ def as_verdict(value: str) -> Verdict:
     if value not in VERDICTS:
         raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {value!r}")
     return value
+
+
+REASONS: dict[str, tuple[str, bool]] = {
+    "1": ("correct", True),
+    "2": ("followed instructions", True),
+    "3": ("concise", True),
+    "4": ("well formatted", True),
+    "5": ("hallucinated", False),
+    "6": ("looped", False),
+    "7": ("wrong language", False),
+    "8": ("unsafe", False),
+}
+"""Why a judge voted as they did: key -> (reason, praise). A praise is about the winner, a complaint about
+the loser; after a tie or both-bad vote, about both sides."""
+
+
+def reason_targets(verdict: Verdict, praise: bool) -> tuple[Side, ...]:
+    """Which side(s) a reason is about: a praise explains why the winner won, a complaint why the loser
+    lost; a tie or both-bad vote says it of both."""
+    if verdict in ("left", "right"):
+        loser: Side = "right" if verdict == "left" else "left"
+        return (verdict,) if praise else (loser,)
+    return SIDES

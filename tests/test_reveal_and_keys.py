@@ -76,3 +76,50 @@ async def test_the_vote_keys_stay_in_the_footer_on_narrow_terminals(tmp_path: Pa
         ]
         for label in ("A better", "B better", "Tie", "Both bad", "Skip"):
             assert label in shown, (width, shown)
+
+
+async def test_reasons_and_a_note_after_the_vote_reach_export_report_and_merge(tmp_path: Path) -> None:
+    """a decided vote: 3 (concise) praises the winner, 6 (looped) blames the loser, 3 again takes the
+    praise back and 1 (correct) gives another; m stores a note. Then export, report and merge carry them."""
+    import json
+
+    from tests.helpers import run
+
+    app = make_app(tmp_path, STEADY, LOOPY)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
+        await pilot.press("3")  # before the vote: nothing to explain yet
+        current = app.session.current
+        assert current is not None
+        winner_side = "left" if current.battle.left.label == "steady" else "right"
+        await pilot.press("a" if winner_side == "left" else "b")
+        await wait_for(pilot, lambda: current.voted)
+        assert "why? 1 correct" in screen_text(app)
+        for key in ("3", "6", "3", "1"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert "tagged: looped (loopy), correct (steady)" in screen_text(app)
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.press(*"kept looping")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    db = tmp_path / "arena.db"
+    [record] = json.loads(run("export", "--db", str(db), "--format", "json").stdout)["battles"]
+    winner, loser = ("left", "right") if record["winner"] == record["left_contestant"] else ("right", "left")
+    assert record[f"{winner}_reasons"] == ["correct"] and record[f"{loser}_reasons"] == ["looped"]
+    assert record["note"] == "kept looping"
+    report = {r["contestant"]: r for r in json.loads(run("report", "--db", str(db), "--all", "--json").stdout)}
+    assert report["steady"]["reasons"] == {"correct": 1} and report["loopy"]["reasons"] == {"looped": 1}
+    merged = tmp_path / "merged.db"
+    assert run("merge", str(db), "--into", str(merged)).exit_code == 0
+    [again] = json.loads(run("export", "--db", str(merged), "--format", "json").stdout)["battles"]
+    assert again[f"{winner}_reasons"] == ["correct"] and again["note"] == "kept looping"
+
+
+def test_a_tie_puts_a_reason_on_both_sides() -> None:
+    from arena.verdicts import reason_targets
+
+    assert reason_targets("tie", True) == ("left", "right")
+    assert reason_targets("both_bad", False) == ("left", "right")
+    assert reason_targets("left", True) == ("left",) and reason_targets("left", False) == ("right",)

@@ -404,6 +404,25 @@ class Store:
             )
             return _last_id(table)
 
+    def toggle_reason(self, battle: int, contestant: str, reason: str) -> bool:
+        """Add the reason to the battle for that contestant, or take it back if it is there; True when it
+        is set afterwards. One transaction each, like a vote."""
+        with self.transaction() as db:
+            key = [battle, contestant, reason]
+            present = db.execute(
+                "select 1 from battle_reasons where battle = ? and contestant = ? and reason = ?", key
+            ).fetchone()
+            if present:
+                db.execute("delete from battle_reasons where battle = ? and contestant = ? and reason = ?", key)
+                return False
+            db.table("battle_reasons").insert({"battle": battle, "contestant": contestant, "reason": reason})
+            return True
+
+    def set_note(self, battle: int, note: str | None) -> None:
+        """The judge's free note on a battle (None clears it)."""
+        with self.transaction() as db:
+            db.execute("update battles set note = ? where id = ?", [note, battle])
+
     def import_battles(self, battles: Sequence[ImportedBattle], *, source: str) -> int:
         """Write imported battles, each in its own transaction, and return how many were new.
 
@@ -539,5 +558,5 @@ class Store:
         return "ok" if problems == ["ok"] else "; ".join(problems)
 
     def table_counts(self) -> dict[str, int]:
-        names = ("contestants", "prompts", "sessions", "generations", "flags", "battles", "fidelity")
+        names = ("contestants", "prompts", "sessions", "generations", "flags", "battles", "battle_reasons", "fidelity")
         return {name: int(self.query(f"select count(*) as n from {name}")[0]["n"]) for name in names}

@@ -14,7 +14,17 @@ from typing import Any
 from arena.errors import ArenaError
 from arena.store.database import Store
 
-_TABLES = ("contestants", "prompts", "prompt_versions", "sessions", "generations", "flags", "battles", "fidelity")
+_TABLES = (
+    "contestants",
+    "prompts",
+    "prompt_versions",
+    "sessions",
+    "generations",
+    "flags",
+    "battles",
+    "battle_reasons",
+    "fidelity",
+)
 
 
 def _open_source(source: Path) -> Store:
@@ -45,7 +55,7 @@ def merge_into(target: Store, source: Path) -> Counter[str]:
             if row["generation"] in generation_ids.fresh:
                 db.table("flags").insert({**_without_id(row), "generation": generation_ids[row["generation"]]})
                 added["flags"] += 1
-        _copy_by_uid(
+        battle_ids = _copy_by_uid(
             db,
             "battles",
             rows["battles"],
@@ -56,6 +66,9 @@ def merge_into(target: Store, source: Path) -> Counter[str]:
             },
             added,
         )
+        for row in rows["battle_reasons"]:  # reasons travel with the battles this merge added
+            if row["battle"] in battle_ids.fresh:
+                db.table("battle_reasons").insert({**row, "battle": battle_ids[row["battle"]]})
         _copy_by_uid(db, "fidelity", rows["fidelity"], {}, added)
     return added
 

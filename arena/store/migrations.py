@@ -197,6 +197,16 @@ def _style_counts(db: sqlite_utils.Database) -> None:
     table.create_index(columns, index_name="generations_style")
 
 
+def _reasons(db: sqlite_utils.Database) -> None:
+    """Why a judge voted as they did (one-key tags after the vote, per contestant) and a free note."""
+    db.table("battle_reasons").create(
+        {"battle": int, "contestant": str, "reason": str},
+        pk=("battle", "contestant", "reason"),
+        foreign_keys=[("battle", "battles", "id")],
+    )
+    db.table("battles").add_column("note", str)
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -211,6 +221,7 @@ MIGRATIONS: list[Migration] = [
     ("0005_prompt_versions", _prompt_versions),
     ("0006_fidelity", _fidelity),
     ("0007_style_counts", _style_counts),
+    ("0008_reasons", _reasons),
 ]
 
 

@@ -69,7 +69,7 @@ def _timestamp(text: str, option: str) -> float:
 
 _BATTLES = """
 select
-  b.id, b.uid, b.session, b.tstamp, b.created, b.judge, b.verdict, b.vote_s, b.extra_json,
+  b.id, b.uid, b.session, b.tstamp, b.created, b.judge, b.verdict, b.vote_s, b.extra_json, b.note,
   b.left_contestant, b.right_contestant, b.left_generation, b.right_generation,
   b.prompt as prompt_id, p.[set] as prompt_set, p.category, p.text as prompt_text,
   gl.output as left_output, gr.output as right_output,
@@ -90,10 +90,38 @@ def battle_rows(store: Store, battle_filter: BattleFilter | None = None) -> list
     rows = store.query(_BATTLES + where + " order by b.tstamp, b.id", params)
     generation_ids = {row[key] for row in rows for key in ("left_generation", "right_generation") if row[key]}
     hits = _hit_flags(store, generation_ids)
+    reasons = _reasons(store, {row["id"] for row in rows})
     for row in rows:
         row["left_flags"] = hits.get(row["left_generation"], [])
         row["right_flags"] = hits.get(row["right_generation"], [])
+        given = reasons.get(row["id"], {})
+        row["left_reasons"] = given.get(row["left_contestant"], [])
+        row["right_reasons"] = given.get(row["right_contestant"], [])
     return rows
+
+
+def _reasons(store: Store, battle_ids: set[int]) -> dict[int, dict[str, list[str]]]:
+    """battle -> contestant -> the reasons the judge tagged (sorted)."""
+    if not battle_ids:
+        return {}
+    found: dict[int, dict[str, list[str]]] = {}
+    for battle, contestant, reason in store.rows(
+        "select battle, contestant, reason from battle_reasons order by battle, contestant, reason"
+    ):
+        if battle in battle_ids:
+            found.setdefault(battle, {}).setdefault(contestant, []).append(reason)
+    return found
+
+
+def reason_counts(store: Store) -> dict[str, dict[str, int]]:
+    """contestant -> reason -> how many battles a judge tagged it with (every session)."""
+    counts: dict[str, dict[str, int]] = {}
+    for contestant, reason, number in store.rows(
+        "select contestant, reason, count(*) from battle_reasons "
+        "group by contestant, reason order by contestant, reason"
+    ):
+        counts.setdefault(contestant, {})[reason] = number
+    return counts
 
 
 def _hit_flags(store: Store, generation_ids: set[int]) -> dict[int, list[str]]:

@@ -31,7 +31,7 @@ from arena.tui.pacing import Presentation, fully_shown, visible_lengths
 from arena.tui.text import literal
 from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
 from arena.tui.widgets.prompt_header import PromptHeader
-from arena.verdicts import SIDES, VERDICT_DESCRIPTIONS, Side, as_verdict
+from arena.verdicts import REASONS, SIDES, VERDICT_DESCRIPTIONS, Side, as_verdict
 from arena.wording import counted
 
 REFRESH_HZ = 30
@@ -79,6 +79,8 @@ class BattleScreen(Screen[None]):
         Binding("e", "custom", "Custom prompt"),
         Binding("l", "leaderboard", "Leaderboard"),
         Binding("p", "prompts", "Prompts sent", show=False),
+        *[Binding(key, f"reason('{key}')", reason, show=False) for key, (reason, _) in REASONS.items()],
+        Binding("m", "note", "Note", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -96,6 +98,7 @@ class BattleScreen(Screen[None]):
         self.buffers: dict[Side, StreamBuffer] = {side: StreamBuffer() for side in SIDES}
         self.cancels: dict[Side, threading.Event] = {side: threading.Event() for side in SIDES}
         self.finished_all = False
+        self.reasons_shown: list[str] = []  # "concise (m2)": the tags of the battle just judged
         self.streamed: dict[Side, GenerationResult] = {}
         """Results of the sides whose stream has stopped (analysis and storage may still be running)."""
         self.shown_final: set[Side] = set()
@@ -258,9 +261,60 @@ class BattleScreen(Screen[None]):
             if found:
                 notes.append(f"fidelity: {fidelity_text(found)}")
             self.pane(side).reveal(contestant.label, contestant.backend, current.finished[side], notes)
+        self.reasons_shown = []
+        self.after_vote_hint()
+
+    def after_vote_hint(self) -> None:
+        current = self.session.current
+        if current is None or current.verdict is None:
+            return
         left = self.session.remaining
-        described = VERDICT_DESCRIPTIONS[checked]
-        self.hint(f"vote stored: {described}. n: next prompt ({left} left) · l: leaderboard · e: custom prompt")
+        described = VERDICT_DESCRIPTIONS[current.verdict]
+        why = ""
+        if current.verdict != "skip":
+            keys = " ".join(f"{key} {reason}" for key, (reason, _) in REASONS.items())
+            why = f"\nwhy? {keys} · m: note"
+            if self.reasons_shown:
+                why += " · tagged: " + ", ".join(self.reasons_shown)
+        self.hint(f"vote stored: {described}. n: next prompt ({left} left) · l: leaderboard · e: custom prompt{why}")
+
+    def action_reason(self, key: str) -> None:
+        """Tag why the vote went this way: a praise for the winner, a complaint about the loser (both sides
+        after a tie); the same key again takes it back."""
+        current = self.session.current
+        if current is None or not current.voted or current.verdict == "skip":
+            return
+        try:
+            changed = self.session.toggle_reason(current, key)
+        except ArenaError as exc:
+            self.store_failed("the reason", str(exc))
+            return
+        for label, reason, now in changed:
+            tag = f"{reason} ({label})"
+            if now and tag not in self.reasons_shown:
+                self.reasons_shown.append(tag)
+            elif not now and tag in self.reasons_shown:
+                self.reasons_shown.remove(tag)
+        self.after_vote_hint()
+
+    def action_note(self) -> None:
+        current = self.session.current
+        if current is None or not current.voted or current.verdict == "skip":
+            return
+        from arena.tui.screens.custom_prompt import CustomPromptScreen
+
+        def noted(text: str | None) -> None:
+            if text is None:
+                return
+            try:
+                self.session.set_note(current, text)
+            except ArenaError as exc:
+                self.store_failed("the note", str(exc))
+                return
+            self.notify("Note stored.", markup=False)
+
+        title = "A note on this battle (ctrl+s stores it, esc cancels):"
+        self.app.push_screen(CustomPromptScreen(title, empty_ok=True), noted)
 
     def ran_as(self, label: str) -> str:
         """Device, dtype, quantization, size, context and memory, as the backend resolved them at load."""

@@ -13,11 +13,20 @@ from textual.widgets import Static, TextArea
 
 
 class CustomPromptScreen(ModalScreen[str | None]):
+    """A text box: a prompt of the judge's own, or (with another title) a note on the battle just judged."""
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "submit", "Send"), Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self, title: str = "Your prompt (ctrl+s sends it to both models, esc cancels):", empty_ok: bool = False
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.empty_ok = empty_ok
 
     def compose(self) -> ComposeResult:
         with Vertical(id="custom-box"):
-            yield Static(Text("Your prompt (ctrl+s sends it to both models, esc cancels):", style="bold"))
+            yield Static(Text(self.title_text, style="bold"))
             yield TextArea(id="custom-text")
 
     def on_mount(self) -> None:
@@ -25,7 +34,7 @@ class CustomPromptScreen(ModalScreen[str | None]):
 
     def action_submit(self) -> None:
         text = self.query_one(TextArea).text
-        if not text.strip():
+        if not text.strip() and not self.empty_ok:
             self.notify("The prompt is empty.", markup=False)
             return
         self.dismiss(text)

@@ -25,6 +25,9 @@ KEYS = [
     ("e", "type a prompt of your own"),
     ("l", "leaderboard (s there: raw / style-controlled)"),
     ("p", "the exact prompts both sides received (after the vote)"),
+    ("1 2 3 4", "after the vote, why the winner won: correct, followed instructions, concise, well formatted"),
+    ("5 6 7 8", "after the vote, why the loser lost: hallucinated, looped, wrong language, unsafe"),
+    ("m", "a note on the battle just judged"),
     ("?", "this help"),
     ("q", "quit (votes are already saved)"),
 ]
