@@ -57,6 +57,38 @@ def custom_prompt(text: str) -> Prompt:
     return Prompt(set="custom", id=digest, category="custom", text=text.strip())
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where an earlier session stopped: its id and seed, its prompts already judged, its battle count."""
+
+    session: int
+    seed: int
+    judged: frozenset[str]
+    battles: int
+
+
+def find_resume(store: Store, judge: str | None, contestant_specs: Sequence[str], prompt_set: str) -> Resume:
+    """The judge's latest play session, if it ran these contestants (in this order) on this prompt set;
+    ``ArenaError`` saying what differs otherwise."""
+    from arena.errors import ArenaError
+    from arena.store.queries import judged_prompts, last_play_session
+
+    last = last_play_session(store, judge)
+    if last is None:
+        raise ArenaError(f"--resume: no earlier arena session by judge {judge!r} in this database")
+    session, settings = last
+    if settings.get("contestants") != list(contestant_specs) or settings.get("prompt_set") != prompt_set:
+        raise ArenaError(
+            f"--resume: your last session ({session}) judged other contestants or another prompt set; "
+            "run it with the same --model and --prompts, or start a new session without --resume"
+        )
+    seed = settings.get("seed")
+    if not isinstance(seed, int):
+        raise ArenaError(f"--resume: session {session} recorded no seed to continue from")
+    judged, battles = judged_prompts(store, session)
+    return Resume(session=session, seed=seed, judged=frozenset(judged), battles=battles)
+
+
 class PlaySession:
     """State of one ``arena play`` run over a store, a set of contestants and a queue of prompts."""
 
@@ -73,8 +105,11 @@ class PlaySession:
         shuffle: bool = True,
         rng: random.Random | None = None,
         pairing: str = "least-met",
+        resume: Resume | None = None,
     ) -> None:
-        """``seed`` is the session seed (a fresh random one when None): it orders the prompts (``shuffle``),
+        """``resume`` continues an earlier session (its id, seed and judged prompts) instead of starting one.
+
+        ``seed`` is the session seed (a fresh random one when None): it orders the prompts (``shuffle``),
         places the models on their sides and gives each battle its sampling seed, so the same seed replays a
         session exactly, and a new session never replays the last one's answers. ``rng`` replaces the
         seeded generator (tests that need a fixed pairing). ``pairing`` is "least-met" (every pair in turn) or
@@ -83,18 +118,26 @@ class PlaySession:
             raise ValueError("arena play needs at least two contestants")
         self.store = store
         self.contestants = list(contestants)
+        if resume is not None:
+            seed = resume.seed
         self.seed = seed if seed is not None else secrets.randbelow(SEED_RANGE)
         self.rng = rng or random.Random(self.seed)
         self.queue = list(prompts)
         if shuffle:
             random.Random(self.seed).shuffle(self.queue)
-        self.total = len(self.queue)
         self.params = params
         self.judge = judge
         self.pairing = pairing
         store.register(self.contestants, self.queue)
-        recorded = {**settings, "seed": self.seed, "prompt_order": [prompt.uid for prompt in self.queue]}
-        self.session_id = store.start_session("play", judge=judge, settings=recorded)
+        self.battles_before = 0
+        if resume is None:
+            recorded = {**settings, "seed": self.seed, "prompt_order": [prompt.uid for prompt in self.queue]}
+            self.session_id = store.start_session("play", judge=judge, settings=recorded)
+        else:  # the same order, without what was judged; new battles get seeds after the old ones
+            self.session_id = resume.session
+            self.queue = [prompt for prompt in self.queue if prompt.uid not in resume.judged]
+            self.battles_before = resume.battles
+        self.total = len(self.queue)
         self.rounds: list[Round] = []
         self.write_failures: list[str] = []  # database errors the judge saw; the CLI exits 2 when any
         self.position = 0
@@ -107,8 +150,9 @@ class PlaySession:
         return {rating.contestant: rating.rating for rating in compute_leaderboard(outcomes, rounds=0).ratings}
 
     def battle_seed(self, number: int) -> int:
-        """The sampling seed of battle ``number`` (1-based): the same for both sides, new for every battle."""
-        return (self.seed + number - 1) % SEED_RANGE
+        """The sampling seed of battle ``number`` (1-based, counting a resumed session's earlier battles):
+        the same for both sides, new for every battle."""
+        return (self.seed + self.battles_before + number - 1) % SEED_RANGE
 
     @property
     def current(self) -> Round | None:

@@ -123,3 +123,50 @@ def test_a_tie_puts_a_reason_on_both_sides() -> None:
     assert reason_targets("tie", True) == ("left", "right")
     assert reason_targets("both_bad", False) == ("left", "right")
     assert reason_targets("left", True) == ("left",) and reason_targets("left", False) == ("right",)
+
+
+def test_resume_skips_what_was_judged_and_brings_back_a_battle_left_mid_stream(tmp_path: Path) -> None:
+    from arena.backend import GenerationParams, GenerationResult
+    from arena.contestants import parse_spec
+    from arena.play import PlaySession, find_resume
+    from arena.store import Store
+    from tests.helpers import write_replay
+    from tests.tui_helpers import PROMPTS
+
+    contestants = [
+        parse_spec(f"replay:{write_replay(tmp_path / 'a.jsonl', STEADY)}", label="a"),
+        parse_spec(f"replay:{write_replay(tmp_path / 'b.jsonl', LOOPY)}", label="b"),
+    ]
+    specs = [c.spec for c in contestants]
+    answer = GenerationResult(text="x", n_tokens=1, finish_reason="stop")
+    with Store(tmp_path / "r.db") as store:
+        settings = {"contestants": specs, "prompt_set": "t"}
+        first = PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="ana", settings=settings, seed=7)
+        judged = first.next_round()
+        assert judged is not None
+        for side in ("left", "right"):
+            first.finish(judged, side, answer)  # type: ignore[arg-type]
+        first.vote(judged, "left")
+        quit_mid_stream = first.next_round()  # the judge quit while this one streamed: no vote
+        assert quit_mid_stream is not None
+        resume = find_resume(store, "ana", specs, "t")
+        assert resume.session == first.session_id and resume.judged == {judged.battle.prompt.uid}
+        again = PlaySession(
+            store, contestants, PROMPTS, GenerationParams(), judge="ana", settings=settings, resume=resume
+        )
+        assert again.session_id == first.session_id and again.total == len(PROMPTS) - 1
+        upcoming = again.next_round()
+        assert upcoming is not None and upcoming.battle.prompt.uid == quit_mid_stream.battle.prompt.uid
+        assert upcoming.battle.params.seed != judged.battle.params.seed  # new battles, new seeds
+        with pytest.raises(Exception, match="other contestants or another prompt set"):
+            find_resume(store, "ana", list(reversed(specs)), "t")
+
+
+def test_resume_refusals_are_one_line(tmp_path: Path) -> None:
+    from tests.helpers import assert_one_line_error, run, write_replay
+
+    a = write_replay(tmp_path / "a.jsonl", STEADY)
+    b = write_replay(tmp_path / "b.jsonl", LOOPY)
+    models = ["-m", f"replay:{a}", "-m", f"replay:{b}", "--db", str(tmp_path / "n.db"), "--judge", "zoe"]
+    assert_one_line_error(run("play", "--resume", *models), "no earlier arena session by judge 'zoe'")
+    assert_one_line_error(run("play", "--resume", "--seed", "3", *models), "leave out --seed")

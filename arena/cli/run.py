@@ -167,21 +167,25 @@ def _run_arena(
     seed: int | None,
     intro: str | None = None,
     pairing: str = "least-met",
+    resume: bool = False,
 ) -> None:
     """Load every model (one at a time, before the screen opens), then run the TUI over a play session.
 
     A crash inside the app exits non-zero (after saying where the votes are: every vote cast is stored).
     """
-    from arena.play import PlaySession
+    from arena.play import PlaySession, find_resume
     from arena.pool import ModelPool
     from arena.prompts import load_prompt_set
     from arena.terminal import literal
 
     if len(contestants) < 2:
         raise ArenaError("arena play needs at least two contestants (--model twice, or two in arena.toml)")
+    if resume and seed is not None:
+        raise ArenaError("--resume continues the session with its own seed; leave out --seed")
     prompts = load_prompt_set(prompt_set)
     store = open_store(db_path)
     with store, ModelPool() as pool:
+        resumed = find_resume(store, judge, [c.spec for c in contestants], prompts.name) if resume else None
         load_models(pool, contestants, lambda c: f"loading a model ({c.backend})")  # no label: the judge is blind
         session = PlaySession(
             store,
@@ -198,6 +202,7 @@ def _run_arena(
             },
             seed=seed,
             pairing=pairing,
+            resume=resumed,
         )
         from arena.tui.app import ArenaApp
 
@@ -238,6 +243,11 @@ def _run_arena(
     help="Which pair answers next: every pair in turn, or the pair whose order the votes leave least certain "
     "(the next vote teaches the most).",
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue your last session on these contestants and prompt set, skipping the prompts already judged.",
+)
 def play(
     prompt_set: str,
     contestants: list[Contestant],
@@ -249,6 +259,7 @@ def play(
     sequential: bool,
     pace: Pace,
     pairing: str,
+    resume: bool,
 ) -> None:
     """Judge two anonymous models side by side in the terminal; votes go to SQLite.
 
@@ -265,6 +276,7 @@ def play(
         presentation=Presentation(pace=pace, show_speed=show_speed, sequential=sequential),
         seed=seed,
         pairing=pairing,
+        resume=resume,
     )
 
 

@@ -290,3 +290,20 @@ def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[
         b = (float(right_tokens) if by_tokens else right.length, right.headers, right.lists, right.bold)
         table.append(tuple((x - y) / (x + y + 1) for x, y in zip(a, b, strict=True)))
     return table
+
+
+def last_play_session(store: Store, judge: str | None) -> tuple[int, dict[str, Any]] | None:
+    """The judge's newest ``arena play`` session and its settings (None when they have none)."""
+    rows = store.rows(
+        "select id, settings_json from sessions where kind = 'play' and judge is ? order by id desc limit 1", [judge]
+    )
+    if not rows:
+        return None
+    settings = decode_json(rows[0][1], {})
+    return int(rows[0][0]), settings if isinstance(settings, dict) else {}
+
+
+def judged_prompts(store: Store, session: int) -> tuple[set[str], int]:
+    """The prompts a session has a vote on (skips included: the judge has seen them), and its battle count."""
+    rows = store.rows("select prompt from battles where session = ?", [session])
+    return {row[0] for row in rows}, len(rows)
