@@ -98,7 +98,8 @@ async def test_reasons_and_a_note_after_the_vote_reach_export_report_and_merge(t
         for key in ("3", "6", "3", "1"):
             await pilot.press(key)
         await pilot.pause()
-        assert "tagged: looped (loopy), correct (steady)" in screen_text(app)
+        loser_pane, winner_pane = ("B", "A") if winner_side == "left" else ("A", "B")
+        assert f"tagged: looped {loser_pane}, correct {winner_pane}" in screen_text(app)
         await pilot.press("m")
         await pilot.pause()
         await pilot.press(*"kept looping")

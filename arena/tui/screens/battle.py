@@ -35,6 +35,8 @@ from arena.verdicts import REASONS, SIDES, VERDICT_DESCRIPTIONS, Side, as_verdic
 from arena.wording import counted
 
 REFRESH_HZ = 30
+SHORT_REASONS = {"followed instructions": "followed", "well formatted": "formatted", "wrong language": "language"}
+"""How the after-vote hint names the longer reasons, so the keys fit two lines at 80 columns."""
 PANE_NAMES: dict[Side, str] = {"left": "Model A", "right": "Model B"}
 
 
@@ -272,8 +274,8 @@ class BattleScreen(Screen[None]):
         described = VERDICT_DESCRIPTIONS[current.verdict]
         why = ""
         if current.verdict != "skip":
-            keys = " ".join(f"{key} {reason}" for key, (reason, _) in REASONS.items())
-            why = f"\nwhy? {keys} · m: note"
+            keys = " ".join(f"{key} {SHORT_REASONS.get(reason, reason)}" for key, (reason, _) in REASONS.items())
+            why = f"\nwhy? {keys} · m note"
             if self.reasons_shown:
                 why += " · tagged: " + ", ".join(self.reasons_shown)
         self.hint(f"vote stored: {described}. n: next prompt ({left} left) · l: leaderboard · e: custom prompt{why}")
@@ -289,8 +291,9 @@ class BattleScreen(Screen[None]):
         except ArenaError as exc:
             self.store_failed("the reason", str(exc))
             return
+        pane = {current.battle.contestant(side).label: PANE_NAMES[side][-1] for side in SIDES}
         for label, reason, now in changed:
-            tag = f"{reason} ({label})"
+            tag = f"{reason} {pane[label]}"
             if now and tag not in self.reasons_shown:
                 self.reasons_shown.append(tag)
             elif not now and tag in self.reasons_shown:
