@@ -206,6 +206,23 @@ class PlaySession:
         measurement made in another terminal during the session shows up at the next vote)."""
         return fidelity_by_label(self.store)
 
+    def regenerate(self, current: Round) -> Round:
+        """Ask both sides again with a new seed, before the vote: the same prompt, pair and sides (the judge
+        has seen them), a new sampling seed. The answers being replaced stay stored, marked discarded, and
+        never count in a vote."""
+        if current.voted or not current.both_done:
+            raise RuntimeError("regenerate needs both answers stopped and no vote yet")
+        try:
+            self.store.discard_generations([answer.generation_id for answer in current.finished.values()])
+        except StoreError as exc:
+            self.write_failures.append(str(exc))
+            raise
+        number = len(self.rounds) + 1
+        battle = replace(current.battle, params=replace(current.battle.params, seed=self.battle_seed(number)))
+        again = Round(number=number, battle=battle)
+        self.rounds.append(again)
+        return again
+
     def toggle_reason(self, current: Round, key: str) -> list[tuple[str, str, bool]]:
         """Toggle the reason on key ``key`` (``verdicts.REASONS``) for the side(s) it is about, after the
         vote; returns (contestant, reason, now set) per side touched."""

@@ -171,3 +171,31 @@ def test_resume_refusals_are_one_line(tmp_path: Path) -> None:
     models = ["-m", f"replay:{a}", "-m", f"replay:{b}", "--db", str(tmp_path / "n.db"), "--judge", "zoe"]
     assert_one_line_error(run("play", "--resume", *models), "no earlier arena session by judge 'zoe'")
     assert_one_line_error(run("play", "--resume", "--seed", "3", *models), "leave out --seed")
+
+
+async def test_regenerate_asks_again_with_a_new_seed_and_keeps_the_old_answers_out_of_the_vote(tmp_path: Path) -> None:
+    import sqlite3
+
+    app = make_app(tmp_path, STEADY, LOOPY)
+    db = tmp_path / "arena.db"
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
+        first = app.session.current
+        assert first is not None
+        pair = (first.battle.left.label, first.battle.right.label)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.session.current is not first and app.session.current.both_done)  # type: ignore[union-attr]
+        again = app.session.current
+        assert again is not None and again.battle.prompt == first.battle.prompt
+        assert (again.battle.left.label, again.battle.right.label) == pair  # the same sides: the judge saw them
+        assert again.battle.params.seed != first.battle.params.seed
+        await pilot.press("a")
+        await wait_for(pilot, lambda: again.voted)
+        await pilot.press("r")  # after the vote: refused
+        await pilot.pause()
+        assert app.session.current is again
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("select id, discarded from generations order by id").fetchall()
+        battle = conn.execute("select left_generation, right_generation from battles").fetchall()
+    assert [discarded for _, discarded in rows] == [1, 1, None, None]
+    assert sorted(battle[0]) == [rows[2][0], rows[3][0]]  # the vote is on the new answers only

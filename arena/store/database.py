@@ -404,6 +404,11 @@ class Store:
             )
             return _last_id(table)
 
+    def discard_generations(self, generation_ids: Sequence[int]) -> None:
+        """Mark answers the judge regenerated before voting: kept for the record, never in a battle."""
+        with self.transaction() as db:
+            db.conn.executemany("update generations set discarded = 1 where id = ?", [[i] for i in generation_ids])
+
     def toggle_reason(self, battle: int, contestant: str, reason: str) -> bool:
         """Add the reason to the battle for that contestant, or take it back if it is there; True when it
         is set afterwards. One transaction each, like a vote."""

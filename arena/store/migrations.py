@@ -207,6 +207,11 @@ def _reasons(db: sqlite_utils.Database) -> None:
     db.table("battles").add_column("note", str)
 
 
+def _discarded(db: sqlite_utils.Database) -> None:
+    """Answers the judge asked to regenerate before voting: kept, marked, never part of a vote."""
+    db.table("generations").add_column("discarded", int)
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -222,6 +227,7 @@ MIGRATIONS: list[Migration] = [
     ("0006_fidelity", _fidelity),
     ("0007_style_counts", _style_counts),
     ("0008_reasons", _reasons),
+    ("0009_discarded", _discarded),
 ]
 
 

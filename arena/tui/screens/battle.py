@@ -83,6 +83,7 @@ class BattleScreen(Screen[None]):
         Binding("p", "prompts", "Prompts sent", show=False),
         *[Binding(key, f"reason('{key}')", reason, show=False) for key, (reason, _) in REASONS.items()],
         Binding("m", "note", "Note", show=False),
+        Binding("r", "regenerate", "Regenerate", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -299,6 +300,25 @@ class BattleScreen(Screen[None]):
             elif not now and tag in self.reasons_shown:
                 self.reasons_shown.remove(tag)
         self.after_vote_hint()
+
+    def action_regenerate(self) -> None:
+        """Both models answer the same prompt again with a new seed (before the vote only); the answers
+        replaced stay stored, marked discarded."""
+        current = self.session.current
+        if current is None or self.finished_all:
+            return
+        if current.voted:
+            self.notify("Already voted: regenerate is for before the vote (n for the next prompt).", markup=False)
+            return
+        if not current.both_done:
+            self.notify("Wait for both answers to stop (esc stops them now), then r.", markup=False)
+            return
+        try:
+            again = self.session.regenerate(current)
+        except ArenaError as exc:
+            self.store_failed("the regeneration", str(exc))
+            return
+        self.start(again)
 
     def action_note(self) -> None:
         current = self.session.current

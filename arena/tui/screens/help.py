@@ -22,6 +22,7 @@ KEYS = [
     ("tab  shift+tab", "move the focus between the two answers"),
     ("↑ ↓  pgup pgdn  home end", "scroll the focused answer (the mouse wheel scrolls too)"),
     ("n", "next prompt (after the vote)"),
+    ("r", "regenerate: both models answer again with a new seed (before the vote; the old answers are kept)"),
     ("e", "type a prompt of your own"),
     ("l", "leaderboard (s there: raw / style-controlled)"),
     ("p", "the exact prompts both sides received (after the vote)"),
