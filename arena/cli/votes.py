@@ -92,9 +92,10 @@ def leaderboard(
 
     columns = None
     with existing_store(db_path) as store:
-        votes = vote_table(store, battle_filter)
+        votes = vote_table(store, battle_filter, with_style=style_control)
         if style_control:
-            columns = StyleColumns(np.array(style_table(store, battle_filter), dtype=np.float64).reshape(-1, 4))
+            raw = style_table(store, votes, battle_filter)
+            columns = StyleColumns(np.array(raw, dtype=np.float64).reshape(-1, 4))
     outcomes = outcomes_from_votes(votes)
     try:
         pinned = parse_anchor(anchor) if anchor else None

@@ -8,6 +8,7 @@ leaderboard share one definition of "the battles that match these filters".
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -214,23 +215,6 @@ def judge_votes(store: Store, battle_filter: BattleFilter | None = None) -> list
 VOTE_COLUMNS = ("left", "right", "verdict", "leaked", "left_generation", "right_generation")
 
 
-def vote_table(store: Store, battle_filter: BattleFilter | None = None) -> list[tuple[Any, ...]]:
-    """What the ratings need of each battle, oldest first, as tuples (``VOTE_COLUMNS``): no prompt texts,
-    messages or flag lists, so a leaderboard over 100,000 battles reads in about a tenth of a second.
-    ``leaked`` is 1 when either answer named itself."""
-    where, params = (battle_filter or BattleFilter()).where()
-    sql = (
-        "with leaks(generation) as (select generation from flags where name = 'identity' and hit = 1) "
-        "select b.left_contestant, b.right_contestant, b.verdict, "
-        "(b.left_generation in (select generation from leaks) "
-        "or b.right_generation in (select generation from leaks)), "
-        "b.left_generation, b.right_generation from battles b left join prompts p on p.id = b.prompt"
-        + where
-        + " order by b.tstamp, b.id"
-    )
-    return store.rows(sql, params)
-
-
 def _difference(column: str) -> str:
     return (
         f"(1.0 * coalesce(gl.{column}, 0) - coalesce(gr.{column}, 0)) "
@@ -238,37 +222,57 @@ def _difference(column: str) -> str:
     )
 
 
-STYLE_DIFFERENCES = ("length", "headers", "lists", "bold")
+_COUNTED = ("n_words", "n_headers", "n_list_items", "n_bold")
+_STYLE_SELECT = (
+    ", "
+    + ", ".join(_difference(column) for column in ("n_tokens", *_COUNTED))
+    + ", ("
+    + " or ".join(f"{alias}.{column} is null" for alias in ("gl", "gr") for column in _COUNTED)
+    + "), (coalesce(gl.n_tokens, 0) > 0 and coalesce(gr.n_tokens, 0) > 0)"
+)
+_STYLE_JOINS = (
+    " left join generations gl indexed by generations_style on gl.id = b.left_generation"
+    " left join generations gr indexed by generations_style on gr.id = b.right_generation"
+)
 
 
-def style_table(store: Store, battle_filter: BattleFilter | None = None) -> list[tuple[float, ...]]:
-    """Each battle's raw style differences (f_left - f_right) / (f_left + f_right + 1), aligned with
-    ``vote_table`` (same filter, same order): length, headers, list items, bold. SQLite computes them from
-    the stored counts in one pass (through a covering index, never reading an output); length is in tokens
-    when every battle has token counts on both sides, else in words. Answers whose counts were never
-    stored (imports, older rows) are counted from their text."""
+def vote_table(
+    store: Store, battle_filter: BattleFilter | None = None, *, with_style: bool = False
+) -> list[tuple[Any, ...]]:
+    """What the ratings need of each battle, oldest first, as tuples (``VOTE_COLUMNS``): no prompt texts,
+    messages or flag lists, so a leaderboard over 100,000 battles reads in about a tenth of a second.
+    ``leaked`` is 1 when either answer named itself. ``with_style`` adds, in the same pass, what
+    ``style_table`` turns into style differences (computed by SQLite from the counts stored with each
+    answer, through a covering index: no output is read)."""
     where, params = (battle_filter or BattleFilter()).where()
-    columns = ", ".join(
-        _difference(column) for column in ("n_tokens", "n_words", "n_headers", "n_list_items", "n_bold")
-    )
-    unknown = " or ".join(
-        f"{alias}.{column} is null"
-        for alias in ("gl", "gr")
-        for column in ("n_words", "n_headers", "n_list_items", "n_bold")
-    )
-    rows = store.rows(
-        f"select {columns}, ({unknown}), (coalesce(gl.n_tokens, 0) > 0 and coalesce(gr.n_tokens, 0) > 0) "
-        "from battles b left join prompts p on p.id = b.prompt"
-        " left join generations gl indexed by generations_style on gl.id = b.left_generation"
-        " left join generations gr indexed by generations_style on gr.id = b.right_generation"
+    sql = (
+        "with leaks(generation) as (select generation from flags where name = 'identity' and hit = 1) "
+        "select b.left_contestant, b.right_contestant, b.verdict, "
+        "(b.left_generation in (select generation from leaks) "
+        "or b.right_generation in (select generation from leaks)), "
+        "b.left_generation, b.right_generation"
+        + (_STYLE_SELECT if with_style else "")
+        + " from battles b left join prompts p on p.id = b.prompt"
+        + (_STYLE_JOINS if with_style else "")
         + where
-        + " order by b.tstamp, b.id",
-        params,
+        + " order by b.tstamp, b.id"
     )
-    if any(row[5] for row in rows):
+    return store.rows(sql, params)
+
+
+def style_table(
+    store: Store, votes: Sequence[Sequence[Any]], battle_filter: BattleFilter | None = None
+) -> list[tuple[float, ...]]:
+    """Each battle's raw style differences (f_left - f_right) / (f_left + f_right + 1) from
+    ``vote_table(with_style=True)`` rows: length, headers, list items, bold. Length is in tokens when every
+    battle has token counts on both sides, else in words. Answers whose counts were never stored
+    (imports, older rows) are counted from their text (the same filter and order)."""
+    width = len(VOTE_COLUMNS)
+    if any(row[width + 5] for row in votes):
+        where, params = (battle_filter or BattleFilter()).where()
         return _style_from_texts(store, where, params)
-    first = 0 if all(row[6] for row in rows) else 1
-    return [(row[first], row[2], row[3], row[4]) for row in rows]
+    first = width if all(row[width + 6] for row in votes) else width + 1
+    return [(row[first], row[width + 2], row[width + 3], row[width + 4]) for row in votes]
 
 
 def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[tuple[float, ...]]:

@@ -45,10 +45,10 @@ class LeaderboardScreen(Screen[None]):
     @work(thread=True, exclusive=True)
     def compute(self) -> None:
         style = self.style_control
-        votes = vote_table(self.store)
+        votes = vote_table(self.store, with_style=style)
         columns = None
         if style:
-            columns = StyleColumns(np.array(style_table(self.store), dtype=np.float64).reshape(-1, 4))
+            columns = StyleColumns(np.array(style_table(self.store, votes), dtype=np.float64).reshape(-1, 4))
         board = compute_leaderboard(outcomes_from_votes(votes), rounds=ROUNDS, style_control=style, style=columns)
         self.app.call_from_thread(self.show_board, board)
 
