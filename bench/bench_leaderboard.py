@@ -19,6 +19,7 @@ import numpy as np
 
 from arena.ratings import Outcome, compute_leaderboard
 from arena.store import Store
+from arena.store.migrations import BATTLE_STYLE_SQL
 from arena.style import StyleCounts
 from arena.verdicts import as_verdict
 
@@ -104,6 +105,7 @@ def write_database(path: Path, outcomes: list[Outcome]) -> None:
             "right_contestant, verdict, judge, created, uid, tstamp) values (1, 's/p', ?, ?, ?, ?, ?, 'j', 'x', ?, ?)",
             battles,
         )
+        conn.execute(BATTLE_STYLE_SQL)  # what the arena stores with each vote
 
 
 def time_command(database: Path, *extra: str, repeats: int = 3) -> list[float]:

@@ -363,3 +363,38 @@ def test_judges_without_names_is_one_line(tmp_path: Path) -> None:
     db = tmp_path / "anon.db"
     add_votes(db, [("a", "b", "left")], judge=None)  # type: ignore[arg-type]
     assert_one_line_error(run("judges", "--db", str(db)), "no votes with a judge name")
+
+
+def test_style_differences_stored_with_the_vote_match_the_answers_counts(tmp_path: Path) -> None:
+    """Each vote stores its style differences; the leaderboard reads those, and falls back to the answers'
+    counts (or texts) only where a battle has none (imports, older files). All three must agree."""
+    from arena.answers import record_answer
+    from arena.backend import Contestant, GenerationParams
+    from arena.prompts import Prompt
+    from arena.store import Store
+    from arena.store.queries import BattleFilter, _style_from_generations, _style_from_texts, style_table, vote_table
+    from tests.votes import result
+
+    prompt = Prompt(set="t", id="p", category="c", text="Explain.")
+    texts = ["# Title\n\n- a\n- b\n\n**bold** words here", "Plain short answer.", "1. one\n2. two\n\nmore text"]
+    with Store(tmp_path / "s.db") as store:
+        store.register([Contestant(x, "replay", x) for x in ("a", "b")], [prompt])
+        session = store.start_session("play", "j", {})
+        for number, (left_text, right_text) in enumerate(itertools.permutations(texts, 2)):
+            ids = [
+                record_answer(store, session=session, contestant=label, prompt=prompt, params=GenerationParams(),
+                              result=result(text)).generation_id
+                for label, text in (("a", left_text), ("b", right_text))
+            ]  # fmt: skip
+            store.record_battle(
+                session=session, prompt=prompt.uid, left_generation=ids[0], right_generation=ids[1],
+                left_contestant="a", right_contestant="b", verdict="left" if number % 2 else "right",
+                judge="j", vote_s=1.0,
+            )  # fmt: skip
+        stored = style_table(store, vote_table(store, with_style=True))
+        from_counts = _style_from_generations(store, None)
+        where, params = BattleFilter().where()
+        from_texts = _style_from_texts(store, where, params)
+    assert len(stored) == 6 and any(any(value != 0 for value in row) for row in stored)
+    assert stored == pytest.approx(from_counts)
+    assert [row[1:] for row in stored] == pytest.approx([row[1:] for row in from_texts])

@@ -402,7 +402,9 @@ class Store:
                     "uid": new_uid(),
                 }
             )
-            return _last_id(table)
+            battle = _last_id(table)
+            db.execute(migrations.BATTLE_STYLE_SQL + " where id = ?", [battle])
+            return battle
 
     def discard_generations(self, generation_ids: Sequence[int]) -> None:
         """Mark answers the judge regenerated before voting: kept for the record, never in a battle."""

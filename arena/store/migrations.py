@@ -212,6 +212,36 @@ def _discarded(db: sqlite_utils.Database) -> None:
     db.table("generations").add_column("discarded", int)
 
 
+STYLE_COLUMNS = ("style_tokens", "style_words", "style_headers", "style_lists", "style_bold")
+"""A battle's raw style differences (left - right) / (left + right + 1), fixed at the vote: length in
+tokens (NULL unless both answers have token counts) and in words, headers, list items, bold spans."""
+
+
+def _difference(counts: str) -> str:
+    return f"(1.0 * gl.{counts} - gr.{counts}) / (gl.{counts} + gr.{counts} + 1)"
+
+
+BATTLE_STYLE_SQL = (
+    "update battles set ("
+    + ", ".join(STYLE_COLUMNS)
+    + ") = (select case when gl.n_tokens > 0 and gr.n_tokens > 0 then "
+    + _difference("n_tokens")
+    + " end, "
+    + ", ".join(_difference(counts) for counts in ("n_words", "n_headers", "n_list_items", "n_bold"))
+    + " from generations gl, generations gr"
+    " where gl.id = battles.left_generation and gr.id = battles.right_generation)"
+)
+"""Fills the style columns from the two answers' stored counts (NULL where a count is missing)."""
+
+
+def _battle_style(db: sqlite_utils.Database) -> None:
+    """Style differences stored with each vote, so style control reads them with the votes (no join)."""
+    table = db.table("battles")
+    for column in STYLE_COLUMNS:
+        table.add_column(column, float)
+    db.execute(BATTLE_STYLE_SQL)
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -228,6 +258,7 @@ MIGRATIONS: list[Migration] = [
     ("0007_style_counts", _style_counts),
     ("0008_reasons", _reasons),
     ("0009_discarded", _discarded),
+    ("0010_battle_style", _battle_style),
 ]
 
 

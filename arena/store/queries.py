@@ -15,6 +15,7 @@ from typing import Any
 
 from arena.errors import ArenaError
 from arena.store.database import Store
+from arena.store.migrations import STYLE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -241,9 +242,8 @@ def vote_table(
 ) -> list[tuple[Any, ...]]:
     """What the ratings need of each battle, oldest first, as tuples (``VOTE_COLUMNS``): no prompt texts,
     messages or flag lists, so a leaderboard over 100,000 battles reads in about a tenth of a second.
-    ``leaked`` is 1 when either answer named itself. ``with_style`` adds, in the same pass, what
-    ``style_table`` turns into style differences (computed by SQLite from the counts stored with each
-    answer, through a covering index: no output is read)."""
+    ``leaked`` is 1 when either answer named itself. ``with_style`` adds the style differences stored with
+    each vote (``migrations.STYLE_COLUMNS``), which ``style_table`` reads."""
     where, params = (battle_filter or BattleFilter()).where()
     sql = (
         "with leaks(generation) as (select generation from flags where name = 'identity' and hit = 1) "
@@ -251,9 +251,8 @@ def vote_table(
         "(b.left_generation in (select generation from leaks) "
         "or b.right_generation in (select generation from leaks)), "
         "b.left_generation, b.right_generation"
-        + (_STYLE_SELECT if with_style else "")
+        + ("".join(f", b.{column}" for column in STYLE_COLUMNS) if with_style else "")
         + " from battles b left join prompts p on p.id = b.prompt"
-        + (_STYLE_JOINS if with_style else "")
         + where
         + " order by b.tstamp, b.id"
     )
@@ -268,11 +267,25 @@ def style_table(
     battle has token counts on both sides, else in words. Answers whose counts were never stored
     (imports, older rows) are counted from their text (the same filter and order)."""
     width = len(VOTE_COLUMNS)
-    if any(row[width + 5] for row in votes):
-        where, params = (battle_filter or BattleFilter()).where()
-        return _style_from_texts(store, where, params)
-    first = width if all(row[width + 6] for row in votes) else width + 1
+    if any(value is None for row in votes for value in row[width + 1 : width + 5]):
+        return _style_from_generations(store, battle_filter)  # imports and older rows: no stored differences
+    first = width if all(row[width] is not None for row in votes) else width + 1
     return [(row[first], row[width + 2], row[width + 3], row[width + 4]) for row in votes]
+
+
+def _style_from_generations(store: Store, battle_filter: BattleFilter | None) -> list[tuple[float, ...]]:
+    """The style differences from the answers' stored counts (a join per battle), or from their texts
+    where even those are missing."""
+    where, params = (battle_filter or BattleFilter()).where()
+    rows = store.rows(
+        "select " + _STYLE_SELECT.lstrip(", ") + " from battles b left join prompts p on p.id = b.prompt"
+        + _STYLE_JOINS + where + " order by b.tstamp, b.id",
+        params,
+    )  # fmt: skip
+    if any(row[5] for row in rows):
+        return _style_from_texts(store, where, params)
+    first = 0 if all(row[6] for row in rows) else 1
+    return [(row[first], row[2], row[3], row[4]) for row in rows]
 
 
 def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[tuple[float, ...]]:
