@@ -57,25 +57,9 @@ class Outcome(NamedTuple):
     right_style: StyleCounts | None = None
 
 
-def outcomes_from_rows(rows: Iterable[Mapping[str, Any]], *, with_style: bool = False) -> list[Outcome]:
-    """Outcomes from battle rows as ``arena.store.queries.battle_rows`` returns them (with both answers'
-    style counts when ``with_style``, counted from the outputs; length in tokens when every battle has
-    token counts on both sides, else in words)."""
-    rows = list(rows)
-    if not with_style:
-        return [Outcome(row["left_contestant"], row["right_contestant"], row["verdict"]) for row in rows]
-    from arena.style import StyleCounts, style_counts
-
-    by_tokens = all(row.get("left_n_tokens") and row.get("right_n_tokens") for row in rows)
-    outcomes = []
-    for row in rows:
-        sides = []
-        for side in ("left", "right"):
-            found = style_counts(row.get(f"{side}_output"))
-            length = float(row[f"{side}_n_tokens"]) if by_tokens else found.length
-            sides.append(StyleCounts(length, found.headers, found.lists, found.bold))
-        outcomes.append(Outcome(row["left_contestant"], row["right_contestant"], row["verdict"], *sides))
-    return outcomes
+def outcomes_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Outcome]:
+    """Outcomes from battle rows as ``arena.store.queries.battle_rows`` returns them."""
+    return [Outcome(row["left_contestant"], row["right_contestant"], row["verdict"]) for row in rows]
 
 
 class StyleColumns(NamedTuple):
@@ -163,10 +147,6 @@ class Cells:
     j: npt.NDArray[np.int64]
     outcome: npt.NDArray[np.int64]
     count: npt.NDArray[np.int64]
-
-    @classmethod
-    def from_outcomes(cls, outcomes: Sequence[Outcome], labels: Sequence[str]) -> Cells:
-        return cls.from_tally(tally(outcomes), labels)
 
     @classmethod
     def from_tally(cls, counted: Mapping[tuple[str, str, str], int], labels: Sequence[str]) -> Cells:
@@ -513,7 +493,7 @@ def _style_fit(
 
     if style is None:
         if any(o.left_style is None or o.right_style is None for o in rated):
-            raise ValueError("style control needs the answers' style counts (outcomes_from_rows(with_style=True))")
+            raise ValueError("style control needs the answers' style counts (on the outcomes, or as StyleColumns)")
         differences = style_differences([o.left_style for o in rated], [o.right_style for o in rated])  # type: ignore[misc]
     else:
         differences = standardize(style.raw)
