@@ -7,9 +7,10 @@ judged and written the same way wherever it came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from arena.backend import GenerationParams, GenerationResult
+from arena.backend import GenerationParams, GenerationResult, Message
 from arena.flags import Counts, Flag, analyze_result, failed_flag
 from arena.prompts import Prompt
 from arena.store import Store
@@ -34,22 +35,29 @@ def record_answer(
     prompt: Prompt,
     params: GenerationParams,
     result: GenerationResult,
+    messages: Sequence[Message] | None = None,
 ) -> AnalyzedAnswer:
-    """Analyze ``result`` and store it with its flags in one transaction.
+    """Analyze ``result`` and store it with its flags in one transaction. ``messages`` is what the model
+    was sent when it was more than the prompt (a follow-up turn): stored as such, and analyzed against its
+    last message, without the prompt's constraints (they were about the first answer).
 
     Detectors are failure-isolated one by one inside ``analyze_result``; this last guard keeps the answer
     even if analysis as a whole breaks, recording why.
     """
     counts: Counts | None
+    sent = list(messages) if messages is not None else prompt.messages()
+    analyzed = prompt
+    if messages is not None:
+        analyzed = replace(prompt, text=str(sent[-1]["content"]), constraints=())
     try:
-        flags, counts = analyze_result(prompt, result, contestant)
+        flags, counts = analyze_result(analyzed, result, contestant, sent)
     except Exception as exc:
         flags, counts = [failed_flag("analysis", exc)], None
     generation_id = store.record_generation(
         session=session,
         contestant=contestant,
         prompt=prompt.uid,
-        messages=prompt.messages(),
+        messages=sent,
         params=params,
         result=result,
         flags=flags,

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from arena.backend import Contestant, GenerationParams
+from arena.backend import Contestant, GenerationParams, Message
 from arena.generation import ChunkCallback, StreamJob
 from arena.pool import ModelPool
 from arena.prompts import Prompt
@@ -91,9 +91,24 @@ class Battle:
     left: Contestant
     right: Contestant
     params: GenerationParams
+    history: Mapping[Side, Sequence[Message]] | None = None
+    """For a follow-up turn: each side's own conversation so far, ending with the judge's new message."""
 
     def contestant(self, side: Side) -> Contestant:
         return self.left if side == "left" else self.right
+
+    def messages(self, side: Side) -> list[Message]:
+        """What this side is sent: the prompt, or in a follow-up turn its own conversation so far."""
+        if self.history is None:
+            return self.prompt.messages()
+        return list(self.history[side])
+
+    @property
+    def turn(self) -> int:
+        """1 for the prompt itself, then one more per follow-up."""
+        if self.history is None:
+            return 1
+        return sum(1 for message in self.history["left"] if message["role"] == "user")
 
     def job(
         self,
@@ -106,7 +121,7 @@ class Battle:
         """What one side runs: the same messages and params for both sides, its own cancel switch."""
         return StreamJob(
             loaded=pool[self.contestant(side).label],
-            messages=self.prompt.messages(),
+            messages=self.messages(side),
             params=self.params,
             prompt_id=self.prompt.uid,
             cancel=cancel or threading.Event(),

@@ -223,6 +223,8 @@ def to_fastchat(row: Mapping[str, Any]) -> dict[str, Any]:
             continue
         messages: Sequence[Message] = json.loads(row[f"{side}_messages_json"] or "[]")
         record[name] = [*messages, {"role": "assistant", "content": row[f"{side}_output"]}]
+        if not extra_json:  # the arena's own battle: a follow-up conversation has several turns
+            record["turn"] = max(1, sum(1 for message in messages if message.get("role") == "user"))
     if row.get("uid") and record_uid(record) != row["uid"]:
         record["arena_uid"] = row["uid"]  # a native battle (or an inexact record): importing it back adds nothing
     return record

@@ -18,16 +18,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from arena.answers import AnalyzedAnswer, record_answer
-from arena.backend import Contestant, GenerationParams, GenerationResult
+from arena.backend import Contestant, GenerationParams, GenerationResult, Message
 from arena.battle import Battle, new_battle
 from arena.prompts import Prompt
 from arena.report import Fidelity, fidelity_by_label
 from arena.store import Store
 from arena.store.faults import StoreError
 from arena.store.queries import rated_votes
-from arena.verdicts import REASONS, Side, Verdict, as_verdict, reason_targets
+from arena.verdicts import REASONS, SIDES, Side, Verdict, as_verdict, reason_targets
 
 SEED_RANGE = 2**31
+MAX_TURNS = 5
+"""Turns per battle (the prompt and four follow-ups): longer conversations overflow small models' contexts."""
 
 
 @dataclass
@@ -192,6 +194,7 @@ class PlaySession:
                 prompt=current.battle.prompt,
                 params=current.battle.params,
                 result=result,
+                messages=current.battle.messages(side) if current.battle.history is not None else None,
             )
         except StoreError as exc:
             current.unstored[side] = result
@@ -205,6 +208,31 @@ class PlaySession:
         """The contestants' newest ``arena fidelity`` numbers, for the reveal (read when asked: a
         measurement made in another terminal during the session shows up at the next vote)."""
         return fidelity_by_label(self.store)
+
+    def follow_up(self, current: Round, text: str) -> Round:
+        """The judge's next message, to both sides, each with its own conversation so far (its answers, not
+        the other side's); a new seed. The vote, cast after the last turn, covers the whole conversation."""
+        from arena.errors import ArenaError
+
+        if current.voted or not current.both_done:
+            raise RuntimeError("a follow-up needs both answers stopped and no vote yet")
+        if not text.strip():
+            raise ArenaError("the follow-up is empty")
+        if current.battle.turn >= MAX_TURNS:
+            raise ArenaError(f"{MAX_TURNS} turns is the limit: vote on the conversation as it is")
+        history: dict[Side, list[Message]] = {}
+        for side in SIDES:
+            answer = current.finished[side].result.text
+            history[side] = [
+                *current.battle.messages(side),
+                {"role": "assistant", "content": answer},
+                {"role": "user", "content": text.strip()},
+            ]
+        number = len(self.rounds) + 1
+        params = replace(current.battle.params, seed=self.battle_seed(number))
+        again = Round(number=number, battle=replace(current.battle, params=params, history=history))
+        self.rounds.append(again)
+        return again
 
     def regenerate(self, current: Round) -> Round:
         """Ask both sides again with a new seed, before the vote: the same prompt, pair and sides (the judge

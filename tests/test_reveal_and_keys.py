@@ -199,3 +199,71 @@ async def test_regenerate_asks_again_with_a_new_seed_and_keeps_the_old_answers_o
         battle = conn.execute("select left_generation, right_generation from battles").fetchall()
     assert [discarded for _, discarded in rows] == [1, 1, None, None]
     assert sorted(battle[0]) == [rows[2][0], rows[3][0]]  # the vote is on the new answers only
+
+
+async def test_a_follow_up_turn_continues_each_sides_own_conversation_and_the_vote_covers_it(tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    from tests.helpers import run
+
+    app = make_app(tmp_path, STEADY, LOOPY)
+    db = tmp_path / "arena.db"
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
+        first = app.session.current
+        assert first is not None
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press(*"Shorter please")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.session.current is not first and app.session.current.both_done)  # type: ignore[union-attr]
+        second = app.session.current
+        assert second is not None and second.battle.turn == 2
+        assert "turn 2: Shorter please" in screen_text(app)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: second.voted)
+    with sqlite3.connect(db) as conn:
+        generations = conn.execute("select contestant, messages_json from generations order by id").fetchall()
+        battle = conn.execute("select left_generation, right_generation from battles").fetchall()
+    assert len(generations) == 4 and len(battle) == 1
+    for contestant, messages_json in generations[2:]:
+        messages = json.loads(messages_json)
+        assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+        own_first_answer = (STEADY if contestant == "steady" else LOOPY)["t/one"]
+        assert messages[1]["content"] == own_first_answer  # its own answer, never the other side's
+        assert messages[2]["content"] == "Shorter please"
+    [record] = json.loads(run("export", "--db", str(db), "--format", "fastchat").stdout)
+    assert record["turn"] == 2 and [m["role"] for m in record["conversation_a"]] == [
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+    ]
+
+
+def test_the_turn_limit_is_a_clear_message(tmp_path: Path) -> None:
+    from arena.backend import GenerationParams, GenerationResult
+    from arena.contestants import parse_spec
+    from arena.errors import ArenaError
+    from arena.play import MAX_TURNS, PlaySession
+    from arena.store import Store
+    from tests.helpers import write_replay
+    from tests.tui_helpers import PROMPTS
+
+    contestants = [
+        parse_spec(f"replay:{write_replay(tmp_path / 'a.jsonl', STEADY)}", label="a"),
+        parse_spec(f"replay:{write_replay(tmp_path / 'b.jsonl', LOOPY)}", label="b"),
+    ]
+    with Store(tmp_path / "t.db") as store:
+        session = PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="j", settings={}, seed=1)
+        current = session.next_round()
+        assert current is not None
+        for turn in range(MAX_TURNS):
+            for side in ("left", "right"):
+                session.finish(current, side, GenerationResult(text=f"answer {turn}", n_tokens=2, finish_reason="stop"))  # type: ignore[arg-type]
+            if turn < MAX_TURNS - 1:
+                current = session.follow_up(current, f"and then {turn}?")
+        assert current.battle.turn == MAX_TURNS
+        with pytest.raises(ArenaError, match=f"{MAX_TURNS} turns is the limit"):
+            session.follow_up(current, "one more?")

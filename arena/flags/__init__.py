@@ -20,7 +20,7 @@ from arena.flags.repetition import detect_repetition
 from arena.flags.text import sentences, words
 
 if TYPE_CHECKING:
-    from arena.backend import GenerationResult
+    from arena.backend import GenerationResult, Message
     from arena.prompts import Prompt
 
 DETECTORS = (
@@ -208,8 +208,11 @@ def _constraint_flag(text: str, constraint: Mapping[str, Any]) -> Flag:
     return Flag(CONSTRAINT_PREFIX + result.kind, hit=not result.passed, evidence=[result.reason])
 
 
-def analyze_result(prompt: Prompt, result: GenerationResult, label: str | None = None) -> tuple[list[Flag], Counts]:
-    """Flags and counts for one generation, as batch and the TUI store them."""
+def analyze_result(
+    prompt: Prompt, result: GenerationResult, label: str | None = None, sent: Sequence[Message] | None = None
+) -> tuple[list[Flag], Counts]:
+    """Flags and counts for one generation, as batch and the TUI store them (``sent``: the messages the
+    model received, when more than the prompt's)."""
     flags = analyze(
         result.text,
         prompt=prompt.text,
@@ -218,7 +221,7 @@ def analyze_result(prompt: Prompt, result: GenerationResult, label: str | None =
         chat_template=result.chat_template,
         label=label,
         rendered_prompt=result.rendered_prompt,
-        message_texts=[message["content"] for message in prompt.messages()],
+        message_texts=[message["content"] for message in (sent if sent is not None else prompt.messages())],
     )
     try:
         counts = count(result.text, tokens=result.n_tokens)

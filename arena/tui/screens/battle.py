@@ -7,7 +7,7 @@ buffers to the screen, so thousands of tokens per second never mean thousands of
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -84,6 +84,7 @@ class BattleScreen(Screen[None]):
         *[Binding(key, f"reason('{key}')", reason, show=False) for key, (reason, _) in REASONS.items()],
         Binding("m", "note", "Note", show=False),
         Binding("r", "regenerate", "Regenerate", show=False),
+        Binding("f", "follow_up", "Follow up", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -131,6 +132,15 @@ class BattleScreen(Screen[None]):
         """The prompt header with the session's progress; its constraints only at the reveal."""
         self.query_one(PromptHeader).show(prompt, f"{self.session.position}/{self.session.total}", reveal=reveal)
 
+    @staticmethod
+    def header_prompt(current: Round) -> Prompt:
+        """The prompt the header shows: the prompt, or in a follow-up turn the judge's latest message."""
+        battle = current.battle
+        if battle.history is None:
+            return battle.prompt
+        latest = str(battle.messages("left")[-1]["content"])
+        return replace(battle.prompt, text=f"turn {battle.turn}: {latest}", constraints=())
+
     def hint(self, text: str) -> None:
         self.query_one("#hint", Static).update(literal(text))
 
@@ -146,7 +156,7 @@ class BattleScreen(Screen[None]):
             judged = counted(self.session.total, "prompt")
             self.hint(f"All {judged} judged. l: leaderboard · e: a prompt of your own · q: quit")
             return
-        self.show_prompt(current.battle.prompt)
+        self.show_prompt(self.header_prompt(current))
         self.query_one("#settings", Static).update(literal(self._settings_line(current.battle.params.seed)))
         self.hint("generating... esc stops both answers")
         self.streamed = {}
@@ -255,7 +265,7 @@ class BattleScreen(Screen[None]):
         except ArenaError as exc:
             self.store_failed("the vote", str(exc))
             return
-        self.show_prompt(current.battle.prompt, reveal=True)
+        self.show_prompt(self.header_prompt(current), reveal=True)
         fidelity = self.session.fidelity()
         for side in SIDES:
             contestant = current.battle.contestant(side)
@@ -300,6 +310,30 @@ class BattleScreen(Screen[None]):
             elif not now and tag in self.reasons_shown:
                 self.reasons_shown.remove(tag)
         self.after_vote_hint()
+
+    def action_follow_up(self) -> None:
+        """Ask both models a follow-up (before the vote); each continues its own conversation."""
+        current = self.session.current
+        if current is None or self.finished_all or current.voted:
+            self.notify("Follow-ups come before the vote (n for the next prompt).", markup=False)
+            return
+        if not current.both_done:
+            self.notify("Wait for both answers to stop (esc stops them now), then f.", markup=False)
+            return
+        from arena.tui.screens.custom_prompt import CustomPromptScreen
+
+        def asked(text: str | None) -> None:
+            if not text or not text.strip():
+                return
+            try:
+                again = self.session.follow_up(current, text)
+            except ArenaError as exc:
+                self.notify(str(exc), severity="warning", markup=False)
+                return
+            self.start(again)
+
+        title = f"Follow-up to both models, turn {current.battle.turn + 1} (ctrl+s sends it, esc cancels):"
+        self.app.push_screen(CustomPromptScreen(title), asked)
 
     def action_regenerate(self) -> None:
         """Both models answer the same prompt again with a new seed (before the vote only); the answers

@@ -22,6 +22,7 @@ KEYS = [
     ("tab  shift+tab", "move the focus between the two answers"),
     ("↑ ↓  pgup pgdn  home end", "scroll the focused answer (the mouse wheel scrolls too)"),
     ("n", "next prompt (after the vote)"),
+    ("f", "follow up: a next message to both models, each continuing its own conversation (before the vote)"),
     ("r", "regenerate: both models answer again with a new seed (before the vote; the old answers are kept)"),
     ("e", "type a prompt of your own"),
     ("l", "leaderboard (s there: raw / style-controlled)"),
