@@ -216,3 +216,57 @@ def test_smollm2_names_itself_and_its_template_says_why(smollm2: Path) -> None:
     }
     assert found["identity"].hit and any("SmolLM" in evidence for evidence in found["identity"].evidence), answer.text
     assert found["identity_prompt"].hit and "SmolLM" in found["identity_prompt"].evidence
+
+
+def test_a_two_turn_battle_in_a_real_terminal(smollm2: Path, tmp_path: Path) -> None:
+    """`arena play` in tmux on SmolLM2 (with and without its template), as a judge uses it: wait for both
+    answers, f with a follow-up, wait again, vote. The vote lands on the second turn's answers, which
+    were sent their own conversations."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import REPO
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    db = tmp_path / "t.db"
+    name = f"arena-test-{tmp_path.name}"[:50]
+    command = (
+        f"{sys.executable} -m arena play --db {db} --judge t --seed 1 --max-tokens 24 --prompts everyday "
+        f"-m 'gguf:{smollm2}?n_threads=1' --label chat -m 'gguf:{smollm2}?n_threads=1&template=false' --label raw"
+    )
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", "-c", str(REPO), command], check=True
+    )
+
+    def screen() -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
+
+    def wait_until(text: str, deadline_s: float = 180) -> None:
+        deadline = time.monotonic() + deadline_s
+        while text not in screen():
+            assert time.monotonic() < deadline, f"{text!r} never appeared:\n{screen()}"
+            time.sleep(0.2)
+
+    try:
+        wait_until("vote: a = A better")
+        subprocess.run(["tmux", "send-keys", "-t", name, "f"], check=True)
+        wait_until("Follow-up to both models")
+        subprocess.run(["tmux", "send-keys", "-t", name, "-l", "One sentence please."], check=True)
+        subprocess.run(["tmux", "send-keys", "-t", name, "C-s"], check=True)
+        wait_until("turn 2: One sentence please.")
+        wait_until("vote: a = A better")
+        subprocess.run(["tmux", "send-keys", "-t", name, "a"], check=True)
+        wait_until("vote stored")
+        subprocess.run(["tmux", "send-keys", "-t", name, "q"], check=True)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    with sqlite3.connect(db) as conn:
+        battle = conn.execute("select left_generation, right_generation, verdict from battles").fetchall()
+        turns = dict(conn.execute("select id, messages_json from generations").fetchall())
+    assert len(battle) == 1 and battle[0][2] == "left" and len(turns) == 4
+    for generation in battle[0][:2]:
+        roles = [message["role"] for message in json.loads(turns[generation])]
+        assert roles[-3:] == ["user", "assistant", "user"]
