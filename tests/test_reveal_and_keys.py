@@ -4,6 +4,7 @@ after the vote), every key in the help, and the vote keys in the footer on narro
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Footer
@@ -16,6 +17,14 @@ from tests.tui_helpers import make_app, screen_text, wait_for
 
 STEADY = {"t/one": "The Moon pulls the water.", "t/two": "4.", "t/three": "Rain."}
 LOOPY = {"t/one": "Water water water.", "t/two": "Four.", "t/three": "Rain rain."}
+
+
+async def both_answered(pilot: Any, app: Any) -> Any:
+    """Wait until the first battle's two answers have stopped; its round."""
+    await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
+    current = app.session.current
+    assert current is not None
+    return current
 
 
 def test_what_ran_where_in_one_line() -> None:
@@ -179,9 +188,7 @@ async def test_regenerate_asks_again_with_a_new_seed_and_keeps_the_old_answers_o
     app = make_app(tmp_path, STEADY, LOOPY)
     db = tmp_path / "arena.db"
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
-        first = app.session.current
-        assert first is not None
+        first = await both_answered(pilot, app)
         pair = (first.battle.left.label, first.battle.right.label)
         await pilot.press("r")
         await wait_for(pilot, lambda: app.session.current is not first and app.session.current.both_done)  # type: ignore[union-attr]
@@ -210,9 +217,7 @@ async def test_a_follow_up_turn_continues_each_sides_own_conversation_and_the_vo
     app = make_app(tmp_path, STEADY, LOOPY)
     db = tmp_path / "arena.db"
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
-        first = app.session.current
-        assert first is not None
+        first = await both_answered(pilot, app)
         await pilot.press("f")
         await pilot.pause()
         await pilot.press(*"Shorter please")
