@@ -367,12 +367,12 @@ def test_judges_without_names_is_one_line(tmp_path: Path) -> None:
 
 def test_style_differences_stored_with_the_vote_match_the_answers_counts(tmp_path: Path) -> None:
     """Each vote stores its style differences; the leaderboard reads those, and falls back to the answers'
-    counts (or texts) only where a battle has none (imports, older files). All three must agree."""
+    texts only where a battle has none (imports, older files). Both must agree with the answers' counts."""
     from arena.answers import record_answer
     from arena.backend import Contestant, GenerationParams
     from arena.prompts import Prompt
     from arena.store import Store
-    from arena.store.queries import BattleFilter, _style_from_generations, _style_from_texts, style_table, vote_table
+    from arena.store.queries import BattleFilter, _style_from_texts, style_table, vote_table
     from tests.votes import result
 
     prompt = Prompt(set="t", id="p", category="c", text="Explain.")
@@ -392,7 +392,15 @@ def test_style_differences_stored_with_the_vote_match_the_answers_counts(tmp_pat
                 judge="j", vote_s=1.0,
             )  # fmt: skip
         stored = style_table(store, vote_table(store, with_style=True))
-        from_counts = _style_from_generations(store, None)
+        counts = {
+            row[0]: row[1:]
+            for row in store.rows("select id, n_tokens, n_headers, n_list_items, n_bold from generations")
+        }
+        pairs = store.rows("select left_generation, right_generation from battles order by tstamp, id")
+        from_counts = [
+            tuple((x - y) / (x + y + 1) for x, y in zip(counts[left], counts[right], strict=True))
+            for left, right in pairs
+        ]
         where, params = BattleFilter().where()
         from_texts = _style_from_texts(store, where, params)
     assert len(stored) == 6 and any(any(value != 0 for value in row) for row in stored)

@@ -26,18 +26,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from arena import __version__
-from arena.backend import Contestant, GenerationParams, GenerationResult, Message
-from arena.fastchat import ImportedBattle
-from arena.flags import Counts, Flag
-from arena.prompts import Prompt
 from arena.store import migrations
 from arena.store.faults import StoreError, check_file, describe, translated, verify
 from arena.verdicts import Verdict, as_verdict
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: reading commands must not pay for importing the flags or prompts
     import sqlite_utils
 
+    from arena.backend import Contestant, GenerationParams, GenerationResult, Message
+    from arena.fastchat import ImportedBattle
     from arena.fidelity import FidelityRow
+    from arena.flags import Counts, Flag
+    from arena.prompts import Prompt
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -199,16 +199,14 @@ class Store:
             applied = check_file(conn, migrations.names(), self.path)
             self._check = threading.Thread(target=self._verify_copy, args=(f"{uri}?{mode}",), daemon=True)
             self._check.start()
+            self.conn = conn
             if set(migrations.names()) - applied:
-                memory = sqlite3.connect(":memory:", check_same_thread=False)
-                conn.backup(memory)
+                self.conn = sqlite3.connect(":memory:", check_same_thread=False)
+                conn.backup(self.conn)
                 conn.close()
-                conn = memory
-                self.conn = conn
                 with self.transaction():
                     migrations.apply(self.db)
-            self.conn = conn
-            conn.execute("PRAGMA query_only = ON")
+            self.conn.execute("PRAGMA query_only = ON")
 
     def _verify_copy(self, uri: str) -> None:
         """The quick check of a read-only file, on its own connection (see ``_open_read_only``)."""

@@ -192,9 +192,6 @@ def _style_counts(db: sqlite_utils.Database) -> None:
     table = db.table("generations")
     for column in ("n_headers", "n_list_items", "n_bold"):
         table.add_column(column, int)
-    # a covering index: style control reads these numbers for every battle without loading the outputs
-    columns = ["id", "n_tokens", "n_words", "n_headers", "n_list_items", "n_bold"]
-    table.create_index(columns, index_name="generations_style")
 
 
 def _reasons(db: sqlite_utils.Database) -> None:

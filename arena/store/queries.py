@@ -195,14 +195,6 @@ def latest_fidelity(store: Store, reference: str | None = None) -> dict[str, dic
     return {row["contestant"]: row for row in rows}  # later rows replace earlier ones
 
 
-def rated_votes(store: Store) -> list[dict[str, Any]]:
-    """Every rated vote, oldest first, as (left, right, verdict): what pairing needs, nothing more."""
-    return store.query(
-        "select left_contestant as left, right_contestant as right, verdict from battles "
-        "where verdict != 'skip' order by tstamp, id"
-    )
-
-
 def judge_votes(store: Store, battle_filter: BattleFilter | None = None) -> list[dict[str, Any]]:
     """Each vote's judge, prompt, sides and verdict, oldest first, filtered like the leaderboard's battles."""
     where, params = (battle_filter or BattleFilter()).where()
@@ -214,27 +206,6 @@ def judge_votes(store: Store, battle_filter: BattleFilter | None = None) -> list
 
 
 VOTE_COLUMNS = ("left", "right", "verdict", "leaked", "left_generation", "right_generation")
-
-
-def _difference(column: str) -> str:
-    return (
-        f"(1.0 * coalesce(gl.{column}, 0) - coalesce(gr.{column}, 0)) "
-        f"/ (coalesce(gl.{column}, 0) + coalesce(gr.{column}, 0) + 1)"
-    )
-
-
-_COUNTED = ("n_words", "n_headers", "n_list_items", "n_bold")
-_STYLE_SELECT = (
-    ", "
-    + ", ".join(_difference(column) for column in ("n_tokens", *_COUNTED))
-    + ", ("
-    + " or ".join(f"{alias}.{column} is null" for alias in ("gl", "gr") for column in _COUNTED)
-    + "), (coalesce(gl.n_tokens, 0) > 0 and coalesce(gr.n_tokens, 0) > 0)"
-)
-_STYLE_JOINS = (
-    " left join generations gl indexed by generations_style on gl.id = b.left_generation"
-    " left join generations gr indexed by generations_style on gr.id = b.right_generation"
-)
 
 
 def vote_table(
@@ -268,24 +239,12 @@ def style_table(
     (imports, older rows) are counted from their text (the same filter and order)."""
     width = len(VOTE_COLUMNS)
     if any(value is None for row in votes for value in row[width + 1 : width + 5]):
-        return _style_from_generations(store, battle_filter)  # imports and older rows: no stored differences
+        # a battle stores no differences only where an answer's counts were never stored (imports, rows
+        # older than the counts): the stored differences come from those same counts, so count the texts
+        where, params = (battle_filter or BattleFilter()).where()
+        return _style_from_texts(store, where, params)
     first = width if all(row[width] is not None for row in votes) else width + 1
     return [(row[first], row[width + 2], row[width + 3], row[width + 4]) for row in votes]
-
-
-def _style_from_generations(store: Store, battle_filter: BattleFilter | None) -> list[tuple[float, ...]]:
-    """The style differences from the answers' stored counts (a join per battle), or from their texts
-    where even those are missing."""
-    where, params = (battle_filter or BattleFilter()).where()
-    rows = store.rows(
-        "select " + _STYLE_SELECT.lstrip(", ") + " from battles b left join prompts p on p.id = b.prompt"
-        + _STYLE_JOINS + where + " order by b.tstamp, b.id",
-        params,
-    )  # fmt: skip
-    if any(row[5] for row in rows):
-        return _style_from_texts(store, where, params)
-    first = 0 if all(row[6] for row in rows) else 1
-    return [(row[first], row[2], row[3], row[4]) for row in rows]
 
 
 def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[tuple[float, ...]]:
