@@ -38,9 +38,6 @@ def pick_pair(
     return rng.choice(candidates)
 
 
-PAIRINGS = ("least-met", "uncertain")
-
-
 def uncertainty(rating_a: float, rating_b: float, met: int) -> float:
     """What one more vote between a and b would teach: 4 p (1 - p), the information of a vote whose
     outcome is uncertain (p, the chance of a beating b that the ratings imply: 1 for level ratings, near 0

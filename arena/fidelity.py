@@ -106,10 +106,10 @@ def compare(reference: Any, candidate: Any, continuation: Sequence[int]) -> Comp
     )
 
 
-def check_same_vocabulary(reference: TokenScorer, candidate: TokenScorer, label: str) -> None:
+def check_same_vocabulary(mine: Sequence[str], candidate: TokenScorer, label: str) -> None:
     """Teacher forcing feeds the reference's token ids to the candidate: they must spell the same text."""
-    mine, theirs = list(reference.vocabulary()), list(candidate.vocabulary())
-    if mine == theirs:
+    theirs = list(candidate.vocabulary())
+    if list(mine) == theirs:
         return
     if len(mine) != len(theirs):
         raise ArenaError(
@@ -204,9 +204,10 @@ def measure_fidelity(
     perplexities on the reference's text, per prompt and the worst positions."""
     ref = scorer(pool, reference)
     scorers = {candidate.label: scorer(pool, candidate) for candidate in candidates}
+    vocabulary = list(ref.vocabulary())  # read once: a GGUF's takes one call per token
     for label, candidate in scorers.items():
-        check_same_vocabulary(ref, candidate, label)
-    size = len(ref.vocabulary())
+        check_same_vocabulary(vocabulary, candidate, label)
+    size = len(vocabulary)
 
     def spell(token: int) -> str:
         return repr(ref.token_text(token)) if 0 <= token < size else f"<{token}>"

@@ -14,8 +14,10 @@ import hashlib
 import random
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from arena.answers import AnalyzedAnswer, record_answer
 from arena.backend import Contestant, GenerationParams, GenerationResult, Message
@@ -24,7 +26,7 @@ from arena.prompts import Prompt
 from arena.report import Fidelity, fidelity_by_label
 from arena.store import Store
 from arena.store.faults import StoreError
-from arena.store.queries import rated_votes
+from arena.store.queries import vote_table
 from arena.verdicts import REASONS, SIDES, Side, Verdict, as_verdict, reason_targets
 
 SEED_RANGE = 2**31
@@ -144,11 +146,21 @@ class PlaySession:
         self.write_failures: list[str] = []  # database errors the judge saw; the CLI exits 2 when any
         self.position = 0
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write to the database: a refusal (disk full, busy) is remembered for the exit status, then
+        raised to the front end, which shows it and lets the judge retry."""
+        try:
+            yield
+        except StoreError as exc:
+            self.write_failures.append(str(exc))
+            raise
+
     def current_ratings(self) -> dict[str, float]:
         """Point ratings from every stored vote (no bootstrap: this runs before each battle)."""
-        from arena.ratings import Outcome, compute_leaderboard
+        from arena.ratings import compute_leaderboard, outcomes_from_votes
 
-        outcomes = [Outcome(row["left"], row["right"], row["verdict"]) for row in rated_votes(self.store)]
+        outcomes = outcomes_from_votes(vote_table(self.store))
         return {rating.contestant: rating.rating for rating in compute_leaderboard(outcomes, rounds=0).ratings}
 
     def battle_seed(self, number: int) -> int:
@@ -187,18 +199,18 @@ class PlaySession:
         for ``store_unstored`` to retry, the failure is remembered, and ``StoreError`` propagates.
         """
         try:
-            answer = record_answer(
-                self.store,
-                session=self.session_id,
-                contestant=current.battle.contestant(side).label,
-                prompt=current.battle.prompt,
-                params=current.battle.params,
-                result=result,
-                messages=current.battle.messages(side) if current.battle.history is not None else None,
-            )
-        except StoreError as exc:
+            with self._writing():
+                answer = record_answer(
+                    self.store,
+                    session=self.session_id,
+                    contestant=current.battle.contestant(side).label,
+                    prompt=current.battle.prompt,
+                    params=current.battle.params,
+                    result=result,
+                    messages=current.battle.messages(side) if current.battle.history is not None else None,
+                )
+        except StoreError:
             current.unstored[side] = result
-            self.write_failures.append(str(exc))
             raise
         current.unstored.pop(side, None)
         current.finished[side] = answer
@@ -228,9 +240,14 @@ class PlaySession:
                 {"role": "assistant", "content": answer},
                 {"role": "user", "content": text.strip()},
             ]
+        return self._again(current, history=history)
+
+    def _again(self, current: Round, **changes: Any) -> Round:
+        """A new round of ``current``'s battle (same prompt, pair and sides) with a new sampling seed and
+        ``changes`` to the battle."""
         number = len(self.rounds) + 1
         params = replace(current.battle.params, seed=self.battle_seed(number))
-        again = Round(number=number, battle=replace(current.battle, params=params, history=history))
+        again = Round(number=number, battle=replace(current.battle, params=params, **changes))
         self.rounds.append(again)
         return again
 
@@ -240,16 +257,9 @@ class PlaySession:
         never count in a vote."""
         if current.voted or not current.both_done:
             raise RuntimeError("regenerate needs both answers stopped and no vote yet")
-        try:
+        with self._writing():
             self.store.discard_generations([answer.generation_id for answer in current.finished.values()])
-        except StoreError as exc:
-            self.write_failures.append(str(exc))
-            raise
-        number = len(self.rounds) + 1
-        battle = replace(current.battle, params=replace(current.battle.params, seed=self.battle_seed(number)))
-        again = Round(number=number, battle=battle)
-        self.rounds.append(again)
-        return again
+        return self._again(current)
 
     def toggle_reason(self, current: Round, key: str) -> list[tuple[str, str, bool]]:
         """Toggle the reason on key ``key`` (``verdicts.REASONS``) for the side(s) it is about, after the
@@ -260,22 +270,16 @@ class PlaySession:
         changed = []
         for side in reason_targets(current.verdict, praise):
             label = current.battle.contestant(side).label
-            try:
+            with self._writing():
                 now = self.store.toggle_reason(current.battle_id, label, reason)
-            except StoreError as exc:
-                self.write_failures.append(str(exc))
-                raise
             changed.append((label, reason, now))
         return changed
 
     def set_note(self, current: Round, note: str) -> None:
         if current.battle_id is None:
             raise RuntimeError("a note follows a vote")
-        try:
+        with self._writing():
             self.store.set_note(current.battle_id, note.strip() or None)
-        except StoreError as exc:
-            self.write_failures.append(str(exc))
-            raise
 
     def store_unstored(self, current: Round) -> None:
         """Retry the answers of ``current`` whose write failed; raises ``StoreError`` if one fails again."""
@@ -290,7 +294,7 @@ class PlaySession:
         if current.voted:
             raise RuntimeError("this battle already has a vote")
         battle = current.battle
-        try:
+        with self._writing():
             current.battle_id = self.store.record_battle(
                 session=self.session_id,
                 prompt=battle.prompt.uid,
@@ -302,8 +306,5 @@ class PlaySession:
                 judge=self.judge,
                 vote_s=time.monotonic() - current.started,
             )
-        except StoreError as exc:
-            self.write_failures.append(str(exc))
-            raise
         current.verdict = checked
         return current.battle_id

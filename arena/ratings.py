@@ -69,6 +69,11 @@ class StyleColumns(NamedTuple):
 
     raw: FloatArray
 
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[float]]) -> StyleColumns:
+        """From rows of four differences, as ``arena.store.queries.style_table`` returns them."""
+        return cls(np.array(rows, dtype=np.float64).reshape(-1, 4))
+
 
 def outcomes_from_votes(votes: Sequence[Sequence[Any]]) -> list[Outcome]:
     """Outcomes from ``arena.store.queries.vote_table`` tuples (style, when wanted, comes apart as

@@ -40,8 +40,9 @@ _WORD = re.compile(r"\S+")
 
 
 class StyleCounts(NamedTuple):
-    """One answer's style: its length (tokens where known, else words) and markdown elements. A named
-    tuple, so 200,000 of them (a leaderboard's answers) are cheap to build and turn into an array."""
+    """One answer's style: its length (tokens where known, else words) and markdown elements. (The
+    leaderboard reads the differences stored with each vote instead; these serve single answers, outcomes
+    built in memory and databases older than those stored differences.)"""
 
     length: float
     headers: int

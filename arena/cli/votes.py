@@ -88,14 +88,11 @@ def leaderboard(
 
     if show_coefficients and not style_control:
         raise ArenaError("--coefficients are the style-control fit's: add --style-control")
-    import numpy as np
-
     columns = None
     with existing_store(db_path) as store:
         votes = vote_table(store, battle_filter, with_style=style_control)
         if style_control:
-            raw = style_table(store, votes, battle_filter)
-            columns = StyleColumns(np.array(raw, dtype=np.float64).reshape(-1, 4))
+            columns = StyleColumns.of(style_table(store, votes, battle_filter))
     outcomes = outcomes_from_votes(votes)
     try:
         pinned = parse_anchor(anchor) if anchor else None

@@ -311,14 +311,24 @@ class BattleScreen(Screen[None]):
                 self.reasons_shown.remove(tag)
         self.after_vote_hint()
 
+    def ready_before_vote(self, key: str, what: str) -> Round | None:
+        """The current round if both answers have stopped and it has no vote yet (what follow-ups and
+        regenerating need); else None, after telling the judge why."""
+        current = self.session.current
+        if current is None or self.finished_all:
+            return None
+        if current.voted:
+            self.notify(f"{what} before the vote (n for the next prompt).", markup=False)
+            return None
+        if not current.both_done:
+            self.notify(f"Wait for both answers to stop (esc stops them now), then {key}.", markup=False)
+            return None
+        return current
+
     def action_follow_up(self) -> None:
         """Ask both models a follow-up (before the vote); each continues its own conversation."""
-        current = self.session.current
-        if current is None or self.finished_all or current.voted:
-            self.notify("Follow-ups come before the vote (n for the next prompt).", markup=False)
-            return
-        if not current.both_done:
-            self.notify("Wait for both answers to stop (esc stops them now), then f.", markup=False)
+        current = self.ready_before_vote("f", "Follow-ups come")
+        if current is None:
             return
         from arena.tui.screens.custom_prompt import CustomPromptScreen
 
@@ -338,14 +348,8 @@ class BattleScreen(Screen[None]):
     def action_regenerate(self) -> None:
         """Both models answer the same prompt again with a new seed (before the vote only); the answers
         replaced stay stored, marked discarded."""
-        current = self.session.current
-        if current is None or self.finished_all:
-            return
-        if current.voted:
-            self.notify("Already voted: regenerate is for before the vote (n for the next prompt).", markup=False)
-            return
-        if not current.both_done:
-            self.notify("Wait for both answers to stop (esc stops them now), then r.", markup=False)
+        current = self.ready_before_vote("r", "Regenerating is")
+        if current is None:
             return
         try:
             again = self.session.regenerate(current)
@@ -391,12 +395,8 @@ class BattleScreen(Screen[None]):
             return
         from arena.tui.screens.rendered_prompts import RenderedPromptsScreen
 
-        shown = {
-            PANE_NAMES[side] + ": " + current.battle.contestant(side).label: current.finished[
-                side
-            ].result.rendered_prompt
-            for side in SIDES
-        }
+        sent = {side: current.finished[side].result.rendered_prompt for side in SIDES}
+        shown = {f"{PANE_NAMES[side]}: {current.battle.contestant(side).label}": sent[side] for side in SIDES}
         self.app.push_screen(RenderedPromptsScreen(shown))
 
     def action_stop(self) -> None:

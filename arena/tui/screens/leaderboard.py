@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
 from rich.console import Group
 from rich.text import Text
 from textual import events, work
@@ -48,7 +47,7 @@ class LeaderboardScreen(Screen[None]):
         votes = vote_table(self.store, with_style=style)
         columns = None
         if style:
-            columns = StyleColumns(np.array(style_table(self.store, votes), dtype=np.float64).reshape(-1, 4))
+            columns = StyleColumns.of(style_table(self.store, votes))
         board = compute_leaderboard(outcomes_from_votes(votes), rounds=ROUNDS, style_control=style, style=columns)
         self.app.call_from_thread(self.show_board, board)
 
