@@ -55,6 +55,26 @@ class Round:
         return self.verdict is not None
 
 
+JUDGE_NAME_MAX = 40
+
+
+def judge_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a judge's name (typed in a browser by anyone who has the address), or None.
+
+    Names group votes in ``arena judges``, so they must be non-empty and readable as typed: hidden
+    characters (controls, bidi overrides, zero-width) would make two names that look the same differ.
+    """
+    from arena.untrusted import visible
+
+    if not name.strip():
+        return "Type a name: it is stored with your votes."
+    if len(name) > JUDGE_NAME_MAX:
+        return f"At most {JUDGE_NAME_MAX} characters, please."
+    if visible(name) != name or "\n" in name or "\t" in name:
+        return "Printable characters only (no control, zero-width or direction characters)."
+    return None
+
+
 def custom_prompt(text: str) -> Prompt:
     """A prompt typed by the judge; its id is a hash of the text so the same question groups together."""
     digest = hashlib.sha1(text.strip().encode("utf-8")).hexdigest()[:10]

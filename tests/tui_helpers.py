@@ -42,9 +42,11 @@ def make_app(
     db: Path | None = None,
     params: GenerationParams | None = None,
     pace: Pace = "live",
+    ask_judge: bool = False,
 ) -> ArenaApp:
     """Two replay contestants (``steady`` and ``loopy``) over PROMPTS in a real store; ``loopy_tps`` gives
-    the loopy model its own speed."""
+    the loopy model its own speed. With ``ask_judge`` the app asks the judge's name first (``arena serve``);
+    otherwise the judge is "tester"."""
     steady_pace = f"?tps={tps}" if tps else ""
     loopy_speed = loopy_tps or tps
     loopy_pace = f"?tps={loopy_speed}" if loopy_speed else ""
@@ -55,17 +57,20 @@ def make_app(
     pool = ModelPool()
     pool.load_all(contestants)
     store = Store(db or tmp_path / "arena.db")
-    session = PlaySession(
-        store,
-        contestants,
-        PROMPTS,
-        params or GenerationParams(),
-        judge="tester",
-        settings={},
-        rng=random.Random(seed),
-        shuffle=False,
-    )
-    return ArenaApp(session, pool, presentation=Presentation(pace=pace))
+
+    def open_session(judge: str) -> PlaySession:
+        return PlaySession(
+            store,
+            contestants,
+            PROMPTS,
+            params or GenerationParams(),
+            judge=judge,
+            settings={},
+            rng=random.Random(seed),
+            shuffle=False,
+        )
+
+    return ArenaApp(open_session if ask_judge else open_session("tester"), pool, presentation=Presentation(pace=pace))
 
 
 def screen_text(app: ArenaApp) -> str:

@@ -16,6 +16,7 @@ from arena.cli.info import backends, doctor, prompts
 from arena.cli.judges import judges
 from arena.cli.report import flags, report
 from arena.cli.run import batch, demo, parity, play
+from arena.cli.serve import serve
 from arena.cli.votes import export, import_, leaderboard, merge
 
 __all__ = ["UserError", "cli", "main"]
@@ -40,6 +41,7 @@ def cli() -> None:
 for command in (
     batch,
     play,
+    serve,
     demo,
     prompts,
     backends,

@@ -20,7 +20,7 @@ from arena.errors import ArenaError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from arena.backend import Contestant
+    from arena.backend import Contestant, GenerationParams
     from arena.pool import ModelPool
     from arena.store import Store
 
@@ -97,6 +97,17 @@ def contestant_options(func: F) -> F:
     return decorated  # type: ignore[return-value]
 
 
+def sampling_params(
+    temperature: float, top_p: float, max_tokens: int, seed: int | None, stops: Sequence[str]
+) -> GenerationParams:
+    """The sampling flags as the core's ``GenerationParams`` (which refuses impossible values)."""
+    from arena.backend import GenerationParams
+
+    return GenerationParams(
+        temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed or 0, stop=tuple(stops)
+    )
+
+
 def sampling_options(*, session_seed: bool = False) -> Callable[[F], F]:
     """Sampling flags, handed to the command as one ``params: GenerationParams`` (the same for everyone).
 
@@ -115,11 +126,7 @@ def sampling_options(*, session_seed: bool = False) -> Callable[[F], F]:
             stops: tuple[str, ...],
             **kwargs: Any,
         ) -> Any:
-            from arena.backend import GenerationParams
-
-            params = GenerationParams(
-                temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed or 0, stop=tuple(stops)
-            )
+            params = sampling_params(temperature, top_p, max_tokens, seed, stops)
             if session_seed:
                 kwargs["seed"] = seed
             return func(*args, params=params, **kwargs)

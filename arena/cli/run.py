@@ -168,6 +168,7 @@ def _run_arena(
     intro: str | None = None,
     pairing: str = "least-met",
     resume: bool = False,
+    ask_judge: bool = False,
 ) -> None:
     """Load every model (one at a time, before the screen opens), then run the TUI over a play session.
 
@@ -187,36 +188,43 @@ def _run_arena(
     with store, ModelPool() as pool:
         resumed = find_resume(store, judge, [c.spec for c in contestants], prompts.name) if resume else None
         load_models(pool, contestants, lambda c: f"loading a model ({c.backend})")  # no label: the judge is blind
-        session = PlaySession(
-            store,
-            contestants,
-            prompts.prompts,
-            params,
-            judge=judge,
-            settings={
-                "prompt_set": prompts.name,
-                "params": params.to_dict(),
-                "contestants": [c.spec for c in contestants],
-                "pace": presentation.pace,
-                "pairing": pairing,
-            },
-            seed=seed,
-            pairing=pairing,
-            resume=resumed,
-        )
+
+        def open_session(judge_name: str | None) -> PlaySession:
+            return PlaySession(
+                store,
+                contestants,
+                prompts.prompts,
+                params,
+                judge=judge_name,
+                settings={
+                    "prompt_set": prompts.name,
+                    "params": params.to_dict(),
+                    "contestants": [c.spec for c in contestants],
+                    "pace": presentation.pace,
+                    "pairing": pairing,
+                },
+                seed=seed,
+                pairing=pairing,
+                resume=resumed,
+            )
+
         from arena.tui.app import ArenaApp
 
-        app = ArenaApp(session, pool, presentation=presentation, intro=intro)
+        app = ArenaApp(open_session if ask_judge else open_session(judge), pool, presentation=presentation, intro=intro)
         app.run()
-        votes = sum(1 for current in session.rounds if current.voted)
-    noun = "vote" if votes == 1 else "votes"
+        session = app.opened
     err = console(stderr=True)
-    err.print(f"{votes} {noun} stored in {store.path} (session seed {session.seed}).", markup=False, highlight=False)
-    err.print(f"Ratings: arena leaderboard --db {store.path}", markup=False, highlight=False)
+    if session is not None:
+        votes = sum(1 for current in session.rounds if current.voted)
+        noun = "vote" if votes == 1 else "votes"
+        err.print(
+            f"{votes} {noun} stored in {store.path} (session seed {session.seed}).", markup=False, highlight=False
+        )
+        err.print(f"Ratings: arena leaderboard --db {store.path}", markup=False, highlight=False)
     if app.return_code:
         err.print("the arena stopped on an internal error (see above); every vote cast before it is stored")
         sys.exit(app.return_code)
-    if session.write_failures:
+    if session is not None and session.write_failures:
         failures = counted(len(session.write_failures), "write")
         err.print(literal(f"{failures} to the database failed; the last: {session.write_failures[-1]}", style="red"))
         sys.exit(2)
@@ -248,6 +256,12 @@ def _run_arena(
     is_flag=True,
     help="Continue your last session on these contestants and prompt set, skipping the prompts already judged.",
 )
+@click.option(
+    "--ask-judge",
+    is_flag=True,
+    hidden=True,
+    help="Ask the judge's name on the first screen (what `arena serve` runs for each browser).",
+)
 def play(
     prompt_set: str,
     contestants: list[Contestant],
@@ -260,6 +274,7 @@ def play(
     pace: Pace,
     pairing: str,
     resume: bool,
+    ask_judge: bool,
 ) -> None:
     """Judge two anonymous models side by side in the terminal; votes go to SQLite.
 
@@ -267,6 +282,8 @@ def play(
     """
     from arena.tui.pacing import Presentation
 
+    if ask_judge and (judge or resume):
+        raise ArenaError("--ask-judge asks the judge's name in the app: leave out --judge and --resume")
     _run_arena(
         contestants,
         prompt_set,
@@ -277,6 +294,7 @@ def play(
         seed=seed,
         pairing=pairing,
         resume=resume,
+        ask_judge=ask_judge,
     )
 
 

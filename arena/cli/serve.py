@@ -1,0 +1,117 @@
+"""``arena serve``: the arena in judges' browsers (textual-serve), every vote into one SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from arena.cli.common import load_models, open_store, sampling_params, say
+from arena.errors import ArenaError
+
+if TYPE_CHECKING:
+    from arena.backend import Contestant
+
+REFUSED_PLAY_OPTIONS = {
+    "judge": "--judge: each browser's judge types their own name on the first screen",
+    "resume": "--resume: browser sessions always start fresh",
+    "ask_judge": "--ask-judge: arena serve always asks the judge's name",
+}
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every network).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="The address judges open, where it differs from http://HOST:PORT (behind a proxy, a DNS name).",
+)
+@click.option(
+    "--max-judges",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Browser sessions at once (each loads its own copy of the models).",
+)
+@click.option("--no-check", is_flag=True, help="Serve without first loading each model once to check it.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Serve the demo's contestants (SmolLM2-135M-Instruct with and without its chat template, as in `arena demo`).",
+)
+@click.argument("play_args", nargs=-1, type=click.UNPROCESSED, metavar="[PLAY OPTIONS]...")
+def serve(
+    host: str,
+    port: int,
+    public_url: str | None,
+    max_judges: int,
+    no_check: bool,
+    demo: bool,
+    play_args: tuple[str, ...],
+) -> None:
+    """Judges in a browser: the arena on http://HOST:PORT, for colleagues without a Python setup.
+
+    \b
+    PLAY OPTIONS are `arena play`'s (--model, --prompts, --db, sampling, --pace...):
+      arena serve --model hf:./ckpt-a --model hf:./ckpt-b --db team.db
+    Each browser gets its own arena (own session and seed, own copy of the models), asks its judge's
+    name first, and votes into the one --db file. Anyone who can reach the address can judge: the
+    default listens on this machine only.
+    """
+    from arena.web import play_command, public_url_for
+    from arena.web import serve as run_server
+
+    if demo and any(arg in ("--model", "-m") or arg.startswith("--model=") for arg in play_args):
+        raise ArenaError("--demo serves the demo's two contestants: leave out --model")
+    forwarded, db_path, contestants = _checked_play_args((*_demo_args(), *play_args) if demo else play_args)
+    if not no_check:
+        from arena.pool import ModelPool
+
+        with ModelPool() as pool:
+            load_models(pool, contestants, lambda c: f"checking that {c.label} loads")
+    url = public_url or public_url_for(host, port)
+    say(f"Judges open {url} (at most {max_judges} at once); votes go to {db_path}. Ctrl-C stops.", err=True)
+    run_server(play_command(forwarded), host=host, port=port, public_url=url, max_judges=max_judges)
+
+
+def _demo_args() -> list[str]:
+    """``arena play`` options for the demo's contestants and sampling (options given after them win)."""
+    from arena.cli.common import console
+    from arena.config import data_dir
+    from arena.demo import DEMO_PARAMS, demo_contestants
+    from arena.terminal import literal
+
+    with console(stderr=True).status(literal("preparing the demo models (first run only; cached afterwards)")):
+        contestants, _intro = demo_contestants(data_dir() / "demo-models", tiny=False)
+    args: list[str] = []
+    for contestant in contestants:
+        args += ["--model", contestant.spec, "--label", contestant.label]
+    args += ["--temperature", str(DEMO_PARAMS.temperature), "--top-p", str(DEMO_PARAMS.top_p)]
+    return [*args, "--max-tokens", str(DEMO_PARAMS.max_tokens)]
+
+
+def _checked_play_args(play_args: tuple[str, ...]) -> tuple[list[str], Path, list[Contestant]]:
+    """``play_args`` parsed by ``arena play`` itself (a mistake is one line now, not a dead browser tab
+    later), with the database made absolute and created or upgraded once, before judges race to open it."""
+    from arena.cli.run import play
+    from arena.config import default_db_path
+    from arena.contestants import resolve_contestants
+    from arena.prompts import load_prompt_set
+
+    context = play.make_context("arena play", list(play_args))
+    for name, why in REFUSED_PLAY_OPTIONS.items():
+        if context.params.get(name):
+            raise ArenaError(why)
+    params = context.params
+    contestants = resolve_contestants(
+        params["specs"], params["labels"], params["config_path"], trust_config_code=params["trust_remote_code"]
+    )
+    sampling_params(params["temperature"], params["top_p"], params["max_tokens"], params["seed"], params["stops"])
+    if len(contestants) < 2:
+        raise ArenaError("arena serve needs at least two contestants (--model twice, or two in arena.toml)")
+    load_prompt_set(params["prompt_set"])
+    db_path = (params["db_path"] or default_db_path()).resolve()
+    open_store(db_path).close()
+    return [*play_args, "--db", str(db_path)], db_path, contestants

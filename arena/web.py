@@ -1,0 +1,76 @@
+"""Judges in a browser: ``arena serve`` publishes ``arena play`` through textual-serve.
+
+textual-serve runs one process per browser connection, talking to it over a websocket, so every judge gets
+their own ``arena play`` (own session, own models, own seed) and all of them write to one SQLite file,
+which WAL mode and ``BEGIN IMMEDIATE`` writes (``arena.store``) make safe for concurrent processes. Each
+process asks its judge's name on the first screen (``play --ask-judge``).
+
+Only this module and ``arena.cli.serve`` import textual-serve (the optional ``serve`` extra).
+"""
+
+from __future__ import annotations
+
+import shlex
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from arena.errors import ArenaError
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+PAGE_TEMPLATES = Path(__file__).parent / "web_page"
+"""Our page (``app_index.html``): textual-serve's own loads Google's web fonts into every judge's browser."""
+
+TITLE = "vibe-arena"
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def play_command(play_args: Sequence[str]) -> str:
+    """The shell command each browser connection runs (textual-serve starts it through a shell, so every
+    argument is quoted): this interpreter's ``arena play``, asking for the judge's name."""
+    return shlex.join([sys.executable, "-m", "arena", "play", "--ask-judge", *play_args])
+
+
+def public_url_for(host: str, port: int) -> str:
+    """The address browsers are told to connect to. A wildcard bind address is not one a browser can open,
+    so it becomes this machine's name."""
+    name = socket.gethostname() if host in WILDCARD_HOSTS else host
+    if ":" in name:  # an IPv6 literal
+        name = f"[{name}]"
+    return f"http://{name}:{port}"
+
+
+def serve(command: str, *, host: str, port: int, public_url: str, max_judges: int) -> None:
+    """Serve ``command`` to browsers until Ctrl-C; at most ``max_judges`` sessions at once (each loads its
+    own copy of the models, so this bounds memory)."""
+    try:
+        from aiohttp import web
+        from textual_serve.server import Server
+    except ImportError as exc:
+        raise ArenaError("arena serve needs textual-serve: pip install 'vibe-arena[serve]'") from exc
+
+    class ArenaServer(Server):
+        """textual-serve's server with our page and a cap on concurrent sessions."""
+
+        active = 0
+
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            if self.active >= max_judges:
+                refused = web.WebSocketResponse()
+                await refused.prepare(request)
+                await refused.close(code=1013, message=b"the arena is full")  # 1013: try again later
+                return refused
+            self.active += 1
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                self.active -= 1
+
+    server = ArenaServer(
+        command, host=host, port=port, title=TITLE, public_url=public_url, templates_path=PAGE_TEMPLATES
+    )
+    server.serve()

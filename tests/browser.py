@@ -1,0 +1,113 @@
+"""Judging in a real headless Chromium (Playwright) against ``arena serve``: used by the browser test and by
+``docs/screenshot.py``, which makes the README's picture the same way.
+
+The page draws the terminal on a canvas, so nothing on it can be read as text. What the app sends over its
+websocket can, and the SQLite file says what the judge's keys did: those are what these helpers wait on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+CHROMIUM_FLAGS = [  # a closed network: no background connections, no first-run or sync traffic
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def find_chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def wait_until(
+    condition: Callable[[], Any],
+    timeout: float,
+    what: str,
+    poke: Callable[[], None] | None = None,
+    pause: Callable[[float], None] = time.sleep,
+) -> Any:
+    """Poll ``condition`` until it returns something truthy; ``poke`` is called every second meanwhile.
+    ``pause`` waits between polls: Playwright's sync API delivers page events only inside its own calls,
+    so a browser wait pauses with ``page.wait_for_timeout``."""
+    deadline = time.monotonic() + timeout
+    next_poke = time.monotonic() + 1
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        if poke is not None and time.monotonic() >= next_poke:
+            poke()
+            next_poke = time.monotonic() + 1
+        pause(0.05)
+
+
+def _scalar(db: Path, sql: str, *args: object) -> Any:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(sql, args).fetchone()
+    return None if row is None else row[0]
+
+
+def open_judge(browser: Any, url: str, judge: str, timeout: float = 60) -> Any:
+    """A new page on ``url`` whose judge has typed their name, once the name screen has arrived."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    received: list[bytes] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on("framereceived", lambda data: received.append(data if isinstance(data, bytes) else b"")),
+    )
+    page.goto(url)
+    wait_until(
+        lambda: b"Who is judging?" in b"".join(received),
+        timeout,
+        f"{judge}'s name screen",
+        pause=lambda seconds: page.wait_for_timeout(seconds * 1000),
+    )
+    page.locator(".xterm-screen").click()
+    page.keyboard.type(judge)
+    page.keyboard.press("Enter")
+    return page
+
+
+def session_of(db: Path, judge: str, timeout: float = 60) -> int:
+    """The id of the play session the named judge's browser opened."""
+    found = wait_until(
+        lambda: _scalar(db, "select id from sessions where judge = ?", judge), timeout, f"{judge}'s session"
+    )
+    return int(found)
+
+
+def vote_when_answered(page: Any, db: Path, session: int, key: str, timeout: float = 120) -> None:
+    """Press ``key`` once both answers of the session's first battle are stored, until its vote is.
+
+    A key pressed between the answers' write and the app seeing both stop is refused ("wait for both
+    answers"), so the key is pressed again each second; a second press after the vote changes nothing.
+    """
+
+    def pause(seconds: float) -> None:
+        page.wait_for_timeout(seconds * 1000)
+
+    wait_until(
+        lambda: _scalar(db, "select count(*) from generations where session = ?", session) == 2,
+        timeout,
+        f"both answers of session {session}",
+        pause=pause,
+    )
+    wait_until(
+        lambda: _scalar(db, "select count(*) from battles where session = ?", session),
+        timeout,
+        f"the vote of session {session}",
+        poke=lambda: page.keyboard.press(key),
+        pause=pause,
+    )

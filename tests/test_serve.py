@@ -1,0 +1,230 @@
+"""``arena serve``: judges in a browser. The name screen (Pilot), the command's checks (CliRunner), and the
+real thing: ``arena serve`` as a process, judged from two headless Chromium pages at once through
+textual-serve, the votes read back from the SQLite file.
+
+The browser test needs Debian's chromium and the playwright package (the test extra). Without them it is
+skipped, unless ARENA_REQUIRE_BROWSER is set (``.ci/run`` sets it), where it fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from textual.widgets import Input
+
+from arena.cli import cli
+from arena.play import judge_name_problem
+from arena.web import play_command, public_url_for
+from tests.browser import CHROMIUM_FLAGS, find_chromium, open_judge, session_of, vote_when_answered, wait_until
+from tests.helpers import write_replay
+from tests.tui_helpers import make_app, screen_text, wait_for
+
+REPO = Path(__file__).resolve().parent.parent
+ANSWERS = {"t/one": "Tides come from the Moon.", "t/two": "Four.", "t/three": "Roses are red."}
+OTHER = {"t/one": "The sea moves.", "t/two": "2 + 2 = 4.", "t/three": "A poem, short."}
+
+
+# ---------------------------------------------------------------- the name screen
+
+
+async def test_the_judge_names_themselves_before_any_session_is_written(tmp_path: Path) -> None:
+    app = make_app(tmp_path, ANSWERS, OTHER, ask_judge=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "Who is judging?" in screen_text(app)
+        assert app.opened is None
+        await pilot.press("enter")  # nothing typed
+        await pilot.pause()
+        assert "Type a name" in screen_text(app)
+        name_box = app.screen.query_one(Input)
+        name_box.insert_text_at_cursor("al\u202eice")  # pasted: a direction override makes it read "alecie"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Printable characters only" in screen_text(app)
+        assert app.opened is None
+        name_box.clear()
+        await pilot.press(*"alice", "enter")
+        await wait_for(pilot, lambda: app.opened is not None and app.session.current is not None)
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.voted)
+    conn = sqlite3.connect(tmp_path / "arena.db")
+    assert conn.execute("select judge from sessions").fetchall() == [("alice",)]  # one session, written once named
+    assert conn.execute("select count(*) from battles").fetchone() == (1,)
+
+
+def test_judge_names_are_checked() -> None:
+    assert judge_name_problem("Ana María") is None
+    assert judge_name_problem("   ") is not None
+    assert judge_name_problem("x" * 41) is not None
+    for hidden in ("a\x1b[2Jb", "a\u200bb", "a\nb", "a\tb"):
+        assert judge_name_problem(hidden) is not None, hidden
+
+
+# ---------------------------------------------------------------- the command's checks
+
+
+def test_serve_checks_the_play_options_before_listening(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[str] = []  # a case the checks miss would start serving: recorded here instead of blocking
+    monkeypatch.setattr("arena.web.serve", lambda command, **_: served.append(command))
+    steady = write_replay(tmp_path / "s.jsonl", ANSWERS)
+    models = ["--model", f"replay:{steady}", "--model", f"replay:{steady}", "--label", "a", "--label", "b"]
+    runner = CliRunner()
+    cases = {
+        ("--judge", "bob"): "types their own name",
+        ("--resume",): "start fresh",
+        ("--bogus",): "No such option",
+        ("--prompts", str(tmp_path / "missing.toml")): "missing.toml",
+        ("--temperature", "nan"): "temperature",
+    }
+    for extra, expected in cases.items():
+        result = runner.invoke(cli, ["serve", *models, "--db", str(tmp_path / "x.db"), *extra])
+        assert result.exit_code == 2, (extra, result.output)
+        assert expected in result.output, (extra, result.output)
+    one = runner.invoke(cli, ["serve", "--model", f"replay:{steady}", "--db", str(tmp_path / "x.db")])
+    assert one.exit_code == 2 and "two contestants" in one.output
+    assert served == []
+    good = runner.invoke(cli, ["serve", *models, "--db", str(tmp_path / "x.db"), "--temperature", "0"])
+    assert good.exit_code == 0, good.output
+    assert len(served) == 1 and "--ask-judge" in served[0] and str(tmp_path / "x.db") in served[0]
+    assert sqlite3.connect(tmp_path / "x.db").execute("select count(*) from _migrations").fetchone()[0] > 0
+
+
+def test_each_browser_runs_this_interpreters_play_with_every_argument_quoted() -> None:
+    command = play_command(["--model", "replay:/tmp/a b.jsonl?tps=5", "--db", "/tmp/x;rm -rf ~.db"])
+    assert command.startswith(f"{sys.executable} -m arena play --ask-judge ")
+    assert "'replay:/tmp/a b.jsonl?tps=5'" in command and "'/tmp/x;rm -rf ~.db'" in command
+    assert public_url_for("127.0.0.1", 8000) == "http://127.0.0.1:8000"
+    assert public_url_for("::1", 8000) == "http://[::1]:8000"
+    assert public_url_for("0.0.0.0", 80) == f"http://{socket.gethostname()}:80"
+
+
+# ---------------------------------------------------------------- in a real browser
+
+
+def _browser_or_skip() -> str:
+    chromium = find_chromium()
+    missing = []
+    if chromium is None:
+        missing.append("chromium (Debian: apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("playwright (pip install -e '.[test]')")
+    if missing:
+        why = "the browser test needs " + " and ".join(missing)
+        if os.environ.get("ARENA_REQUIRE_BROWSER"):
+            pytest.fail(why)
+        pytest.skip(why)
+    assert chromium is not None
+    return chromium
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
+    """``arena serve`` on a free port with two replay models, at most two judges; (url, database, chromium)."""
+    chromium = _browser_or_skip()
+    db = tmp_path / "team.db"
+    port = _free_port()
+    steady = write_replay(tmp_path / "steady.jsonl", ANSWERS)
+    other = write_replay(tmp_path / "other.jsonl", OTHER)
+    prompts = tmp_path / "t.toml"
+    prompts.write_text(
+        'name = "t"\n'
+        + "".join(f'[[prompts]]\nid = "{key[2:]}"\ntext = "Prompt {key}"\ncategory = "misc"\n' for key in ANSWERS),
+        encoding="utf-8",
+    )
+    command = [
+        sys.executable, "-m", "arena", "serve", "--port", str(port), "--max-judges", "2",
+        "--model", f"replay:{steady}?tps=400", "--label", "steady",
+        "--model", f"replay:{other}?tps=400", "--label", "other",
+        "--prompts", str(prompts), "--db", str(db),
+    ]  # fmt: skip
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+
+    def listening() -> bool:
+        assert server.poll() is None, (tmp_path / "serve.log").read_text(errors="replace")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    try:
+        wait_until(listening, 60, "arena serve to listen")
+        yield url, db, chromium
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _judge_processes(db: Path) -> list[str]:
+    """The running ``arena play --ask-judge`` processes on ``db`` (one per open browser session)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:  # ended meanwhile
+            continue
+        if b"--ask-judge" in argv and str(db).encode() in argv:
+            found.append(cmdline.parent.name)
+    return found
+
+
+def test_two_judges_vote_from_browsers_into_one_file(served: tuple[str, Path, str], tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, db, chromium = served
+    screens: dict[str, bytes] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            pages = {judge: open_judge(browser, url, judge) for judge in ("alice", "bob")}  # both live at once
+            sessions = {judge: session_of(db, judge) for judge in pages}
+            assert len(set(sessions.values())) == 2
+            for judge, key in (("alice", "a"), ("bob", "b")):
+                vote_when_answered(pages[judge], db, sessions[judge], key)
+                screens[judge] = pages[judge].screenshot()
+            third = browser.new_page()  # a third judge while two are judging: --max-judges 2 turns it away
+            third.goto(url)
+            third.wait_for_selector("body.-closed", timeout=30_000)
+            assert third.locator(".ended").is_visible()
+            assert len(_judge_processes(db)) == 2
+        finally:
+            browser.close()
+    wait_until(lambda: not _judge_processes(db), 30, "the judges' processes to end with their pages")
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+        votes = conn.execute(
+            "select s.judge, b.verdict, b.left_contestant, b.right_contestant "
+            "from battles b join sessions s on s.id = b.session order by s.judge"
+        ).fetchall()
+    assert [(judge, verdict) for judge, verdict, _, _ in votes] == [("alice", "left"), ("bob", "right")]
+    assert all({left, right} == {"steady", "other"} for _, _, left, right in votes)
+    for judge, png in screens.items():
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000, judge  # a rendered page, not a blank one
+        (tmp_path / f"{judge}.png").write_bytes(png)
