@@ -21,6 +21,7 @@ BENCHMARKS = [
     "bench_tui",
     "bench_real_model",
     "bench_fidelity",
+    "bench_serve",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = "## Notes from the sessions"

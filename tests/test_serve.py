@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 from textual.widgets import Input
 
+from arena.backend import BackendError
 from arena.cli import cli
 from arena.play import judge_name_problem
 from arena.web import play_command, public_url_for
@@ -61,6 +63,36 @@ async def test_the_judge_names_themselves_before_any_session_is_written(tmp_path
     conn = sqlite3.connect(tmp_path / "arena.db")
     assert conn.execute("select judge from sessions").fetchall() == [("alice",)]  # one session, written once named
     assert conn.execute("select count(*) from battles").fetchone() == (1,)
+
+
+async def test_the_models_load_while_the_judge_types(tmp_path: Path) -> None:
+    release = threading.Event()
+    app = make_app(tmp_path, ANSWERS, OTHER, ask_judge=True, load_models=lambda: release.wait(30) or None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "The models are loading" in screen_text(app)
+        name_box = app.screen.query_one(Input)
+        on_top, _ = app.screen.get_widget_at(name_box.region.x + 2, name_box.region.y + 1)
+        assert on_top is name_box  # the box is not covered by a loading indicator while the models load
+        await pilot.press(*"bob", "enter")  # named before the models are ready: held, nothing written yet
+        await pilot.pause()
+        assert "once the models are loaded" in screen_text(app)
+        assert app.opened is None
+        release.set()
+        await wait_for(pilot, lambda: app.opened is not None and app.session.current is not None)
+    conn = sqlite3.connect(tmp_path / "arena.db")
+    assert conn.execute("select judge from sessions").fetchall() == [("bob",)]
+
+
+async def test_models_that_fail_to_load_end_the_app_with_the_reason(tmp_path: Path) -> None:
+    def broken() -> None:
+        raise BackendError("cannot load 'x': no such file")
+
+    app = make_app(tmp_path, ANSWERS, OTHER, ask_judge=True, load_models=broken)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.load_error is not None)
+    assert app.return_code == 2 and app.load_error == "cannot load 'x': no such file"
+    assert app.opened is None
 
 
 def test_judge_names_are_checked() -> None:

@@ -43,10 +43,11 @@ def make_app(
     params: GenerationParams | None = None,
     pace: Pace = "live",
     ask_judge: bool = False,
+    load_models: Callable[[], None] | None = None,
 ) -> ArenaApp:
     """Two replay contestants (``steady`` and ``loopy``) over PROMPTS in a real store; ``loopy_tps`` gives
     the loopy model its own speed. With ``ask_judge`` the app asks the judge's name first (``arena serve``);
-    otherwise the judge is "tester"."""
+    otherwise the judge is "tester". ``load_models`` (with ``ask_judge``) runs in the app's loading thread."""
     steady_pace = f"?tps={tps}" if tps else ""
     loopy_speed = loopy_tps or tps
     loopy_pace = f"?tps={loopy_speed}" if loopy_speed else ""
@@ -70,7 +71,9 @@ def make_app(
             shuffle=False,
         )
 
-    return ArenaApp(open_session if ask_judge else open_session("tester"), pool, presentation=Presentation(pace=pace))
+    if ask_judge:
+        return ArenaApp(open_session, pool, presentation=Presentation(pace=pace), load_models=load_models)
+    return ArenaApp(open_session("tester"), pool, presentation=Presentation(pace=pace))
 
 
 def screen_text(app: ArenaApp) -> str:

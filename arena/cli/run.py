@@ -187,7 +187,8 @@ def _run_arena(
     store = open_store(db_path)
     with store, ModelPool() as pool:
         resumed = find_resume(store, judge, [c.spec for c in contestants], prompts.name) if resume else None
-        load_models(pool, contestants, lambda c: f"loading a model ({c.backend})")  # no label: the judge is blind
+        if not ask_judge:  # asked in the app, the models load while the judge types their name
+            load_models(pool, contestants, lambda c: f"loading a model ({c.backend})")  # no label: blind
 
         def open_session(judge_name: str | None) -> PlaySession:
             return PlaySession(
@@ -210,10 +211,21 @@ def _run_arena(
 
         from arena.tui.app import ArenaApp
 
-        app = ArenaApp(open_session if ask_judge else open_session(judge), pool, presentation=presentation, intro=intro)
+        if ask_judge:
+            app = ArenaApp(
+                open_session,
+                pool,
+                presentation=presentation,
+                intro=intro,
+                load_models=lambda: pool.load_all(contestants),
+            )
+        else:
+            app = ArenaApp(open_session(judge), pool, presentation=presentation, intro=intro)
         app.run()
         session = app.opened
     err = console(stderr=True)
+    if app.load_error is not None:
+        raise ArenaError(app.load_error)
     if session is not None:
         votes = sum(1 for current in session.rounds if current.voted)
         noun = "vote" if votes == 1 else "votes"

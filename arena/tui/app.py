@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from textual.app import App
 
+from arena.errors import ArenaError
 from arena.play import PlaySession
 from arena.pool import ModelPool
 from arena.store.faults import StoreError
@@ -32,10 +33,15 @@ class ArenaApp(App[None]):
         *,
         presentation: Presentation | None = None,
         intro: str | None = None,
+        load_models: Callable[[], None] | None = None,
     ) -> None:
         """``session`` is the play session, or a ``SessionOpener`` when the judge must name themselves first
-        (no session row is written until they have)."""
+        (no session row is written until they have). ``load_models``, given with an opener, fills ``pool``
+        in a thread while the judge types (a browser judge sees the app at once, not a blank page); when it
+        fails, the app exits with status 2 and ``load_error`` says why."""
         super().__init__()
+        self.load_models = load_models
+        self.load_error: str | None = None
         self.opened: PlaySession | None = session if isinstance(session, PlaySession) else None
         self.open_session = None if isinstance(session, PlaySession) else session
         self.pool = pool
@@ -51,13 +57,39 @@ class ArenaApp(App[None]):
     def on_mount(self) -> None:
         if self.opened is None:
             self._ask_judge()
+            if self.load_models is not None:
+                self.run_worker(self._load, thread=True, exit_on_error=False)
         else:
             self._start()
 
     def _ask_judge(self) -> None:
         from arena.tui.screens.judge_name import JudgeNameScreen
 
-        self.push_screen(JudgeNameScreen(), self._named)
+        self.push_screen(JudgeNameScreen(loading=self.load_models is not None), self._named)
+
+    def _load(self) -> None:
+        """Runs in a thread: loads the models, then tells the UI (on its own thread)."""
+        assert self.load_models is not None
+        try:
+            self.load_models()
+        except ArenaError as exc:
+            self.call_from_thread(self._load_failed, str(exc))
+            return
+        except Exception as exc:  # a library's own failure: still one line, not a screen stuck on "loading"
+            self.call_from_thread(self._load_failed, f"loading the models failed: {type(exc).__name__}: {exc}")
+            return
+        self.call_from_thread(self._loaded)
+
+    def _loaded(self) -> None:
+        from arena.tui.screens.judge_name import JudgeNameScreen
+
+        self.load_models = None
+        if isinstance(self.screen, JudgeNameScreen):
+            self.screen.models_ready()
+
+    def _load_failed(self, message: str) -> None:
+        self.load_error = message
+        self.exit(return_code=2)
 
     def _named(self, name: str | None) -> None:
         assert self.open_session is not None and name is not None
