@@ -113,6 +113,17 @@ def find_resume(store: Store, judge: str | None, contestant_specs: Sequence[str]
     return Resume(session=session, seed=seed, judged=frozenset(judged), battles=battles)
 
 
+def resume_if_any(store: Store, judge: str, contestant_specs: Sequence[str], prompt_set: str) -> Resume | None:
+    """The judge's last session when it ran these contestants on this prompt set, else None: a judge who
+    comes back to a browser (``arena serve``) continues where they left off without being asked."""
+    from arena.errors import ArenaError
+
+    try:
+        return find_resume(store, judge, contestant_specs, prompt_set)
+    except ArenaError:  # no earlier session, or one on other contestants: a fresh one
+        return None
+
+
 class PlaySession:
     """State of one ``arena play`` run over a store, a set of contestants and a queue of prompts."""
 
@@ -154,6 +165,7 @@ class PlaySession:
         self.pairing = pairing
         store.register(self.contestants, self.queue)
         self.battles_before = 0
+        self.resumed = resume
         if resume is None:
             recorded = {**settings, "seed": self.seed, "prompt_order": [prompt.uid for prompt in self.queue]}
             self.session_id = store.start_session("play", judge=judge, settings=recorded)

@@ -44,6 +44,18 @@ def public_url_for(host: str, port: int) -> str:
     return f"http://{name}:{port}"
 
 
+def full_page(max_judges: int) -> str:
+    """What a browser gets while ``max_judges`` judges are judging: a plain page, and a way to try again."""
+    judges = "judge" if max_judges == 1 else "judges"
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>vibe-arena is full</title></head>'
+        '<body style="background:#0c181f;color:#eee;font-family:monospace;text-align:center;padding-top:20vh">'
+        f"<p>The arena is full: {max_judges} {judges} are judging right now.</p>"
+        "<p>Every judge runs their own copy of the models, so their number is capped (--max-judges).</p>"
+        '<p><button onclick="location.reload()">Try again</button></p></body></html>'
+    )
+
+
 def serve(command: str, *, host: str, port: int, public_url: str, max_judges: int) -> None:
     """Serve ``command`` to browsers until Ctrl-C; at most ``max_judges`` sessions at once (each loads its
     own copy of the models, so this bounds memory)."""
@@ -57,6 +69,12 @@ def serve(command: str, *, host: str, port: int, public_url: str, max_judges: in
         """textual-serve's server with our page and a cap on concurrent sessions."""
 
         active = 0
+
+        async def handle_index(self, request: web.Request) -> web.StreamResponse:
+            if self.active >= max_judges:  # say so at once (the websocket is refused too, for races)
+                return web.Response(text=full_page(max_judges), content_type="text/html", status=503)
+            response: web.StreamResponse = await super().handle_index(request)
+            return response
 
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
             if self.active >= max_judges:

@@ -88,8 +88,8 @@ def session_of(db: Path, judge: str, timeout: float = 60) -> int:
     return int(found)
 
 
-def vote_when_answered(page: Any, db: Path, session: int, key: str, timeout: float = 120) -> None:
-    """Press ``key`` once both answers of the session's first battle are stored, until its vote is.
+def vote_when_answered(page: Any, db: Path, session: int, key: str, timeout: float = 120, battle: int = 1) -> None:
+    """Press ``key`` once both answers of the session's ``battle``-th battle are stored, until its vote is.
 
     A key pressed between the answers' write and the app seeing both stop is refused ("wait for both
     answers"), so the key is pressed again each second; a second press after the vote changes nothing.
@@ -99,15 +99,15 @@ def vote_when_answered(page: Any, db: Path, session: int, key: str, timeout: flo
         page.wait_for_timeout(seconds * 1000)
 
     wait_until(
-        lambda: _scalar(db, "select count(*) from generations where session = ?", session) == 2,
+        lambda: _scalar(db, "select count(*) from generations where session = ?", session) == 2 * battle,
         timeout,
-        f"both answers of session {session}",
+        f"both answers of battle {battle} in session {session}",
         pause=pause,
     )
     wait_until(
-        lambda: _scalar(db, "select count(*) from battles where session = ?", session),
+        lambda: _scalar(db, "select count(*) from battles where session = ?", session) >= battle,
         timeout,
-        f"the vote of session {session}",
+        f"the vote on battle {battle} in session {session}",
         poke=lambda: page.keyboard.press(key),
         pause=pause,
     )

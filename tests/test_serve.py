@@ -240,11 +240,23 @@ def test_two_judges_vote_from_browsers_into_one_file(served: tuple[str, Path, st
             for judge, key in (("alice", "a"), ("bob", "b")):
                 vote_when_answered(pages[judge], db, sessions[judge], key)
                 screens[judge] = pages[judge].screenshot()
-            third = browser.new_page()  # a third judge while two are judging: --max-judges 2 turns it away
-            third.goto(url)
-            third.wait_for_selector("body.-closed", timeout=30_000)
-            assert third.locator(".ended").is_visible()
             assert len(_judge_processes(db)) == 2
+            third = browser.new_page()  # a third judge while two are judging: --max-judges 2 turns them away
+            response = third.goto(url)
+            assert response is not None and response.status == 503
+            assert "The arena is full: 2 judges" in third.content()
+            close_code = third.evaluate(  # a socket opened anyway is refused too: 1013, try again later
+                "url => new Promise(done => { const ws = new WebSocket(url); ws.onclose = e => done(e.code); })",
+                url.replace("http", "ws") + "ws",
+            )
+            assert close_code == 1013
+            third.close()
+
+            pages["bob"].close()
+            pages["alice"].close()  # alice leaves mid-session and comes back under the same name
+            wait_until(lambda: not _judge_processes(db), 30, "the judges' processes to end with their pages")
+            again = open_judge(browser, url, "alice")
+            vote_when_answered(again, db, sessions["alice"], "t", battle=2)  # her old session goes on
         finally:
             browser.close()
     wait_until(lambda: not _judge_processes(db), 30, "the judges' processes to end with their pages")
@@ -253,9 +265,18 @@ def test_two_judges_vote_from_browsers_into_one_file(served: tuple[str, Path, st
         assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
         votes = conn.execute(
             "select s.judge, b.verdict, b.left_contestant, b.right_contestant "
-            "from battles b join sessions s on s.id = b.session order by s.judge"
+            "from battles b join sessions s on s.id = b.session order by s.judge, b.id"
         ).fetchall()
-    assert [(judge, verdict) for judge, verdict, _, _ in votes] == [("alice", "left"), ("bob", "right")]
+        alice_prompts = conn.execute(
+            "select b.prompt from battles b join sessions s on s.id = b.session where s.judge = 'alice'"
+        ).fetchall()
+        assert conn.execute("select count(*) from sessions where judge = 'alice'").fetchone() == (1,)
+    assert len(set(alice_prompts)) == 2  # coming back, she was not given the prompt she had judged
+    assert [(judge, verdict) for judge, verdict, _, _ in votes] == [
+        ("alice", "left"),
+        ("alice", "tie"),
+        ("bob", "right"),
+    ]
     assert all({left, right} == {"steady", "other"} for _, _, left, right in votes)
     for judge, png in screens.items():
         assert png.startswith(b"\x89PNG") and len(png) > 10_000, judge  # a rendered page, not a blank one

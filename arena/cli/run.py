@@ -174,7 +174,7 @@ def _run_arena(
 
     A crash inside the app exits non-zero (after saying where the votes are: every vote cast is stored).
     """
-    from arena.play import PlaySession, find_resume
+    from arena.play import PlaySession, find_resume, resume_if_any
     from arena.pool import ModelPool
     from arena.prompts import load_prompt_set
     from arena.terminal import literal
@@ -191,6 +191,9 @@ def _run_arena(
             load_models(pool, contestants, lambda c: f"loading a model ({c.backend})")  # no label: blind
 
         def open_session(judge_name: str | None) -> PlaySession:
+            continued = resumed
+            if ask_judge and judge_name is not None:  # a judge back in a browser goes on where they stopped
+                continued = resume_if_any(store, judge_name, [c.spec for c in contestants], prompts.name)
             return PlaySession(
                 store,
                 contestants,
@@ -206,7 +209,7 @@ def _run_arena(
                 },
                 seed=seed,
                 pairing=pairing,
-                resume=resumed,
+                resume=continued,
             )
 
         from arena.tui.app import ArenaApp

@@ -17,6 +17,7 @@ from arena.pool import ModelPool
 from arena.store.faults import StoreError
 from arena.tui.pacing import Presentation
 from arena.tui.screens.battle import BattleScreen
+from arena.wording import counted
 
 SessionOpener = Callable[[str], PlaySession]
 """Opens (starts in the database) the play session of the named judge."""
@@ -99,6 +100,12 @@ class ArenaApp(App[None]):
             self.notify(str(exc), title="The database refused the new session", severity="error", markup=False)
             self._ask_judge()
             return
+        if self.opened.resumed is not None:
+            judged = counted(len(self.opened.resumed.judged), "prompt")
+            self.notify(
+                f"Welcome back, {name}: your earlier session goes on ({judged} judged, {self.opened.total} to go).",
+                markup=False,
+            )
         self._start()
 
     def _start(self) -> None:
