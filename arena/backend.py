@@ -179,7 +179,8 @@ def describe_loaded(info: LoadedInfo) -> str:
     if context:
         parts.append(f"ctx {context}")
     if info.memory_bytes:
-        parts.append(f"{info.memory_bytes / 2**20:.0f} MiB")
+        shared = " shared" if info.extra.get("weights_shared") else ""  # one copy serves two contestants
+        parts.append(f"{info.memory_bytes / 2**20:.0f} MiB{shared}")
     if info.chat_template is False:
         parts.append("no chat template")
     return " · ".join(str(part) for part in parts)

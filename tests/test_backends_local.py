@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from arena.backend import BackendError, GenerationParams
+from arena.backend import BackendError, GenerationParams, describe_loaded
 from arena.contestants import parse_spec
 from arena.demo.tinymodels import TinyModels
 from arena.generation import StreamJob, generate, run_streams
@@ -171,6 +171,44 @@ def test_two_models_streaming_at_once_keep_independent_reproducible_sampling(tin
     assert [r.finish_reason for r in together] == [r.finish_reason for r in alone]
     assert [r.token_ids for r in together] == [r.token_ids for r in alone]
     assert together[0].token_ids != together[1].token_ids
+
+
+def test_contestants_differing_only_in_prompting_share_one_copy_of_the_weights(tiny: TinyModels) -> None:
+    chat, raw, greedy = (
+        parse_spec(f"hf:{tiny.hf}", label="chat"),
+        parse_spec(f"hf:{tiny.hf}?template=false", label="raw"),
+        GenerationParams(temperature=0.0, max_tokens=24),
+    )
+    with ModelPool() as models:
+        models.load_all([chat])
+        chat_alone = generate(models["chat"], PROMPT.messages(), greedy, threading.Event())
+    with ModelPool() as models:
+        models.load_all([raw])
+        raw_alone = generate(models["raw"], PROMPT.messages(), greedy, threading.Event())
+    from arena_hf.model import _SHARED
+
+    def users(key: object) -> int:  # contestants on these weights (another test's pool may hold them too)
+        return _SHARED[key].users if key in _SHARED else 0  # type: ignore[index]
+
+    with ModelPool() as models:
+        models.load_all([chat, raw, parse_spec(f"hf:{tiny.hf}?dtype=bfloat16", label="bf16")])
+        key = models["chat"].weights_key  # type: ignore[attr-defined]
+        users_before = users(key) - 2
+        assert models["chat"].model is models["raw"].model  # type: ignore[attr-defined]
+        assert models["bf16"].model is not models["chat"].model  # type: ignore[attr-defined]
+        assert models["chat"].info().extra.get("weights_shared") and "MiB shared" in describe_loaded(
+            models["raw"].info()
+        )
+        assert not models["bf16"].info().extra.get("weights_shared")
+        together = run_streams(
+            [StreamJob(models["chat"], PROMPT.messages(), greedy), StreamJob(models["raw"], PROMPT.messages(), greedy)]
+        )
+        assert models["chat"].render(PROMPT.messages()).chat_template
+        assert not models["raw"].render(PROMPT.messages()).chat_template
+    # on one copy, at once, each side gives exactly what it gives loaded alone
+    assert [r.token_ids for r in together] == [chat_alone.token_ids, raw_alone.token_ids]
+    assert chat_alone.token_ids != raw_alone.token_ids
+    assert users(key) == users_before  # closing let go of them (the last one to close frees them)
 
 
 @pytest.mark.parametrize("quant", ["nf4", "int8"])

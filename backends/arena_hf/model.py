@@ -14,6 +14,7 @@ import os
 import queue
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -139,8 +140,26 @@ class _CountingStreamer(BaseStreamer):
         self.queue.put(None)
 
 
+@dataclass
+class _Weights:
+    """A loaded checkpoint and its tokenizer, and how many contestants use it."""
+
+    model: Any
+    tokenizer: Any
+    users: int = 1
+
+
+_SHARED: dict[tuple[object, ...], _Weights] = {}
+_SHARED_LOCK = threading.Lock()
+"""Contestants that differ only in how they are prompted (``template``) share one copy of the weights: the
+demo (SmolLM2 with and without its template) and every "same checkpoint, other chat format" comparison
+would otherwise hold the model twice. ``generate`` keeps no state on the model between calls (each call
+has its own cache, sampler and streamer), so two threads generating on one copy give what each gives
+alone; ``test_backends_local`` checks exactly that."""
+
+
 class HFModel:
-    """One checkpoint on one device."""
+    """One checkpoint on one device (its weights possibly shared with another contestant, see ``_SHARED``)."""
 
     def __init__(
         self, contestant: Contestant, model: Any, tokenizer: Any, device: str, quant: str, *, use_template: bool = True
@@ -165,6 +184,7 @@ class HFModel:
         )
         self.eos_ids = sorted(ids)
         self._peak: int | None = None
+        self.weights_key: tuple[object, ...] | None = None  # its entry in ``_SHARED`` when loaded by ``load``
 
     @classmethod
     def load(cls, contestant: Contestant) -> HFModel:
@@ -199,21 +219,18 @@ class HFModel:
                 raise BackendError(f"quant={quant} needs CUDA or the CPU; bitsandbytes does not run on MPS")
             kwargs["quantization_config"] = _bnb_config(quant, options, dtype)
             kwargs["device_map"] = {"": device}
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust, revision=kwargs.get("revision"))
-            model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
-        except (OSError, ValueError, RuntimeError, ImportError) as exc:
-            if "trust_remote_code" in str(exc) and not trust:
-                raise BackendError(
-                    f"{target} ships its own Python code, which runs only with ?trust_remote_code=true "
-                    "(read it first; it runs with your permissions)"
-                ) from exc
-            raise BackendError(f"cannot load {target}: {first_line(exc)}") from exc
-        if quant == "none":
-            model = cast(Any, model).to(device)
-        model.eval()
-        loaded = cls(contestant, model, tokenizer, device, quant, use_template=bool(options.get("template", True)))
+        weights_key = (source, device, quant, str(dtype), trust, *sorted((k, str(v)) for k, v in kwargs.items()))
+        with _SHARED_LOCK:  # one load at a time per key; a second contestant on the same weights reuses them
+            weights = _SHARED.get(weights_key)
+            if weights is not None:
+                weights.users += 1
+            else:
+                weights = _Weights(*_load_weights(target, source, kwargs, quant, device, trust))
+                _SHARED[weights_key] = weights
+        use_template = bool(options.get("template", True))
+        loaded = cls(contestant, weights.model, weights.tokenizer, device, quant, use_template=use_template)
         loaded.gguf_source = gguf_source
+        loaded.weights_key = weights_key
         return loaded
 
     # -- the Loaded protocol
@@ -350,16 +367,51 @@ class HFModel:
             extra={
                 **({"gguf_file": str(self.gguf_source), "dequantized": True} if self.gguf_source else {}),
                 **({"template_ignored": True} if self.template_in_tokenizer and not self.has_template else {}),
+                **({"weights_shared": True} if self._sharers() > 1 else {}),
             },
         )
 
     def peak_memory_bytes(self) -> int | None:
         return self._peak
 
+    def _sharers(self) -> int:
+        """How many loaded contestants use this model's weights (1: its own)."""
+        with _SHARED_LOCK:
+            weights = _SHARED.get(self.weights_key) if self.weights_key is not None else None
+            return weights.users if weights is not None else 1
+
     def close(self) -> None:
+        """Let go of the weights; the last contestant using them frees them."""
+        with _SHARED_LOCK:
+            weights = _SHARED.get(self.weights_key) if self.weights_key is not None else None
+            if weights is not None and weights.model is self.model:
+                weights.users -= 1
+                if weights.users == 0:
+                    del _SHARED[self.weights_key]  # type: ignore[arg-type]
+            self.weights_key = None
         del self.model
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _load_weights(
+    target: str, source: str, kwargs: dict[str, Any], quant: str, device: str, trust: bool
+) -> tuple[Any, Any]:
+    """(model, tokenizer) from ``source``, on ``device``, in eval mode."""
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust, revision=kwargs.get("revision"))
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    except (OSError, ValueError, RuntimeError, ImportError) as exc:
+        if "trust_remote_code" in str(exc) and not trust:
+            raise BackendError(
+                f"{target} ships its own Python code, which runs only with ?trust_remote_code=true "
+                "(read it first; it runs with your permissions)"
+            ) from exc
+        raise BackendError(f"cannot load {target}: {first_line(exc)}") from exc
+    if quant == "none":
+        model = cast(Any, model).to(device)
+    model.eval()
+    return model, tokenizer
 
 
 def _bnb_config(quant: str, options: Any, dtype: torch.dtype) -> Any:
