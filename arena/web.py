@@ -56,14 +56,20 @@ def full_page(max_judges: int) -> str:
     )
 
 
+def require_textual_serve() -> None:
+    """``ArenaError`` naming the extra to install, before anything is checked, loaded or printed."""
+    try:
+        import textual_serve.server  # noqa: F401
+    except ImportError as exc:
+        raise ArenaError("arena serve needs textual-serve: pip install 'vibe-arena[serve]'") from exc
+
+
 def serve(command: str, *, host: str, port: int, public_url: str, max_judges: int) -> None:
     """Serve ``command`` to browsers until Ctrl-C; at most ``max_judges`` sessions at once (each loads its
     own copy of the models, so this bounds memory)."""
-    try:
-        from aiohttp import web
-        from textual_serve.server import Server
-    except ImportError as exc:
-        raise ArenaError("arena serve needs textual-serve: pip install 'vibe-arena[serve]'") from exc
+    require_textual_serve()
+    from aiohttp import web
+    from textual_serve.server import Server
 
     class ArenaServer(Server):
         """textual-serve's server with our page and a cap on concurrent sessions."""

@@ -132,6 +132,16 @@ def test_serve_checks_the_play_options_before_listening(tmp_path: Path, monkeypa
     assert sqlite3.connect(tmp_path / "x.db").execute("select count(*) from _migrations").fetchone()[0] > 0
 
 
+def test_without_textual_serve_one_line_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "textual_serve.server", None)  # import fails as if not installed
+    steady = write_replay(tmp_path / "s.jsonl", ANSWERS)
+    models = ["--model", f"replay:{steady}", "--model", f"replay:{steady}", "--label", "a", "--label", "b"]
+    result = CliRunner().invoke(cli, ["serve", *models, "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 2
+    assert result.output == "Error: arena serve needs textual-serve: pip install 'vibe-arena[serve]'\n"
+    assert not (tmp_path / "x.db").exists()  # nothing was checked, created or loaded first
+
+
 def test_each_browser_runs_this_interpreters_play_with_every_argument_quoted() -> None:
     command = play_command(["--model", "replay:/tmp/a b.jsonl?tps=5", "--db", "/tmp/x;rm -rf ~.db"])
     assert command.startswith(f"{sys.executable} -m arena play --ask-judge ")

@@ -60,8 +60,10 @@ def serve(
     name first, and votes into the one --db file. Anyone who can reach the address can judge: the
     default listens on this machine only.
     """
-    from arena.web import play_command, public_url_for
+    from arena.web import play_command, public_url_for, require_textual_serve
     from arena.web import serve as run_server
+
+    require_textual_serve()
 
     if demo and any(arg in ("--model", "-m") or arg.startswith("--model=") for arg in play_args):
         raise ArenaError("--demo serves the demo's two contestants: leave out --model")
