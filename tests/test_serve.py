@@ -114,7 +114,7 @@ def test_serve_checks_the_play_options_before_listening(tmp_path: Path, monkeypa
     runner = CliRunner()
     cases = {
         ("--judge", "bob"): "types their own name",
-        ("--resume",): "start fresh",
+        ("--resume",): "continues their session anyway",
         ("--bogus",): "No such option",
         ("--prompts", str(tmp_path / "missing.toml")): "missing.toml",
         ("--temperature", "nan"): "temperature",

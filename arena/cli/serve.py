@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 REFUSED_PLAY_OPTIONS = {
     "judge": "--judge: each browser's judge types their own name on the first screen",
-    "resume": "--resume: browser sessions always start fresh",
+    "resume": "--resume: a browser judge who comes back under the same name continues their session anyway",
     "ask_judge": "--ask-judge: arena serve always asks the judge's name",
 }
 
