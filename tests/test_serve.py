@@ -103,6 +103,16 @@ def test_judge_names_are_checked() -> None:
         assert judge_name_problem(hidden) is not None, hidden
 
 
+def test_the_terminal_judge_name_follows_the_same_rule(tmp_path: Path) -> None:
+    steady = write_replay(tmp_path / "s.jsonl", ANSWERS)
+    models = ["--model", f"replay:{steady}", "--model", f"replay:{steady}", "--label", "a", "--label", "b"]
+    db = tmp_path / "x.db"
+    result = CliRunner().invoke(cli, ["play", *models, "--db", str(db), "--judge", "ali\u202ece"])
+    assert result.exit_code == 2
+    assert "Printable characters only" in result.output and "\\u202e" in result.output  # shown, not obeyed
+    assert not db.exists()
+
+
 # ---------------------------------------------------------------- the command's checks
 
 

@@ -147,6 +147,18 @@ def batch(
             out.print(f"{summary.contestant}: error: {error}", style="red", markup=False, soft_wrap=True)
 
 
+def _judge_or_default(judge: str | None) -> str | None:
+    """``--judge`` checked by the rule browser judges meet (``play.judge_name_problem``), else the user name."""
+    if judge is None:
+        return _default_judge()
+    from arena.play import judge_name_problem
+
+    problem = judge_name_problem(judge)
+    if problem:
+        raise ArenaError(f"--judge {judge!r}: {problem}")
+    return judge
+
+
 def _default_judge() -> str | None:
     import getpass
 
@@ -304,7 +316,7 @@ def play(
         prompt_set,
         params,
         db_path,
-        judge=judge or _default_judge(),
+        judge=_judge_or_default(judge),
         presentation=Presentation(pace=pace, show_speed=show_speed, sequential=sequential),
         seed=seed,
         pairing=pairing,
@@ -337,7 +349,7 @@ def demo(db_path: Path | None, judge: str | None, tiny: bool, pace: Pace) -> Non
         "everyday",
         DEMO_PARAMS,
         path,
-        judge=judge or _default_judge(),
+        judge=_judge_or_default(judge),
         presentation=Presentation(pace=pace),
         seed=None,
         intro=intro.format(db=path),
