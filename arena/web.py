@@ -10,6 +10,7 @@ Only this module and ``arena.cli.serve`` import textual-serve (the optional ``se
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 import socket
 import sys
@@ -71,10 +72,18 @@ def serve(command: str, *, host: str, port: int, public_url: str, max_judges: in
     from aiohttp import web
     from textual_serve.server import Server
 
+    sessions: set[asyncio.Task[object]] = set()  # the handlers of the judges' open websockets
+
     class ArenaServer(Server):
-        """textual-serve's server with our page and a cap on concurrent sessions."""
+        """textual-serve's server with our page, a cap on concurrent sessions, and a quick stop."""
 
         active = 0
+
+        async def on_shutdown(self, app: web.Application) -> None:
+            """Ctrl-C: end every judge's session now (each app quits; its votes are already stored), where
+            aiohttp would otherwise wait for the open websockets before it gives up on them."""
+            for task in list(sessions):
+                task.cancel()
 
         async def handle_index(self, request: web.Request) -> web.StreamResponse:
             if self.active >= max_judges:  # say so at once (the websocket is refused too, for races)
@@ -89,10 +98,14 @@ def serve(command: str, *, host: str, port: int, public_url: str, max_judges: in
                 await refused.close(code=1013, message=b"the arena is full")  # 1013: try again later
                 return refused
             self.active += 1
+            handler = asyncio.current_task()
+            if handler is not None:
+                sessions.add(handler)
             try:
                 return await super().handle_websocket(request)
             finally:
                 self.active -= 1
+                sessions.discard(handler)
 
     server = ArenaServer(
         command, host=host, port=port, title=TITLE, public_url=public_url, templates_path=PAGE_TEMPLATES
