@@ -67,8 +67,7 @@ def require_textual_serve() -> None:
 
 def serve(command: str, *, host: str, port: int, public_url: str, max_judges: int) -> None:
     """Serve ``command`` to browsers until Ctrl-C; at most ``max_judges`` sessions at once (each loads its
-    own copy of the models, so this bounds memory)."""
-    require_textual_serve()
+    own copy of the models, so this bounds memory). The caller has run ``require_textual_serve``."""
     from aiohttp import web
     from textual_serve.server import Server
 

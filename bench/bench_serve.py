@@ -21,26 +21,24 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tests.browser import CHROMIUM_FLAGS, find_chromium, open_judge, session_of, wait_until
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.browser import (
+    CHROMIUM_FLAGS,
+    find_chromium,
+    free_port,
+    judge_processes,
+    open_judge,
+    session_of,
+    wait_until,
+)
 
 
 def _judge_rss_mib(db: Path) -> list[float]:
     """Resident memory of each running judge process on ``db``."""
     sizes = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for process in judge_processes(db):
         try:
-            argv = cmdline.read_bytes().split(b"\0")
-            if b"--ask-judge" not in argv or str(db).encode() not in argv:
-                continue
-            status = (cmdline.parent / "status").read_text()
-        except OSError:
+            status = (process / "status").read_text()
+        except OSError:  # ended meanwhile
             continue
         rss_kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
         sizes.append(rss_kib / 1024)
@@ -83,7 +81,7 @@ def run() -> str:
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         db = Path(workdir) / "serve.db"
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}/"
         server = subprocess.Popen(
             [sys.executable, "-m", "arena", "serve", "--demo", "--port", str(port), "--db", str(db)],
@@ -118,7 +116,9 @@ def run() -> str:
             "",
             f"`arena serve --demo` checks both models load and listens after {ready:.1f} s (models cached).",
             "Each judge's page starts its own `arena play` process, which loads both contestants itself, behind",
-            "the name screen; the bench names its judge at once, so the second column includes that loading.",
+            "the name screen; the bench names its judge at once, so the 'name to both answers' column includes",
+            "that loading. It also varies from run to run: each session draws its own first prompt, and the",
+            "answers run anywhere up to 160 tokens at about 12 tok/s.",
             "",
             "| judges at once | page to name screen, median s | worst s | name to both answers, median s "
             "| memory per judge process, MiB |",

@@ -8,6 +8,7 @@ websocket can, and the SQLite file says what the judge's keys did: those are wha
 from __future__ import annotations
 
 import shutil
+import socket
 import sqlite3
 import time
 from collections.abc import Callable
@@ -28,6 +29,26 @@ CHROMIUM_FLAGS = [  # a closed network: no background connections, no first-run 
 
 def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def judge_processes(db: Path) -> list[Path]:
+    """The /proc folders of the running ``arena play --ask-judge`` processes on ``db`` (one per browser)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:  # ended meanwhile
+            continue
+        if b"--ask-judge" in argv and str(db).encode() in argv:
+            found.append(cmdline.parent)
+    return found
 
 
 def wait_until(

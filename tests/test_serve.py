@@ -27,7 +27,16 @@ from arena.backend import BackendError
 from arena.cli import cli
 from arena.play import judge_name_problem
 from arena.web import play_command, public_url_for
-from tests.browser import CHROMIUM_FLAGS, find_chromium, open_judge, session_of, vote_when_answered, wait_until
+from tests.browser import (
+    CHROMIUM_FLAGS,
+    find_chromium,
+    free_port,
+    judge_processes,
+    open_judge,
+    session_of,
+    vote_when_answered,
+    wait_until,
+)
 from tests.helpers import write_replay
 from tests.tui_helpers import make_app, screen_text, wait_for
 
@@ -103,9 +112,14 @@ def test_judge_names_are_checked() -> None:
         assert judge_name_problem(hidden) is not None, hidden
 
 
-def test_the_terminal_judge_name_follows_the_same_rule(tmp_path: Path) -> None:
+def _two_replay_models(tmp_path: Path) -> list[str]:
+    """``--model`` options for two replay contestants, labelled a and b."""
     steady = write_replay(tmp_path / "s.jsonl", ANSWERS)
-    models = ["--model", f"replay:{steady}", "--model", f"replay:{steady}", "--label", "a", "--label", "b"]
+    return ["--model", f"replay:{steady}", "--model", f"replay:{steady}", "--label", "a", "--label", "b"]
+
+
+def test_the_terminal_judge_name_follows_the_same_rule(tmp_path: Path) -> None:
+    models = _two_replay_models(tmp_path)
     db = tmp_path / "x.db"
     result = CliRunner().invoke(cli, ["play", *models, "--db", str(db), "--judge", "ali\u202ece"])
     assert result.exit_code == 2
@@ -119,8 +133,7 @@ def test_the_terminal_judge_name_follows_the_same_rule(tmp_path: Path) -> None:
 def test_serve_checks_the_play_options_before_listening(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     served: list[str] = []  # a case the checks miss would start serving: recorded here instead of blocking
     monkeypatch.setattr("arena.web.serve", lambda command, **_: served.append(command))
-    steady = write_replay(tmp_path / "s.jsonl", ANSWERS)
-    models = ["--model", f"replay:{steady}", "--model", f"replay:{steady}", "--label", "a", "--label", "b"]
+    models = _two_replay_models(tmp_path)
     runner = CliRunner()
     cases = {
         ("--judge", "bob"): "types their own name",
@@ -133,7 +146,7 @@ def test_serve_checks_the_play_options_before_listening(tmp_path: Path, monkeypa
         result = runner.invoke(cli, ["serve", *models, "--db", str(tmp_path / "x.db"), *extra])
         assert result.exit_code == 2, (extra, result.output)
         assert expected in result.output, (extra, result.output)
-    one = runner.invoke(cli, ["serve", "--model", f"replay:{steady}", "--db", str(tmp_path / "x.db")])
+    one = runner.invoke(cli, ["serve", "--model", f"replay:{tmp_path / 's.jsonl'}", "--db", str(tmp_path / "x.db")])
     assert one.exit_code == 2 and "two contestants" in one.output
     assert served == []
     good = runner.invoke(cli, ["serve", *models, "--db", str(tmp_path / "x.db"), "--temperature", "0"])
@@ -144,8 +157,7 @@ def test_serve_checks_the_play_options_before_listening(tmp_path: Path, monkeypa
 
 def test_without_textual_serve_one_line_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "textual_serve.server", None)  # import fails as if not installed
-    steady = write_replay(tmp_path / "s.jsonl", ANSWERS)
-    models = ["--model", f"replay:{steady}", "--model", f"replay:{steady}", "--label", "a", "--label", "b"]
+    models = _two_replay_models(tmp_path)
     result = CliRunner().invoke(cli, ["serve", *models, "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 2
     assert result.output == "Error: arena serve needs textual-serve: pip install 'vibe-arena[serve]'\n"
@@ -182,19 +194,12 @@ def _browser_or_skip() -> str:
     return chromium
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
     """``arena serve`` on a free port with two replay models, at most two judges; (url, database, chromium)."""
     chromium = _browser_or_skip()
     db = tmp_path / "team.db"
-    port = _free_port()
+    port = free_port()
     steady = write_replay(tmp_path / "steady.jsonl", ANSWERS)
     other = write_replay(tmp_path / "other.jsonl", OTHER)
     prompts = tmp_path / "t.toml"
@@ -233,19 +238,6 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
         log.close()
 
 
-def _judge_processes(db: Path) -> list[str]:
-    """The running ``arena play --ask-judge`` processes on ``db`` (one per open browser session)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes().split(b"\0")
-        except OSError:  # ended meanwhile
-            continue
-        if b"--ask-judge" in argv and str(db).encode() in argv:
-            found.append(cmdline.parent.name)
-    return found
-
-
 def test_two_judges_vote_from_browsers_into_one_file(served: tuple[str, Path, str], tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -260,7 +252,7 @@ def test_two_judges_vote_from_browsers_into_one_file(served: tuple[str, Path, st
             for judge, key in (("alice", "a"), ("bob", "b")):
                 vote_when_answered(pages[judge], db, sessions[judge], key)
                 screens[judge] = pages[judge].screenshot()
-            assert len(_judge_processes(db)) == 2
+            assert len(judge_processes(db)) == 2
             third = browser.new_page()  # a third judge while two are judging: --max-judges 2 turns them away
             response = third.goto(url)
             assert response is not None and response.status == 503
@@ -274,12 +266,12 @@ def test_two_judges_vote_from_browsers_into_one_file(served: tuple[str, Path, st
 
             pages["bob"].close()
             pages["alice"].close()  # alice leaves mid-session and comes back under the same name
-            wait_until(lambda: not _judge_processes(db), 30, "the judges' processes to end with their pages")
+            wait_until(lambda: not judge_processes(db), 30, "the judges' processes to end with their pages")
             again = open_judge(browser, url, "alice")
             vote_when_answered(again, db, sessions["alice"], "t", battle=2)  # her old session goes on
         finally:
             browser.close()
-    wait_until(lambda: not _judge_processes(db), 30, "the judges' processes to end with their pages")
+    wait_until(lambda: not judge_processes(db), 30, "the judges' processes to end with their pages")
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("pragma integrity_check").fetchone() == ("ok",)

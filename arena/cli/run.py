@@ -197,15 +197,16 @@ def _run_arena(
         raise ArenaError("--resume continues the session with its own seed; leave out --seed")
     prompts = load_prompt_set(prompt_set)
     store = open_store(db_path)
+    specs = [c.spec for c in contestants]
     with store, ModelPool() as pool:
-        resumed = find_resume(store, judge, [c.spec for c in contestants], prompts.name) if resume else None
+        resumed = find_resume(store, judge, specs, prompts.name) if resume else None
         if not ask_judge:  # asked in the app, the models load while the judge types their name
             load_models(pool, contestants, lambda c: f"loading a model ({c.backend})")  # no label: blind
 
         def open_session(judge_name: str | None) -> PlaySession:
             continued = resumed
             if ask_judge and judge_name is not None:  # a judge back in a browser goes on where they stopped
-                continued = resume_if_any(store, judge_name, [c.spec for c in contestants], prompts.name)
+                continued = resume_if_any(store, judge_name, specs, prompts.name)
             return PlaySession(
                 store,
                 contestants,
@@ -215,7 +216,7 @@ def _run_arena(
                 settings={
                     "prompt_set": prompts.name,
                     "params": params.to_dict(),
-                    "contestants": [c.spec for c in contestants],
+                    "contestants": specs,
                     "pace": presentation.pace,
                     "pairing": pairing,
                 },

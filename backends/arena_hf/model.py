@@ -219,7 +219,8 @@ class HFModel:
                 raise BackendError(f"quant={quant} needs CUDA or the CPU; bitsandbytes does not run on MPS")
             kwargs["quantization_config"] = _bnb_config(quant, options, dtype)
             kwargs["device_map"] = {"": device}
-        weights_key = (source, device, quant, str(dtype), trust, *sorted((k, str(v)) for k, v in kwargs.items()))
+        # kwargs already hold the dtype, trust_remote_code, revision and bitsandbytes settings; not the template
+        weights_key = (source, device, *sorted((key, str(value)) for key, value in kwargs.items()))
         with _SHARED_LOCK:  # one load at a time per key; a second contestant on the same weights reuses them
             weights = _SHARED.get(weights_key)
             if weights is not None:
