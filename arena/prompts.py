@@ -2,14 +2,14 @@
 
 Owns ``Prompt``, ``PromptSet``, the file formats and ``find_prompt``. Every prompt may declare
 machine-checkable constraints (``{kind = "sentences", exact = 3}``); each is validated when the set is
-loaded, against the schema that sits beside its checker in ``arena.flags.constraints``, so a typo in a
+loaded, against the schema that sits beside its checker in ``arena.analysis.flags.constraints``, so a typo in a
 user's file is reported with the file, the prompt id and the field instead of surfacing as a wrong flag
 halfway through a session.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,10 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from arena.analysis.flags.constraints import validate_constraint
 from arena.backend import Message
+from arena.backend.helpers import BadJson, jsonl_records, read_text
 from arena.config import read_toml
 from arena.errors import ArenaError
-from arena.flags.constraints import validate_constraint
 
 SHIPPED_PACKAGE = "arena.prompt_sets"
 _PROMPT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -64,6 +65,12 @@ class PromptSet:
 
     def __len__(self) -> int:
         return len(self.prompts)
+
+
+def custom_prompt(text: str) -> Prompt:
+    """A prompt typed by the judge; its id is a hash of the text so the same question groups together."""
+    digest = hashlib.sha1(text.strip().encode("utf-8")).hexdigest()[:10]
+    return Prompt(set="custom", id=digest, category="custom", text=text.strip())
 
 
 def _check_prompt(raw: object, set_name: str, where: str) -> Prompt:
@@ -133,19 +140,10 @@ def parse_toml_set(document: Mapping[str, Any], default_name: str, source: str) 
 def load_jsonl_set(path: Path) -> PromptSet:
     """One JSON object per line with the same fields as a TOML prompt; the set is named after the file."""
     located: list[tuple[str, object]] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ArenaError(f"{path}: cannot read: {exc}") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            located.append((f"{path}: line {number}", json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise ArenaError(f"{path}: line {number}: invalid JSON: {exc.msg}") from None
-        except (ValueError, RecursionError) as exc:  # a 5000-digit number; nesting too deep to parse
-            raise ArenaError(f"{path}: line {number}: unreadable JSON ({type(exc).__name__})") from None
+    for number, record in jsonl_records(read_text(path, name=str(path), error=ArenaError)):
+        if isinstance(record, BadJson):
+            raise ArenaError(f"{path}: line {number}: {record.reason}")
+        located.append((f"{path}: line {number}", record))
     if not _PROMPT_ID.match(path.stem):
         raise ArenaError(f"{path}: a JSONL prompt set is named after its file; {path.stem!r} is not a simple name")
     return _build_set(path.stem, "", located, str(path))

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from arena.backend import Contestant, GenerationParams
-from arena.batch import run_batch
-from arena.contestants import parse_spec
 from arena.demo.tinymodels import TinySpec, build_family
-from arena.pool import ModelPool
+from arena.engine.contestants import parse_spec
+from arena.engine.pool import ModelPool
+from arena.judging.batch import run_batch
 from arena.prompts import load_prompt_set
-from arena.store import Store
+from arena.store import Store, writes
 
 SPEC = TinySpec(hidden=256, layers=4, heads=8, kv_heads=4, intermediate=768, vocab=512, train_steps=0)
 MAX_TOKENS = 128
@@ -151,8 +151,8 @@ def run() -> str:
         ]
         with ModelPool() as pool, Store(Path(tmp) / "bench.db") as store:
             pool.load_all(contestants)
-            store.register(contestants, load_prompt_set("everyday").prompts)
-            session = store.start_session("bench", judge=None, settings={})
+            writes.register(store, contestants, load_prompt_set("everyday").prompts)
+            session = writes.start_session(store, "bench", judge=None)
             for contestant in contestants:
                 rates = measure(contestant, pool, store, session)
                 lib = _ratio_summary(rates["arena"], rates["library"])

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.ratings import Outcome, compute_leaderboard
+from arena.analysis.ratings import Outcome, StyleColumns, compute_leaderboard
+from arena.analysis.style import StyleCounts
 from arena.store import Store
-from arena.store.migrations import BATTLE_STYLE_SQL
-from arena.style import StyleCounts
-from arena.verdicts import as_verdict
+from arena.store.migrations import fill_battle_style
+from arena.vocab import as_verdict
 
 TARGET_S = 3.0
 STYLE_TARGET_S = 1.0
@@ -44,14 +44,15 @@ def make_outcomes(battles: int = 100_000, contestants: int = 20, seed: int = 0) 
     return [Outcome(labels[a], labels[b], as_verdict(str(v))) for a, b, v in zip(left, right, verdicts, strict=True)]
 
 
-def with_style(outcomes: list[Outcome], seed: int = 1) -> list[Outcome]:
-    """The same battles with made-up answer styles (length, headers, lists, bold) on both sides."""
+def with_style(outcomes: list[Outcome], seed: int = 1) -> list[tuple[StyleCounts, StyleCounts]]:
+    """Made-up answer styles (length, headers, lists, bold) for both sides of each battle."""
     rng = np.random.default_rng(seed)
     counts = rng.poisson([200.0, 1.0, 4.0, 2.0], size=(len(outcomes), 2, 4))
-    return [
-        Outcome(o.left, o.right, o.verdict, StyleCounts(*map(int, counts[i, 0])), StyleCounts(*map(int, counts[i, 1])))
-        for i, o in enumerate(outcomes)
-    ]
+    return [(StyleCounts(*map(int, counts[i, 0])), StyleCounts(*map(int, counts[i, 1]))) for i in range(len(outcomes))]
+
+
+def style_columns(styles: list[tuple[StyleCounts, StyleCounts]]) -> StyleColumns:
+    return StyleColumns.from_counts([left for left, _ in styles], [right for _, right in styles])
 
 
 def write_database(path: Path, outcomes: list[Outcome]) -> None:
@@ -59,7 +60,7 @@ def write_database(path: Path, outcomes: list[Outcome]) -> None:
     the arena stores them), written through SQL for speed."""
     Store(path).close()
     labels = sorted({o.left for o in outcomes} | {o.right for o in outcomes})
-    styled = with_style(outcomes)
+    styles = with_style(outcomes)
     with sqlite3.connect(path) as conn:
         conn.executemany(
             "insert into contestants(label, backend, target, options_json, first_seen) "
@@ -72,11 +73,8 @@ def write_database(path: Path, outcomes: list[Outcome]) -> None:
         conn.execute("insert into sessions(id, kind, started, uid, settings_json) values (1, 'play', 'x', 'u', '{}')")
         generations = []
         battles = []
-        for number, outcome in enumerate(styled):
-            for offset, (label, style) in enumerate(
-                ((outcome.left, outcome.left_style), (outcome.right, outcome.right_style))
-            ):
-                assert style is not None
+        for number, (outcome, (left_style, right_style)) in enumerate(zip(outcomes, styles, strict=True)):
+            for offset, (label, style) in enumerate(((outcome.left, left_style), (outcome.right, right_style))):
                 length = int(style.length)
                 text = "- item\n" * style.lists + "word " * length
                 generations.append(
@@ -105,7 +103,7 @@ def write_database(path: Path, outcomes: list[Outcome]) -> None:
             "right_contestant, verdict, judge, created, uid, tstamp) values (1, 's/p', ?, ?, ?, ?, ?, 'j', 'x', ?, ?)",
             battles,
         )
-        conn.execute(BATTLE_STYLE_SQL)  # what the arena stores with each vote
+        fill_battle_style(conn)  # what the arena stores with each vote
 
 
 def time_command(database: Path, *extra: str, repeats: int = 3) -> list[float]:
@@ -122,11 +120,11 @@ def time_command(database: Path, *extra: str, repeats: int = 3) -> list[float]:
     return timings
 
 
-def _timed(outcomes: list[Outcome], repeats: int, style_control: bool) -> tuple[list[float], float]:
+def _timed(outcomes: list[Outcome], repeats: int, style: StyleColumns | None) -> tuple[list[float], float]:
     timings = []
     for _ in range(repeats):
         start = time.perf_counter()
-        board = compute_leaderboard(outcomes, rounds=1000, seed=0, style_control=style_control)
+        board = compute_leaderboard(outcomes, rounds=1000, seed=0, style=style)
         timings.append(time.perf_counter() - start)
     return timings, max(r.ci_high - r.ci_low for r in board.ratings)
 
@@ -138,11 +136,11 @@ def run(repeats: int = 3) -> str:
         "| fit | runs | best | median | target | widest 95% CI |",
         "|---|---|---|---|---|---|",
     ]
-    for name, data, style_control, target in (
-        ("raw", outcomes, False, TARGET_S),
-        ("style-controlled", with_style(outcomes), True, STYLE_TARGET_S),
+    for name, style, target in (
+        ("raw", None, TARGET_S),
+        ("style-controlled", style_columns(with_style(outcomes)), STYLE_TARGET_S),
     ):
-        timings, widest = _timed(data, repeats, style_control)
+        timings, widest = _timed(outcomes, repeats, style)
         median = statistics.median(timings)
         verdict = "meets" if median < target else "MISSES"
         lines.append(

@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
+from arena.analysis.ratings import SCALE, fit_bradley_terry
 from arena.backend import Contestant
-from arena.battle import pick_pair, pick_uncertain_pair
-from arena.ratings import SCALE, fit_bradley_terry
+from arena.engine.battle import pick_pair, pick_uncertain_pair
 
 TRUE = [1000.0, 1060.0, 1120.0, 1180.0, 1240.0]
 BUDGETS = (50, 100, 200, 300, 400, 600, 800, 1200)

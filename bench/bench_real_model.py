@@ -14,12 +14,12 @@ import threading
 import time
 
 from arena.backend import GenerationParams
-from arena.contestants import parse_spec
 from arena.demo.packaged import SMOLLM2_135M, fetch
-from arena.generation import generate
-from arena.pool import ModelPool
+from arena.engine.contestants import parse_spec
+from arena.engine.generation import generate
+from arena.engine.pool import ModelPool
+from arena.present.report_format import format_memory
 from arena.prompts import load_prompt_set
-from arena.report_format import format_memory
 
 PARAMS = GenerationParams(temperature=0.0, top_p=1.0, max_tokens=64, seed=0)
 SPECS = {

@@ -14,14 +14,14 @@ from pathlib import Path
 
 from arena.backend import Contestant, GenerationParams
 from arena.prompts import Prompt
-from arena.store import Store
+from arena.store import Store, writes
 from tests.votes import result as make_result
 
 
 def main(db: str, name: str, count: int, gate: Path | None = None) -> None:
     store = Store(db)
     prompt = Prompt(set="t", id=name, category="c", text=f"prompt {name}")
-    store.register([Contestant(name, "replay", f"{name}.jsonl")], [prompt])
+    writes.register(store, [Contestant(name, "replay", f"{name}.jsonl")], [prompt])
     if gate is not None:
         (gate / f"ready-{name}").touch()
         deadline = time.monotonic() + 120  # never outlive a test that failed before opening the gate
@@ -29,10 +29,11 @@ def main(db: str, name: str, count: int, gate: Path | None = None) -> None:
             if time.monotonic() > deadline:
                 sys.exit("gate never opened")
             time.sleep(0.005)
-    session = store.start_session("batch", judge=name, settings={})
+    session = writes.start_session(store, "batch", judge=name)
     for index in range(count):
         result = make_result(f"{name} {index}")
-        generation = store.record_generation(
+        generation = writes.record_generation(
+            store,
             session=session,
             contestant=name,
             prompt=prompt.uid,
@@ -40,7 +41,8 @@ def main(db: str, name: str, count: int, gate: Path | None = None) -> None:
             params=GenerationParams(),
             result=result,
         )
-        store.record_battle(
+        writes.record_battle(
+            store,
             session=session,
             prompt=prompt.uid,
             left_generation=generation,

@@ -219,7 +219,7 @@ def modules() -> list[SourceModule]:
 
 def test_the_checker_sees_the_whole_project(modules: list[SourceModule]) -> None:
     names = {m.name for m in modules}
-    assert {"arena.backend", "arena.store.database", "arena.tui.app", "arena_hf.model", "arena.cli.run"} <= names
+    assert {"arena.backend", "arena.store.connection", "arena.tui.app", "arena_hf.model", "arena.cli.run"} <= names
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))

@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 from arena.backend import BackendError, GenerationParams
-from arena.contestants import parse_spec
 from arena.demo.tinymodels import TinyModels
-from arena.generation import generate
-from arena.pool import ModelPool
+from arena.engine.contestants import parse_spec
+from arena.engine.generation import generate
+from arena.engine.pool import ModelPool
 from tests.helpers import assert_one_line_error, run
 
 MESSAGES = [{"role": "user", "content": "Why are there two high tides a day?"}]

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from arena.backend import BackendError, GenerationParams, describe_loaded
-from arena.contestants import parse_spec
+from arena.backend import BackendError, GenerationParams
 from arena.demo.tinymodels import TinyModels
-from arena.generation import StreamJob, generate, run_streams
-from arena.pool import ModelPool
+from arena.engine.contestants import parse_spec
+from arena.engine.generation import StreamJob, generate, run_streams
+from arena.engine.pool import ModelPool
+from arena.present.info import describe_loaded
 from arena.prompts import load_prompt_set
 from tests.helpers import assert_one_line_error, run
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from arena.backend import Chunk, Contestant, GenerationParams, GenerationResult
-from arena.battle import Battle, assign_sides, new_battle, pick_pair
-from arena.contestants import parse_spec
-from arena.generation import run_streams
-from arena.pool import ModelPool
+from arena.engine.battle import Battle, assign_sides, new_battle, pick_pair
+from arena.engine.contestants import parse_spec
+from arena.engine.generation import run_streams
+from arena.engine.pool import ModelPool
 from arena.prompts import Prompt
-from arena.verdicts import SIDES, Side
+from arena.vocab import SIDES, Side
 from tests.helpers import WriteReplay
 
 PROMPT = Prompt(set="s", id="q", category="c", text="Name three colours.")

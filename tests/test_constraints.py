@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arena.flags.constraints import check
+from arena.analysis.flags.constraints import check
 from arena.prompts import load_prompt_set
 
 DEDUPE_DOC = (
@@ -167,7 +167,7 @@ def test_a_catastrophic_regex_from_a_prompt_file_is_stopped_not_run_forever() ->
 
 def test_long_runs_without_spaces_are_judged_without_regexes() -> None:
     """A 200,000-character run used to take minutes (regexes per token); it is now one run-on token."""
-    from arena.flags.garbage import classify
+    from arena.analysis.flags.garbage import classify
 
     assert classify("x" * 200_000, frozenset()) == "run-on"
     assert classify("https://example.com/" + "a" * 300, frozenset()) is None

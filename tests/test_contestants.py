@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arena.backend import Contestant
-from arena.contestants import parse_spec, resolve_contestants
+from arena.engine.contestants import parse_spec, resolve_contestants
 from arena.errors import ArenaError
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from arena.prompts import Prompt
-from arena.store import Store
+from arena.store import Store, writes
 from tests.helpers import EXAMPLES, assert_one_line_error, run
 from tests.votes import PROMPTS, add_votes
 
@@ -116,7 +116,7 @@ def test_an_edited_prompt_never_rewrites_earlier_battles(tmp_path: Path) -> None
     add_votes(db, [("a", "b", "left")])  # asked PROMPTS[0]: "Write a function."
     edited = Prompt(set=PROMPTS[0].set, id=PROMPTS[0].id, category="code", text="Write a class instead.")
     with Store(db) as store:
-        store.register([], [edited])
+        writes.register(store, [], [edited])
         versions = store.query("select text from prompt_versions where prompt = ? order by first_seen", [edited.uid])
     assert [row["text"] for row in versions] == ["Write a function.", "Write a class instead."]
     [record] = json.loads(run("export", "--db", str(db), "--format", "json").stdout)["battles"]
@@ -129,7 +129,7 @@ def test_prompt_versions_travel_with_merge(tmp_path: Path) -> None:
     source = tmp_path / "judge.db"
     add_votes(source, [("a", "b", "left")])
     with Store(source) as store:
-        store.register([], [Prompt(set=PROMPTS[0].set, id=PROMPTS[0].id, category="code", text="v2")])
+        writes.register(store, [], [Prompt(set=PROMPTS[0].set, id=PROMPTS[0].id, category="code", text="v2")])
     target = tmp_path / "all.db"
     assert run("merge", str(source), "--into", str(target)).exit_code == 0
     with sqlite3.connect(target) as conn:

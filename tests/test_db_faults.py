@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from arena.store import Store, migrations
+from arena.store import Store, migrations, queries, writes
 from arena.store.faults import StoreError
 from tests.helpers import EXAMPLES, assert_one_line_error, run
 from tests.tui_helpers import make_app, screen_text, wait_for
@@ -67,7 +67,7 @@ def test_an_older_arena_file_is_read_without_being_migrated(tmp_path: Path) -> N
     with Store(path, read_only=True) as reader:
         assert "error" in reader.db.table("flags").columns_dict  # migrated in the private copy
         with pytest.raises(StoreError, match="read-only"):
-            reader.start_session("batch", None, {})
+            writes.start_session(reader, "batch", None)
     assert digest(path) == before
     with sqlite3.connect(path) as check:
         assert {row[0] for row in check.execute("select name from _migrations")} == {first_name}
@@ -137,11 +137,11 @@ def fill_disk(store: Store) -> None:
 
 def test_a_full_disk_loses_no_earlier_vote(tmp_path: Path) -> None:
     store = Store(tmp_path / "full.db")
-    session = store.start_session("play", "judge", {})
+    session = writes.start_session(store, "play", "judge")
     store.db.execute("pragma journal_mode = delete")  # every page lands in the main file at once
     fill_disk(store)
     with pytest.raises(StoreError, match="disk is full"):
-        store.start_session("play", "j" * 50_000, {})  # needs new pages
+        writes.start_session(store, "play", "j" * 50_000)  # needs new pages
     assert [row["id"] for row in store.query("select id from sessions")] == [session]
 
 
@@ -168,7 +168,7 @@ async def test_the_tui_shows_a_refused_vote_and_stores_it_on_retry(tmp_path: Pat
 def test_a_read_only_store_never_writes(arena_db: Path) -> None:
     before = digest(arena_db)
     with Store(arena_db, read_only=True) as reader:
-        assert reader.table_counts()["generations"] == 2
+        assert queries.table_counts(reader)["generations"] == 2
         with pytest.raises(StoreError, match="read-only"):
-            reader.start_session("batch", None, {})
+            writes.start_session(reader, "batch", None)
     assert digest(arena_db) == before

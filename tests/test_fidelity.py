@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from arena.demo.tinymodels import TinyModels, TinySpec, build_family, write_gguf
-from arena.fidelity import compare
+from arena.engine.fidelity import compare
+from arena.store import writes
 from tests.helpers import EXAMPLES, assert_one_line_error, run
 
 PROMPTS = ("--limit", "3", "--max-tokens", "48")
@@ -149,15 +150,15 @@ def test_an_answer_cut_inside_a_utf8_sequence_reads_the_same_in_both_engines(tin
 
 
 async def test_the_reveal_shows_a_measured_contestants_fidelity(tmp_path: Path) -> None:
-    from arena.fidelity import FidelityRow
+    from arena.engine.fidelity import FidelityRow
     from arena.store import Store
     from tests.tui_helpers import make_app, screen_text, wait_for
 
     db = tmp_path / "arena.db"
     with Store(db) as store:
         measured = FidelityRow("loopy", "full", 300, 0.912, 0.0421, 0.3, 1.2, 1.7, 1.9, 2.0)
-        store.record_fidelity(
-            measured, reference_spec="hf:x", contestant_spec="hf:x?q", prompt_set="s", prompts=3, max_tokens=100
+        writes.record_fidelity(
+            store, measured, reference_spec="hf:x", contestant_spec="hf:x?q", prompt_set="s", prompts=3, max_tokens=100
         )
     app = make_app(tmp_path, {"t/one": "Fine."}, {"t/one": "Also fine."}, db=db)
     async with app.run_test(size=(160, 48)) as pilot:

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from arena.flags import Flag, analyze, count, guarded
-from arena.flags.constraints import check
-from arena.flags.garbage import detect_garbage
-from arena.flags.repetition import detect_repetition
+from arena.analysis.flags import Flag, analyze, count, guarded
+from arena.analysis.flags.constraints import check
+from arena.analysis.flags.garbage import detect_garbage
+from arena.analysis.flags.repetition import detect_repetition
 from arena.prompts import Prompt, load_prompt_set, shipped_set_names
 
 PROMPTS: list[Prompt] = [prompt for name in shipped_set_names() for prompt in load_prompt_set(name).prompts]

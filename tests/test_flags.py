@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arena.flags import analyze, constraints_met, count, empty_flag, no_chat_template_flag, truncated_flag
-from arena.flags.garbage import detect_garbage
-from arena.flags.quality import evaluate, load_cases
-from arena.flags.repetition import detect_repetition
-from arena.flags.text import bullet_lines, paragraphs, sentences, split_code
+from arena.analysis.flags import analyze, constraints_met, count, empty_flag, no_chat_template_flag, truncated_flag
+from arena.analysis.flags.garbage import detect_garbage
+from arena.analysis.flags.repetition import detect_repetition
+from arena.analysis.flags.text import bullet_lines, paragraphs, sentences, split_code
+from tests.flag_quality import evaluate, load_cases
 from tests.helpers import REPO
 
 CASES = REPO / "tests" / "data" / "flag_cases.jsonl"

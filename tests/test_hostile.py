@@ -18,11 +18,11 @@ from click.testing import Result
 
 from arena.backend import GenerationParams
 from arena.cli.votes import VisibleWriter
-from arena.contestants import parse_spec
-from arena.play import PlaySession
-from arena.pool import ModelPool
+from arena.engine.contestants import parse_spec
+from arena.engine.pool import ModelPool
+from arena.judging.session import PlaySession
 from arena.prompts import Prompt
-from arena.store import Store
+from arena.store import Store, writes
 from arena.tui.app import ArenaApp
 from arena.untrusted import json_text, visible
 from tests.helpers import EXAMPLES, assert_one_line_error, run, write_replay
@@ -169,11 +169,11 @@ async def test_hostile_labels_and_categories_stay_literal_in_the_tui(tmp_path: P
             [prompt],
             GenerationParams(),
             judge=f"judge{ESC}]0;x",
-            settings={},
             rng=random.Random(0),
             shuffle=False,
+            pool=pool,
         )
-        app = ArenaApp(session, pool)
+        app = ArenaApp(lambda _judge: session)
         async with app.run_test(size=(160, 48)) as pilot:
             await wait_for(pilot, lambda: session.current is not None and session.current.both_done)
             await pilot.press("a")
@@ -194,7 +194,7 @@ def test_non_text_and_impossible_counts_fail_one_generation(tmp_path: Path) -> N
     import threading
 
     from arena.backend import Chunk
-    from arena.generation import generate
+    from arena.engine.generation import generate
 
     class Hostile:
         def __init__(self, chunk: Chunk) -> None:
@@ -233,7 +233,7 @@ def test_report_after_a_batch_killed_before_its_first_answer(tmp_path: Path) -> 
     db = tmp_path / "k.db"
     assert batch_one(f"replay:{EXAMPLES / 'steady.jsonl'}", "--db", str(db)).exit_code == 0
     with Store(db) as store:  # what a kill -9 right after the session opened leaves behind
-        store.start_session("batch", judge=None, settings={})
+        writes.start_session(store, "batch", judge=None)
     result = run("report", "--db", str(db), "--json")
     assert result.exit_code == 0, result.output
     assert [row["generations"] for row in json.loads(result.stdout)] == [1, 1]

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena.ratings import Outcome, compute_leaderboard
-from arena.style import StyleCounts, fit_style_controlled, style_counts, style_differences
+from arena.analysis.ratings import Outcome, StyleColumns, compute_leaderboard
+from arena.analysis.style import StyleCounts, fit_style_controlled, style_counts, style_differences
+from arena.store import writes
 from tests.helpers import assert_one_line_error, run
 from tests.votes import add_votes
 
@@ -23,28 +24,32 @@ TRUE = {"verbose": 1000.0, "plain": 1000.0, "strong": 1100.0, "weak": 900.0}
 LENGTH = {"verbose": 300.0, "plain": 100.0, "strong": 100.0, "weak": 100.0}
 
 
-def length_loving_judge(battles: int, seed: int = 0, taste: float = 1.5) -> list[Outcome]:
-    """Random pairs; P(left wins) = logistic(ln10/400 (r_L - r_R) + taste * (L_L - L_R) / (L_L + L_R + 1))."""
+def length_loving_judge(
+    battles: int, seed: int = 0, taste: float = 1.5
+) -> tuple[list[Outcome], list[StyleCounts], list[StyleCounts]]:
+    """Random pairs; P(left wins) = logistic(ln10/400 (r_L - r_R) + taste * (L_L - L_R) / (L_L + L_R + 1)).
+    The outcomes, and each battle's left and right answer styles."""
     rng = random.Random(seed)
     labels = list(TRUE)
     outcomes = []
+    lefts, rights = [], []
     for _ in range(battles):
         left, right = rng.sample(labels, 2)
         lengths = [LENGTH[label] * rng.uniform(0.8, 1.2) for label in (left, right)]
         difference = (lengths[0] - lengths[1]) / (lengths[0] + lengths[1] + 1)
         logit = LN10_OVER_400 * (TRUE[left] - TRUE[right]) + taste * difference
         verdict = "left" if rng.random() < 1 / (1 + math.exp(-logit)) else "right"
-        outcomes.append(
-            Outcome(left, right, verdict, StyleCounts(lengths[0], 0, 0, 0), StyleCounts(lengths[1], 0, 0, 0))
-        )
-    return outcomes
+        outcomes.append(Outcome(left, right, verdict))
+        lefts.append(StyleCounts(lengths[0], 0, 0, 0))
+        rights.append(StyleCounts(lengths[1], 0, 0, 0))
+    return outcomes, lefts, rights
 
 
 def test_style_control_takes_out_a_judges_taste_for_length() -> None:
-    outcomes = length_loving_judge(8000)
+    outcomes, lefts, rights = length_loving_judge(8000)
     raw = {r.contestant: r for r in compute_leaderboard(outcomes, rounds=300).ratings}
     assert raw["verbose"].ci_low > raw["plain"].ci_high  # the raw board rewards length: separated
-    controlled_board = compute_leaderboard(outcomes, rounds=300, style_control=True)
+    controlled_board = compute_leaderboard(outcomes, rounds=300, style=StyleColumns.from_counts(lefts, rights))
     controlled = {r.contestant: r for r in controlled_board.ratings}
     gap = abs(controlled["verbose"].rating - controlled["plain"].rating)
     assert gap < (raw["verbose"].rating - raw["plain"].rating) / 2
@@ -62,12 +67,10 @@ def test_style_control_takes_out_a_judges_taste_for_length() -> None:
 
 
 def test_without_a_style_difference_style_control_changes_nothing_that_matters() -> None:
-    outcomes = [
-        Outcome(o.left, o.right, o.verdict, StyleCounts(100, 0, 0, 0), StyleCounts(100, 0, 0, 0))
-        for o in length_loving_judge(3000, seed=1, taste=0.0)
-    ]
+    outcomes, _, _ = length_loving_judge(3000, seed=1, taste=0.0)
+    same = [StyleCounts(100, 0, 0, 0)] * len(outcomes)
     raw = compute_leaderboard(outcomes, rounds=0)
-    controlled = compute_leaderboard(outcomes, rounds=0, style_control=True)
+    controlled = compute_leaderboard(outcomes, rounds=0, style=StyleColumns.from_counts(same, same))
     assert [r.contestant for r in raw.ratings] == [r.contestant for r in controlled.ratings]
     for a, b in zip(raw.ratings, controlled.ratings, strict=True):
         assert a.rating == pytest.approx(b.rating, abs=0.5)
@@ -75,13 +78,13 @@ def test_without_a_style_difference_style_control_changes_nothing_that_matters()
 
 def test_the_style_intervals_match_a_refitting_bootstrap() -> None:
     """The sandwich draws stand in for refitting every round: their spread must be the bootstrap's."""
-    outcomes = length_loving_judge(1500, seed=2)
+    outcomes, lefts, rights = length_loving_judge(1500, seed=2)
     labels = sorted(TRUE)
     index = {label: i for i, label in enumerate(labels)}
     left = np.array([index[o.left] for o in outcomes])
     right = np.array([index[o.right] for o in outcomes])
     score = np.array([1.0 if o.verdict == "left" else 0.0 for o in outcomes])
-    differences = style_differences([o.left_style for o in outcomes], [o.right_style for o in outcomes])  # type: ignore[misc]
+    differences = style_differences(lefts, rights)
     fit = fit_style_controlled(left, right, score, differences, 4, 1e-6, rounds=2000, seed=0)
     rng = np.random.default_rng(0)
     refits = []
@@ -189,7 +192,7 @@ ORDINARY = [
 
 @pytest.mark.parametrize("text", SELF_NAMING)
 def test_an_answer_that_names_itself_is_flagged(text: str) -> None:
-    from arena.flags import identity_flag
+    from arena.analysis.flags import identity_flag
 
     flag = identity_flag(text, None)
     assert flag.hit and flag.evidence
@@ -197,13 +200,13 @@ def test_an_answer_that_names_itself_is_flagged(text: str) -> None:
 
 @pytest.mark.parametrize("text", ORDINARY)
 def test_ordinary_uses_of_the_names_are_not(text: str) -> None:
-    from arena.flags import identity_flag
+    from arena.analysis.flags import identity_flag
 
     assert not identity_flag(text, None).hit
 
 
 def test_the_contestants_own_label_counts_and_a_template_system_prompt_is_named() -> None:
-    from arena.flags import identity_flag, identity_prompt_flag
+    from arena.analysis.flags import identity_flag, identity_prompt_flag
 
     assert identity_flag("Hello! I am finetune-v3, happy to help.", "finetune-v3").hit
     assert not identity_flag("Hello! I am happy to help.", "finetune-v3").hit
@@ -216,8 +219,8 @@ def test_the_contestants_own_label_counts_and_a_template_system_prompt_is_named(
 def leaky_judge_db(path: Path) -> None:
     """'leaky' is weaker than 'honest' (wins 1 in 4 on its merits), but a brand-struck judge votes for it
     every time it names itself (1 battle in 3)."""
-    from arena.answers import record_answer
     from arena.backend import Contestant, GenerationParams
+    from arena.judging.answers import record_answer
     from arena.prompts import Prompt
     from arena.store import Store
     from tests.votes import result
@@ -225,8 +228,8 @@ def leaky_judge_db(path: Path) -> None:
     prompt = Prompt(set="t", id="p", category="c", text="Say something.")
     rng = random.Random(5)
     with Store(path) as store:
-        store.register([Contestant("leaky", "replay", "x"), Contestant("honest", "replay", "y")], [prompt])
-        session = store.start_session("play", "judge", {})
+        writes.register(store, [Contestant("leaky", "replay", "x"), Contestant("honest", "replay", "y")], [prompt])
+        session = writes.start_session(store, "play", "judge")
         for number in range(120):
             leaks = number % 3 == 0
             texts = {"leaky": "I'm SmolLM, trained by Hugging Face." if leaks else "Plain answer.", "honest": "Fine."}
@@ -242,7 +245,7 @@ def leaky_judge_db(path: Path) -> None:
                 for label, text in texts.items()
             }
             leaky_wins = leaks or rng.random() < 0.25
-            store.record_battle(
+            writes.record_battle(store,
                 session=session, prompt=prompt.uid, left_generation=ids["leaky"], right_generation=ids["honest"],
                 left_contestant="leaky", right_contestant="honest", verdict="left" if leaky_wins else "right",
                 judge="judge", vote_s=1.0,
@@ -270,7 +273,7 @@ def test_uncertain_pairing_prefers_an_open_question_over_a_settled_one(tmp_path:
     """a beat b 20-0 (settled); a and c are level at 5-5; b and c never met but c is far above b.
     least-met asks b vs c (they never met); uncertain asks a vs c, whose order is open."""
     from arena.backend import Contestant, GenerationParams
-    from arena.play import PlaySession
+    from arena.judging.session import PlaySession
     from arena.store import Store
 
     db = tmp_path / "p.db"
@@ -283,7 +286,7 @@ def test_uncertain_pairing_prefers_an_open_question_over_a_settled_one(tmp_path:
             picked = set()
             for seed in range(5):
                 session = PlaySession(
-                    store, contestants, PROMPTS, GenerationParams(), judge="j", settings={}, seed=seed, pairing=pairing
+                    store, contestants, PROMPTS, GenerationParams(), judge="j", seed=seed, pairing=pairing
                 )
                 current = session.next_round()
                 assert current is not None
@@ -311,15 +314,15 @@ def several_judges_db(path: Path) -> None:
     labels = list(JUDGE_STRENGTH)
     rng = random.Random(11)
     with Store(path) as store:
-        store.register([Contestant(label, "replay", "x") for label in labels], prompts)
-        session = store.start_session("play", None, {})
+        writes.register(store, [Contestant(label, "replay", "x") for label in labels], prompts)
+        session = writes.start_session(store, "play", None)
         for prompt in prompts:
             for a, b in itertools.combinations(labels, 2):
                 for judge in ("ana", "ben", "cy", "rand", "lefty"):
                     left, right = (a, b) if rng.random() < 0.5 else (b, a)
                     p_left = 1 / (1 + 10 ** ((JUDGE_STRENGTH[right] - JUDGE_STRENGTH[left]) / 400))
                     chance = {"rand": 0.5, "lefty": 0.8}.get(judge, p_left)
-                    store.record_battle(
+                    writes.record_battle(store,
                         session=session, prompt=prompt.uid, left_generation=None, right_generation=None,
                         left_contestant=left, right_contestant=right,
                         verdict="left" if rng.random() < chance else "right", judge=judge, vote_s=1.0,
@@ -347,7 +350,7 @@ def test_judges_agreement_bias_and_outliers_with_simulated_judges(tmp_path: Path
 
 
 def test_krippendorff_alpha_and_cohen_kappa_on_known_cases() -> None:
-    from arena.judges import cohen_kappa, krippendorff_alpha
+    from arena.analysis.judges import cohen_kappa, krippendorff_alpha
 
     assert krippendorff_alpha([["a", "a"], ["b", "b"], ["a", "a", "a"]]) == pytest.approx(1.0)
     assert cohen_kappa(["a", "a", "b", "b"], ["a", "a", "b", "b"]) == pytest.approx(1.0)
@@ -368,30 +371,30 @@ def test_judges_without_names_is_one_line(tmp_path: Path) -> None:
 def test_style_differences_stored_with_the_vote_match_the_answers_counts(tmp_path: Path) -> None:
     """Each vote stores its style differences; the leaderboard reads those, and falls back to the answers'
     texts only where a battle has none (imports, older files). Both must agree with the answers' counts."""
-    from arena.answers import record_answer
     from arena.backend import Contestant, GenerationParams
+    from arena.judging.answers import record_answer
     from arena.prompts import Prompt
     from arena.store import Store
-    from arena.store.queries import BattleFilter, _style_from_texts, style_table, vote_table
+    from arena.store.queries import BattleFilter, _style_from_texts, style_table, styled_vote_table
     from tests.votes import result
 
     prompt = Prompt(set="t", id="p", category="c", text="Explain.")
     texts = ["# Title\n\n- a\n- b\n\n**bold** words here", "Plain short answer.", "1. one\n2. two\n\nmore text"]
     with Store(tmp_path / "s.db") as store:
-        store.register([Contestant(x, "replay", x) for x in ("a", "b")], [prompt])
-        session = store.start_session("play", "j", {})
+        writes.register(store, [Contestant(x, "replay", x) for x in ("a", "b")], [prompt])
+        session = writes.start_session(store, "play", "j")
         for number, (left_text, right_text) in enumerate(itertools.permutations(texts, 2)):
             ids = [
                 record_answer(store, session=session, contestant=label, prompt=prompt, params=GenerationParams(),
                               result=result(text)).generation_id
                 for label, text in (("a", left_text), ("b", right_text))
             ]  # fmt: skip
-            store.record_battle(
+            writes.record_battle(store,
                 session=session, prompt=prompt.uid, left_generation=ids[0], right_generation=ids[1],
                 left_contestant="a", right_contestant="b", verdict="left" if number % 2 else "right",
                 judge="j", vote_s=1.0,
             )  # fmt: skip
-        stored = style_table(store, vote_table(store, with_style=True))
+        stored = style_table(store, styled_vote_table(store))
         counts = {
             row[0]: row[1:]
             for row in store.rows("select id, n_tokens, n_headers, n_list_items, n_bold from generations")

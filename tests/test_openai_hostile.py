@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 from arena.backend import GenerationParams, GenerationResult
-from arena.contestants import parse_spec
-from arena.generation import generate
-from arena.pool import ModelPool
+from arena.engine.contestants import parse_spec
+from arena.engine.generation import generate
+from arena.engine.pool import ModelPool
 from tests.helpers import assert_one_line_error, run
 
 MESSAGES = [{"role": "user", "content": "Say hi."}]

@@ -11,8 +11,7 @@ import pytest
 from textual.worker import WorkerFailed
 
 from arena.backend import Contestant, GenerationParams
-from arena.cli.run import PACE_NAMES
-from arena.play import PlaySession
+from arena.judging.session import PlaySession
 from arena.prompts import load_prompt_set
 from arena.store import Store
 from arena.tui.pacing import PACES, fully_shown, visible_lengths
@@ -22,8 +21,19 @@ LONG = "word " * 120
 FAST_SLOW = ({"t/one": LONG, "t/two": "Two.", "t/three": "Three."}, {"t/one": LONG, "t/two": "2", "t/three": "3"})
 
 
-def test_the_cli_offers_exactly_the_pace_modes_the_tui_knows() -> None:
-    assert PACE_NAMES == PACES
+def test_the_cli_offers_exactly_the_choices_the_core_knows() -> None:
+    """The CLI's choice lists come from ``arena.vocab``, the lists the core checks against, not copies."""
+    from arena.cli import cli
+    from arena.vocab import EXPORT_FORMATS, FINISH_REASONS, PAIRINGS
+
+    def choices(command: str, option: str) -> tuple[str, ...]:
+        found = next(p for p in cli.commands[command].params if p.name == option)
+        return tuple(found.type.choices)  # type: ignore[attr-defined]
+
+    assert choices("play", "pace") == choices("demo", "pace") == PACES == ("live", "even", "together")
+    assert choices("play", "pairing") == PAIRINGS
+    assert choices("flags", "finish_reason") == FINISH_REASONS
+    assert choices("export", "fmt") == EXPORT_FORMATS
 
 
 def test_visible_lengths_per_mode() -> None:
@@ -78,7 +88,7 @@ def _session(tmp_path: Path, name: str, seed: int | None) -> PlaySession:
     contestants = [Contestant(label, "replay", f"{label}.jsonl") for label in ("a", "b", "c")]
     store = Store(tmp_path / f"{name}.db")
     prompts = load_prompt_set("constraints").prompts
-    return PlaySession(store, contestants, prompts, GenerationParams(), judge="j", settings={}, seed=seed)
+    return PlaySession(store, contestants, prompts, GenerationParams(), judge="j", seed=seed)
 
 
 def _plan(session: PlaySession, battles: int) -> list[tuple[str, str, str, int]]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from arena.analysis.flags.constraints import CONSTRAINT_KINDS
 from arena.errors import ArenaError
-from arena.flags.constraints import CONSTRAINT_KINDS
 from arena.prompts import load_prompt_set, shipped_set_names
 
 

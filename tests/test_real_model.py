@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from arena.analysis.flags import analyze
 from arena.backend import GenerationParams
-from arena.contestants import parse_spec
-from arena.flags import analyze
-from arena.generation import generate
-from arena.play import PlaySession
-from arena.pool import ModelPool
+from arena.engine.contestants import parse_spec
+from arena.engine.generation import generate
+from arena.engine.pool import ModelPool
+from arena.judging.session import PlaySession
 from arena.prompts import load_prompt_set
 from arena.store import Store
 from arena.tui.app import ArenaApp
@@ -163,11 +163,11 @@ async def test_play_two_real_models_vote_and_reveal(smollm2: Path, tmp_path: Pat
             prompts,
             GenerationParams(max_tokens=40),
             judge="t",
-            settings={},
             rng=random.Random(3),
             shuffle=False,
+            pool=models,
         )
-        app = ArenaApp(session, models)
+        app = ArenaApp(lambda _judge: session)
         async with app.run_test(size=(160, 48)) as pilot:
             for verdict_key in ("a", "b"):
                 await wait_for(pilot, lambda: session.current is not None and session.current.both_done, 120)
@@ -204,7 +204,7 @@ def test_fidelity_of_the_gguf_to_its_dequantized_weights(smollm2: Path) -> None:
 def test_smollm2_names_itself_and_its_template_says_why(smollm2: Path) -> None:
     """Real output: asked who it is, SmolLM2 answers with its name, which its chat template's default
     system prompt gave it; both are flagged (the answer's leak, and the template as its source)."""
-    from arena.flags import analyze
+    from arena.analysis.flags import analyze
 
     question = [{"role": "user", "content": "Who are you? Who made you?"}]
     with ModelPool() as models:

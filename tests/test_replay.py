@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arena.backend import BackendError, Chunk, GenerationParams, Message
-from arena.contestants import parse_spec
-from arena.generation import generate
-from arena.pool import ModelPool
+from arena.engine.contestants import parse_spec
+from arena.engine.generation import generate
+from arena.engine.pool import ModelPool
 from tests.helpers import WriteReplay
 
 TEXT = "One two three four five six seven eight nine ten."

@@ -10,7 +10,8 @@ import pytest
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from arena.backend import LoadedInfo, describe_loaded
+from arena.backend import LoadedInfo
+from arena.present.info import describe_loaded
 from arena.tui.screens.help import KEYS
 from arena.tui.screens.rendered_prompts import RenderedPromptsScreen
 from tests.tui_helpers import make_app, screen_text, wait_for
@@ -128,7 +129,7 @@ async def test_reasons_and_a_note_after_the_vote_reach_export_report_and_merge(t
 
 
 def test_a_tie_puts_a_reason_on_both_sides() -> None:
-    from arena.verdicts import reason_targets
+    from arena.vocab import reason_targets
 
     assert reason_targets("tie", True) == ("left", "right")
     assert reason_targets("both_bad", False) == ("left", "right")
@@ -137,9 +138,11 @@ def test_a_tie_puts_a_reason_on_both_sides() -> None:
 
 def test_resume_skips_what_was_judged_and_brings_back_a_battle_left_mid_stream(tmp_path: Path) -> None:
     from arena.backend import GenerationParams, GenerationResult
-    from arena.contestants import parse_spec
-    from arena.play import PlaySession, find_resume
+    from arena.engine.contestants import parse_spec
+    from arena.judging.resume import find_resume
+    from arena.judging.session import PlaySession
     from arena.store import Store
+    from arena.store.settings import ContestantRef, SessionSettings
     from tests.helpers import write_replay
     from tests.tui_helpers import PROMPTS
 
@@ -150,7 +153,7 @@ def test_resume_skips_what_was_judged_and_brings_back_a_battle_left_mid_stream(t
     specs = [c.spec for c in contestants]
     answer = GenerationResult(text="x", n_tokens=1, finish_reason="stop")
     with Store(tmp_path / "r.db") as store:
-        settings = {"contestants": specs, "prompt_set": "t"}
+        settings = SessionSettings(prompt_set="t", contestants=tuple(ContestantRef(spec) for spec in specs))
         first = PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="ana", settings=settings, seed=7)
         judged = first.next_round()
         assert judged is not None
@@ -249,9 +252,9 @@ async def test_a_follow_up_turn_continues_each_sides_own_conversation_and_the_vo
 
 def test_the_turn_limit_is_a_clear_message(tmp_path: Path) -> None:
     from arena.backend import GenerationParams, GenerationResult
-    from arena.contestants import parse_spec
+    from arena.engine.contestants import parse_spec
     from arena.errors import ArenaError
-    from arena.play import MAX_TURNS, PlaySession
+    from arena.judging.session import MAX_TURNS, PlaySession
     from arena.store import Store
     from tests.helpers import write_replay
     from tests.tui_helpers import PROMPTS
@@ -261,7 +264,7 @@ def test_the_turn_limit_is_a_clear_message(tmp_path: Path) -> None:
         parse_spec(f"replay:{write_replay(tmp_path / 'b.jsonl', LOOPY)}", label="b"),
     ]
     with Store(tmp_path / "t.db") as store:
-        session = PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="j", settings={}, seed=1)
+        session = PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="j", seed=1)
         current = session.next_round()
         assert current is not None
         for turn in range(MAX_TURNS):

@@ -25,8 +25,8 @@ from textual.widgets import Input
 
 from arena.backend import BackendError
 from arena.cli import cli
-from arena.play import judge_name_problem
-from arena.web import play_command, public_url_for
+from arena.judging.names import judge_name_problem
+from arena.web.serve import play_command, public_url_for
 from tests.browser import (
     CHROMIUM_FLAGS,
     find_chromium,
@@ -132,7 +132,7 @@ def test_the_terminal_judge_name_follows_the_same_rule(tmp_path: Path) -> None:
 
 def test_serve_checks_the_play_options_before_listening(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     served: list[str] = []  # a case the checks miss would start serving: recorded here instead of blocking
-    monkeypatch.setattr("arena.web.serve", lambda command, **_: served.append(command))
+    monkeypatch.setattr("arena.web.serve.serve", lambda command, **_: served.append(command))
     models = _two_replay_models(tmp_path)
     runner = CliRunner()
     cases = {

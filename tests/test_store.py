@@ -15,8 +15,9 @@ from arena.backend import Contestant, GenerationParams, GenerationResult
 from arena.config import default_db_path
 from arena.errors import ArenaError
 from arena.prompts import load_prompt_set
-from arena.store import Store
+from arena.store import Store, queries, writes
 from arena.store.migrations import MIGRATIONS
+from arena.store.settings import SessionSettings
 from tests.helpers import REPO
 
 RESULT = GenerationResult(
@@ -35,7 +36,7 @@ CONTESTANTS = [Contestant("a", "replay", "a.jsonl", {"tps": 5.0}), Contestant("b
 
 def _store_with_prompts(path: Path) -> Store:
     store = Store(path)
-    store.register(CONTESTANTS, load_prompt_set("everyday").prompts)
+    writes.register(store, CONTESTANTS, load_prompt_set("everyday").prompts)
     return store
 
 
@@ -60,10 +61,11 @@ def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
 
 def test_generation_and_battle_round_trip(tmp_path: Path) -> None:
     store = _store_with_prompts(tmp_path / "arena.db")
-    session = store.start_session("play", judge="ana", settings={"seed": 3})
+    session = writes.start_session(store, "play", judge="ana", settings=SessionSettings(seed=3))
     params = GenerationParams(temperature=0.0, max_tokens=5, stop=("\n\n",))
     messages = [{"role": "user", "content": "hi"}]
-    left = store.record_generation(
+    left = writes.record_generation(
+        store,
         session=session,
         contestant="a",
         prompt="everyday/science-tides",
@@ -71,7 +73,8 @@ def test_generation_and_battle_round_trip(tmp_path: Path) -> None:
         params=params,
         result=RESULT,  # type: ignore[list-item]
     )
-    right = store.record_generation(
+    right = writes.record_generation(
+        store,
         session=session,
         contestant="b",
         prompt="everyday/science-tides",
@@ -79,7 +82,8 @@ def test_generation_and_battle_round_trip(tmp_path: Path) -> None:
         params=params,
         result=RESULT,  # type: ignore[list-item]
     )
-    store.record_battle(
+    writes.record_battle(
+        store,
         session=session,
         prompt="everyday/science-tides",
         left_generation=left,
@@ -105,7 +109,7 @@ def test_generation_and_battle_round_trip(tmp_path: Path) -> None:
     assert json.loads(row["messages_json"]) == messages
     battle = store.query("select * from battles")[0]
     assert (battle["verdict"], battle["left_contestant"], battle["right_contestant"]) == ("left", "a", "b")
-    assert store.battle_counts() == {frozenset({"a", "b"}): 1}
+    assert queries.battle_counts(store) == {frozenset({"a", "b"}): 1}
     contestant = store.query("select * from contestants where label = 'a'")[0]
     assert json.loads(contestant["options_json"]) == {"tps": 5.0}
     store.close()
@@ -114,7 +118,7 @@ def test_generation_and_battle_round_trip(tmp_path: Path) -> None:
 def test_register_keeps_first_seen(tmp_path: Path) -> None:
     store = _store_with_prompts(tmp_path / "arena.db")
     first = store.query("select first_seen from contestants where label = 'a'")[0]["first_seen"]
-    store.register([Contestant("a", "replay", "moved.jsonl")], [])
+    writes.register(store, [Contestant("a", "replay", "moved.jsonl")], [])
     row = store.query("select * from contestants where label = 'a'")[0]
     assert row["first_seen"] == first
     assert row["target"] == "moved.jsonl"
@@ -131,7 +135,8 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
 def test_unknown_verdict_is_refused(tmp_path: Path) -> None:
     store = _store_with_prompts(tmp_path / "arena.db")
     with pytest.raises(ValueError, match="verdict"):
-        store.record_battle(
+        writes.record_battle(
+            store,
             session=None,
             prompt="everyday/science-tides",
             left_generation=None,

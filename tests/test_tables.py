@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from arena.cli import cli
-from arena.tables import Column, fitted_table
+from arena.present.tables import Column, fitted_table
 from tests.votes import add_votes
 
 LONG_NAME = "a-very-long-contestant-name-from-a-checkpoint-directory?quant=nf4"

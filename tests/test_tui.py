@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
+from arena.store import queries
 from arena.tui.app import ArenaApp
 from arena.tui.screens.battle import BattleScreen
 from arena.tui.screens.help import HelpScreen
@@ -305,7 +306,7 @@ def test_kill_9_mid_stream_loses_no_vote(tmp_path: Path) -> None:
     assert [row[2] for row in battles(db)] == ["right", "left"]
     assert conn.execute("select count(*) from generations").fetchone()[0] >= 4
     with Store(db) as store:  # reopening (migrations, WAL recovery) works and adds nothing
-        assert store.table_counts()["battles"] == 2
+        assert queries.table_counts(store)["battles"] == 2
 
 
 async def test_the_demo_builds_two_models_and_runs_a_battle(tmp_path: Path) -> None:
@@ -313,8 +314,8 @@ async def test_the_demo_builds_two_models_and_runs_a_battle(tmp_path: Path) -> N
     import random
 
     from arena.demo import DEMO_INTRO, DEMO_PARAMS, build_demo
-    from arena.play import PlaySession
-    from arena.pool import ModelPool
+    from arena.engine.pool import ModelPool
+    from arena.judging.session import PlaySession
     from arena.prompts import load_prompt_set
     from arena.store import Store
     from arena.tui.screens.intro import IntroScreen
@@ -330,10 +331,10 @@ async def test_the_demo_builds_two_models_and_runs_a_battle(tmp_path: Path) -> N
             load_prompt_set("everyday").prompts,
             DEMO_PARAMS,
             judge="t",
-            settings={},
             rng=random.Random(1),
+            pool=pool,
         )
-        app = ArenaApp(session, pool, intro=DEMO_INTRO.format(db=tmp_path / "demo.db", why=""))
+        app = ArenaApp(lambda _judge: session, intro=DEMO_INTRO.format(db=tmp_path / "demo.db", why=""))
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert isinstance(app.screen, IntroScreen)

@@ -13,9 +13,9 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from arena.backend import GenerationParams
-from arena.contestants import parse_spec
-from arena.play import PlaySession
-from arena.pool import ModelPool
+from arena.engine.contestants import parse_spec
+from arena.engine.pool import ModelPool
+from arena.judging.session import PlaySession
 from arena.prompts import Prompt
 from arena.store import Store
 from arena.tui.app import ArenaApp
@@ -59,21 +59,21 @@ def make_app(
     pool.load_all(contestants)
     store = Store(db or tmp_path / "arena.db")
 
-    def open_session(judge: str) -> PlaySession:
+    def open_session(judge: str | None) -> PlaySession:
         return PlaySession(
             store,
             contestants,
             PROMPTS,
             params or GenerationParams(),
             judge=judge,
-            settings={},
             rng=random.Random(seed),
             shuffle=False,
+            pool=pool,
         )
 
     if ask_judge:
-        return ArenaApp(open_session, pool, presentation=Presentation(pace=pace), load_models=load_models)
-    return ArenaApp(open_session("tester"), pool, presentation=Presentation(pace=pace))
+        return ArenaApp(open_session, ask_judge=True, presentation=Presentation(pace=pace), load_models=load_models)
+    return ArenaApp(open_session, judge="tester", presentation=Presentation(pace=pace))
 
 
 def screen_text(app: ArenaApp) -> str:

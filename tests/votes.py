@@ -7,7 +7,7 @@ from pathlib import Path
 
 from arena.backend import Contestant, GenerationParams, GenerationResult
 from arena.prompts import Prompt
-from arena.store import Store
+from arena.store import Store, writes
 
 PROMPTS = [
     Prompt(set="demo", id="p1", category="code", text="Write a function."),
@@ -33,13 +33,14 @@ def add_votes(db: Path, votes: Sequence[tuple[str, str, str]], judge: str = "ana
     """``votes`` are (left, right, verdict); prompts alternate between a code and a poem prompt."""
     with Store(db) as store:
         labels = sorted({v[0] for v in votes} | {v[1] for v in votes})
-        store.register([Contestant(label, "replay", f"{label}.jsonl") for label in labels], PROMPTS)
-        session = store.start_session("play", judge=judge, settings={})
+        writes.register(store, [Contestant(label, "replay", f"{label}.jsonl") for label in labels], PROMPTS)
+        session = writes.start_session(store, "play", judge=judge)
         params = GenerationParams(temperature=0.0)
         for index, (left, right, verdict) in enumerate(votes):
             prompt = PROMPTS[index % len(PROMPTS)]
             ids = [
-                store.record_generation(
+                writes.record_generation(
+                    store,
                     session=session,
                     contestant=label,
                     prompt=prompt.uid,
@@ -52,7 +53,8 @@ def add_votes(db: Path, votes: Sequence[tuple[str, str, str]], judge: str = "ana
             if flags:
                 with store.transaction() as tx:
                     tx.table("flags").insert({"generation": ids[0], "name": "repetitive", "hit": 1, "score": 0.9})
-            store.record_battle(
+            writes.record_battle(
+                store,
                 session=session,
                 prompt=prompt.uid,
                 left_generation=ids[0],

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from arena.backend import Contestant, GenerationParams
-    from arena.pool import ModelPool
+    from arena.engine.pool import ModelPool
     from arena.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,7 +57,7 @@ def contestant_options(func: F) -> F:
         trust_remote_code: bool,
         **kwargs: Any,
     ) -> Any:
-        from arena.contestants import resolve_contestants
+        from arena.engine.contestants import resolve_contestants
 
         contestants = resolve_contestants(specs, labels, config_path, trust_config_code=trust_remote_code)
         return func(*args, contestants=contestants, **kwargs)
@@ -250,8 +250,8 @@ def existing_store(db_path: Path | None) -> Store:
 
 
 def console(stderr: bool = False) -> Console:
-    """The CLI's console: markup off and untrusted characters made visible (``arena.terminal``)."""
-    from arena.terminal import SafeConsole
+    """The CLI's console: markup off and untrusted characters made visible (``arena.present.terminal``)."""
+    from arena.present.terminal import SafeConsole
 
     return SafeConsole(stderr=stderr)
 
@@ -259,7 +259,7 @@ def console(stderr: bool = False) -> Console:
 def load_models(pool: ModelPool, contestants: Sequence[Contestant], describe: Callable[[Contestant], str]) -> None:
     """Load the contestants one at a time (peak memory = one load spike), each under a spinner on stderr
     that leaves no line behind. ``describe`` says what the spinner shows (blind commands hide the label)."""
-    from arena.terminal import literal
+    from arena.present.terminal import literal
 
     err = console(stderr=True)
     for contestant in contestants:

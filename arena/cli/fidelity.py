@@ -1,4 +1,4 @@
-"""``arena fidelity``: the objective half of "which quantization should I run?" (see ``arena.fidelity``)."""
+"""``arena fidelity``: the objective half of "which quantization should I run?" (see ``arena.engine.fidelity``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 
 from arena.cli.common import console, db_option, echo_json, load_models, open_store
 from arena.errors import ArenaError
+from arena.store import writes
 
 SHOW_WORST_FROM = 0.01
 """A candidate whose largest KL is below this matches the reference everywhere; its 'worst' is noise."""
@@ -59,11 +60,11 @@ def fidelity(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from arena.contestants import resolve_contestants
-    from arena.fidelity import measure_fidelity
-    from arena.pool import ModelPool
+    from arena.engine.contestants import resolve_contestants
+    from arena.engine.fidelity import measure_fidelity
+    from arena.engine.pool import ModelPool
+    from arena.present.runs import fidelity_table, fidelity_worst_table
     from arena.prompts import load_prompt_set
-    from arena.views import fidelity_table, fidelity_worst_table
 
     specs = [reference, *candidates]
     contestants = resolve_contestants(specs, labels, config_path, trust_config_code=trust_remote_code)
@@ -95,7 +96,8 @@ def fidelity(
     if store is not None:
         with store:
             for row, contestant in zip(rows, contestants[1:], strict=True):
-                store.record_fidelity(
+                writes.record_fidelity(
+                    store,
                     row,
                     reference_spec=contestants[0].spec,
                     contestant_spec=contestant.spec,

@@ -17,8 +17,8 @@ from arena.errors import ArenaError
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")
 def prompts(name_or_path: str | None, as_json: bool) -> None:
     """List the shipped prompt sets, or show (and validate) one set or file."""
+    from arena.present.info import prompt_set_table, prompt_sets_table
     from arena.prompts import load_prompt_set, shipped_set_names
-    from arena.views import prompt_set_table, prompt_sets_table
 
     if name_or_path is None:
         sets = [load_prompt_set(name) for name in shipped_set_names()]
@@ -54,8 +54,8 @@ def prompts(name_or_path: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")
 def backends(as_json: bool) -> None:
     """List installed backends and whether their libraries import."""
-    from arena.backend import backend_entry_points, get_backend, missing_requirements
-    from arena.views import backends_table
+    from arena.backend.registry import backend_entry_points, get_backend, missing_requirements
+    from arena.present.info import backends_table
 
     rows: list[dict[str, Any]] = []
     for name, entry_point in sorted(backend_entry_points().items()):
@@ -84,8 +84,8 @@ def backends(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")
 def doctor(db_path: Path | None, as_json: bool) -> None:
     """Report Python, devices (CUDA, MPS), optional libraries, data dir and database."""
-    from arena.diagnostics import collect
-    from arena.views import doctor_table
+    from arena.present.info import doctor_table
+    from arena.reports.doctor import collect
 
     report = collect(db_path)
     if as_json:

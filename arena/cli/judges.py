@@ -25,9 +25,9 @@ def judges(db_path: Path | None, battle_filter: BattleFilter, as_json: bool) -> 
     Agreement needs judges who voted on the same prompt and pair of contestants: after `arena merge` of
     their files, or when they judge the same prompt set.
     """
-    from arena.judges import judge_report, votes_from_rows
+    from arena.analysis.judges import judge_report, votes_from_rows
+    from arena.present.info import judges_tables
     from arena.store.queries import judge_votes
-    from arena.views import judges_tables
 
     with existing_store(db_path) as store:
         votes = votes_from_rows(judge_votes(store, battle_filter))

@@ -10,9 +10,10 @@ import click
 
 from arena.cli.common import console, db_option, echo_json, existing_store
 from arena.errors import ArenaError
+from arena.vocab import FINISH_REASONS
 
 if TYPE_CHECKING:
-    from arena.report import ReportRow
+    from arena.reports.vibe_check import ReportRow
 
 
 @click.command()
@@ -22,15 +23,15 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--finish-reason",
-    type=click.Choice(["stop", "length", "cancelled", "error"]),
+    type=click.Choice(FINISH_REASONS),
     help="How generation ended.",
 )
 @click.option("--json", "as_json", is_flag=True, help='Print {"flags": [...], "counts": {...}}.')
 def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json: bool) -> None:
     """Analyze a text file (or - for stdin) for loops, garbage, emptiness and broken constraints."""
-    from arena.flags import analyze, count
+    from arena.analysis.flags import analyze, count
+    from arena.present.info import flags_table
     from arena.prompts import find_prompt
-    from arena.views import flags_table
     from arena.wording import counted
 
     if str(file) == "-":
@@ -83,7 +84,7 @@ def report(
 ) -> None:
     """Per-contestant flag rates and constraint adherence with 95% intervals, speed and memory, and
     fidelity to a reference model where `arena fidelity` measured it."""
-    from arena.report import build_report
+    from arena.reports.vibe_check import build_report
     from arena.store.queries import latest_batch_session
 
     with existing_store(db_path) as store:
@@ -100,8 +101,8 @@ def report(
 
 
 def print_report(rows: list[ReportRow], *, as_json: bool, as_markdown: bool, title: str) -> None:
-    from arena.report_format import markdown
-    from arena.views import report_table
+    from arena.present.report_format import markdown
+    from arena.present.runs import report_table
 
     if as_json:
         echo_json([row.to_dict() for row in rows])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,17 +21,16 @@ from arena.cli.common import (
 )
 from arena.cli.report import print_report
 from arena.errors import ArenaError
+from arena.vocab import PACES, PAIRINGS, Pace, Pairing
 from arena.wording import counted
 
 if TYPE_CHECKING:
     from arena.backend import Contestant, GenerationParams
-    from arena.tui.pacing import Pace, Presentation
-
-PACE_NAMES = ("live", "even", "together")  # arena.tui.pacing.PACES; not imported, to keep --help light
+    from arena.judging.open import PlayOptions
 
 pace_option = click.option(
     "--pace",
-    type=click.Choice(PACE_NAMES),
+    type=click.Choice(PACES),
     default="live",
     show_default=True,
     help="live: panes stream as generated (no counts or speeds shown); even: both panes advance together at "
@@ -65,10 +66,10 @@ def batch(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from arena.batch import BatchRecord, run_batch, start_batch_session, summarize
-    from arena.pool import ModelPool
+    from arena.engine.pool import ModelPool
+    from arena.judging.batch import BatchRecord, run_batch, start_batch_session, summarize
     from arena.prompts import load_prompt_set
-    from arena.report import build_report
+    from arena.reports.vibe_check import build_report
 
     prompts = load_prompt_set(prompt_set)
     selected = prompts.prompts[:limit] if limit else prompts.prompts
@@ -136,7 +137,7 @@ def batch(
         }
         echo_json(payload)
         return
-    from arena.views import batch_summary_table
+    from arena.present.runs import batch_summary_table
 
     out = console()
     out.print(batch_summary_table(summaries, title=f"{prompts.name} - {len(selected)} prompts", width=out.width))
@@ -148,10 +149,10 @@ def batch(
 
 
 def _judge_or_default(judge: str | None) -> str | None:
-    """``--judge`` checked by the rule browser judges meet (``play.judge_name_problem``), else the user name."""
+    """``--judge`` checked by the rule browser judges meet (``judging.names``), else the user name."""
     if judge is None:
         return _default_judge()
-    from arena.play import judge_name_problem
+    from arena.judging.names import judge_name_problem
 
     problem = judge_name_problem(judge)
     if problem:
@@ -168,75 +169,35 @@ def _default_judge() -> str | None:
         return None
 
 
-def _run_arena(
-    contestants: list[Contestant],
-    prompt_set: str,
-    params: GenerationParams,
-    db_path: Path | None,
-    *,
-    judge: str | None,
-    presentation: Presentation,
-    seed: int | None,
-    intro: str | None = None,
-    pairing: str = "least-met",
-    resume: bool = False,
-    ask_judge: bool = False,
-) -> None:
-    """Load every model (one at a time, before the screen opens), then run the TUI over a play session.
+def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
+    """Load, open, run: every model (one at a time, before the screen opens; behind the name screen when
+    the judge names themselves), the session, then the TUI.
 
     A crash inside the app exits non-zero (after saying where the votes are: every vote cast is stored).
     """
-    from arena.play import PlaySession, find_resume, resume_if_any
-    from arena.pool import ModelPool
-    from arena.prompts import load_prompt_set
-    from arena.terminal import literal
+    from arena.engine.pool import ModelPool
+    from arena.judging.open import session_opener
+    from arena.present.terminal import literal
+    from arena.tui.pacing import Presentation
 
-    if len(contestants) < 2:
-        raise ArenaError("arena play needs at least two contestants (--model twice, or two in arena.toml)")
-    if resume and seed is not None:
-        raise ArenaError("--resume continues the session with its own seed; leave out --seed")
-    prompts = load_prompt_set(prompt_set)
-    store = open_store(db_path)
-    specs = [c.spec for c in contestants]
+    prompts = options.check()
+    presentation = Presentation(pace=options.pace, show_speed=options.show_speed, sequential=options.sequential)
+    store = open_store(options.db_path)
     with store, ModelPool() as pool:
-        resumed = find_resume(store, judge, specs, prompts.name) if resume else None
-        if not ask_judge:  # asked in the app, the models load while the judge types their name
-            load_models(pool, contestants, lambda c: f"loading a model ({c.backend})")  # no label: blind
-
-        def open_session(judge_name: str | None) -> PlaySession:
-            continued = resumed
-            if ask_judge and judge_name is not None:  # a judge back in a browser goes on where they stopped
-                continued = resume_if_any(store, judge_name, specs, prompts.name)
-            return PlaySession(
-                store,
-                contestants,
-                prompts.prompts,
-                params,
-                judge=judge_name,
-                settings={
-                    "prompt_set": prompts.name,
-                    "params": params.to_dict(),
-                    "contestants": specs,
-                    "pace": presentation.pace,
-                    "pairing": pairing,
-                },
-                seed=seed,
-                pairing=pairing,
-                resume=continued,
-            )
-
+        open_session = session_opener(options, prompts, store, pool)
         from arena.tui.app import ArenaApp
 
-        if ask_judge:
+        if options.ask_judge:  # the models load while the judge types their name
             app = ArenaApp(
                 open_session,
-                pool,
+                ask_judge=True,
                 presentation=presentation,
                 intro=intro,
-                load_models=lambda: pool.load_all(contestants),
+                load_models=lambda: pool.load_all(options.contestants),
             )
         else:
-            app = ArenaApp(open_session(judge), pool, presentation=presentation, intro=intro)
+            load_models(pool, options.contestants, lambda c: f"loading a model ({c.backend})")  # no label: blind
+            app = ArenaApp(open_session, judge=options.judge, presentation=presentation, intro=intro)
         app.run()
         session = app.opened
     err = console(stderr=True)
@@ -244,9 +205,10 @@ def _run_arena(
         raise ArenaError(app.load_error)
     if session is not None:
         votes = sum(1 for current in session.rounds if current.voted)
-        noun = "vote" if votes == 1 else "votes"
         err.print(
-            f"{votes} {noun} stored in {store.path} (session seed {session.seed}).", markup=False, highlight=False
+            f"{counted(votes, 'vote')} stored in {store.path} (session seed {session.seed}).",
+            markup=False,
+            highlight=False,
         )
         err.print(f"Ratings: arena leaderboard --db {store.path}", markup=False, highlight=False)
     if app.return_code:
@@ -256,6 +218,21 @@ def _run_arena(
         failures = counted(len(session.write_failures), "write")
         err.print(literal(f"{failures} to the database failed; the last: {session.write_failures[-1]}", style="red"))
         sys.exit(2)
+
+
+_PARSE_ONLY = "arena.play.parse_only"
+"""``ctx.meta`` key: the play command hands its options here instead of running (``parse_play_options``)."""
+
+
+def parse_play_options(args: Sequence[str]) -> PlayOptions:
+    """``arena play ARGS`` parsed and checked by the play command itself (its decorators resolve the
+    contestants and the sampling), as ``PlayOptions``, without running anything: what ``arena serve`` checks
+    before it listens."""
+    found: list[PlayOptions] = []
+    with play.make_context("arena play", list(args)) as ctx:
+        ctx.meta[_PARSE_ONLY] = found
+        play.invoke(ctx)
+    return found[0]
 
 
 @click.command()
@@ -273,7 +250,7 @@ def _run_arena(
 @pace_option
 @click.option(
     "--pairing",
-    type=click.Choice(["least-met", "uncertain"]),
+    type=click.Choice(PAIRINGS),
     default="least-met",
     show_default=True,
     help="Which pair answers next: every pair in turn, or the pair whose order the votes leave least certain "
@@ -300,7 +277,7 @@ def play(
     show_speed: bool,
     sequential: bool,
     pace: Pace,
-    pairing: str,
+    pairing: Pairing,
     resume: bool,
     ask_judge: bool,
 ) -> None:
@@ -308,22 +285,29 @@ def play(
 
     Each session draws a fresh seed (prompt order, sides, sampling) and shows it; --seed replays one.
     """
-    from arena.tui.pacing import Presentation
+    from arena.judging.open import PlayOptions
 
-    if ask_judge and (judge or resume):
-        raise ArenaError("--ask-judge asks the judge's name in the app: leave out --judge and --resume")
-    _run_arena(
-        contestants,
-        prompt_set,
-        params,
-        db_path,
-        judge=_judge_or_default(judge),
-        presentation=Presentation(pace=pace, show_speed=show_speed, sequential=sequential),
+    options = PlayOptions(
+        contestants=tuple(contestants),
+        prompt_set=prompt_set,
+        params=params,
+        db_path=db_path,
+        judge=judge,
         seed=seed,
+        pace=pace,
+        show_speed=show_speed,
+        sequential=sequential,
         pairing=pairing,
         resume=resume,
         ask_judge=ask_judge,
     )
+    parse_only = click.get_current_context().meta.get(_PARSE_ONLY)
+    if parse_only is not None:
+        parse_only.append(options)
+        return
+    if ask_judge and (judge or resume):
+        raise ArenaError("--ask-judge asks the judge's name in the app: leave out --judge and --resume")
+    _run_arena(replace(options, judge=None if ask_judge else _judge_or_default(judge)))
 
 
 @click.command()
@@ -336,25 +320,24 @@ def demo(db_path: Path | None, judge: str | None, tiny: bool, pace: Pace) -> Non
     package index), with and without its chat template; offline, on two tiny llamas built locally."""
     from arena.config import data_dir, default_db_path
     from arena.demo import DEMO_PARAMS, demo_contestants
-    from arena.tui.pacing import Presentation
+    from arena.judging.open import PlayOptions
+    from arena.present.terminal import literal
 
+    checked_judge = _judge_or_default(judge)
     home = data_dir() / "demo-models"
     what = "building the tiny demo models" if tiny else "fetching SmolLM2-135M-Instruct and preparing it"
-    from arena.terminal import literal
-
     with console(stderr=True).status(literal(f"{what} (first run only; cached afterwards)")):
         contestants, intro = demo_contestants(home, tiny=tiny)
     path = db_path or default_db_path()
-    _run_arena(
-        contestants,
-        "everyday",
-        DEMO_PARAMS,
-        path,
-        judge=_judge_or_default(judge),
-        presentation=Presentation(pace=pace),
-        seed=None,
-        intro=intro.format(db=path),
+    options = PlayOptions(
+        contestants=tuple(contestants),
+        prompt_set="everyday",
+        params=DEMO_PARAMS,
+        db_path=path,
+        judge=checked_judge,
+        pace=pace,
     )
+    _run_arena(options, intro=intro.format(db=path))
 
 
 @click.command()
@@ -369,11 +352,11 @@ def parity(spec_a: str, spec_b: str, prompt_set: str, limit: int | None, max_tok
 
     Exit status 0 when every prompt gives identical tokens, 1 when any diverges.
     """
-    from arena.contestants import resolve_contestants
-    from arena.parity import run_parity
-    from arena.pool import ModelPool
+    from arena.engine.contestants import resolve_contestants
+    from arena.engine.parity import run_parity
+    from arena.engine.pool import ModelPool
+    from arena.present.runs import parity_prompts_table, parity_table
     from arena.prompts import load_prompt_set
-    from arena.views import parity_prompts_table, parity_table
 
     prompts = load_prompt_set(prompt_set)
     selected = prompts.prompts[:limit] if limit else prompts.prompts

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from arena.cli.common import load_models, open_store, sampling_params, say
+from arena.cli.common import load_models, open_store, say
 from arena.errors import ArenaError
 
 if TYPE_CHECKING:
@@ -60,8 +60,8 @@ def serve(
     name first, and votes into the one --db file. Anyone who can reach the address can judge: the
     default listens on this machine only.
     """
-    from arena.web import play_command, public_url_for, require_textual_serve
-    from arena.web import serve as run_server
+    from arena.web.serve import play_command, public_url_for, require_textual_serve
+    from arena.web.serve import serve as run_server
 
     require_textual_serve()
 
@@ -69,7 +69,7 @@ def serve(
         raise ArenaError("--demo serves the demo's two contestants: leave out --model")
     forwarded, db_path, contestants = _checked_play_args((*_demo_args(), *play_args) if demo else play_args)
     if not no_check:
-        from arena.pool import ModelPool
+        from arena.engine.pool import ModelPool
 
         with ModelPool() as pool:
             load_models(pool, contestants, lambda c: f"checking that {c.label} loads")
@@ -83,7 +83,7 @@ def _demo_args() -> list[str]:
     from arena.cli.common import console
     from arena.config import data_dir
     from arena.demo import DEMO_PARAMS, demo_contestants
-    from arena.terminal import literal
+    from arena.present.terminal import literal
 
     with console(stderr=True).status(literal("preparing the demo models (first run only; cached afterwards)")):
         contestants, _intro = demo_contestants(data_dir() / "demo-models", tiny=False)
@@ -95,25 +95,18 @@ def _demo_args() -> list[str]:
 
 
 def _checked_play_args(play_args: tuple[str, ...]) -> tuple[list[str], Path, list[Contestant]]:
-    """``play_args`` parsed by ``arena play`` itself (a mistake is one line now, not a dead browser tab
-    later), with the database made absolute and created or upgraded once, before judges race to open it."""
-    from arena.cli.run import play
+    """``play_args`` parsed and checked by ``arena play`` itself (a mistake is one line now, not a dead
+    browser tab later), with the database made absolute and created or upgraded once, before judges race to
+    open it."""
+    from arena.cli.run import parse_play_options
     from arena.config import default_db_path
-    from arena.contestants import resolve_contestants
-    from arena.prompts import load_prompt_set
 
-    context = play.make_context("arena play", list(play_args))
-    for name, why in REFUSED_PLAY_OPTIONS.items():
-        if context.params.get(name):
-            raise ArenaError(why)
-    params = context.params
-    contestants = resolve_contestants(
-        params["specs"], params["labels"], params["config_path"], trust_config_code=params["trust_remote_code"]
-    )
-    sampling_params(params["temperature"], params["top_p"], params["max_tokens"], params["seed"], params["stops"])
-    if len(contestants) < 2:
-        raise ArenaError("arena serve needs at least two contestants (--model twice, or two in arena.toml)")
-    load_prompt_set(params["prompt_set"])
-    db_path = (params["db_path"] or default_db_path()).resolve()
+    options = parse_play_options(play_args)
+    refused = {"judge": options.judge, "resume": options.resume, "ask_judge": options.ask_judge}
+    for name, given in refused.items():
+        if given:
+            raise ArenaError(REFUSED_PLAY_OPTIONS[name])
+    options.check("arena serve")
+    db_path = (options.db_path or default_db_path()).resolve()
     open_store(db_path).close()
-    return [*play_args, "--db", str(db_path)], db_path, contestants
+    return [*play_args, "--db", str(db_path)], db_path, list(options.contestants)

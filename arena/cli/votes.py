@@ -5,16 +5,18 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from arena.cli.common import console, db_option, echo_json, existing_store, filter_options, open_store, say
 from arena.errors import ArenaError
+from arena.store import writes
+from arena.vocab import EXPORT_FORMATS
 from arena.wording import counted
 
 if TYPE_CHECKING:
-    from arena.store.queries import BattleFilter
+    from arena.store.queries import BattleFilter, BattleRow
 
 
 class VisibleWriter:
@@ -29,7 +31,7 @@ class VisibleWriter:
         return self.stream.write(visible(text))
 
 
-def _battles(db_path: Path | None, battle_filter: BattleFilter) -> list[dict[str, Any]]:
+def _battles(db_path: Path | None, battle_filter: BattleFilter) -> list[BattleRow]:
     from arena.store.queries import battle_rows
 
     with existing_store(db_path) as store:
@@ -83,30 +85,26 @@ def leaderboard(
     as_json: bool,
 ) -> None:
     """Bradley-Terry ratings with bootstrap intervals, Elo, tallies and head-to-head records."""
-    from arena.ratings import StyleColumns, compute_leaderboard, outcomes_from_votes, parse_anchor
-    from arena.store.queries import style_table, vote_table
+    from arena.analysis.ratings import parse_anchor
+    from arena.reports.leaderboard import board_for
 
     if show_coefficients and not style_control:
         raise ArenaError("--coefficients are the style-control fit's: add --style-control")
-    columns = None
     with existing_store(db_path) as store:
-        votes = vote_table(store, battle_filter, with_style=style_control)
-        if style_control:
-            columns = StyleColumns.of(style_table(store, votes, battle_filter))
-    outcomes = outcomes_from_votes(votes)
-    try:
-        pinned = parse_anchor(anchor) if anchor else None
-        board = compute_leaderboard(
-            outcomes, rounds=rounds, seed=seed, anchor=pinned, k=k_factor, style_control=style_control, style=columns
-        )
-    except ValueError as exc:
-        raise ArenaError(str(exc)) from None
+        try:
+            pinned = parse_anchor(anchor) if anchor else None
+            found_board = board_for(
+                store, battle_filter, style_control=style_control, rounds=rounds, seed=seed, anchor=pinned, k=k_factor
+            )
+        except ValueError as exc:
+            raise ArenaError(str(exc)) from None
+    board = found_board.board
     if show_coefficients:
         found = board.style or []
         if as_json:
             echo_json([coefficient.to_dict() for coefficient in found])
         else:
-            from arena.style import describe
+            from arena.analysis.style import describe
 
             console().print(describe(found))
         return
@@ -120,8 +118,8 @@ def leaderboard(
     if as_json:
         echo_json([rating.to_dict() for rating in board.ratings])
         return
-    from arena.ratings import matrix_rows
-    from arena.views import leaderboard_notes, leaderboard_table, matrix_table
+    from arena.analysis.ratings import matrix_rows
+    from arena.present.leaderboard import leaderboard_notes, leaderboard_table, matrix_table
 
     out = console()
     if not board.ratings:
@@ -130,8 +128,7 @@ def leaderboard(
         )
         return
     out.print(leaderboard_table(board, width=out.width))
-    leaked = sum(1 for vote in votes if vote[3] and vote[2] != "skip")
-    for line in leaderboard_notes(board, leaked):
+    for line in leaderboard_notes(board, found_board.leaked):
         out.print(line)
     if show_matrix:
         out.print(matrix_table("win rate (row vs column)", matrix_rows(board.win_matrix)))
@@ -141,14 +138,14 @@ def leaderboard(
 @click.command()
 @db_option
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl", "fastchat", "dpo"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), help="File (default: stdout).")
 def export(db_path: Path | None, battle_filter: BattleFilter, fmt: str, out_path: Path | None) -> None:
     """Export battles with prompts, outputs, flags and params.
 
     fastchat writes Chatbot Arena battles; dpo writes chosen/rejected pairs from decided battles.
     """
-    from arena import export as exporter
+    from arena.formats import export as exporter
 
     rows = _battles(db_path, replace(battle_filter, include_skips=True))
     _kept, left_out = exporter.exportable(rows, fmt)
@@ -172,7 +169,7 @@ def export(db_path: Path | None, battle_filter: BattleFilter, fmt: str, out_path
 @db_option
 def import_(path: Path, db_path: Path | None) -> None:
     """Import battles in the FastChat cleaned-battle shape (JSON list or JSONL)."""
-    from arena.fastchat import read_fastchat
+    from arena.formats.fastchat import read_fastchat
 
     if not path.is_file():
         raise ArenaError(f"file not found: {path}")
@@ -182,7 +179,7 @@ def import_(path: Path, db_path: Path | None) -> None:
             f"{path}: no valid battle records ({sum(report.skipped.values())} malformed, e.g. {report.examples[0]})"
         )
     with open_store(db_path) as store:
-        added = store.import_battles(report.battles, source=str(path))
+        added = writes.import_battles(store, report.battles, source=str(path))
         duplicates = len(report.battles) - added
     say(
         f"imported {counted(added, 'battle')} into {store.path}"

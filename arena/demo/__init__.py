@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from arena.backend import Contestant, GenerationParams
-from arena.contestants import parse_spec
+from arena.engine.contestants import parse_spec
 from arena.errors import ArenaError
 
 DEMO_SPECS = {

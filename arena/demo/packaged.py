@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from arena.backend import model_cache_dir
+from arena.backend.helpers import model_cache_dir
 from arena.errors import ArenaError
 
 

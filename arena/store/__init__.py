@@ -1,5 +1,5 @@
-"""SQLite persistence through sqlite-utils: migrations, writes and read queries."""
+"""SQLite persistence: the connection (``connection``), migrations, writes, read queries, merging."""
 
-from arena.store.database import Store, utc_now
+from arena.store.connection import Store, utc_now
 
 __all__ = ["Store", "utc_now"]

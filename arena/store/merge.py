@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import ArenaError
-from arena.store.database import Store
+from arena.store.connection import Store
 
 _TABLES = (
     "contestants",

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -214,21 +215,42 @@ STYLE_COLUMNS = ("style_tokens", "style_words", "style_headers", "style_lists", 
 tokens (NULL unless both answers have token counts) and in words, headers, list items, bold spans."""
 
 
-def _difference(counts: str) -> str:
-    return f"(1.0 * gl.{counts} - gr.{counts}) / (gl.{counts} + gr.{counts} + 1)"
-
-
-BATTLE_STYLE_SQL = (
-    "update battles set ("
-    + ", ".join(STYLE_COLUMNS)
-    + ") = (select case when gl.n_tokens > 0 and gr.n_tokens > 0 then "
-    + _difference("n_tokens")
-    + " end, "
-    + ", ".join(_difference(counts) for counts in ("n_words", "n_headers", "n_list_items", "n_bold"))
-    + " from generations gl, generations gr"
-    " where gl.id = battles.left_generation and gr.id = battles.right_generation)"
+_STYLE_COUNTS = (
+    "select b.id, gl.n_tokens, gr.n_tokens, gl.n_words, gr.n_words, gl.n_headers, gr.n_headers, "
+    "gl.n_list_items, gr.n_list_items, gl.n_bold, gr.n_bold from battles b "
+    "join generations gl on gl.id = b.left_generation join generations gr on gr.id = b.right_generation"
 )
-"""Fills the style columns from the two answers' stored counts (NULL where a count is missing)."""
+
+
+def fill_battle_style(conn: sqlite3.Connection, battle_ids: Sequence[int] | None = None) -> None:
+    """Fill the style columns of these battles (all, when None) from their two answers' stored counts, with
+    ``arena.analysis.style.raw_differences``, the one formula: NULL where a count is missing, and the token
+    length only where both answers have a token count. Inside the caller's transaction."""
+    from arena.analysis.style import raw_differences  # numpy: only where a vote or this migration is written
+
+    if battle_ids is None:
+        rows = conn.execute(_STYLE_COUNTS).fetchall()
+    else:
+        marks = ", ".join("?" for _ in battle_ids)
+        rows = conn.execute(_STYLE_COUNTS + f" where b.id in ({marks})", list(battle_ids)).fetchall()
+    if not rows:
+        return
+    nan = float("nan")
+    left, right = [], []
+    for _battle, *counts in rows:
+        numbers = [nan if count is None else float(count) for count in counts]
+        if not (numbers[0] > 0 and numbers[1] > 0):  # tokens unknown (or 0) on a side: no token length
+            numbers[0] = numbers[1] = nan
+        left.append(numbers[0::2])
+        right.append(numbers[1::2])
+    differences = raw_differences(left, right)
+    conn.executemany(
+        "update battles set " + ", ".join(f"{column} = ?" for column in STYLE_COLUMNS) + " where id = ?",
+        [
+            [*(None if value != value else value for value in row), battle]  # NaN (a missing count) -> NULL
+            for row, (battle, *_counts) in zip(differences.tolist(), rows, strict=True)
+        ],
+    )
 
 
 def _battle_style(db: sqlite_utils.Database) -> None:
@@ -236,7 +258,7 @@ def _battle_style(db: sqlite_utils.Database) -> None:
     table = db.table("battles")
     for column in STYLE_COLUMNS:
         table.add_column(column, float)
-    db.execute(BATTLE_STYLE_SQL)
+    fill_battle_style(db.conn)
 
 
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:

@@ -11,11 +11,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple, TypedDict, cast
 
 from arena.errors import ArenaError
-from arena.store.database import Store
+from arena.store.connection import Store
 from arena.store.migrations import STYLE_COLUMNS
+from arena.store.settings import SessionSettings
+from arena.vocab import Verdict
 
 
 @dataclass(frozen=True)
@@ -86,16 +88,55 @@ left join generations gr on gr.id = b.right_generation
 """
 
 
-def battle_rows(store: Store, battle_filter: BattleFilter | None = None) -> list[dict[str, Any]]:
+class BattleRow(TypedDict):
+    """One battle as ``battle_rows`` reads it (the columns of ``_BATTLES`` plus flags and reasons): typed, so
+    a renamed column is a type error in every consumer (exports, FastChat, the ratings), not a KeyError."""
+
+    id: int
+    uid: str | None
+    session: int | None
+    tstamp: float | None
+    created: str | None
+    judge: str | None
+    verdict: Verdict
+    vote_s: float | None
+    extra_json: str | None
+    note: str | None
+    left_contestant: str
+    right_contestant: str
+    left_generation: int | None
+    right_generation: int | None
+    prompt_id: str
+    prompt_set: str | None
+    category: str | None
+    prompt_text: str | None
+    left_output: str | None
+    right_output: str | None
+    left_messages_json: str | None
+    right_messages_json: str | None
+    params_json: str | None
+    left_finish_reason: str | None
+    right_finish_reason: str | None
+    left_n_tokens: int | None
+    right_n_tokens: int | None
+    left_flags: list[str]
+    right_flags: list[str]
+    left_reasons: list[str]
+    right_reasons: list[str]
+
+
+def battle_rows(store: Store, battle_filter: BattleFilter | None = None) -> list[BattleRow]:
     """Battles in vote order, each with its prompt, both outputs and both generations' hit flags."""
     where, params = (battle_filter or BattleFilter()).where()
-    rows = store.query(_BATTLES + where + " order by b.tstamp, b.id", params)
-    generation_ids = {row[key] for row in rows for key in ("left_generation", "right_generation") if row[key]}
+    rows = cast(list[BattleRow], store.query(_BATTLES + where + " order by b.tstamp, b.id", params))
+    generation_ids = {
+        generation for row in rows for generation in (row["left_generation"], row["right_generation"]) if generation
+    }
     hits = _hit_flags(store, generation_ids)
     reasons = _reasons(store, {row["id"] for row in rows})
     for row in rows:
-        row["left_flags"] = hits.get(row["left_generation"], [])
-        row["right_flags"] = hits.get(row["right_generation"], [])
+        row["left_flags"] = hits.get(row["left_generation"] or 0, [])
+        row["right_flags"] = hits.get(row["right_generation"] or 0, [])
         given = reasons.get(row["id"], {})
         row["left_reasons"] = given.get(row["left_contestant"], [])
         row["right_reasons"] = given.get(row["right_contestant"], [])
@@ -177,12 +218,8 @@ def report_generations(store: Store, session: int | None) -> tuple[list[dict[str
 def session_contestants(store: Store, session: int) -> list[str]:
     """The labels a batch session was given, in ``--model`` order (empty for sessions that do not record
     them by label)."""
-    rows = store.query("select settings_json from sessions where id = ?", [session])
-    settings = decode_json(rows[0]["settings_json"], {}) if rows else {}
-    given = settings.get("contestants") if isinstance(settings, dict) else None
-    if not isinstance(given, list):  # play sessions record specs only; early batches a dict (order lost)
-        return []
-    return [str(entry["label"]) for entry in given if isinstance(entry, dict) and "label" in entry]
+    rows = store.rows("select settings_json from sessions where id = ?", [session])
+    return SessionSettings.from_json(rows[0][0]).labels if rows else []
 
 
 def latest_fidelity(store: Store, reference: str | None = None) -> dict[str, dict[str, Any]]:
@@ -205,51 +242,95 @@ def judge_votes(store: Store, battle_filter: BattleFilter | None = None) -> list
     )
 
 
-VOTE_COLUMNS = ("left", "right", "verdict", "leaked", "left_generation", "right_generation")
+class VoteRow(NamedTuple):
+    """What the ratings need of one battle (``vote_table``): read by name, built from a plain row at C speed."""
+
+    left: str
+    right: str
+    verdict: Verdict
+    leaked: int
+    """1 when either answer named itself (the ``identity`` flag)."""
+    left_generation: int | None
+    right_generation: int | None
 
 
-def vote_table(
-    store: Store, battle_filter: BattleFilter | None = None, *, with_style: bool = False
-) -> list[tuple[Any, ...]]:
-    """What the ratings need of each battle, oldest first, as tuples (``VOTE_COLUMNS``): no prompt texts,
-    messages or flag lists, so a leaderboard over 100,000 battles reads in about a tenth of a second.
-    ``leaked`` is 1 when either answer named itself. ``with_style`` adds the style differences stored with
-    each vote (``migrations.STYLE_COLUMNS``), which ``style_table`` reads."""
+class StyledVoteRow(NamedTuple):
+    """A ``VoteRow`` with the style differences stored with the vote (``migrations.STYLE_COLUMNS``)."""
+
+    left: str
+    right: str
+    verdict: Verdict
+    leaked: int
+    left_generation: int | None
+    right_generation: int | None
+    style_tokens: float | None
+    style_words: float | None
+    style_headers: float | None
+    style_lists: float | None
+    style_bold: float | None
+
+
+_VOTES = (
+    "with leaks(generation) as (select generation from flags where name = 'identity' and hit = 1) "
+    "select b.left_contestant, b.right_contestant, b.verdict, "
+    "(b.left_generation in (select generation from leaks) "
+    "or b.right_generation in (select generation from leaks)), "
+    "b.left_generation, b.right_generation"
+)
+
+
+def vote_table(store: Store, battle_filter: BattleFilter | None = None) -> list[VoteRow]:
+    """What the ratings need of each battle, oldest first: no prompt texts, messages or flag lists, so a
+    leaderboard over 100,000 battles reads in about a tenth of a second."""
+    where, params = (battle_filter or BattleFilter()).where()
+    sql = _VOTES + " from battles b left join prompts p on p.id = b.prompt" + where + " order by b.tstamp, b.id"
+    return list(map(VoteRow._make, store.rows(sql, params)))
+
+
+def styled_vote_table(store: Store, battle_filter: BattleFilter | None = None) -> list[StyledVoteRow]:
+    """``vote_table`` with each vote's stored style differences, which ``style_table`` reads."""
     where, params = (battle_filter or BattleFilter()).where()
     sql = (
-        "with leaks(generation) as (select generation from flags where name = 'identity' and hit = 1) "
-        "select b.left_contestant, b.right_contestant, b.verdict, "
-        "(b.left_generation in (select generation from leaks) "
-        "or b.right_generation in (select generation from leaks)), "
-        "b.left_generation, b.right_generation"
-        + ("".join(f", b.{column}" for column in STYLE_COLUMNS) if with_style else "")
+        _VOTES
+        + "".join(f", b.{column}" for column in STYLE_COLUMNS)
         + " from battles b left join prompts p on p.id = b.prompt"
         + where
         + " order by b.tstamp, b.id"
     )
-    return store.rows(sql, params)
+    return list(map(StyledVoteRow._make, store.rows(sql, params)))
 
 
 def style_table(
-    store: Store, votes: Sequence[Sequence[Any]], battle_filter: BattleFilter | None = None
+    store: Store, votes: Sequence[StyledVoteRow], battle_filter: BattleFilter | None = None
 ) -> list[tuple[float, ...]]:
-    """Each battle's raw style differences (f_left - f_right) / (f_left + f_right + 1) from
-    ``vote_table(with_style=True)`` rows: length, headers, list items, bold. Length is in tokens when every
-    battle has token counts on both sides, else in words. Answers whose counts were never stored
-    (imports, older rows) are counted from their text (the same filter and order)."""
-    width = len(VOTE_COLUMNS)
-    if any(value is None for row in votes for value in row[width + 1 : width + 5]):
+    """Each battle's raw style differences (``analysis.style.raw_differences``) from ``styled_vote_table``
+    rows: length, headers, list items, bold. Length is in tokens when every battle has token counts on both
+    sides, else in words. Answers whose counts were never stored (imports, older rows) are counted from their
+    text (the same filter and order)."""
+    if any(
+        value is None
+        for vote in votes
+        for value in (vote.style_words, vote.style_headers, vote.style_lists, vote.style_bold)
+    ):
         # a battle stores no differences only where an answer's counts were never stored (imports, rows
         # older than the counts): the stored differences come from those same counts, so count the texts
         where, params = (battle_filter or BattleFilter()).where()
         return _style_from_texts(store, where, params)
-    first = width if all(row[width] is not None for row in votes) else width + 1
-    return [(row[first], row[width + 2], row[width + 3], row[width + 4]) for row in votes]
+    by_tokens = all(vote.style_tokens is not None for vote in votes)
+    return [
+        (
+            vote.style_tokens if by_tokens else vote.style_words,
+            vote.style_headers,
+            vote.style_lists,
+            vote.style_bold,
+        )  # type: ignore[misc]  # none is None: checked above
+        for vote in votes
+    ]
 
 
 def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[tuple[float, ...]]:
     """The slow path of ``style_table``, for databases holding answers without stored style counts."""
-    from arena.style import style_counts
+    from arena.analysis.style import raw_differences, style_counts
 
     rows = store.rows(
         "select gl.output, gr.output, gl.n_tokens, gr.n_tokens from battles b left join prompts p on p.id = b.prompt"
@@ -259,27 +340,49 @@ def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[
         params,
     )
     by_tokens = all(row[2] and row[3] for row in rows)
-    table = []
+    left_counts, right_counts = [], []
     for left_text, right_text, left_tokens, right_tokens in rows:
         left, right = style_counts(left_text), style_counts(right_text)
-        a = (float(left_tokens) if by_tokens else left.length, left.headers, left.lists, left.bold)
-        b = (float(right_tokens) if by_tokens else right.length, right.headers, right.lists, right.bold)
-        table.append(tuple((x - y) / (x + y + 1) for x, y in zip(a, b, strict=True)))
-    return table
+        left_counts.append((float(left_tokens) if by_tokens else left.length, left.headers, left.lists, left.bold))
+        right_counts.append(
+            (float(right_tokens) if by_tokens else right.length, right.headers, right.lists, right.bold)
+        )
+    return [tuple(row) for row in raw_differences(left_counts, right_counts).tolist()]
 
 
-def last_play_session(store: Store, judge: str | None) -> tuple[int, dict[str, Any]] | None:
+def last_play_session(store: Store, judge: str | None) -> tuple[int, SessionSettings] | None:
     """The judge's newest ``arena play`` session and its settings (None when they have none)."""
     rows = store.rows(
         "select id, settings_json from sessions where kind = 'play' and judge is ? order by id desc limit 1", [judge]
     )
     if not rows:
         return None
-    settings = decode_json(rows[0][1], {})
-    return int(rows[0][0]), settings if isinstance(settings, dict) else {}
+    return int(rows[0][0]), SessionSettings.from_json(rows[0][1])
 
 
 def judged_prompts(store: Store, session: int) -> tuple[set[str], int]:
     """The prompts a session has a vote on (skips included: the judge has seen them), and its battle count."""
     rows = store.rows("select prompt from battles where session = ?", [session])
     return {row[0] for row in rows}, len(rows)
+
+
+def battle_counts(store: Store) -> dict[frozenset[str], int]:
+    """How often each unordered pair of contestants has met (skips included: they cost a prompt)."""
+    counts: dict[frozenset[str], int] = {}
+    for row in store.query(
+        "select left_contestant as a, right_contestant as b, count(*) as n from battles group by a, b"
+    ):
+        pair = frozenset((row["a"], row["b"]))
+        counts[pair] = counts.get(pair, 0) + int(row["n"])
+    return counts
+
+
+def integrity(store: Store) -> str:
+    """SQLite's full integrity check: "ok", or the first problems it lists (for ``arena doctor``)."""
+    problems = [row["integrity_check"] for row in store.query("PRAGMA integrity_check(5)")]
+    return "ok" if problems == ["ok"] else "; ".join(problems)
+
+
+def table_counts(store: Store) -> dict[str, int]:
+    names = ("contestants", "prompts", "sessions", "generations", "flags", "battles", "battle_reasons", "fidelity")
+    return {name: int(store.query(f"select count(*) as n from {name}")[0]["n"]) for name in names}

@@ -1,8 +1,9 @@
-"""The Textual app. ``ArenaApp`` is built from a ready ``PlaySession`` and a loaded ``ModelPool``, so tests
-can construct it directly (the app factory) and drive it with Pilot.
+"""The Textual app. ``ArenaApp`` is built from a session opener (``arena.judging.open``), so tests can
+construct it directly (the app factory) and drive it with Pilot.
 
-Where the judge is not known when the process starts (a browser session of ``arena serve``), the app is
-given a function that opens the session for a name instead, and asks for the name first.
+A known judge's session is opened at once, before the app runs (a database that refuses it is one line at the
+command line); where the judge is not known (a browser session of ``arena serve``), the app asks for the
+name first and opens the session then.
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ from collections.abc import Callable
 from textual.app import App
 
 from arena.errors import ArenaError
-from arena.play import PlaySession
-from arena.pool import ModelPool
+from arena.judging.open import SessionOpener
+from arena.judging.session import PlaySession
 from arena.store.faults import StoreError
 from arena.tui.pacing import Presentation
 from arena.tui.screens.battle import BattleScreen
 from arena.wording import counted
-
-SessionOpener = Callable[[str], PlaySession]
-"""Opens (starts in the database) the play session of the named judge."""
 
 
 class ArenaApp(App[None]):
@@ -29,23 +27,25 @@ class ArenaApp(App[None]):
 
     def __init__(
         self,
-        session: PlaySession | SessionOpener,
-        pool: ModelPool,
+        open_session: SessionOpener,
         *,
+        judge: str | None = None,
+        ask_judge: bool = False,
         presentation: Presentation | None = None,
         intro: str | None = None,
         load_models: Callable[[], None] | None = None,
     ) -> None:
-        """``session`` is the play session, or a ``SessionOpener`` when the judge must name themselves first
-        (no session row is written until they have). ``load_models``, given with an opener, fills ``pool``
-        in a thread while the judge types (a browser judge sees the app at once, not a blank page); when it
+        """The session of ``judge`` is opened now; with ``ask_judge`` the judge names themselves first (no
+        session row is written until they have). ``load_models``, given with ``ask_judge``, fills the models'
+        pool in a thread while the judge types (a browser judge sees the app at once, not a blank page); when it
         fails, the app exits with status 2 and ``load_error`` says why."""
         super().__init__()
+        if load_models is not None and not ask_judge:
+            raise ValueError("load_models loads behind the name screen: it needs ask_judge")
         self.load_models = load_models
         self.load_error: str | None = None
-        self.opened: PlaySession | None = session if isinstance(session, PlaySession) else None
-        self.open_session = None if isinstance(session, PlaySession) else session
-        self.pool = pool
+        self.open_session = open_session
+        self.opened: PlaySession | None = None if ask_judge else open_session(judge)
         self.presentation = presentation or Presentation()
         self.intro = intro
 
@@ -93,7 +93,7 @@ class ArenaApp(App[None]):
         self.exit(return_code=2)
 
     def _named(self, name: str | None) -> None:
-        assert self.open_session is not None and name is not None
+        assert name is not None
         try:
             self.opened = self.open_session(name)
         except StoreError as exc:  # busy or full: say so and let the judge try again
@@ -118,7 +118,7 @@ class ArenaApp(App[None]):
             self._open_battle()
 
     def _open_battle(self) -> None:
-        self.push_screen(BattleScreen(self.session, self.pool, self.presentation))
+        self.push_screen(BattleScreen(self.session, self.presentation))
 
     @property
     def battle(self) -> BattleScreen:

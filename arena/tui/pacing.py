@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
-from arena.verdicts import SIDES, Side
+from arena.vocab import PACES, SIDES, Pace, Side
 
-Pace = Literal["live", "even", "together"]
-PACES: tuple[Pace, ...] = ("live", "even", "together")
+__all__ = ["PACES", "Pace", "Presentation"]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from arena import terminal
+from arena.present import terminal
 from arena.untrusted import visible
 
 __all__ = ["highlighted", "literal", "visible"]

@@ -32,9 +32,8 @@ from arena.backend import (
     LoadedInfo,
     Message,
     RenderedPrompt,
-    StopStringFilter,
-    raw_completion_prompt,
 )
+from arena.backend.helpers import StopStringFilter, raw_completion_prompt
 
 _LOG: deque[str] = deque(maxlen=200)
 _LOG_LOCK = threading.Lock()

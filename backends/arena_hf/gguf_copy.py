@@ -20,7 +20,8 @@ from typing import Any
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from arena.backend import BackendError, model_cache_dir
+from arena.backend import BackendError
+from arena.backend.helpers import model_cache_dir
 from arena_hf import first_line
 
 MARKER = "arena-gguf-source.txt"

@@ -31,9 +31,8 @@ from arena.backend import (
     LoadedInfo,
     Message,
     RenderedPrompt,
-    StopStringFilter,
-    raw_completion_prompt,
 )
+from arena.backend.helpers import StopStringFilter, raw_completion_prompt
 from arena_hf import first_line
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}

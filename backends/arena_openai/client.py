@@ -60,7 +60,7 @@ def _event(line: str, url: str) -> dict[str, Any] | None:
 
 def _choices(event: dict[str, Any], url: str) -> Iterator[dict[str, Any]]:
     """Each choice's text delta and finish reason, checked for shape (the text's type is checked later,
-    by ``arena.generation``, for every backend alike)."""
+    by ``arena.engine.generation``, for every backend alike)."""
     choices = event.get("choices") or []
     if not isinstance(choices, list):
         raise BackendError(f"malformed stream from {url}: 'choices' is not a list")

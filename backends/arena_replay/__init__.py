@@ -11,7 +11,6 @@ token), ``finish_reason`` and ``error`` (the generation failed after streaming `
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -31,8 +30,8 @@ from arena.backend import (
     Message,
     Option,
     RenderedPrompt,
-    StopStringFilter,
 )
+from arena.backend.helpers import BadJson, StopStringFilter, jsonl_records, read_text
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
 MIN_TPS = 0.001
@@ -74,23 +73,19 @@ class ReplayModel:
         self._read()
 
     def _read(self) -> None:
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise BackendError(f"replay file not found: {self.path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BackendError(f"replay file {self.path}: cannot read: {exc}") from None
+        text = read_text(
+            self.path,
+            name=f"replay file {self.path}",
+            error=BackendError,
+            missing=f"replay file not found: {self.path}",
+        )
         where_seen: dict[str, int] = {}
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
+        for number, record in jsonl_records(text):
             where = f"replay file {self.path}: line {number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BackendError(f"{where}: invalid JSON: {exc.msg}") from None
-            except (ValueError, RecursionError) as exc:  # a 5000-digit number; nesting too deep to parse
-                raise BackendError(f"{where}: unreadable JSON ({type(exc).__name__})") from None
+            if isinstance(record, BadJson):
+                raise BackendError(f"{where}: {record.reason}")
+            if not isinstance(record, dict):
+                raise BackendError(f"{where}: expected a JSON object")
             recording = self._recording(record, where)
             keys = [("id", record.get("prompt_id")), ("text", record.get("prompt"))]
             if not any(isinstance(value, str) and value for _, value in keys):

@@ -19,19 +19,19 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from arena.answers import AnalyzedAnswer
-from arena.backend import GenerationResult, describe_loaded
+from arena.backend import GenerationResult
 from arena.errors import ArenaError
-from arena.generation import run_job
-from arena.play import PlaySession, Round, custom_prompt
-from arena.pool import ModelPool
-from arena.prompts import Prompt
-from arena.report_format import fidelity_text
+from arena.judging.answers import AnalyzedAnswer
+from arena.judging.round import Action
+from arena.judging.session import PlaySession, Reveal, Round
+from arena.present.info import describe_loaded
+from arena.present.report_format import fidelity_text
+from arena.prompts import Prompt, custom_prompt
 from arena.tui.pacing import Presentation, fully_shown, visible_lengths
 from arena.tui.text import literal
 from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
 from arena.tui.widgets.prompt_header import PromptHeader
-from arena.verdicts import REASONS, SIDES, VERDICT_DESCRIPTIONS, Side, as_verdict
+from arena.vocab import REASONS, SIDES, VERDICT_DESCRIPTIONS, Side, as_verdict
 from arena.wording import counted
 
 REFRESH_HZ = 30
@@ -89,19 +89,12 @@ class BattleScreen(Screen[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(
-        self,
-        session: PlaySession,
-        pool: ModelPool,
-        presentation: Presentation | None = None,
-    ) -> None:
+    def __init__(self, session: PlaySession, presentation: Presentation | None = None) -> None:
         super().__init__()
         self.session = session
-        self.pool = pool
         self.presentation = presentation or Presentation()
         self.buffers: dict[Side, StreamBuffer] = {side: StreamBuffer() for side in SIDES}
         self.cancels: dict[Side, threading.Event] = {side: threading.Event() for side in SIDES}
-        self.finished_all = False
         self.reasons_shown: list[str] = []  # "concise (m2)": the tags of the battle just judged
         self.streamed: dict[Side, GenerationResult] = {}
         """Results of the sides whose stream has stopped (analysis and storage may still be running)."""
@@ -152,7 +145,6 @@ class BattleScreen(Screen[None]):
 
     def start(self, current: Round | None) -> None:
         if current is None:
-            self.finished_all = True
             judged = counted(self.session.total, "prompt")
             self.hint(f"All {judged} judged. l: leaderboard · e: a prompt of your own · q: quit")
             return
@@ -181,12 +173,16 @@ class BattleScreen(Screen[None]):
             self._run_side(current, side)
 
     def _run_side(self, current: Round, side: Side) -> None:
-        """Worker thread: stream, then analyze and store, then tell the screen. Nothing here touches widgets."""
-        job = current.battle.job(side, self.pool, cancel=self.cancels[side], on_chunk=self.buffers[side].add)
-        result = run_job(job)
-        self.post_message(SideStreamed(current.number, side, result))  # the judge sees the stop at once
+        """Worker thread: the session streams, analyzes and stores; the screen is told by messages only
+        (the stop at once, then the stored answer). Nothing here touches widgets."""
         try:
-            answer = self.session.finish(current, side, result)
+            answer = self.session.run_side(
+                current,
+                side,
+                self.cancels[side],
+                self.buffers[side].add,
+                on_stopped=lambda result: self.post_message(SideStreamed(current.number, side, result)),
+            )
         except ArenaError as exc:  # kept in current.unstored; the next vote key retries the write
             self.post_message(SideUnstored(current.number, side, str(exc)))
             return
@@ -244,38 +240,47 @@ class BattleScreen(Screen[None]):
 
     # -- actions
 
+    def allowed(self, action: Action) -> Round | None:
+        """The current round when the session allows ``action`` now; else None, after telling the judge why
+        (where there is something to tell)."""
+        why = self.session.allows(action)
+        if why is not None:
+            if why:
+                self.notify(why, markup=False)
+            return None
+        return self.session.current
+
     def action_vote(self, verdict: str) -> None:
-        current = self.session.current
-        if current is None or self.finished_all:
-            return
-        if current.voted:
-            self.notify("Already voted on this one: n for the next prompt.", markup=False)
+        current = self.allowed("vote")
+        if current is None:
             return
         try:
             self.session.store_unstored(current)
         except ArenaError as exc:
             self.store_failed("an answer", str(exc))
             return
-        if not current.both_done:
-            self.notify("Wait for both answers to stop (esc stops them now).", markup=False)
-            return
-        checked = as_verdict(verdict)
         try:
-            self.session.vote(current, checked)
+            self.session.vote(current, as_verdict(verdict))
         except ArenaError as exc:
             self.store_failed("the vote", str(exc))
             return
         self.show_prompt(self.header_prompt(current), reveal=True)
-        fidelity = self.session.fidelity()
-        for side in SIDES:
-            contestant = current.battle.contestant(side)
-            notes = [f"ran as: {self.ran_as(contestant.label)}"]
-            found = fidelity.get(contestant.label)
-            if found:
-                notes.append(f"fidelity: {fidelity_text(found)}")
-            self.pane(side).reveal(contestant.label, contestant.backend, current.finished[side], notes)
+        for side, revealed in self.session.reveal(current).items():
+            self.pane(side).reveal(revealed.label, revealed.backend, revealed.answer, self.reveal_notes(revealed))
         self.reasons_shown = []
         self.after_vote_hint()
+
+    @staticmethod
+    def reveal_notes(revealed: Reveal) -> list[str]:
+        """What ran where (device, dtype, quantization, size, context, memory) and the fidelity, if measured."""
+        if revealed.info is not None:
+            ran_as = describe_loaded(revealed.info)
+        else:
+            ran_as = f"unknown ({revealed.info_error})" if revealed.info_error else "unknown"
+        notes = [f"ran as: {ran_as}"]
+        if revealed.fidelity is not None:
+            notes.append(f"fidelity: {fidelity_text(revealed.fidelity)}")
+        return notes
 
     def after_vote_hint(self) -> None:
         current = self.session.current
@@ -294,8 +299,8 @@ class BattleScreen(Screen[None]):
     def action_reason(self, key: str) -> None:
         """Tag why the vote went this way: a praise for the winner, a complaint about the loser (both sides
         after a tie); the same key again takes it back."""
-        current = self.session.current
-        if current is None or not current.voted or current.verdict == "skip":
+        current = self.allowed("reason")
+        if current is None:
             return
         try:
             changed = self.session.toggle_reason(current, key)
@@ -311,23 +316,9 @@ class BattleScreen(Screen[None]):
                 self.reasons_shown.remove(tag)
         self.after_vote_hint()
 
-    def ready_before_vote(self, key: str, what: str) -> Round | None:
-        """The current round if both answers have stopped and it has no vote yet (what follow-ups and
-        regenerating need); else None, after telling the judge why."""
-        current = self.session.current
-        if current is None or self.finished_all:
-            return None
-        if current.voted:
-            self.notify(f"{what} before the vote (n for the next prompt).", markup=False)
-            return None
-        if not current.both_done:
-            self.notify(f"Wait for both answers to stop (esc stops them now), then {key}.", markup=False)
-            return None
-        return current
-
     def action_follow_up(self) -> None:
         """Ask both models a follow-up (before the vote); each continues its own conversation."""
-        current = self.ready_before_vote("f", "Follow-ups come")
+        current = self.allowed("follow_up")
         if current is None:
             return
         from arena.tui.screens.custom_prompt import CustomPromptScreen
@@ -348,7 +339,7 @@ class BattleScreen(Screen[None]):
     def action_regenerate(self) -> None:
         """Both models answer the same prompt again with a new seed (before the vote only); the answers
         replaced stay stored, marked discarded."""
-        current = self.ready_before_vote("r", "Regenerating is")
+        current = self.allowed("regenerate")
         if current is None:
             return
         try:
@@ -359,8 +350,8 @@ class BattleScreen(Screen[None]):
         self.start(again)
 
     def action_note(self) -> None:
-        current = self.session.current
-        if current is None or not current.voted or current.verdict == "skip":
+        current = self.allowed("note")
+        if current is None:
             return
         from arena.tui.screens.custom_prompt import CustomPromptScreen
 
@@ -377,21 +368,11 @@ class BattleScreen(Screen[None]):
         title = "A note on this battle (ctrl+s stores it, esc cancels):"
         self.app.push_screen(CustomPromptScreen(title, empty_ok=True), noted)
 
-    def ran_as(self, label: str) -> str:
-        """Device, dtype, quantization, size, context and memory, as the backend resolved them at load."""
-        try:
-            return describe_loaded(self.pool[label].info())
-        except Exception as exc:  # a backend's info() is a nicety: never let it cost the reveal
-            return f"unknown ({type(exc).__name__})"
-
     def action_prompts(self) -> None:
         """The exact prompt strings each side received (chat template markers and all), after the vote:
         before it, a template would tell the models apart."""
-        current = self.session.current
-        if current is None or not current.voted:
-            self.notify(
-                "The rendered prompts show after the vote (a chat template can identify a model).", markup=False
-            )
+        current = self.allowed("prompts")
+        if current is None:
             return
         from arena.tui.screens.rendered_prompts import RenderedPromptsScreen
 
@@ -404,14 +385,10 @@ class BattleScreen(Screen[None]):
             cancel.set()
 
     def action_next(self) -> None:
-        current = self.session.current
-        if current is not None and not current.voted and not self.finished_all:
-            if not current.both_done:
-                self.notify("Still generating: esc stops, then vote or s to skip.", markup=False)
-            else:
-                self.notify("Vote first (s skips this one).", markup=False)
-            return
-        self.start_next()
+        if self.session.allows("next") is None:
+            self.start_next()
+        else:
+            self.allowed("next")  # says why
 
     def start_next(self, prompt: Prompt | None = None) -> None:
         """The next queued prompt (or ``prompt``); a database that refuses the write is reported, not fatal."""
@@ -423,15 +400,13 @@ class BattleScreen(Screen[None]):
         self.start(upcoming)
 
     def action_custom(self) -> None:
-        current = self.session.current
-        if current is not None and not current.voted and not self.finished_all:
-            self.notify("Vote on (or s to skip) this battle first.", markup=False)
+        if self.session.allows("custom") is not None:
+            self.allowed("custom")  # says why
             return
         from arena.tui.screens.custom_prompt import CustomPromptScreen
 
         def chosen(text: str | None) -> None:
             if text and text.strip():
-                self.finished_all = False
                 self.start_next(custom_prompt(text))
 
         self.app.push_screen(CustomPromptScreen(), chosen)

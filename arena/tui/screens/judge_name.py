@@ -17,7 +17,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from arena.play import judge_name_problem
+from arena.judging.names import judge_name_problem
 
 LOADING = "The models are loading; type your name meanwhile."
 READY = "The models are ready."

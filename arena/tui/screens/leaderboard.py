@@ -13,9 +13,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from arena.ratings import Leaderboard, StyleColumns, compute_leaderboard, outcomes_from_votes
+from arena.analysis.ratings import Leaderboard
+from arena.reports.leaderboard import board_for
 from arena.store import Store
-from arena.store.queries import style_table, vote_table
 
 ROUNDS = 300  # fewer bootstrap rounds than the CLI: the screen should open instantly
 
@@ -43,12 +43,7 @@ class LeaderboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def compute(self) -> None:
-        style = self.style_control
-        votes = vote_table(self.store, with_style=style)
-        columns = None
-        if style:
-            columns = StyleColumns.of(style_table(self.store, votes))
-        board = compute_leaderboard(outcomes_from_votes(votes), rounds=ROUNDS, style_control=style, style=columns)
+        board = board_for(self.store, style_control=self.style_control, rounds=ROUNDS).board
         self.app.call_from_thread(self.show_board, board)
 
     def action_toggle_style(self) -> None:
@@ -59,7 +54,7 @@ class LeaderboardScreen(Screen[None]):
 
     def show_board(self, board: Leaderboard) -> None:
         """Lay the table out for the screen's width now (and again on resize): numbers stay whole."""
-        from arena.views import leaderboard_notes, leaderboard_table
+        from arena.present.leaderboard import leaderboard_notes, leaderboard_table
 
         self.board = board
         if not board.ratings:

@@ -10,9 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from arena.answers import AnalyzedAnswer
+from arena.analysis.flags import CONSTRAINT_PREFIX, constraints_met
 from arena.backend import Chunk, GenerationResult
-from arena.flags import CONSTRAINT_PREFIX, constraints_met
+from arena.judging.answers import AnalyzedAnswer
 from arena.tui.text import highlighted, literal
 from arena.wording import counted
 

@@ -1,0 +1,270 @@
+"""Several judges on one database (after ``arena merge``): do they agree, does any of them favour a side,
+and does any of them vote unlike the rest?
+
+Owns the agreement statistics and the outlier test; the votes come from ``arena.store.queries``.
+
+An *item* is a prompt and an unordered pair of contestants; a vote on it is read from the item's fixed
+orientation ("first wins", "second wins", "tie"; both-bad counts as a tie, skips are left out), so two
+judges who saw the same pair on opposite sides still agree. A judge who voted on an item more than once counts with
+their latest vote.
+
+- Agreement: Cohen's kappa for each pair of judges, Krippendorff's alpha (nominal) for all of them, with
+  and without ties (without: tie votes are left out, so only the direction of decided votes counts).
+- Position bias: each judge's share of decided votes won by the left pane, with its 95% Wilson interval.
+- Outliers: a sequential test in the spirit of Chatbot Arena's anomalous-user detection. Each decided
+  vote of a judge is scored against the other judges' decided votes on the same contestant pair, q (add-one
+  smoothed): the e-value 0.5 / q(the outcome this judge chose) is a likelihood ratio of "votes by coin" to
+  "votes like the others", with expectation at most 1 for a judge who votes like the others. Its running
+  product is then a test martingale, and the judge is flagged once it passes 1 / alpha = 20 (Ville's
+  inequality keeps false alarms under 5% however long the judge votes). A coin-flipper, a judge who votes
+  by pane position and one who votes against the others all make it grow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from arena.analysis.stats import wilson_interval
+
+OUTCOMES = ("first", "second", "tie")
+OUTLIER_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Vote:
+    judge: str
+    prompt: str
+    left: str
+    right: str
+    verdict: str
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        first, second = sorted((self.left, self.right))
+        return first, second
+
+    @property
+    def item(self) -> tuple[str, str, str]:
+        return (self.prompt, *self.pair)
+
+    @property
+    def winner(self) -> str | None:
+        if self.verdict in ("tie", "both_bad"):
+            return None
+        return self.left if self.verdict == "left" else self.right
+
+    @property
+    def outcome(self) -> str:
+        """The vote from the item's fixed orientation: whether its "first" contestant won, or a tie.
+
+        Which of the two is "first" is decided per item by a hash, not alphabetically: if the first were
+        always the same contestant, a strong one would make most votes "second" for every judge and chance
+        agreement alone would explain them (the prevalence problem of kappa and alpha).
+        """
+        if self.verdict in ("tie", "both_bad"):
+            return "tie"
+        winner = self.left if self.verdict == "left" else self.right
+        first = self.pair[0] if _flip(self.item) else self.pair[1]
+        return "first" if winner == first else "second"
+
+
+def _flip(item: tuple[str, str, str]) -> bool:
+    digest = hashlib.sha256("\x00".join(item).encode("utf-8", "surrogatepass")).digest()
+    return digest[0] % 2 == 0
+
+
+def votes_from_rows(rows: Sequence[Mapping[str, Any]]) -> list[Vote]:
+    """Rated votes with a judge, oldest first (rows as ``queries.judge_votes`` returns them)."""
+    return [
+        Vote(str(row["judge"]), str(row["prompt"]), str(row["left"]), str(row["right"]), str(row["verdict"]))
+        for row in rows
+        if row["judge"] is not None and row["verdict"] != "skip"
+    ]
+
+
+def _latest(votes: Sequence[Vote]) -> dict[str, dict[tuple[str, str, str], str]]:
+    """judge -> item -> outcome (the judge's latest vote on the item)."""
+    table: dict[str, dict[tuple[str, str, str], str]] = {}
+    for vote in votes:
+        table.setdefault(vote.judge, {})[vote.item] = vote.outcome
+    return table
+
+
+def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
+    """Agreement of two raters on the same items beyond chance; None when chance agreement is total."""
+    if not a:
+        return None
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
+    first, second = Counter(a), Counter(b)
+    expected = sum(first[c] * second[c] for c in set(a) | set(b)) / (len(a) * len(a))
+    if expected >= 1.0:
+        return None
+    return (observed - expected) / (1.0 - expected)
+
+
+def krippendorff_alpha(units: Sequence[Sequence[str]]) -> float | None:
+    """Krippendorff's alpha for nominal data: ``units`` holds each item's values (any number of raters,
+    items with fewer than two values ignored). None when there is no disagreement to expect."""
+    coincidences: dict[tuple[str, str], float] = {}
+    for values in units:
+        m = len(values)
+        if m < 2:
+            continue
+        for i, j in itertools.permutations(range(m), 2):
+            key = (values[i], values[j])
+            coincidences[key] = coincidences.get(key, 0.0) + 1.0 / (m - 1)
+    totals: dict[str, float] = {}
+    for (c, _k), weight in coincidences.items():
+        totals[c] = totals.get(c, 0.0) + weight
+    n = sum(totals.values())
+    if n <= 1:
+        return None
+    disagreement = sum(weight for (c, k), weight in coincidences.items() if c != k)
+    expected = sum(totals[c] * totals[k] for c in totals for k in totals if c != k)
+    if expected == 0:
+        return None
+    return 1.0 - (n - 1) * disagreement / expected
+
+
+@dataclass(frozen=True)
+class PairAgreement:
+    a: str
+    b: str
+    shared: int
+    kappa: float | None
+    kappa_without_ties: float | None
+    decided_shared: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "shared_items": self.shared,
+            "kappa": _rounded(self.kappa),
+            "kappa_without_ties": _rounded(self.kappa_without_ties),
+            "decided_shared_items": self.decided_shared,
+        }
+
+
+@dataclass(frozen=True)
+class JudgeReport:
+    judge: str
+    votes: int
+    decided: int
+    left_share: float | None
+    left_low: float
+    left_high: float
+    shared_votes: int
+    """Votes on contestant pairs other judges voted on too (what the outlier test can use)."""
+    evidence: float
+    """The outlier test's largest running product of e-values; 20 or more flags the judge."""
+    flagged: bool
+
+    @property
+    def position_biased(self) -> bool:
+        return self.decided > 0 and not self.left_low <= 0.5 <= self.left_high
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "judge": self.judge,
+            "votes": self.votes,
+            "decided": self.decided,
+            "left_share": _rounded(self.left_share),
+            "left_share_ci": [round(self.left_low, 4), round(self.left_high, 4)],
+            "position_biased": self.position_biased,
+            "shared_votes": self.shared_votes,
+            "outlier_evidence": round(self.evidence, 3),
+            "outlier": self.flagged,
+        }
+
+
+@dataclass(frozen=True)
+class JudgesReport:
+    judges: list[JudgeReport]
+    pairs: list[PairAgreement]
+    alpha: float | None
+    alpha_without_ties: float | None
+    items_with_several_judges: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "judges": [judge.to_dict() for judge in self.judges],
+            "pairs": [pair.to_dict() for pair in self.pairs],
+            "krippendorff_alpha": _rounded(self.alpha),
+            "krippendorff_alpha_without_ties": _rounded(self.alpha_without_ties),
+            "items_with_several_judges": self.items_with_several_judges,
+        }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def judge_report(votes: Sequence[Vote]) -> JudgesReport:
+    latest = _latest(votes)
+    names = sorted(latest)
+    pairs = []
+    for a, b in itertools.combinations(names, 2):
+        shared = sorted(set(latest[a]) & set(latest[b]))
+        first = [latest[a][item] for item in shared]
+        second = [latest[b][item] for item in shared]
+        decided = [(x, y) for x, y in zip(first, second, strict=True) if x != "tie" and y != "tie"]
+        pairs.append(
+            PairAgreement(
+                a,
+                b,
+                len(shared),
+                cohen_kappa(first, second),
+                cohen_kappa([x for x, _ in decided], [y for _, y in decided]),
+                len(decided),
+            )
+        )
+    items: dict[tuple[str, str, str], list[str]] = {}
+    for judged in latest.values():
+        for item, outcome in judged.items():
+            items.setdefault(item, []).append(outcome)
+    several = [values for values in items.values() if len(values) >= 2]
+    return JudgesReport(
+        judges=[_one_judge(name, votes) for name in names],
+        pairs=pairs,
+        alpha=krippendorff_alpha(several),
+        alpha_without_ties=krippendorff_alpha([[v for v in values if v != "tie"] for values in several]),
+        items_with_several_judges=len(several),
+    )
+
+
+def _one_judge(name: str, votes: Sequence[Vote]) -> JudgeReport:
+    own = [vote for vote in votes if vote.judge == name]
+    decided = [vote for vote in own if vote.verdict in ("left", "right")]
+    left_wins = sum(1 for vote in decided if vote.verdict == "left")
+    low, high = wilson_interval(left_wins, len(decided))
+    others: dict[tuple[str, str], Counter[str]] = {}
+    for vote in votes:
+        if vote.judge != name and vote.winner is not None:
+            others.setdefault(vote.pair, Counter())[vote.winner] += 1
+    evidence, peak, shared = 1.0, 1.0, 0
+    for vote in own:
+        seen = others.get(vote.pair)
+        if not seen:
+            continue
+        shared += 1
+        if vote.winner is None:
+            continue  # a tie says nothing about the direction the test is about
+        evidence *= 0.5 / ((seen[vote.winner] + 1) / (sum(seen.values()) + 2))
+        peak = max(peak, evidence)
+    return JudgeReport(
+        judge=name,
+        votes=len(own),
+        decided=len(decided),
+        left_share=left_wins / len(decided) if decided else None,
+        left_low=low,
+        left_high=high,
+        shared_votes=shared,
+        evidence=peak,
+        flagged=peak >= 1.0 / OUTLIER_ALPHA,
+    )

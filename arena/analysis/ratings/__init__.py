@@ -1,0 +1,50 @@
+"""Turn votes into ratings a careful person can trust: Bradley-Terry with bootstrap intervals, plus Elo.
+
+The parts, each one job: ``data`` (outcomes and every count taken from them), ``bt`` (the model, its scale and
+win probability, Elo), ``styled`` (the fit with style taken out) and ``board`` (the leaderboard put
+together). The names below are the package's surface, for callers that want a board rather than its parts.
+"""
+
+from arena.analysis.ratings.board import (
+    PROVISIONAL_BELOW,
+    Leaderboard,
+    Rating,
+    Sureness,
+    compute_leaderboard,
+    parse_anchor,
+)
+from arena.analysis.ratings.bt import INITIAL_RATING, SCALE, elo_ratings, fit_bradley_terry, win_probability
+from arena.analysis.ratings.data import (
+    Outcome,
+    PairRecord,
+    PositionBias,
+    matrix_rows,
+    outcomes_from_rows,
+    outcomes_from_votes,
+    tallies,
+    tally,
+)
+from arena.analysis.ratings.styled import StyleColumns
+
+__all__ = [
+    "INITIAL_RATING",
+    "PROVISIONAL_BELOW",
+    "SCALE",
+    "Leaderboard",
+    "Outcome",
+    "PairRecord",
+    "PositionBias",
+    "Rating",
+    "StyleColumns",
+    "Sureness",
+    "compute_leaderboard",
+    "elo_ratings",
+    "fit_bradley_terry",
+    "matrix_rows",
+    "outcomes_from_rows",
+    "outcomes_from_votes",
+    "parse_anchor",
+    "tallies",
+    "tally",
+    "win_probability",
+]

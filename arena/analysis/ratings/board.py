@@ -1,0 +1,351 @@
+"""The leaderboard: ratings with bootstrap intervals, Rank(UB), Elo, tallies, the scoreboard, the matrices, and
+how sure the board is of each neighbouring pair.
+
+``compute_leaderboard`` puts the parts together: the tally and counts (``data``), the fit and its intervals
+(``bt``, or ``styled`` with style control), then one ``Rating`` per contestant.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from arena.analysis.ratings.bt import FloatArray, elo_ratings, fit_bradley_terry, to_points, win_probability
+from arena.analysis.ratings.data import (
+    Cells,
+    Outcome,
+    PairRecord,
+    PositionBias,
+    Tally,
+    components,
+    count_matrix,
+    pairs,
+    position_bias,
+    tallies,
+    tally,
+    win_matrix,
+)
+from arena.analysis.ratings.styled import StyleColumns, style_fit
+from arena.analysis.stats import intervals_overlap, wilson_interval
+from arena.analysis.style import StyleCoefficient, coefficients
+from arena.vocab import RATED_VERDICTS
+
+PROVISIONAL_BELOW = 10
+"""A contestant with fewer rated battles than this is provisional: its interval is not yet meaningful (one
+battle bootstraps to a zero-width interval), so it gets no rank."""
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One row of the leaderboard."""
+
+    contestant: str
+    rating: float
+    ci_low: float
+    ci_high: float
+    rank_ub: int
+    elo: float
+    battles: int
+    wins: int
+    ties: int
+    losses: int
+    both_bad: int
+    win_rate: float
+    win_rate_low: float
+    win_rate_high: float
+    never_lost: bool
+    never_won: bool
+    group: int
+    within_noise: tuple[str, ...] = ()
+
+    @property
+    def provisional(self) -> bool:
+        return self.battles < PROVISIONAL_BELOW
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "contestant": self.contestant,
+            "rating": round(self.rating, 2),
+            "ci_low": round(self.ci_low, 2),
+            "ci_high": round(self.ci_high, 2),
+            "rank_ub": self.rank_ub,
+            "provisional": self.provisional,
+            "battles": self.battles,
+            "wins": self.wins,
+            "ties": self.ties,
+            "losses": self.losses,
+            "both_bad": self.both_bad,
+            "both_bad_rate": round(self.both_bad / self.battles, 4) if self.battles else None,
+            "win_rate": round(self.win_rate, 4),
+            "win_rate_ci": [round(self.win_rate_low, 4), round(self.win_rate_high, 4)],
+            "elo": round(self.elo, 2),
+            "never_lost": self.never_lost,
+            "never_won": self.never_won,
+            "group": self.group,
+            "within_noise": list(self.within_noise),
+        }
+
+
+@dataclass(frozen=True)
+class Sureness:
+    """How sure the ranking is that ``a`` (the higher of two neighbours on the board) is better than ``b``.
+
+    ``p_a_better`` is the share of bootstrap rounds in which a's rating is above b's (None without
+    bootstrap). ``votes_to_separate`` estimates how many more decisive votes between the two would make
+    their difference significant at 95%, four times in five: with p the chance that a beats b implied by
+    their ratings, a two-sided test at 5% on N decisive votes has 80% power once
+    N = (1.96 + 0.84)^2 p (1 - p) / (p - 0.5)^2 (the usual sample-size formula), minus the decisive votes
+    they already have. 0 when the bootstrap already separates them; None when the ratings are level (no
+    number of votes is predictable).
+    """
+
+    a: str
+    b: str
+    battles: int
+    p_a_better: float | None
+    votes_to_separate: int | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "battles": self.battles,
+            "p_a_better": None if self.p_a_better is None else round(self.p_a_better, 4),
+            "votes_to_separate": self.votes_to_separate,
+        }
+
+    def describe(self) -> str:
+        """'m2 vs m4: 71% sure, ~60 more votes' (in the order of the board)."""
+        sure = "no bootstrap" if self.p_a_better is None else f"{self.p_a_better:.0%} sure"
+        if self.votes_to_separate == 0:
+            more = "separated"
+        elif self.votes_to_separate is None:
+            more = "level: more votes will not tell them apart soon"
+        else:
+            more = f"~{self.votes_to_separate} more decisive votes between them"
+        return f"{self.a} above {self.b}: {sure}, {more}"
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    ratings: list[Rating]
+    pairs: list[PairRecord]
+    groups: list[list[str]]
+    position_bias: PositionBias
+    battles: int
+    rounds: int
+    anchor: tuple[str, float] | None = None
+    win_matrix: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    count_matrix: dict[str, dict[str, int]] = field(default_factory=dict)
+    neighbours: list[Sureness] = field(default_factory=list)
+    """Each adjacent pair of the board (within one comparable group), top to bottom."""
+    style: list[StyleCoefficient] | None = None
+    """The style coefficients when the ratings are style-controlled, else None."""
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """Ratings in points, their interval bounds, the bootstrap draws (None without rounds) and, when the fit
+    took style out, its coefficients."""
+
+    point: FloatArray
+    low: FloatArray
+    high: FloatArray
+    draws: FloatArray | None
+    style: list[StyleCoefficient] | None
+
+
+def compute_leaderboard(
+    outcomes: Sequence[Outcome],
+    *,
+    rounds: int = 1000,
+    seed: int = 0,
+    anchor: tuple[str, float] | None = None,
+    k: float = 32.0,
+    confidence: float = 0.95,
+    style: StyleColumns | None = None,
+) -> Leaderboard:
+    """Ratings with bootstrap intervals, Rank(UB), Elo, tallies, the pairwise scoreboard and matrices.
+
+    ``outcomes`` are in the order the votes were cast (only Elo uses it); ``skip`` verdicts are ignored.
+    With ``style`` (differences aligned with ``outcomes``) the ratings are fitted with the answers' style
+    taken out (``arena.analysis.style``); tallies, Elo and the scoreboard stay the raw ones.
+    """
+    kept = [index for index, o in enumerate(outcomes) if o.verdict in RATED_VERDICTS and o.left != o.right]
+    rated = [outcomes[index] for index in kept]
+    if style is not None and len(kept) != len(outcomes):
+        style = style.take(kept)
+    counted = tally(rated)
+    labels = sorted({key[0] for key in counted} | {key[1] for key in counted})
+    if anchor is not None and anchor[0] not in labels:
+        raise ValueError(f"anchor {anchor[0]!r} has no battles (contestants: {', '.join(labels) or 'none'})")
+    bias = position_bias(counted)
+    if not labels:
+        return Leaderboard([], [], [], bias, 0, rounds, anchor)
+    fitted = _fit(rated, counted, labels, style, rounds=rounds, seed=seed, anchor=anchor, confidence=confidence)
+    groups = components(labels, rated)
+    ratings = _mark_noise(_ratings(labels, counted, fitted, groups, elo_ratings(rated, k=k)))
+    ratings.sort(key=lambda r: (-r.rating, r.contestant))
+    records = pairs(counted)
+    position = {label: index for index, label in enumerate(labels)}
+    neighbours = [
+        _sureness(higher, lower, fitted.draws, position, records)
+        for higher, lower in itertools.pairwise(ratings)
+        if higher.group == lower.group
+    ]
+    return Leaderboard(
+        ratings=ratings,
+        pairs=records,
+        groups=groups,
+        position_bias=bias,
+        battles=len(rated),
+        rounds=rounds,
+        anchor=anchor,
+        win_matrix=win_matrix(labels, records),
+        count_matrix=count_matrix(labels, records),
+        neighbours=neighbours,
+        style=fitted.style,
+    )
+
+
+def _fit(
+    rated: Sequence[Outcome],
+    counted: Tally,
+    labels: Sequence[str],
+    style: StyleColumns | None,
+    *,
+    rounds: int,
+    seed: int,
+    anchor: tuple[str, float] | None,
+    confidence: float,
+) -> Fitted:
+    """The point ratings and, with ``rounds``, their bootstrap: the plain fit refits multinomial draws over
+    the cells; the style-controlled one draws from its sandwich covariance."""
+    draws: FloatArray | None = None
+    found_style = None
+    if style is not None:
+        fit = style_fit(rated, style, labels, rounds, seed)
+        point = to_points(fit.beta[None, :], labels, anchor)[0]
+        found_style = coefficients(fit, confidence)
+        if rounds > 0:
+            draws = to_points(fit.beta_draws, labels, anchor)
+    else:
+        cells = Cells.from_tally(counted, labels)
+        point = to_points(fit_bradley_terry(cells.score_matrices(cells.count[None, :])), labels, anchor)[0]
+        if rounds > 0:
+            rng = np.random.default_rng(seed)
+            resampled = rng.multinomial(len(rated), cells.count / cells.count.sum(), size=rounds)
+            draws = to_points(fit_bradley_terry(cells.score_matrices(resampled)), labels, anchor)
+    if draws is None:
+        return Fitted(point, point.copy(), point.copy(), None, found_style)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(draws, [alpha, 1 - alpha], axis=0)
+    return Fitted(point, low, high, draws, found_style)
+
+
+def _ratings(
+    labels: Sequence[str],
+    counted: Tally,
+    fitted: Fitted,
+    groups: Sequence[Sequence[str]],
+    elo: Mapping[str, float],
+) -> list[Rating]:
+    """One row per contestant: its rating and interval, Rank(UB) within its group, tallies, win rate."""
+    group_of = {label: index for index, group in enumerate(groups) for label in group}
+    counts = tallies(counted, labels)
+    ratings = []
+    for index, label in enumerate(labels):
+        wins, ties, losses, both_bad = counts[label]
+        battles = wins + ties + losses + both_bad
+        points = wins + 0.5 * (ties + both_bad)
+        rate_low, rate_high = wilson_interval(points, battles)
+        better = sum(
+            1
+            for other in range(len(labels))
+            if group_of[labels[other]] == group_of[label] and fitted.low[other] > fitted.high[index]
+        )
+        ratings.append(
+            Rating(
+                contestant=label,
+                rating=float(fitted.point[index]),
+                ci_low=float(fitted.low[index]),
+                ci_high=float(fitted.high[index]),
+                rank_ub=1 + better,
+                elo=elo[label],
+                battles=battles,
+                wins=wins,
+                ties=ties,
+                losses=losses,
+                both_bad=both_bad,
+                win_rate=points / battles,
+                win_rate_low=rate_low,
+                win_rate_high=rate_high,
+                never_lost=losses == 0 and wins > 0,
+                never_won=wins == 0 and losses > 0,
+                group=group_of[label],
+            )
+        )
+    return ratings
+
+
+SEPARATE_Z = 1.96 + 0.84
+"""z for a two-sided 5% test plus z for 80% power."""
+MAX_VOTES_TO_SEPARATE = 100_000
+
+
+def _sureness(
+    higher: Rating, lower: Rating, boot: FloatArray | None, position: Mapping[str, int], pairs: Sequence[PairRecord]
+) -> Sureness:
+    """See ``Sureness``: the bootstrap's verdict on two neighbours, and the votes a clear one would take."""
+    p_better = None
+    if boot is not None:
+        ahead = boot[:, position[higher.contestant]] - boot[:, position[lower.contestant]]
+        p_better = float(((ahead > 0).sum() + 0.5 * (ahead == 0).sum()) / len(ahead))
+    record = next((pair for pair in pairs if {pair.a, pair.b} == {higher.contestant, lower.contestant}), None)
+    decisive = 0 if record is None else record.a_wins + record.b_wins
+    p = win_probability(higher.rating, lower.rating)
+    if p_better is not None and p_better >= 1 - (1 - 0.95) / 2:
+        votes: int | None = 0
+    elif abs(p - 0.5) < 1e-3:
+        votes = None
+    else:
+        needed = SEPARATE_Z**2 * p * (1 - p) / (p - 0.5) ** 2
+        votes = min(max(1, math.ceil(needed) - decisive), MAX_VOTES_TO_SEPARATE)
+    return Sureness(higher.contestant, lower.contestant, record.battles if record else 0, p_better, votes)
+
+
+def _mark_noise(ratings: list[Rating]) -> list[Rating]:
+    """For each contestant, the others of its group whose interval overlaps its own."""
+    marked = []
+    for rating in ratings:
+        overlapping = tuple(
+            other.contestant
+            for other in ratings
+            if other.contestant != rating.contestant
+            and other.group == rating.group
+            and intervals_overlap((rating.ci_low, rating.ci_high), (other.ci_low, other.ci_high))
+        )
+        marked.append(replace(rating, within_noise=overlapping))
+    return marked
+
+
+MAX_ANCHOR = 1e6
+"""Ratings live around 1000; an anchor far beyond this is a typo (and 1e308 overflows the scale)."""
+
+
+def parse_anchor(text: str) -> tuple[str, float]:
+    """``LABEL=RATING`` from the command line."""
+    label, sep, value = text.rpartition("=")
+    if not sep or not label:
+        raise ValueError(f"--anchor {text!r}: expected LABEL=RATING, e.g. base=1000")
+    try:
+        rating = float(value)
+    except ValueError:
+        raise ValueError(f"--anchor {text!r}: the rating {value!r} is not a number") from None
+    if not -MAX_ANCHOR <= rating <= MAX_ANCHOR:  # NaN fails too
+        raise ValueError(f"--anchor {text!r}: the rating must be a number between {-MAX_ANCHOR:g} and {MAX_ANCHOR:g}")
+    return label, rating

@@ -1,0 +1,249 @@
+"""The votes as the ratings see them, and every count taken from them: outcomes, the (left, right, verdict)
+tally, the cells a fit works on, tallies per contestant, the head-to-head scoreboard, matrices, position bias.
+
+The work is on aggregated counts, never on battles one by one: a data set is reduced to a ``tally`` of a few
+hundred (left, right, verdict) keys, and every per-battle statistic is computed from those.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from arena.analysis.stats import wilson_interval
+from arena.vocab import SCORE, Verdict
+
+if TYPE_CHECKING:
+    from arena.store.queries import BattleRow, StyledVoteRow, VoteRow
+
+FloatArray = npt.NDArray[np.float64]
+Tally = Counter[tuple[str, str, Verdict]]
+"""How many battles had each (left, right, verdict)."""
+OUTCOME_CODES: tuple[Verdict, Verdict, Verdict] = ("left", "right", "tie")
+"""A cell's outcome from its first contestant's side: 0 won, 1 lost, 2 tie (``both_bad`` included)."""
+
+
+class Outcome(NamedTuple):
+    """One judged battle, as the ratings see it. ``skip`` verdicts never reach here. A named tuple: a
+    leaderboard builds 100,000 of them, and a frozen dataclass costs five times as much to create; its fields
+    are read by name (a C-level getter, as fast as an index)."""
+
+    left: str
+    right: str
+    verdict: Verdict
+
+
+def outcomes_from_rows(rows: Iterable[BattleRow]) -> list[Outcome]:
+    """Outcomes from battle rows as ``arena.store.queries.battle_rows`` returns them."""
+    return [Outcome(row["left_contestant"], row["right_contestant"], row["verdict"]) for row in rows]
+
+
+def outcomes_from_votes(votes: Iterable[VoteRow | StyledVoteRow]) -> list[Outcome]:
+    """Outcomes from ``arena.store.queries.vote_table`` rows (style, when wanted, comes apart as
+    ``StyleColumns``)."""
+    return [Outcome(vote.left, vote.right, vote.verdict) for vote in votes]
+
+
+def tally(outcomes: Iterable[Outcome]) -> Tally:
+    """How many battles had each (left, right, verdict): counted once, in C, and then every per-battle
+    statistic (cells, tallies, the scoreboard) works on a few hundred keys instead of every battle."""
+    return Counter((outcome.left, outcome.right, outcome.verdict) for outcome in outcomes)
+
+
+@dataclass(frozen=True)
+class Cells:
+    """A data set reduced to (winner-side index, loser-side index, weight) counts.
+
+    Each cell is one (i, j, outcome) with i < j and outcome 0 = i won, 1 = j won, 2 = tie (incl. both_bad).
+    """
+
+    labels: tuple[str, ...]
+    i: npt.NDArray[np.int64]
+    j: npt.NDArray[np.int64]
+    outcome: npt.NDArray[np.int64]
+    count: npt.NDArray[np.int64]
+
+    @classmethod
+    def from_tally(cls, counted: Mapping[tuple[str, str, Verdict], int], labels: Sequence[str]) -> Cells:
+        """Cells from (left, right, verdict) counts (``tally``): the work is per distinct triple, not per battle."""
+        index = {label: position for position, label in enumerate(labels)}
+        keys = list(counted)
+        weights = np.array([counted[key] for key in keys], dtype=np.int64)
+        left = np.array([index[key[0]] for key in keys], dtype=np.int64)
+        right = np.array([index[key[1]] for key in keys], dtype=np.int64)
+        verdict = np.array([{"left": 0, "right": 1}.get(key[2], 2) for key in keys], dtype=np.int64)  # OUTCOME_CODES
+        swap = left > right
+        i = np.where(swap, right, left)
+        j = np.where(swap, left, right)
+        # from i's point of view a left win by j is a loss: swap the win codes
+        outcome = np.where(swap & (verdict < 2), 1 - verdict, verdict)
+        n = len(labels)
+        codes = (i * n + j) * 3 + outcome
+        unique, inverse = np.unique(codes, return_inverse=True)
+        counts = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(unique))
+        return cls(
+            labels=tuple(labels),
+            i=unique // 3 // n,
+            j=unique // 3 % n,
+            outcome=unique % 3,
+            count=counts.astype(np.int64),
+        )
+
+    def score_matrices(self, counts: npt.NDArray[np.int64]) -> FloatArray:
+        """(rounds, n, n) score matrices for a (rounds, cells) array of cell counts."""
+        n = len(self.labels)
+        # column c of ``spread`` says where one battle of cell c puts its points in the flat n*n matrix
+        spread = np.zeros((len(self.count), n * n))
+        cells = np.arange(len(self.count))
+        ij = self.i * n + self.j
+        ji = self.j * n + self.i
+        # what the first contestant scores for each outcome code, and the second (1 minus it)
+        first_scores = np.array([SCORE[verdict] for verdict in OUTCOME_CODES])
+        spread[cells, ij] += first_scores[self.outcome]
+        spread[cells, ji] += 1.0 - first_scores[self.outcome]
+        result: FloatArray = (counts.astype(np.float64) @ spread).reshape(-1, n, n)
+        return result
+
+
+def components(labels: Sequence[str], outcomes: Sequence[Outcome]) -> list[list[str]]:
+    """Groups of contestants connected by battles; ratings are only comparable within a group."""
+    parent = {label: label for label in labels}
+
+    def root(label: str) -> str:
+        while parent[label] != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    for left, right in {(outcome.left, outcome.right) for outcome in outcomes}:
+        parent[root(left)] = root(right)
+    groups: dict[str, list[str]] = {}
+    for label in labels:
+        groups.setdefault(root(label), []).append(label)
+    return sorted(groups.values(), key=lambda group: (-len(group), group))
+
+
+@dataclass(frozen=True)
+class PairRecord:
+    """Head to head between two contestants, from ``a``'s side."""
+
+    a: str
+    b: str
+    a_wins: int
+    b_wins: int
+    ties: int
+    both_bad: int
+
+    @property
+    def battles(self) -> int:
+        return self.a_wins + self.b_wins + self.ties + self.both_bad
+
+    def describe(self) -> str:
+        """'b beats a 5-1, 1 tie, 1 both bad' in the leader's favour."""
+        leader, trailer, high, low = (
+            (self.a, self.b, self.a_wins, self.b_wins)
+            if self.a_wins >= self.b_wins
+            else (self.b, self.a, self.b_wins, self.a_wins)
+        )
+        verb = "ties" if high == low else "beats"
+        extra = []
+        if self.ties:
+            extra.append(f"{self.ties} tie" + ("s" if self.ties != 1 else ""))
+        if self.both_bad:
+            extra.append(f"{self.both_bad} both bad")
+        return f"{leader} {verb} {trailer} {high}-{low}" + (", " + ", ".join(extra) if extra else "")
+
+
+@dataclass(frozen=True)
+class PositionBias:
+    """Share of decided battles won by the left pane; a fair judge and blind sides give about 0.5."""
+
+    left_wins: int
+    decided: int
+    share: float | None
+    ci_low: float
+    ci_high: float
+
+    @property
+    def significant(self) -> bool:
+        return self.decided > 0 and not self.ci_low <= 0.5 <= self.ci_high
+
+
+def tallies(counted: Mapping[tuple[str, str, Verdict], int], labels: Sequence[str]) -> dict[str, list[int]]:
+    """label -> [wins, ties, losses, both_bad]: counts, what ``arena export`` and the board report."""
+    found = {label: [0, 0, 0, 0] for label in labels}
+    for (left, right, verdict), number in counted.items():
+        if verdict == "left":
+            found[left][0] += number
+            found[right][2] += number
+        elif verdict == "right":
+            found[right][0] += number
+            found[left][2] += number
+        else:
+            column = 1 if verdict == "tie" else 3
+            found[left][column] += number
+            found[right][column] += number
+    return found
+
+
+def pairs(counted: Mapping[tuple[str, str, Verdict], int]) -> list[PairRecord]:
+    """The head-to-head record of every pair that met, from the alphabetically first one's side."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for (left, right, verdict), number in counted.items():
+        a, b = sorted((left, right))
+        record = counts.setdefault((a, b), [0, 0, 0, 0])
+        if verdict in ("left", "right"):
+            winner = left if verdict == "left" else right
+            record[0 if winner == a else 1] += number
+        else:
+            record[2 if verdict == "tie" else 3] += number
+    return [PairRecord(a, b, *record) for (a, b), record in sorted(counts.items())]
+
+
+def pair_battles(pairs: Sequence[PairRecord], a: str, b: str) -> int:
+    for pair in pairs:
+        if {pair.a, pair.b} == {a, b}:
+            return pair.battles
+    return 0
+
+
+def win_matrix(labels: Sequence[str], pairs: Sequence[PairRecord]) -> dict[str, dict[str, float | None]]:
+    """Row's share of points against column (ties and both-bad as half); None where they never met."""
+    matrix: dict[str, dict[str, float | None]] = {a: {b: None for b in labels if b != a} for a in labels}
+    for pair in pairs:
+        total = pair.battles
+        half = 0.5 * (pair.ties + pair.both_bad)
+        matrix[pair.a][pair.b] = (pair.a_wins + half) / total
+        matrix[pair.b][pair.a] = (pair.b_wins + half) / total
+    return matrix
+
+
+def count_matrix(labels: Sequence[str], records: Sequence[PairRecord]) -> dict[str, dict[str, int]]:
+    """Battles between row and column."""
+    return {a: {b: pair_battles(records, a, b) for b in labels if b != a} for a in labels}
+
+
+def position_bias(counted: Mapping[tuple[str, str, Verdict], int]) -> PositionBias:
+    left_wins = sum(number for (_, _, verdict), number in counted.items() if verdict == "left")
+    decided = left_wins + sum(number for (_, _, verdict), number in counted.items() if verdict == "right")
+    low, high = wilson_interval(left_wins, decided)
+    share = left_wins / decided if decided else None
+    return PositionBias(left_wins, decided, share, low, high)
+
+
+def matrix_rows(matrix: Mapping[str, Mapping[str, float | int | None]]) -> list[list[str]]:
+    """A matrix as printable rows (header first), for tables and CSV."""
+    labels = list(matrix)
+    rows = [["", *labels]]
+    for a in labels:
+        cells = []
+        for b in labels:
+            value = matrix[a].get(b) if a != b else None
+            cells.append("-" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value)))
+        rows.append([a, *cells])
+    return rows

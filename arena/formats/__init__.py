@@ -1,0 +1,1 @@
+"""Translation only: export formats and FastChat battles both ways."""

@@ -1,0 +1,189 @@
+"""Write battles out: CSV, JSON (with vote tallies), JSONL, FastChat battles, and DPO preference pairs.
+
+Every format starts from the same ``battle_rows`` query, so a filter means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from arena.analysis.ratings import outcomes_from_rows, tally
+from arena.analysis.ratings import tallies as count_tallies
+from arena.formats.fastchat import to_fastchat
+from arena.store.queries import BattleRow, decode_json
+from arena.untrusted import json_text
+from arena.vocab import RATED_VERDICTS
+
+
+class TextSink(Protocol):
+    """Where an export goes: a file, stdout, or a wrapper that makes hidden characters visible."""
+
+    def write(self, text: str, /) -> int: ...
+
+
+CSV_COLUMNS = (
+    "uid",
+    "created",
+    "judge",
+    "prompt_id",
+    "prompt_set",
+    "category",
+    "prompt_text",
+    "left_contestant",
+    "right_contestant",
+    "verdict",
+    "winner",
+    "vote_s",
+    "left_output",
+    "right_output",
+    "left_flags",
+    "right_flags",
+    "left_reasons",
+    "right_reasons",
+    "note",
+    "params",
+)
+
+
+def winner_label(row: BattleRow) -> str:
+    """The winning contestant's label, or the verdict itself for tie / both_bad / skip."""
+    if row["verdict"] == "left":
+        return str(row["left_contestant"])
+    if row["verdict"] == "right":
+        return str(row["right_contestant"])
+    return str(row["verdict"])
+
+
+def asked_text(row: BattleRow) -> str | None:
+    """The prompt as the models actually received it: the last user message a generation stored, else the
+    prompt table's text. A prompt file edited later (same set and id, new text) changes the latter, never
+    what an earlier battle was about."""
+    for messages_json in (row["left_messages_json"], row["right_messages_json"]):
+        messages = decode_json(messages_json, [])
+        asked = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        if asked and isinstance(asked[-1], str):
+            return asked[-1]
+    text = row.get("prompt_text")
+    return None if text is None else str(text)
+
+
+def battle_record(row: BattleRow) -> dict[str, Any]:
+    """One battle as a flat, self-describing record (JSON, JSONL and, joined, CSV)."""
+    return {
+        "uid": row["uid"],
+        "created": row["created"],
+        "judge": row["judge"],
+        "prompt_id": row["prompt_id"],
+        "prompt_set": row["prompt_set"],
+        "category": row["category"],
+        "prompt_text": asked_text(row),
+        "left_contestant": row["left_contestant"],
+        "right_contestant": row["right_contestant"],
+        "verdict": row["verdict"],
+        "winner": winner_label(row),
+        "vote_s": row["vote_s"],
+        "left_output": row["left_output"],
+        "right_output": row["right_output"],
+        "left_flags": row["left_flags"],
+        "right_flags": row["right_flags"],
+        "left_reasons": row.get("left_reasons", []),
+        "right_reasons": row.get("right_reasons", []),
+        "note": row.get("note"),
+        "params": decode_json(row["params_json"], None),
+    }
+
+
+def dpo_pairs(rows: Sequence[BattleRow]) -> list[dict[str, Any]]:
+    """Chosen / rejected pairs from decided battles whose two outputs are both stored."""
+    pairs = []
+    for row in rows:
+        if row["verdict"] not in ("left", "right") or row["left_output"] is None or row["right_output"] is None:
+            continue
+        left = (row["left_output"], row["left_contestant"])
+        right = (row["right_output"], row["right_contestant"])
+        (chosen, chosen_model), (rejected, rejected_model) = (
+            (left, right) if row["verdict"] == "left" else (right, left)
+        )
+        pairs.append(
+            {
+                "prompt": asked_text(row),
+                "chosen": chosen,
+                "rejected": rejected,
+                "chosen_model": chosen_model,
+                "rejected_model": rejected_model,
+                "prompt_id": row["prompt_id"],
+                "battle_uid": row["uid"],
+            }
+        )
+    return pairs
+
+
+def tallies(rows: Sequence[BattleRow]) -> list[dict[str, Any]]:
+    """Per-contestant vote counts, by label: counted from the votes (no fit: exports are quick and exact)."""
+    counted = tally(
+        outcome
+        for outcome in outcomes_from_rows(rows)
+        if outcome.verdict in RATED_VERDICTS and outcome.left != outcome.right
+    )
+    labels = sorted({key[0] for key in counted} | {key[1] for key in counted})
+    return [
+        {
+            "contestant": label,
+            "battles": sum(counts),
+            "wins": counts[0],
+            "ties": counts[1],
+            "losses": counts[2],
+            "both_bad": counts[3],
+        }
+        for label, counts in count_tallies(counted, labels).items()
+    ]
+
+
+SKIP_FREE_FORMATS = ("fastchat", "dpo")
+"""Formats with no place for a skip: FastChat's winners are model_a / model_b / tie / tie (bothbad), and a
+DPO pair needs a preferred answer. Every other format keeps skips, with verdict ``skip``."""
+
+
+def exportable(rows: Sequence[BattleRow], fmt: str) -> tuple[list[BattleRow], int]:
+    """The rows ``fmt`` can hold, and how many skip votes it had to leave out (the CLI says so)."""
+    if fmt not in SKIP_FREE_FORMATS:
+        return list(rows), 0
+    kept = [row for row in rows if row["verdict"] != "skip"]
+    return kept, len(rows) - len(kept)
+
+
+def write(rows: Sequence[BattleRow], fmt: str, out: TextSink) -> int:
+    """Write ``rows`` in ``fmt`` to ``out`` (skips only where the format has a place for them); returns the
+    number of records written."""
+    rows, _left_out = exportable(rows, fmt)
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            record = battle_record(row)
+            record["left_flags"] = ";".join(record["left_flags"])
+            record["right_flags"] = ";".join(record["right_flags"])
+            record["params"] = json.dumps(record["params"]) if record["params"] is not None else ""
+            writer.writerow(record)
+        return len(rows)
+    if fmt == "json":
+        payload = {"tallies": tallies(rows), "battles": [battle_record(row) for row in rows]}
+        out.write(json_text(payload) + "\n")
+        return len(rows)
+    records: list[dict[str, Any]]
+    if fmt == "jsonl":
+        records = [battle_record(row) for row in rows]
+    elif fmt == "fastchat":
+        records = [to_fastchat(row) for row in rows]
+        out.write(json_text(records) + "\n")
+        return len(records)
+    elif fmt == "dpo":
+        records = dpo_pairs(rows)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    for record in records:
+        out.write(json_text(record, indent=None) + "\n")
+    return len(records)

@@ -1,0 +1,22 @@
+"""The rule for a judge's name: typed in a browser by anyone who has the address, or given as ``--judge``."""
+
+from __future__ import annotations
+
+from arena.untrusted import visible
+
+JUDGE_NAME_MAX = 40
+
+
+def judge_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a judge's name, or None.
+
+    Names group votes in ``arena judges``, so they must be non-empty and readable as typed: hidden
+    characters (controls, bidi overrides, zero-width) would make two names that look the same differ.
+    """
+    if not name.strip():
+        return "Type a name: it is stored with your votes."
+    if len(name) > JUDGE_NAME_MAX:
+        return f"At most {JUDGE_NAME_MAX} characters, please."
+    if visible(name) != name or "\n" in name or "\t" in name:
+        return "Printable characters only (no control, zero-width or direction characters)."
+    return None

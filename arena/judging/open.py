@@ -1,0 +1,90 @@
+"""One way to build a judging session, shared by ``arena play``, ``arena demo`` and ``arena serve``.
+
+``PlayOptions`` is what the judge asked for (the play command's options, typed); ``check`` refuses what
+cannot run before any model loads; ``session_opener`` returns the function that opens (or resumes) the
+session of a named judge, which the app calls at once for a known judge or after a browser judge has typed
+their name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from arena.backend import Contestant, GenerationParams
+from arena.engine.pool import ModelPool
+from arena.errors import ArenaError
+from arena.judging.resume import find_resume, resume_if_any
+from arena.judging.session import PlaySession
+from arena.prompts import PromptSet, load_prompt_set
+from arena.store import Store
+from arena.store.settings import ContestantRef, SessionSettings
+from arena.vocab import Pace, Pairing
+
+SessionOpener = Callable[[str | None], PlaySession]
+"""Opens (starts in the database, or resumes) the play session of the named judge (None: unattributed)."""
+
+
+@dataclass(frozen=True)
+class PlayOptions:
+    """What ``arena play`` was asked to run, as the core's own types."""
+
+    contestants: tuple[Contestant, ...]
+    prompt_set: str
+    params: GenerationParams
+    db_path: Path | None = None
+    judge: str | None = None
+    seed: int | None = None
+    """The session seed (None: a fresh random one)."""
+    pace: Pace = "live"
+    show_speed: bool = False
+    sequential: bool = False
+    pairing: Pairing = "least-met"
+    resume: bool = False
+    ask_judge: bool = False
+    """The judge types their name in the app (each browser of ``arena serve``)."""
+
+    @property
+    def specs(self) -> list[str]:
+        return [contestant.spec for contestant in self.contestants]
+
+    def check(self, command: str = "arena play") -> PromptSet:
+        """Refuse what cannot run (one line each), before any model loads; the prompt set, loaded."""
+        if len(self.contestants) < 2:
+            raise ArenaError(f"{command} needs at least two contestants (--model twice, or two in arena.toml)")
+        if self.resume and self.seed is not None:
+            raise ArenaError("--resume continues the session with its own seed; leave out --seed")
+        return load_prompt_set(self.prompt_set)
+
+
+def session_opener(options: PlayOptions, prompts: PromptSet, store: Store, pool: ModelPool) -> SessionOpener:
+    """The opener of this run's sessions. ``--resume`` is looked up now (a mismatch is one line before the
+    screen opens); a judge who names themselves in a browser continues their last session when it ran these
+    contestants on this prompt set."""
+    resumed = find_resume(store, options.judge, options.specs, prompts.name) if options.resume else None
+    settings = SessionSettings(
+        prompt_set=prompts.name,
+        params=options.params.to_dict(),
+        contestants=tuple(ContestantRef(spec=spec) for spec in options.specs),
+        pace=options.pace,
+    )
+
+    def open_session(judge: str | None) -> PlaySession:
+        continued = resumed
+        if options.ask_judge and judge is not None:
+            continued = resume_if_any(store, judge, options.specs, prompts.name)
+        return PlaySession(
+            store,
+            options.contestants,
+            prompts.prompts,
+            options.params,
+            judge=judge,
+            settings=settings,
+            seed=options.seed,
+            pairing=options.pairing,
+            resume=continued,
+            pool=pool,
+        )
+
+    return open_session

@@ -1,0 +1,88 @@
+"""One battle in progress and the rules of its phases: what the judge may do now, and why not otherwise.
+
+The one owner of those rules. ``PlaySession`` refuses a step its round does not allow, and every front end
+asks the same ``allows`` before offering the step, so a screen and the session cannot disagree about
+whether a vote, a follow-up or a reason is possible.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+from arena.backend import GenerationResult
+from arena.engine.battle import Battle
+from arena.judging.answers import AnalyzedAnswer
+from arena.vocab import Side, Verdict
+
+Phase = Literal["streaming", "answered", "voted", "skipped"]
+"""streaming: an answer is still coming (or its analysis is); answered: both stopped, no vote yet;
+voted: a verdict other than skip is stored; skipped: the judge skipped it."""
+
+Action = Literal["vote", "follow_up", "regenerate", "reason", "note", "prompts", "next", "custom"]
+
+_KEYS: dict[Action, str] = {"follow_up": "f", "regenerate": "r"}
+_BEFORE_VOTE: dict[Action, str] = {"follow_up": "Follow-ups come", "regenerate": "Regenerating is"}
+
+
+@dataclass
+class Round:
+    """A battle in progress: its answers as they finish, and the vote once cast."""
+
+    number: int
+    battle: Battle
+    started: float = field(default_factory=time.monotonic)
+    finished: dict[Side, AnalyzedAnswer] = field(default_factory=dict)
+    unstored: dict[Side, GenerationResult] = field(default_factory=dict)
+    """Answers that stopped but whose write the database refused: retried before the vote."""
+    verdict: Verdict | None = None
+    battle_id: int | None = None
+
+    @property
+    def both_done(self) -> bool:
+        return len(self.finished) == 2
+
+    @property
+    def voted(self) -> bool:
+        return self.verdict is not None
+
+    @property
+    def phase(self) -> Phase:
+        if self.verdict == "skip":
+            return "skipped"
+        if self.verdict is not None:
+            return "voted"
+        if len(self.finished.keys() | self.unstored.keys()) == 2:  # both stopped; a refused write is retried
+            return "answered"
+        return "streaming"
+
+    def allows(self, action: Action) -> str | None:
+        """None when ``action`` may happen in this phase; otherwise why not, as the judge reads it ('' for a
+        key that simply does nothing now, such as a reason before any vote)."""
+        phase = self.phase
+        voted = phase in ("voted", "skipped")
+        if action == "vote":
+            if voted:
+                return "Already voted on this one: n for the next prompt."
+            if phase == "streaming":
+                return "Wait for both answers to stop (esc stops them now)."
+        elif action in ("follow_up", "regenerate"):
+            if voted:
+                return f"{_BEFORE_VOTE[action]} before the vote (n for the next prompt)."
+            if phase == "streaming":
+                return f"Wait for both answers to stop (esc stops them now), then {_KEYS[action]}."
+        elif action in ("reason", "note"):
+            if phase != "voted" or self.battle_id is None:
+                return ""
+        elif action == "prompts":
+            if not voted:
+                return "The rendered prompts show after the vote (a chat template can identify a model)."
+        elif action == "next":
+            if phase == "streaming":
+                return "Still generating: esc stops, then vote or s to skip."
+            if phase == "answered":
+                return "Vote first (s skips this one)."
+        elif action == "custom" and not voted:
+            return "Vote on (or s to skip) this battle first."
+        return None

@@ -1,0 +1,1 @@
+"""Rich renderables for the terminal (tables, the safe console); no textual."""

@@ -1,0 +1,137 @@
+"""The leaderboard as rich renderables: the table with interval bars, its notes, and the matrices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from arena.analysis.ratings import PROVISIONAL_BELOW, Leaderboard
+from arena.present.tables import Column, fitted_table
+from arena.present.terminal import literal
+from arena.wording import counted
+
+if TYPE_CHECKING:
+    pass
+
+
+def interval_bar(low: float, point: float, high: float, lo: float, hi: float, width: int = 30) -> Text:
+    """One contestant's interval on a shared axis: ``├───●──┤``, so overlaps are visible at a glance."""
+    span = (hi - lo) or 1.0
+
+    def column(value: float) -> int:
+        return max(0, min(width - 1, round((value - lo) / span * (width - 1))))
+
+    cells = [" "] * width
+    start, end, mid = column(low), column(high), column(point)
+    for position in range(start, end + 1):
+        cells[position] = "─"
+    cells[start], cells[end] = "├", "┤"
+    cells[mid] = "●"
+    return literal("".join(cells), style="cyan")
+
+
+def leaderboard_table(board: Leaderboard, width: int, title: str = "leaderboard") -> Table:
+    """Ratings with 95% intervals, Rank(UB), Elo, tallies, and the unicode interval plot.
+
+    A provisional contestant (too few battles) gets no rank: its interval does not mean much yet.
+    """
+    columns = [
+        Column("#", priority=90),
+        Column("contestant", "name", 100),
+        Column("rating", priority=95),
+        Column("95% CI", priority=85),
+        Column("interval", priority=35, justify="left"),
+        Column("elo", priority=30),
+        Column("W-T-L-B", priority=60),
+        Column("win% (CI)", priority=50),
+    ]
+    rows: list[list[str | Text]] = []
+    if board.ratings:
+        lo = min(r.ci_low for r in board.ratings)
+        hi = max(r.ci_high for r in board.ratings)
+        for rating in board.ratings:
+            rows.append(
+                [
+                    "?" if rating.provisional else str(rating.rank_ub),
+                    rating.contestant,
+                    f"{rating.rating:.0f}",
+                    "too few" if rating.provisional else f"{rating.ci_low:.0f}-{rating.ci_high:.0f}",
+                    interval_bar(rating.ci_low, rating.rating, rating.ci_high, lo, hi, width=14),
+                    f"{rating.elo:.0f}",
+                    f"{rating.wins}-{rating.ties}-{rating.losses}-{rating.both_bad}",
+                    f"{rating.win_rate * 100:.0f} ({rating.win_rate_low * 100:.0f}-{rating.win_rate_high * 100:.0f})",
+                ]
+            )
+    caption = "W-T-L-B: wins, ties, losses, both bad; # is Rank(UB)"
+    if any(r.provisional for r in board.ratings):
+        caption += f"; ? = provisional: fewer than {PROVISIONAL_BELOW} battles, not ranked yet"
+    return fitted_table(
+        columns,
+        rows,
+        width,
+        caption=caption,
+        title=literal(f"{title} - {counted(board.battles, 'battle')}, {board.rounds} bootstrap rounds"),
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+
+
+def leaderboard_notes(board: Leaderboard, leaked: int = 0) -> list[Text]:
+    """Lines under the table: noise, bounds, comparability, position bias, head-to-head records, and how
+    many counted battles had an answer that named itself (``leaked``)."""
+    lines = []
+    if leaked:
+        lines.append(
+            literal(
+                f"{counted(leaked, 'battle')} where an answer named itself (the judge was not blind); "
+                "--exclude-leaks leaves them out",
+                style="yellow",
+            )
+        )
+    if board.style is not None:
+        from arena.analysis.style import describe
+
+        lines.append(literal(describe(board.style), style="cyan"))
+    if len(board.groups) > 1:
+        groups = " | ".join("{" + ", ".join(group) + "}" for group in board.groups)
+        lines.append(literal(f"not comparable across groups (no battles connect them): {groups}", style="yellow"))
+    for rating in board.ratings:
+        if rating.within_noise:
+            lines.append(literal(f"{rating.contestant}: within noise of {', '.join(rating.within_noise)}", style="dim"))
+        if rating.never_lost:
+            lines.append(literal(f"{rating.contestant}: never lost, so its rating is a lower bound", style="dim"))
+        if rating.never_won:
+            lines.append(literal(f"{rating.contestant}: never won, so its rating is an upper bound", style="dim"))
+    bias = board.position_bias
+    if bias.decided:
+        verdict = "left pane favoured beyond noise" if bias.significant else "no position bias beyond noise"
+        lines.append(
+            literal(
+                f"left pane won {bias.left_wins}/{bias.decided} decided battles "
+                f"({bias.share:.0%}, 95% CI {bias.ci_low:.0%}-{bias.ci_high:.0%}): {verdict}",
+                style="yellow" if bias.significant else "dim",
+            )
+        )
+    if board.neighbours:
+        lines.append(literal("how sure (neighbours on the board):"))
+    for neighbour in board.neighbours:
+        lines.append(literal("  " + neighbour.describe(), style="green" if neighbour.votes_to_separate == 0 else ""))
+    if board.pairs:
+        lines.append(literal("head to head:"))
+    for pair in board.pairs:
+        lines.append(literal("  " + pair.describe()))
+    return lines
+
+
+def matrix_table(title: str, rows: Sequence[Sequence[str]]) -> Table:
+    table = Table(title=literal(title))
+    for header in rows[0]:
+        table.add_column(literal(header), justify="right")
+    for row in rows[1:]:
+        table.add_row(*(literal(cell) for cell in row))
+    return table

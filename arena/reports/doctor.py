@@ -1,0 +1,88 @@
+"""What ``arena doctor`` reports: versions, devices, optional libraries, where the data lives.
+
+Versions come from package metadata (no import); devices need torch itself, so it is imported here only,
+and only when installed.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from arena import __version__
+from arena.config import data_dir, default_db_path, find_config
+from arena.errors import ArenaError
+from arena.store import queries
+
+OPTIONAL_DISTRIBUTIONS = (
+    "textual",
+    "torch",
+    "transformers",
+    "accelerate",
+    "bitsandbytes",
+    "llama-cpp-python",
+    "gguf",
+    "httpx",
+)
+
+
+def _version(distribution: str) -> str:
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def torch_devices() -> dict[str, Any]:
+    """CUDA and MPS availability with device names; empty when torch is not installed."""
+    try:
+        import torch
+    except Exception as exc:  # torch missing or broken: report, don't fail
+        return {"torch": f"unavailable ({type(exc).__name__})"}
+    devices: dict[str, Any] = {"cuda": torch.cuda.is_available()}
+    if devices["cuda"]:
+        devices["cuda_devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        devices["cuda_version"] = torch.version.cuda
+        devices["bf16"] = torch.cuda.is_bf16_supported()
+    mps = getattr(torch.backends, "mps", None)
+    devices["mps"] = bool(mps and mps.is_available())
+    devices["cpu_threads"] = torch.get_num_threads()
+    return devices
+
+
+def _database(db_path: Path | None) -> dict[str, Any]:
+    path = db_path or default_db_path()
+    info: dict[str, Any] = {"path": str(path), "exists": path.exists()}
+    if path.exists():
+        from arena.store import Store
+
+        info["size_bytes"] = path.stat().st_size
+        try:
+            with Store(path, read_only=True) as store:
+                info.update(queries.table_counts(store))
+                info["integrity"] = queries.integrity(store)
+        except ArenaError as exc:
+            info["error"] = str(exc)
+    return info
+
+
+def collect(db_path: Path | None = None) -> dict[str, Any]:
+    try:
+        config = find_config()
+    except ArenaError as exc:
+        config = None
+        config_note = str(exc)
+    else:
+        config_note = str(config) if config else "none"
+    return {
+        "arena": __version__,
+        "python": f"{sys.version.split()[0]} ({sys.executable})",
+        "platform": platform.platform(),
+        "packages": {name: _version(name) for name in OPTIONAL_DISTRIBUTIONS},
+        "devices": torch_devices() if _version("torch") != "not installed" else {"torch": "not installed"},
+        "paths": {"data_dir": str(data_dir()), "config": config_note},
+        "database": _database(db_path),
+    }

@@ -1,0 +1,174 @@
+"""The vibe-check report: per contestant, how often it loops, collapses, says nothing or runs out of
+budget, how well it keeps the prompts' constraints, and how fast it is.
+
+Every rate carries a 95% Wilson interval, and each contestant is compared with the first one (the
+baseline): where the two intervals overlap the difference is inside the noise and is shown as a tie.
+
+Owns the computation only (``ReportRow``, ``Rate``); the rows come from ``arena.store.queries`` and are
+rendered, by field name, in ``arena.present.report_format``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from arena.analysis.flags import CONSTRAINT_PREFIX
+from arena.analysis.stats import intervals_overlap, wilson_interval
+from arena.store import Store
+from arena.store.queries import latest_fidelity, reason_counts, report_generations, session_contestants
+
+RATE_FLAGS = ("repetitive", "garbage", "empty", "truncated", "identity")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``hits`` out of ``n`` with its interval; ``versus_first`` is '≈', 'higher' or 'lower' (None for the baseline)."""
+
+    hits: int
+    n: int
+    low: float
+    high: float
+    versus_first: str | None = None
+
+    @property
+    def rate(self) -> float | None:
+        return self.hits / self.n if self.n else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hits": self.hits,
+            "n": self.n,
+            "rate": None if self.rate is None else round(self.rate, 4),
+            "ci": [round(self.low, 4), round(self.high, 4)],
+            "versus_first": self.versus_first,
+        }
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """A contestant's newest ``arena fidelity`` numbers against a reference model."""
+
+    reference: str
+    top1_agreement: float
+    mean_kld: float
+    tokens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "top1_agreement": self.top1_agreement,
+            "mean_kld": self.mean_kld,
+            "tokens": self.tokens,
+        }
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    contestant: str
+    generations: int
+    cancelled: int
+    rates: dict[str, Rate]
+    median_tokens_per_s: float | None
+    speed_ratio: float | None
+    peak_mem_bytes: int | None
+    fidelity: Fidelity | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+    """Why judges voted for or against it (``arena play``'s reason tags), over every session."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "contestant": self.contestant,
+            "generations": self.generations,
+            "cancelled": self.cancelled,
+            **{name: rate.to_dict() for name, rate in self.rates.items()},
+            "median_tokens_per_s": self.median_tokens_per_s,
+            "speed_ratio": self.speed_ratio,
+            "peak_mem_bytes": self.peak_mem_bytes,
+            "fidelity": None if self.fidelity is None else self.fidelity.to_dict(),
+            "reasons": self.reasons,
+        }
+
+
+def build_report(store: Store, session: int | None, reference: str | None = None) -> list[ReportRow]:
+    """One row per contestant; None means every session. Where ``arena fidelity`` measured a contestant
+    (against ``reference``, or its newest measurement against any), the row carries those numbers too.
+
+    The first row is the baseline every other row is compared with: the batch's first ``--model`` when the
+    report covers one batch, else the contestants in alphabetical order. Answers the judge stopped (esc)
+    are counted apart and left out of every rate: a cut-short answer says nothing about loops or constraints.
+    """
+    generations, by_generation = report_generations(store, session)
+    measured = latest_fidelity(store, reference)
+    tagged = reason_counts(store)
+    present = sorted({row["contestant"] for row in generations})
+    given = [label for label in session_contestants(store, session) if label in present] if session else []
+    order = given + [label for label in present if label not in given]
+    rows: list[ReportRow] = []
+    for contestant in order:
+        own = [g for g in generations if g["contestant"] == contestant]
+        judged = [g for g in own if g["finish_reason"] != "cancelled"]
+        analyzed = [by_generation[g["id"]] for g in judged if g["id"] in by_generation]
+        rates = {}
+        for name in RATE_FLAGS:
+            hits = sum(1 for found in analyzed if found.get(name))
+            rates[name] = Rate(hits, len(analyzed), *wilson_interval(hits, len(analyzed)))
+        constraint_results = [
+            hit for found in analyzed for name, hit in found.items() if name.startswith(CONSTRAINT_PREFIX)
+        ]
+        met = sum(1 for hit in constraint_results if not hit)
+        rates["constraints"] = Rate(met, len(constraint_results), *wilson_interval(met, len(constraint_results)))
+        speeds = [g["tokens_per_s"] for g in own if g["tokens_per_s"] is not None]
+        memory = [g["peak_mem_bytes"] for g in own if g["peak_mem_bytes"] is not None]
+        rows.append(
+            ReportRow(
+                contestant=contestant,
+                generations=len(own),
+                cancelled=len(own) - len(judged),
+                rates=rates,
+                median_tokens_per_s=statistics.median(speeds) if speeds else None,
+                speed_ratio=None,
+                peak_mem_bytes=max(memory) if memory else None,
+                fidelity=_fidelity(measured.get(contestant)),
+                reasons=tagged.get(contestant, {}),
+            )
+        )
+    return _compare_with_first(rows)
+
+
+def fidelity_by_label(store: Store, reference: str | None = None) -> dict[str, Fidelity]:
+    """Each measured contestant's newest fidelity (against ``reference``, or any reference)."""
+    return {label: found for label, row in latest_fidelity(store, reference).items() if (found := _fidelity(row))}
+
+
+def _fidelity(row: dict[str, Any] | None) -> Fidelity | None:
+    if row is None:
+        return None
+    return Fidelity(row["reference"], float(row["top1_agreement"]), float(row["mean_kld"]), int(row["tokens"]))
+
+
+def _compare_with_first(rows: list[ReportRow]) -> list[ReportRow]:
+    if not rows:
+        return rows
+    first = rows[0]
+    compared = [first]
+    for row in rows[1:]:
+        rates = {}
+        for name, rate in row.rates.items():
+            base = first.rates[name]
+            if not rate.n or not base.n:
+                versus = None
+            elif intervals_overlap((rate.low, rate.high), (base.low, base.high)):
+                versus = "≈"
+            else:
+                versus = "higher" if (rate.rate or 0) > (base.rate or 0) else "lower"
+            rates[name] = Rate(rate.hits, rate.n, rate.low, rate.high, versus)
+        ratio = (
+            row.median_tokens_per_s / first.median_tokens_per_s
+            if row.median_tokens_per_s is not None and first.median_tokens_per_s
+            else None
+        )
+        compared.append(replace(row, rates=rates, speed_ratio=ratio))
+    compared[0] = replace(first, speed_ratio=1.0 if first.median_tokens_per_s else None)
+    return compared

@@ -1,0 +1,350 @@
+"""Every write to the arena's database, each in its own transaction: sessions, contestants and prompts,
+generations with their flags, votes with their style differences, reasons and notes, imported battles and
+fidelity measurements.
+
+Free functions over a ``Store`` (the connection), as ``arena.store.queries`` is for reads: the handle stays
+small, and a reading command never imports the write path. A vote or a generation is one transaction:
+after a crash or ``kill -9`` the file holds every write that returned, and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from arena import __version__
+from arena.store import migrations
+from arena.store.connection import Store, new_uid, utc_now
+from arena.store.settings import SessionSettings
+from arena.vocab import Verdict, as_verdict
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from arena.analysis.flags import Counts, Flag
+    from arena.backend import Contestant, GenerationParams, GenerationResult, Message
+    from arena.engine.fidelity import FidelityRow
+    from arena.formats.fastchat import ImportedBattle
+    from arena.prompts import Prompt
+
+
+def _last_id(table: sqlite_utils.db.Table) -> int:
+    """The integer primary key of the row just inserted into ``table``."""
+    assert table.last_pk is not None
+    return int(table.last_pk)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _keep_prompt_version(db: sqlite_utils.Database, prompt: Mapping[str, Any]) -> None:
+    """Remember this text of the prompt (a no-op when this exact version is already stored)."""
+    db.table("prompt_versions").insert(
+        {
+            "prompt": prompt["id"],
+            "digest": migrations.prompt_digest(prompt["text"], prompt["system"], prompt["constraints_json"]),
+            "text": prompt["text"],
+            "system": prompt["system"],
+            "constraints_json": prompt["constraints_json"],
+            "first_seen": utc_now(),
+        },
+        ignore=True,
+    )
+
+
+def _insert_session(db: sqlite_utils.Database, kind: str, judge: str | None, settings: SessionSettings) -> int:
+    table = db.table("sessions")
+    table.insert(
+        {
+            "kind": kind,
+            "judge": judge,
+            "settings_json": _json(settings.to_json()),
+            "app_version": __version__,
+            "started": utc_now(),
+            "uid": new_uid(),
+        }
+    )
+    return _last_id(table)
+
+
+def start_session(store: Store, kind: str, judge: str | None, settings: SessionSettings | None = None) -> int:
+    """A run of ``arena batch`` or ``arena play``; generations and battles point to it."""
+    with store.transaction() as db:
+        return _insert_session(db, kind, judge, settings or SessionSettings())
+
+
+def register(store: Store, contestants: Sequence[Contestant], prompts: Sequence[Prompt]) -> None:
+    """Record the contestants and prompts of a run, keeping each contestant's first-seen time."""
+    with store.transaction() as db:
+        seen = {row["label"] for row in db.query("select label from contestants")}
+        for contestant in contestants:
+            row = {
+                "label": contestant.label,
+                "backend": contestant.backend,
+                "target": contestant.target,
+                "options_json": _json(dict(contestant.options)),
+            }
+            if contestant.label in seen:
+                db.table("contestants").update(contestant.label, row)
+            else:
+                db.table("contestants").insert({**row, "first_seen": utc_now()})
+        prompt_rows = [
+            {
+                "id": prompt.uid,
+                "set": prompt.set,
+                "category": prompt.category,
+                "text": prompt.text,
+                "system": prompt.system,
+                "constraints_json": _json([dict(c) for c in prompt.constraints]),
+            }
+            for prompt in prompts
+        ]
+        db.table("prompts").upsert_all(prompt_rows, pk="id")
+        for prompt_row in prompt_rows:
+            _keep_prompt_version(db, prompt_row)
+
+
+def record_generation(
+    store: Store,
+    *,
+    session: int | None,
+    contestant: str,
+    prompt: str,
+    messages: Sequence[Message],
+    params: GenerationParams,
+    result: GenerationResult,
+    flags: Sequence[Flag] = (),
+    counts: Counts | None = None,
+) -> int:
+    """Store one generation and its flags in one transaction and return its id."""
+    with store.transaction() as db:
+        table = db.table("generations")
+        table.insert(
+            {
+                "session": session,
+                "contestant": contestant,
+                "prompt": prompt,
+                "messages_json": _json(list(messages)),
+                "rendered_prompt": result.rendered_prompt,
+                "chat_template": None if result.chat_template is None else int(result.chat_template),
+                "params_json": _json(params.to_dict()),
+                "output": result.text,
+                "n_tokens": result.n_tokens,
+                "finish_reason": result.finish_reason,
+                "ttft_s": result.ttft_s,
+                "tokens_per_s": result.tokens_per_s,
+                "wall_s": result.wall_s,
+                "peak_mem_bytes": result.peak_mem_bytes,
+                "error": result.error,
+                "created": utc_now(),
+                "uid": new_uid(),
+                "n_words": counts.words if counts else None,
+                "n_chars": counts.characters if counts else None,
+                "n_sentences": counts.sentences if counts else None,
+                "n_headers": counts.headers if counts else None,
+                "n_list_items": counts.list_items if counts else None,
+                "n_bold": counts.bold if counts else None,
+            }
+        )
+        generation = _last_id(table)
+        db.table("flags").insert_all(
+            {
+                "generation": generation,
+                "name": flag.name,
+                "hit": int(flag.hit),
+                "score": flag.score,
+                "evidence_json": _json(flag.evidence),
+                "error": flag.error,
+            }
+            for flag in flags
+        )
+        return generation
+
+
+def record_battle(
+    store: Store,
+    *,
+    session: int | None,
+    prompt: str,
+    left_generation: int | None,
+    right_generation: int | None,
+    left_contestant: str,
+    right_contestant: str,
+    verdict: Verdict,
+    judge: str | None,
+    vote_s: float | None,
+) -> int:
+    """Store one vote in its own transaction; it is durable once this returns."""
+    verdict = as_verdict(verdict)
+    tstamp = time.time()
+    with store.transaction() as db:
+        table = db.table("battles")
+        table.insert(
+            {
+                "session": session,
+                "prompt": prompt,
+                "left_generation": left_generation,
+                "right_generation": right_generation,
+                "left_contestant": left_contestant,
+                "right_contestant": right_contestant,
+                "verdict": verdict,
+                "judge": judge,
+                "vote_s": vote_s,
+                "created": utc_now(tstamp),
+                "tstamp": tstamp,
+                "uid": new_uid(),
+            }
+        )
+        battle = _last_id(table)
+        migrations.fill_battle_style(db.conn, [battle])
+        return battle
+
+
+def discard_generations(store: Store, generation_ids: Sequence[int]) -> None:
+    """Mark answers the judge regenerated before voting: kept for the record, never in a battle."""
+    with store.transaction() as db:
+        db.conn.executemany("update generations set discarded = 1 where id = ?", [[i] for i in generation_ids])
+
+
+def toggle_reason(store: Store, battle: int, contestant: str, reason: str) -> bool:
+    """Add the reason to the battle for that contestant, or take it back if it is there; True when it
+    is set afterwards. One transaction each, like a vote."""
+    with store.transaction() as db:
+        key = [battle, contestant, reason]
+        present = db.execute(
+            "select 1 from battle_reasons where battle = ? and contestant = ? and reason = ?", key
+        ).fetchone()
+        if present:
+            db.execute("delete from battle_reasons where battle = ? and contestant = ? and reason = ?", key)
+            return False
+        db.table("battle_reasons").insert({"battle": battle, "contestant": contestant, "reason": reason})
+        return True
+
+
+def set_note(store: Store, battle: int, note: str | None) -> None:
+    """The judge's free note on a battle (None clears it)."""
+    with store.transaction() as db:
+        db.execute("update battles set note = ? where id = ?", [note, battle])
+
+
+def import_battles(store: Store, battles: Sequence[ImportedBattle], *, source: str) -> int:
+    """Write imported battles, each in its own transaction, and return how many were new.
+
+    A battle whose uid is already stored (the same record, or an exported arena battle) is skipped. The
+    import's session is created with the first new battle, so an import that adds nothing leaves no
+    empty session behind.
+    """
+    session: int | None = None
+    added = 0
+    for battle in battles:
+        with store.transaction() as db:
+            if db.execute("select 1 from battles where uid = ?", [battle.uid]).fetchone():
+                continue
+            if session is None:
+                session = _insert_session(db, "import", None, SessionSettings(source=source))
+            _write_imported(db, battle, session=session, source=source)
+            added += 1
+    return added
+
+
+def _write_imported(db: sqlite_utils.Database, battle: ImportedBattle, *, session: int, source: str) -> None:
+    """Contestants, prompt, both generations and the vote of one imported battle (inside a transaction)."""
+    now = utc_now()
+    for label in (battle.model_a, battle.model_b):
+        db.table("contestants").insert(
+            {"label": label, "backend": "import", "target": source, "options_json": "{}", "first_seen": now},
+            ignore=True,
+        )
+    prompt = {
+        "id": battle.question_id,
+        "set": "import",
+        "category": str(battle.extra.get("category", "imported")),
+        "text": battle.prompt_text,
+        "system": None,
+        "constraints_json": "[]",
+    }
+    db.table("prompts").insert(prompt, ignore=True)
+    _keep_prompt_version(db, prompt)
+    generation_ids: list[int | None] = []
+    for suffix, label, conversation in (
+        ("a", battle.model_a, battle.conversation_a),
+        ("b", battle.model_b, battle.conversation_b),
+    ):
+        if conversation is None:
+            generation_ids.append(None)
+            continue
+        table = db.table("generations")
+        table.insert(
+            {
+                "session": session,
+                "contestant": label,
+                "prompt": battle.question_id,
+                "messages_json": json.dumps(list(conversation[:-1]), ensure_ascii=False),
+                "rendered_prompt": "",
+                "params_json": "{}",
+                "output": conversation[-1]["content"],
+                "n_tokens": 0,
+                "finish_reason": "stop",
+                "created": now,
+                "uid": f"{battle.uid}-{suffix}",
+            }
+        )
+        generation_ids.append(_last_id(table))
+    db.table("battles").insert(
+        {
+            "session": session,
+            "prompt": battle.question_id,
+            "left_generation": generation_ids[0],
+            "right_generation": generation_ids[1],
+            "left_contestant": battle.model_a,
+            "right_contestant": battle.model_b,
+            "verdict": battle.verdict,
+            "judge": battle.judge,
+            "vote_s": None,
+            "created": utc_now(battle.tstamp) if battle.tstamp is not None else now,
+            "tstamp": battle.tstamp,
+            "extra_json": json.dumps(battle.extra, ensure_ascii=False),
+            "uid": battle.uid,
+        }
+    )
+
+
+def record_fidelity(
+    store: Store,
+    row: FidelityRow,
+    *,
+    reference_spec: str,
+    contestant_spec: str,
+    prompt_set: str,
+    prompts: int,
+    max_tokens: int,
+) -> int:
+    """Store one candidate's fidelity to a reference (per-prompt numbers and worst positions as JSON)."""
+    with store.transaction() as db:
+        table = db.table("fidelity")
+        table.insert(
+            {
+                "created": utc_now(),
+                "reference": row.reference,
+                "reference_spec": reference_spec,
+                "contestant": row.contestant,
+                "contestant_spec": contestant_spec,
+                "prompt_set": prompt_set,
+                "prompts": prompts,
+                "max_tokens": max_tokens,
+                "tokens": row.tokens,
+                "top1_agreement": row.top1_agreement,
+                "mean_kld": row.mean_kld,
+                "p99_kld": row.p99_kld,
+                "max_kld": row.max_kld,
+                "reference_ppl": row.reference_ppl,
+                "candidate_ppl": row.candidate_ppl,
+                "seconds": row.seconds,
+                "details_json": _json({key: row.to_dict()[key] for key in ("per_prompt", "worst")}),
+                "uid": new_uid(),
+            }
+        )
+        return _last_id(table)

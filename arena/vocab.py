@@ -1,0 +1,78 @@
+"""The arena's fixed words: which pane a model sat in (``Side``), what the judge said (``Verdict``) and what
+it scores, and the choice lists the command line offers (paces, pairings, finish reasons, export formats).
+
+Owns the one definition of each, so the store, the ratings, the exports, the TUI and the CLI cannot drift
+apart. No dependencies and nothing heavy: every layer may import it, and the CLI does at start-up (its
+``--help`` stays fast) instead of copying the lists.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Side = Literal["left", "right"]
+SIDES: tuple[Side, Side] = ("left", "right")
+
+Verdict = Literal["left", "right", "tie", "both_bad", "skip"]
+VERDICTS: tuple[Verdict, ...] = ("left", "right", "tie", "both_bad", "skip")
+RATED_VERDICTS: tuple[Verdict, ...] = ("left", "right", "tie", "both_bad")
+"""Verdicts that count in the ratings; a skip costs a prompt but says nothing about either model."""
+
+SCORE: dict[Verdict, float] = {"left": 1.0, "right": 0.0, "tie": 0.5, "both_bad": 0.5}
+"""What a rated verdict scores for the left contestant (the right one scores 1 minus it): a tie is half a win
+each, and ``both_bad`` counts as a tie for the ratings (its own rate is reported apart)."""
+
+VERDICT_DESCRIPTIONS: dict[Verdict, str] = {
+    "left": "A is better",
+    "right": "B is better",
+    "tie": "tie",
+    "both_bad": "both bad",
+    "skip": "skip",
+}
+"""How a verdict reads to the judge, who sees panes "A" and "B", never "left" and "right"."""
+
+
+def as_verdict(value: str) -> Verdict:
+    """``value`` as a Verdict, or ValueError naming the allowed ones (for text read from files and keys)."""
+    if value not in VERDICTS:
+        raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {value!r}")
+    return value
+
+
+REASONS: dict[str, tuple[str, bool]] = {
+    "1": ("correct", True),
+    "2": ("followed instructions", True),
+    "3": ("concise", True),
+    "4": ("well formatted", True),
+    "5": ("hallucinated", False),
+    "6": ("looped", False),
+    "7": ("wrong language", False),
+    "8": ("unsafe", False),
+}
+"""Why a judge voted as they did: key -> (reason, praise). A praise is about the winner, a complaint about
+the loser; after a tie or both-bad vote, about both sides."""
+
+
+def reason_targets(verdict: Verdict, praise: bool) -> tuple[Side, ...]:
+    """Which side(s) a reason is about: a praise explains why the winner won, a complaint why the loser
+    lost; a tie or both-bad vote says it of both."""
+    if verdict in ("left", "right"):
+        loser: Side = "right" if verdict == "left" else "left"
+        return (verdict,) if praise else (loser,)
+    return SIDES
+
+
+FinishReason = Literal["stop", "length", "cancelled", "error"]
+FINISH_REASONS: tuple[FinishReason, ...] = ("stop", "length", "cancelled", "error")
+"""How a generation ended (``arena.backend.GenerationResult.finish_reason``)."""
+
+Pace = Literal["live", "even", "together"]
+PACES: tuple[Pace, ...] = ("live", "even", "together")
+"""How the two answers reach the judge's screen (``arena.tui.pacing``)."""
+
+Pairing = Literal["least-met", "uncertain"]
+PAIRINGS: tuple[Pairing, ...] = ("least-met", "uncertain")
+"""Which pair answers next: every pair in turn, or the pair whose order the votes leave least certain."""
+
+ExportFormat = Literal["csv", "json", "jsonl", "fastchat", "dpo"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "jsonl", "fastchat", "dpo")

@@ -1,0 +1,1 @@
+"""A front end: `arena serve`, the arena in judges' browsers through textual-serve."""
