@@ -28,7 +28,7 @@ def data_dir() -> Path:
     if home:
         path = Path(home).expanduser()
     else:
-        import platformdirs
+        import platformdirs  # noqa: PLC0415  # only where no ARENA_HOME is set
 
         path = Path(platformdirs.user_data_dir("vibe-arena", appauthor=False))
     return path

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from arena.analysis.flags import analyze
 
-DETECTORS = ("repetitive", "garbage", "empty")
+SCORED_DETECTORS = ("repetitive", "garbage", "empty")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def evaluate(cases: list[dict[str, object]]) -> tuple[list[Score], list[str]]:
     scores, mistakes = [], []
     for split in ("dev", "heldout", "heldout2", "dev2", "all"):
         chosen = [case for case in cases if split == "all" or case["split"] == split]
-        for detector in DETECTORS:
+        for detector in SCORED_DETECTORS:
             tp = fp = fn = 0
             for case in chosen:
                 labelled = detector in case["labels"]  # type: ignore[operator]

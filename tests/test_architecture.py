@@ -1,7 +1,9 @@
 """The design's import rules, checked on the source by reading it (``ast``), so CI enforces them:
 
-- only ``arena/tui/`` imports textual; the core never imports the CLI or the TUI (arrows point inward);
+- only ``arena/tui/`` imports textual; the core never imports a front end (cli, tui, web): arrows point inward;
 - backends import nothing from ``arena`` but ``arena.backend`` (their one stable surface);
+- each layer's folder imports only the layers below it (``LAYERS``): the engine never the store, the analysis
+  never the store or the engine, judging never a front end...;
 - no import circles between arena modules;
 - SQL, sqlite3 and sqlite-utils only inside ``arena/store/``;
 - tests never import bench/ (bench may import tests' helpers, not the reverse).
@@ -24,7 +26,24 @@ from tests.helpers import REPO
 
 BACKENDS_DIR = REPO / "backends"
 ARENA_DIR = REPO / "arena"
-FRONT_ENDS = ("arena.cli", "arena.tui", "arena.__main__")
+FRONT_ENDS = ("arena.cli", "arena.tui", "arena.web", "arena.__main__")
+UPPER = ("arena.judging", "arena.reports", "arena.formats", "arena.present", *FRONT_ENDS)
+LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # folder: (never imported, not even for annotations; imported for annotations only, never at run time)
+    "arena.backend": (("arena.engine", "arena.analysis", "arena.store", *UPPER), ()),
+    "arena.engine": (("arena.store", *UPPER), ()),
+    "arena.analysis": (("arena.engine", "arena.store", *UPPER), ()),
+    "arena.store": (
+        ("arena.judging", "arena.reports", "arena.present", *FRONT_ENDS),
+        ("arena.engine", "arena.formats"),
+    ),
+    "arena.formats": (("arena.engine", "arena.judging", "arena.reports", "arena.present", *FRONT_ENDS), ()),
+    "arena.reports": (("arena.engine", "arena.judging", "arena.formats", "arena.present", *FRONT_ENDS), ()),
+    "arena.judging": (("arena.formats", "arena.present", *FRONT_ENDS), ()),
+    "arena.present": (FRONT_ENDS, ("arena.store", "arena.engine", "arena.judging")),
+}
+"""What may import what, by folder (the README's Layout). The shared modules at the top (errors, vocab,
+untrusted, wording, config, prompts) are imported by everyone."""
 SQL_STATEMENT = re.compile(
     r"^\s*(select\s.+\sfrom\s|insert\s+(or\s+\w+\s+)?into\s|update\s+\[?\w+\]?\s+set\s|delete\s+from\s"
     r"|create\s+(table|index|view)\s|alter\s+table\s|drop\s+table\s|pragma\s|begin(\s|$)|commit(\s|$))",
@@ -114,6 +133,24 @@ def violations_core_imports_front_end(modules: list[SourceModule]) -> list[str]:
     return [
         f"{m.name}:{i.line} imports {i.module}" for m in core for i in imports_of(m) if i.module.startswith(FRONT_ENDS)
     ]
+
+
+def _within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == package or name.startswith(package + ".") for package in packages)
+
+
+def violations_layers(modules: list[SourceModule]) -> list[str]:
+    found = []
+    for module in modules:
+        for layer, (never, annotations_only) in LAYERS.items():
+            if not _within(module.name, (layer,)):
+                continue
+            for item in imports_of(module):
+                if _within(item.module, never) or (
+                    _within(item.module, annotations_only) and not item.type_checking_only
+                ):
+                    found.append(f"{module.name}:{item.line} imports {item.module}")
+    return found
 
 
 def violations_backend_surface(modules: list[SourceModule]) -> list[str]:
@@ -209,6 +246,7 @@ RULES = {
     "core never imports cli or tui": violations_core_imports_front_end,
     "backends import only arena.backend": violations_backend_surface,
     "SQL only in arena/store": violations_sql_outside_store,
+    "each layer imports only the layers below it": violations_layers,
 }
 
 
@@ -244,7 +282,63 @@ BROKEN = {
     "core never imports cli or tui": ("arena/fake_core.py", "def f():\n    from arena.tui.app import ArenaApp\n"),
     "backends import only arena.backend": ("backends/arena_fake/__init__.py", "from arena.store import Store\n"),
     "SQL only in arena/store": ("arena/fake_core.py", 'ROWS = "select id from battles where verdict = ?"\n'),
+    "each layer imports only the layers below it": ("arena/engine/fake.py", "from arena.store import Store\n"),
 }
+
+LAYER_BREAKS = {
+    "the engine imports the store": ("arena/engine/fake.py", "from arena.store.queries import vote_table\n"),
+    "the analysis imports the engine": ("arena/analysis/fake.py", "from arena.engine.pool import ModelPool\n"),
+    "the analysis imports the store, for annotations": (
+        "arena/analysis/fake.py",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from arena.store import Store\n",
+    ),
+    "judging imports a front end": ("arena/judging/fake.py", "def f():\n    from arena.tui.app import ArenaApp\n"),
+    "judging imports the web front end": ("arena/judging/fake.py", "from arena.web.serve import serve\n"),
+    "the store imports the engine at run time": (
+        "arena/store/fake.py",
+        "from arena.engine.fidelity import FidelityRow\n",
+    ),
+    "presentation imports the store at run time": ("arena/present/fake.py", "from arena.store import Store\n"),
+    "the plugin surface imports the engine": ("arena/backend/fake.py", "from arena.engine.pool import ModelPool\n"),
+}
+ALLOWED = {
+    "the store imports the engine for annotations": (
+        "arena/store/fake.py",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from arena.engine.fidelity import FidelityRow\n",
+    ),
+    "judging imports the store and the engine": (
+        "arena/judging/fake.py",
+        "from arena.store import Store\nfrom arena.engine.pool import ModelPool\n",
+    ),
+    "a front end imports judging": ("arena/web/fake.py", "from arena.judging.open import PlayOptions\n"),
+}
+
+
+def _fake(relative: str, source: str) -> SourceModule:
+    path = REPO / relative
+    return SourceModule(module_name(path), path, ast.parse(source))
+
+
+@pytest.mark.parametrize("case", sorted(LAYER_BREAKS))
+def test_the_layer_rule_catches_each_kind_of_break(case: str) -> None:
+    assert violations_layers([_fake(*LAYER_BREAKS[case])]) != []
+
+
+@pytest.mark.parametrize("case", sorted(ALLOWED))
+def test_the_layer_rule_lets_the_allowed_imports_through(case: str) -> None:
+    assert violations_layers([_fake(*ALLOWED[case])]) == []
+
+
+def test_every_arena_folder_has_a_place_in_the_layers(modules: list[SourceModule]) -> None:
+    """A new folder must be given its rule (or named shared), so nothing grows outside the contract."""
+    folders = {m.name.split(".")[1] for m in modules if m.name.startswith("arena.") and m.path.parent != ARENA_DIR}
+    ruled = {layer.split(".")[1] for layer in LAYERS} | {f.split(".")[1] for f in FRONT_ENDS if f != "arena.__main__"}
+    assert folders - ruled == {"demo"}  # the demo's contestants: built like a front end, imported by cli only
+
+
+def test_about_ten_shared_modules_stay_at_the_top() -> None:
+    top_level = sorted(path.stem for path in ARENA_DIR.glob("*.py") if path.stem not in ("__init__", "__main__"))
+    assert top_level == ["config", "errors", "prompts", "untrusted", "vocab", "wording"]
 
 
 @pytest.mark.parametrize("rule", sorted(BROKEN))

@@ -227,3 +227,19 @@ def test_many_processes_opening_a_fresh_file_at_once(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("select count(*) from _migrations").fetchone()[0] == len(MIGRATIONS)
     assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_session_settings_read_every_stored_shape_and_write_the_old_ones() -> None:
+    """Play sessions stored spec strings, batches {label, spec} tables, the earliest batches a table keyed by
+    label: one reader for all three; what is written is what older readers expect."""
+    play = SessionSettings.from_json('{"contestants": ["replay:a.jsonl", "hf:b"], "prompt_set": "t", "seed": 7}')
+    assert play.specs == ["replay:a.jsonl", "hf:b"] and play.labels == [] and play.seed == 7
+    batch = SessionSettings.from_json('{"contestants": [{"label": "A", "spec": "replay:a.jsonl"}], "sequential": true}')
+    assert batch.specs == ["replay:a.jsonl"] and batch.labels == ["A"] and batch.sequential is True
+    earliest = SessionSettings.from_json('{"contestants": {"A": "replay:a.jsonl"}}')
+    assert earliest.contestants == ()
+    for broken in ("", "not json", "[1, 2]", '{"seed": true, "prompt_order": 3, "params": []}', "[" * 5000):
+        assert SessionSettings.from_json(broken) == SessionSettings(), broken
+    assert play.to_json() == {"contestants": ["replay:a.jsonl", "hf:b"], "prompt_set": "t", "seed": 7}
+    assert batch.to_json()["contestants"] == [{"label": "A", "spec": "replay:a.jsonl"}]
+    assert SessionSettings.from_json(json.dumps(batch.to_json())) == batch

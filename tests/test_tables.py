@@ -66,6 +66,9 @@ def test_dropped_columns_are_named_least_important_first() -> None:
 def test_wide_enough_drops_nothing() -> None:
     shown = render(fitted_table(COLUMNS, ROWS, 200), 200)
     assert "not shown" not in shown
+    header = shown.splitlines()[1]
+    assert all(column.header in header for column in COLUMNS)  # every column is there, headed
+    assert "1201-1330" in shown and "100 (21-100)" in shown and "a long remark" in shown
 
 
 def test_cells_are_literal_text() -> None:

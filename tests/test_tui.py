@@ -232,7 +232,13 @@ async def test_leaderboard_round_trip(tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, LeaderboardScreen)
         await wait_for(pilot, lambda: "steady beats loopy 1-0" in screen_text(app))
-        assert "#" in screen_text(app) and "●" in screen_text(app)
+        board = screen_text(app)
+        header = next(line for line in board.splitlines() if "rating" in line)
+        assert "#" in header and "contestant" in header  # the rank column is headed
+        assert "●" in board  # and the interval bars are drawn
+        steady_row = next(line for line in board.splitlines() if "steady" in line and "●" in line)
+        loopy_row = next(line for line in board.splitlines() if "loopy" in line and "●" in line)
+        assert board.index(steady_row) < board.index(loopy_row)  # the winner is listed first
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, BattleScreen)

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from arena.backend import GenerationParams
 from arena.engine.contestants import parse_spec
 from arena.engine.pool import ModelPool
-from arena.judging.session import PlaySession
+from arena.judging.session import PlaySession, Round
 from arena.prompts import Prompt
 from arena.store import Store
 from arena.tui.app import ArenaApp
@@ -29,6 +29,11 @@ PROMPTS = [
     Prompt(set="t", id="two", category="math", text="Add 2 and 2."),
     Prompt(set="t", id="three", category="poem", text="A short poem."),
 ]
+
+
+STEADY_SHORT = {"t/one": "The Moon pulls the water.", "t/two": "4.", "t/three": "Rain."}
+LOOPY_SHORT = {"t/one": "Water water water.", "t/two": "Four.", "t/three": "Rain rain."}
+"""Two replay contestants' short answers to PROMPTS, for tests about the judging loop rather than the text."""
 
 
 def make_app(
@@ -90,6 +95,14 @@ def screen_text(app: ArenaApp) -> str:
             console.print(content)
             parts.append(console.export_text())
     return "\n".join(parts)
+
+
+async def both_answered(pilot: Pilot[None], app: ArenaApp) -> Round:
+    """Wait until the current battle's two answers have stopped; its round."""
+    await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
+    current = app.session.current
+    assert current is not None
+    return current
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 15.0) -> None:

@@ -31,7 +31,6 @@ from typing import Any
 
 from arena.analysis.stats import wilson_interval
 
-OUTCOMES = ("first", "second", "tie")
 OUTLIER_ALPHA = 0.05
 
 

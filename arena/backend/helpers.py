@@ -71,7 +71,7 @@ def model_cache_dir() -> Path:
     override = os.environ.get("ARENA_CACHE")
     if override:
         return Path(override).expanduser()
-    import platformdirs
+    import platformdirs  # noqa: PLC0415  # only where no ARENA_CACHE is set
 
     return Path(platformdirs.user_cache_dir("vibe-arena", appauthor=False))
 

@@ -19,6 +19,7 @@ from arena.errors import ArenaError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress
 
     from arena.backend import Contestant, GenerationParams
     from arena.engine.pool import ModelPool
@@ -42,6 +43,19 @@ class ArenaGroup(click.Group):
             from arena.untrusted import visible
 
             raise UserError(visible(str(exc))) from exc
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="arena.toml with named [contestants.NAME] (default: ./arena.toml, then the data dir).",
+)
+trust_remote_code_option = click.option(
+    "--trust-remote-code",
+    is_flag=True,
+    help="Allow arena.toml contestants that set trust_remote_code (runs the checkpoint's own code).",
+)
 
 
 def contestant_options(func: F) -> F:
@@ -80,17 +94,8 @@ def contestant_options(func: F) -> F:
                 multiple=True,
                 help="Label for the --model at the same position (the contestant's identity in ratings).",
             ),
-            click.option(
-                "--config",
-                "config_path",
-                type=click.Path(path_type=Path, dir_okay=False),
-                help="arena.toml with named [contestants.NAME] (default: ./arena.toml, then the data dir).",
-            ),
-            click.option(
-                "--trust-remote-code",
-                is_flag=True,
-                help="Allow arena.toml contestants that set trust_remote_code (runs the checkpoint's own code).",
-            ),
+            config_option,
+            trust_remote_code_option,
         ]
     ):
         decorated = decorator(decorated)
@@ -254,6 +259,20 @@ def console(stderr: bool = False) -> Console:
     from arena.present.terminal import SafeConsole
 
     return SafeConsole(stderr=stderr)
+
+
+def progress_bar(*, tokens: bool = False, transient: bool = False) -> Progress:
+    """The one progress bar of long commands, on stderr: what runs, a bar, done of total, (tokens,) time."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = [
+        TextColumn("{task.description}", style="progress.description", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        *([TextColumn("{task.fields[tokens]} tokens", markup=False)] if tokens else []),
+        TimeElapsedColumn(),
+    ]
+    return Progress(*columns, console=console(stderr=True), transient=transient)
 
 
 def load_models(pool: ModelPool, contestants: Sequence[Contestant], describe: Callable[[Contestant], str]) -> None:

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from arena.cli.common import console, db_option, echo_json, load_models, open_store
+from arena.cli.common import (
+    config_option,
+    console,
+    db_option,
+    echo_json,
+    load_models,
+    open_store,
+    progress_bar,
+    trust_remote_code_option,
+)
 from arena.errors import ArenaError
 from arena.store import writes
 
@@ -29,8 +38,8 @@ SHOW_WORST_FROM = 0.01
     help="Length of the reference's greedy answer that every model scores.",
 )
 @click.option("--label", "labels", multiple=True, help="Labels for REFERENCE and each CANDIDATE, in order.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="arena.toml to use.")
-@click.option("--trust-remote-code", is_flag=True, help="Allow arena.toml contestants that set trust_remote_code.")
+@config_option
+@trust_remote_code_option
 @db_option
 @click.option("--no-store", is_flag=True, help="Do not write the results to the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows, one per candidate.")
@@ -58,8 +67,6 @@ def fidelity(
     \b
       arena fidelity hf:./ckpt 'hf:./ckpt?quant=int8' 'hf:./ckpt?quant=nf4' gguf:./ckpt-Q4_K_M.gguf
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from arena.engine.contestants import resolve_contestants
     from arena.engine.fidelity import measure_fidelity
     from arena.engine.pool import ModelPool
@@ -71,17 +78,9 @@ def fidelity(
     prompts = load_prompt_set(prompt_set)
     selected = prompts.prompts[:limit] if limit else prompts.prompts
     store = None if no_store else open_store(db_path)  # a bad --db fails before any model loads
-    err = console(stderr=True)
     with ModelPool() as pool:
         load_models(pool, contestants, lambda c: f"loading {c.label} ({c.backend})")
-        with Progress(
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
+        with progress_bar(transient=True) as progress:
             task = progress.add_task(f"scoring {len(candidates)} against {contestants[0].label}", total=len(selected))
             rows = measure_fidelity(
                 contestants[0],

@@ -17,6 +17,7 @@ from arena.cli.common import (
     echo_json,
     load_models,
     open_store,
+    progress_bar,
     sampling_options,
 )
 from arena.cli.report import print_report
@@ -64,8 +65,6 @@ def batch(
     """Run every contestant over a prompt set headlessly and store the generations."""
     import threading
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from arena.engine.pool import ModelPool
     from arena.judging.batch import BatchRecord, run_batch, start_batch_session, summarize
     from arena.prompts import load_prompt_set
@@ -82,15 +81,7 @@ def batch(
         )
         tokens = {"n": 0}
         cancel = threading.Event()
-        with Progress(
-            TextColumn("{task.description}", style="progress.description", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[tokens]} tokens", markup=False),
-            TimeElapsedColumn(),
-            console=err,
-            transient=as_json,
-        ) as progress:
+        with progress_bar(tokens=True, transient=as_json) as progress:
             task = progress.add_task(
                 f"{prompts.name}: {len(contestants)} models",
                 total=len(selected) * len(contestants),

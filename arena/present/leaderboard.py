@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from arena.analysis.ratings import PROVISIONAL_BELOW, Leaderboard
+from arena.analysis.style import describe
 from arena.present.tables import Column, fitted_table
 from arena.present.terminal import literal
 from arena.wording import counted
@@ -94,8 +95,6 @@ def leaderboard_notes(board: Leaderboard, leaked: int = 0) -> list[Text]:
             )
         )
     if board.style is not None:
-        from arena.analysis.style import describe
-
         lines.append(literal(describe(board.style), style="cyan"))
     if len(board.groups) > 1:
         groups = " | ".join("{" + ", ".join(group) + "}" for group in board.groups)

@@ -44,7 +44,7 @@ def format_memory(value: int | None) -> str:
 
 
 @dataclass(frozen=True)
-class Column:
+class ReportColumn:
     """One report column: its full header, the short header used in the terminal, and how to write a cell.
 
     ``cell(row, separator)`` gets the separator between a rate and its interval (a newline in the
@@ -61,8 +61,8 @@ class Column:
     """False for columns the terminal table leaves out for width (every rate already says out of how many)."""
 
 
-def _rate_column(metric: str, header: str, short: str, priority: int) -> Column:
-    return Column(header, short, lambda row, sep: format_rate(row.rates[metric], sep), priority=priority)
+def _rate_column(metric: str, header: str, short: str, priority: int) -> ReportColumn:
+    return ReportColumn(header, short, lambda row, sep: format_rate(row.rates[metric], sep), priority=priority)
 
 
 def _speed_cell(row: ReportRow, separator: str) -> str:
@@ -82,20 +82,20 @@ def format_fidelity(row: ReportRow, separator: str = " ") -> str:
     return "-" if row.fidelity is None else fidelity_text(row.fidelity, separator)
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column("contestant", "contestant", lambda row, sep: row.contestant, numeric=False, priority=100),
-    Column("gens", "gens", lambda row, sep: str(row.generations), in_terminal=False),
-    Column("stopped", "stopped", lambda row, sep: str(row.cancelled), in_terminal=False),
+COLUMNS: tuple[ReportColumn, ...] = (
+    ReportColumn("contestant", "contestant", lambda row, sep: row.contestant, numeric=False, priority=100),
+    ReportColumn("gens", "gens", lambda row, sep: str(row.generations), in_terminal=False),
+    ReportColumn("stopped", "stopped", lambda row, sep: str(row.cancelled), in_terminal=False),
     _rate_column("repetitive", "repetitive", "loops", 80),
     _rate_column("garbage", "garbage", "garbage", 80),
     _rate_column("empty", "empty", "empty", 55),
     _rate_column("truncated", "truncated", "cut off", 60),
     _rate_column("constraints", "constraints met", "constr.", 75),
     _rate_column("identity", "names itself", "leaks", 50),
-    Column("tok/s (vs first)", "tok/s", _speed_cell, priority=40),
-    Column("peak mem", "mem", lambda row, sep: format_memory(row.peak_mem_bytes), priority=30),
-    Column("fidelity", "fidelity", format_fidelity, priority=45),
-    Column(
+    ReportColumn("tok/s (vs first)", "tok/s", _speed_cell, priority=40),
+    ReportColumn("peak mem", "mem", lambda row, sep: format_memory(row.peak_mem_bytes), priority=30),
+    ReportColumn("fidelity", "fidelity", format_fidelity, priority=45),
+    ReportColumn(
         "judges' reasons",
         "reasons",
         lambda row, sep: ", ".join(f"{reason} {n}" for reason, n in sorted(row.reasons.items())) or "-",
@@ -112,7 +112,7 @@ CAPTION = (
 )
 
 
-def shown_columns(rows: Sequence[ReportRow]) -> list[Column]:
+def shown_columns(rows: Sequence[ReportRow]) -> list[ReportColumn]:
     """The columns worth printing for these rows: optional ones only when some row fills them."""
     return [
         column

@@ -9,16 +9,16 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from arena.engine.parity import ParityRow
-from arena.judging.batch import ContestantSummary
 from arena.present.report_format import CAPTION, shown_columns
 from arena.present.tables import Column, fitted_table
 from arena.present.terminal import literal
 from arena.reports.vibe_check import ReportRow
 from arena.wording import counted
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the rows it shows; their modules run models and sessions
     from arena.engine.fidelity import FidelityRow
+    from arena.engine.parity import ParityRow
+    from arena.judging.batch import ContestantSummary
 
 
 def _fmt(value: float | None, digits: int = 1, suffix: str = "") -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from arena import __version__
 from arena.config import data_dir, default_db_path, find_config
 from arena.errors import ArenaError
-from arena.store import queries
+from arena.store import Store, queries
 
 OPTIONAL_DISTRIBUTIONS = (
     "textual",
@@ -39,7 +39,7 @@ def _version(distribution: str) -> str:
 def torch_devices() -> dict[str, Any]:
     """CUDA and MPS availability with device names; empty when torch is not installed."""
     try:
-        import torch
+        import torch  # noqa: PLC0415  # optional and heavy
     except Exception as exc:  # torch missing or broken: report, don't fail
         return {"torch": f"unavailable ({type(exc).__name__})"}
     devices: dict[str, Any] = {"cuda": torch.cuda.is_available()}
@@ -57,8 +57,6 @@ def _database(db_path: Path | None) -> dict[str, Any]:
     path = db_path or default_db_path()
     info: dict[str, Any] = {"path": str(path), "exists": path.exists()}
     if path.exists():
-        from arena.store import Store
-
         info["size_bytes"] = path.stat().st_size
         try:
             with Store(path, read_only=True) as store:

@@ -102,7 +102,7 @@ class Store:
         """The sqlite-utils view of the connection, made on first use: reading commands that only query
         never pay for importing sqlite-utils (a tenth of a second)."""
         if self._db is None:
-            import sqlite_utils
+            import sqlite_utils  # noqa: PLC0415  # reading commands never import sqlite-utils
 
             self._db = sqlite_utils.Database(self.conn)
         return self._db

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from arena import __version__
 from arena.errors import ArenaError
 
 
@@ -71,8 +72,6 @@ def check_file(conn: sqlite3.Connection, known: list[str], path: Path) -> set[st
     applied = {row[0] for row in conn.execute("select name from _migrations")}
     newer = sorted(applied - set(known))
     if newer:
-        from arena import __version__
-
         raise StoreError(
             f"{path}: written by a newer vibe-arena (schema {newer[-1]}); "
             f"upgrade vibe-arena (this is {__version__}) to use this file"

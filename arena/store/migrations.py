@@ -226,7 +226,7 @@ def fill_battle_style(conn: sqlite3.Connection, battle_ids: Sequence[int] | None
     """Fill the style columns of these battles (all, when None) from their two answers' stored counts, with
     ``arena.analysis.style.raw_differences``, the one formula: NULL where a count is missing, and the token
     length only where both answers have a token count. Inside the caller's transaction."""
-    from arena.analysis.style import raw_differences  # numpy: only where a vote or this migration is written
+    from arena.analysis.style import raw_differences  # noqa: PLC0415  # numpy: only where a vote or this migration is written  # numpy: only where a vote or this migration is written
 
     if battle_ids is None:
         rows = conn.execute(_STYLE_COUNTS).fetchall()

@@ -330,7 +330,7 @@ def style_table(
 
 def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[tuple[float, ...]]:
     """The slow path of ``style_table``, for databases holding answers without stored style counts."""
-    from arena.analysis.style import raw_differences, style_counts
+    from arena.analysis.style import raw_differences, style_counts  # noqa: PLC0415  # numpy and the style regexes: the slow path only
 
     rows = store.rows(
         "select gl.output, gr.output, gl.n_tokens, gr.n_tokens from battles b left join prompts p on p.id = b.prompt"

@@ -18,6 +18,8 @@ from arena.judging.session import PlaySession
 from arena.store.faults import StoreError
 from arena.tui.pacing import Presentation
 from arena.tui.screens.battle import BattleScreen
+from arena.tui.screens.intro import IntroScreen
+from arena.tui.screens.judge_name import JudgeNameScreen
 from arena.wording import counted
 
 
@@ -64,8 +66,6 @@ class ArenaApp(App[None]):
             self._start()
 
     def _ask_judge(self) -> None:
-        from arena.tui.screens.judge_name import JudgeNameScreen
-
         self.push_screen(JudgeNameScreen(loading=self.load_models is not None), self._named)
 
     def _load(self) -> None:
@@ -82,8 +82,6 @@ class ArenaApp(App[None]):
         self.call_from_thread(self._loaded)
 
     def _loaded(self) -> None:
-        from arena.tui.screens.judge_name import JudgeNameScreen
-
         self.load_models = None
         if isinstance(self.screen, JudgeNameScreen):
             self.screen.models_ready()
@@ -110,8 +108,6 @@ class ArenaApp(App[None]):
 
     def _start(self) -> None:
         if self.intro:
-            from arena.tui.screens.intro import IntroScreen
-
             # the first battle starts once the intro is read, so its vote time counts judging, not reading
             self.push_screen(IntroScreen(self.intro), lambda _: self._open_battle())
         else:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arena.errors import ArenaError
+from arena.wording import counted
 
 if TYPE_CHECKING:
-    from aiohttp import web
+    from aiohttp import web  # the [serve] extra: only when serving
 
 PAGE_TEMPLATES = Path(__file__).parent / "page"
 """Our page (``app_index.html``): textual-serve's own loads Google's web fonts into every judge's browser."""
@@ -47,11 +48,10 @@ def public_url_for(host: str, port: int) -> str:
 
 def full_page(max_judges: int) -> str:
     """What a browser gets while ``max_judges`` judges are judging: a plain page, and a way to try again."""
-    judges = "judge" if max_judges == 1 else "judges"
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>vibe-arena is full</title></head>'
         '<body style="background:#0c181f;color:#eee;font-family:monospace;text-align:center;padding-top:20vh">'
-        f"<p>The arena is full: {max_judges} {judges} are judging right now.</p>"
+        f"<p>The arena is full: {counted(max_judges, 'judge')} are judging right now.</p>"
         "<p>Every judge runs their own copy of the models, so their number is capped (--max-judges).</p>"
         '<p><button onclick="location.reload()">Try again</button></p></body></html>'
     )
@@ -60,7 +60,7 @@ def full_page(max_judges: int) -> str:
 def require_textual_serve() -> None:
     """``ArenaError`` naming the extra to install, before anything is checked, loaded or printed."""
     try:
-        import textual_serve.server  # noqa: F401
+        import textual_serve.server  # noqa: F401, PLC0415  # the check itself
     except ImportError as exc:
         raise ArenaError("arena serve needs textual-serve: pip install 'vibe-arena[serve]'") from exc
 
@@ -68,8 +68,8 @@ def require_textual_serve() -> None:
 def serve(command: str, *, host: str, port: int, public_url: str, max_judges: int) -> None:
     """Serve ``command`` to browsers until Ctrl-C; at most ``max_judges`` sessions at once (each loads its
     own copy of the models, so this bounds memory). The caller has run ``require_textual_serve``."""
-    from aiohttp import web
-    from textual_serve.server import Server
+    from aiohttp import web  # noqa: PLC0415  # the [serve] extra: only when serving
+    from textual_serve.server import Server  # noqa: PLC0415  # the [serve] extra: only when serving
 
     sessions: set[asyncio.Task[object]] = set()  # the handlers of the judges' open websockets
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
 from arena.backend import Option
 
@@ -38,8 +39,6 @@ class OpenAIBackend:
         model = options.get("model")
         if model:
             return str(model).rstrip("/").rsplit("/", 1)[-1]
-        from urllib.parse import urlsplit
-
         try:
             host = urlsplit(target).netloc
         except ValueError:  # not a URL at all: loading says so in one line
@@ -47,6 +46,6 @@ class OpenAIBackend:
         return f"openai@{host or target}"
 
     def load(self, contestant: Contestant) -> OpenAIModel:
-        from arena_openai.client import OpenAIModel
+        from arena_openai.client import OpenAIModel  # httpx: only when a server contestant loads
 
         return OpenAIModel.connect(contestant)

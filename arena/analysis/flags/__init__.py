@@ -23,16 +23,6 @@ if TYPE_CHECKING:
     from arena.backend import GenerationResult, Message
     from arena.prompts import Prompt
 
-DETECTORS = (
-    "empty",
-    "blank_run",
-    "truncated",
-    "repetitive",
-    "garbage",
-    "no_chat_template",
-    "identity",
-    "identity_prompt",
-)
 BLANK_LINES_RUN = 8
 BLANK_CHARS_RUN = 200
 CONSTRAINT_PREFIX = "constraint:"
@@ -99,7 +89,7 @@ class Counts:
 
 
 def count(text: str, tokens: int | None = None) -> Counts:
-    from arena.analysis.style import style_counts
+    from arena.analysis.style import style_counts  # noqa: PLC0415  # numpy: `arena flags` on a text need not pay for it
 
     style = style_counts(text)
     return Counts(

@@ -75,7 +75,7 @@ class GarbageReport:
 @lru_cache(maxsize=65536)
 def _known(word: str) -> bool:
     """Known to wordfreq in English or one of the other big Latin-script languages."""
-    from wordfreq import zipf_frequency
+    from wordfreq import zipf_frequency  # noqa: PLC0415  # wordfreq loads its word lists: only when a text is judged
 
     lowered = word.lower().replace("’", "'")
     if zipf_frequency(lowered, "en") > 0:
@@ -144,7 +144,7 @@ def _is_box(ch: str) -> bool:
 def _mojibake(token: str) -> bool:
     if token.isascii():
         return False
-    from ftfy.badness import is_bad
+    from ftfy.badness import is_bad  # noqa: PLC0415  # ftfy: only for non-ASCII tokens
 
     return bool(is_bad(token))
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from arena.analysis.stats import wilson_interval
 from arena.vocab import SCORE, Verdict
-
-if TYPE_CHECKING:
-    from arena.store.queries import BattleRow, StyledVoteRow, VoteRow
+from arena.wording import counted
 
 FloatArray = npt.NDArray[np.float64]
 Tally = Counter[tuple[str, str, Verdict]]
@@ -38,12 +36,26 @@ class Outcome(NamedTuple):
     verdict: Verdict
 
 
-def outcomes_from_rows(rows: Iterable[BattleRow]) -> list[Outcome]:
+class Vote(Protocol):
+    """What a vote must say for the ratings (``arena.store.queries.VoteRow`` does): the store stays out of
+    the analysis layer, and the analysis names what it reads."""
+
+    @property
+    def left(self) -> str: ...
+
+    @property
+    def right(self) -> str: ...
+
+    @property
+    def verdict(self) -> Verdict: ...
+
+
+def outcomes_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Outcome]:
     """Outcomes from battle rows as ``arena.store.queries.battle_rows`` returns them."""
     return [Outcome(row["left_contestant"], row["right_contestant"], row["verdict"]) for row in rows]
 
 
-def outcomes_from_votes(votes: Iterable[VoteRow | StyledVoteRow]) -> list[Outcome]:
+def outcomes_from_votes(votes: Iterable[Vote]) -> list[Outcome]:
     """Outcomes from ``arena.store.queries.vote_table`` rows (style, when wanted, comes apart as
     ``StyleColumns``)."""
     return [Outcome(vote.left, vote.right, vote.verdict) for vote in votes]
@@ -153,7 +165,7 @@ class PairRecord:
         verb = "ties" if high == low else "beats"
         extra = []
         if self.ties:
-            extra.append(f"{self.ties} tie" + ("s" if self.ties != 1 else ""))
+            extra.append(counted(self.ties, "tie"))
         if self.both_bad:
             extra.append(f"{self.both_bad} both bad")
         return f"{leader} {verb} {trailer} {high}-{low}" + (", " + ", ".join(extra) if extra else "")

@@ -7,7 +7,7 @@ buffers to the screen, so thousands of tokens per second never mean thousands of
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -23,20 +23,21 @@ from arena.backend import GenerationResult
 from arena.errors import ArenaError
 from arena.judging.answers import AnalyzedAnswer
 from arena.judging.round import Action
-from arena.judging.session import PlaySession, Reveal, Round
-from arena.present.info import describe_loaded
-from arena.present.report_format import fidelity_text
+from arena.judging.session import PlaySession, Round
 from arena.prompts import Prompt, custom_prompt
+from arena.tui.battle_text import after_vote_hint, header_prompt, reveal_notes, settings_line
 from arena.tui.pacing import Presentation, fully_shown, visible_lengths
+from arena.tui.screens.custom_prompt import CustomPromptScreen
+from arena.tui.screens.help import HelpScreen
+from arena.tui.screens.leaderboard import LeaderboardScreen
+from arena.tui.screens.rendered_prompts import RenderedPromptsScreen
 from arena.tui.text import literal
 from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
 from arena.tui.widgets.prompt_header import PromptHeader
-from arena.vocab import REASONS, SIDES, VERDICT_DESCRIPTIONS, Side, as_verdict
+from arena.vocab import REASONS, SIDES, Side, as_verdict
 from arena.wording import counted
 
 REFRESH_HZ = 30
-SHORT_REASONS = {"followed instructions": "followed", "well formatted": "formatted", "wrong language": "language"}
-"""How the after-vote hint names the longer reasons, so the keys fit two lines at 80 columns."""
 PANE_NAMES: dict[Side, str] = {"left": "Model A", "right": "Model B"}
 
 
@@ -101,7 +102,7 @@ class BattleScreen(Screen[None]):
         self.shown_final: set[Side] = set()
 
     def compose(self) -> ComposeResult:
-        yield Static(literal(self._settings_line()), id="settings")
+        yield Static(literal(self._settings_line(None)), id="settings")
         yield PromptHeader(id="prompt")
         with Horizontal(id="panes"):
             yield AnswerPane(PANE_NAMES["left"], id="left")
@@ -109,14 +110,8 @@ class BattleScreen(Screen[None]):
         yield Static(Text(""), id="hint")
         yield Footer()
 
-    def _settings_line(self, battle_seed: int | None = None) -> str:
-        p = self.session.params
-        judge = f" · judge {self.session.judge}" if self.session.judge else ""
-        seed = f" · battle seed {battle_seed}" if battle_seed is not None else ""
-        return (
-            f"temperature {p.temperature} · top_p {p.top_p} · max {p.max_tokens} tokens · "
-            f"session seed {self.session.seed}{seed}{judge}"
-        )
+    def _settings_line(self, battle_seed: int | None) -> str:
+        return settings_line(self.session.params, self.session.seed, self.session.judge, battle_seed)
 
     def pane(self, side: Side) -> AnswerPane:
         return self.query_one(f"#{side}", AnswerPane)
@@ -124,15 +119,6 @@ class BattleScreen(Screen[None]):
     def show_prompt(self, prompt: Prompt, *, reveal: bool = False) -> None:
         """The prompt header with the session's progress; its constraints only at the reveal."""
         self.query_one(PromptHeader).show(prompt, f"{self.session.position}/{self.session.total}", reveal=reveal)
-
-    @staticmethod
-    def header_prompt(current: Round) -> Prompt:
-        """The prompt the header shows: the prompt, or in a follow-up turn the judge's latest message."""
-        battle = current.battle
-        if battle.history is None:
-            return battle.prompt
-        latest = str(battle.messages("left")[-1]["content"])
-        return replace(battle.prompt, text=f"turn {battle.turn}: {latest}", constraints=())
 
     def hint(self, text: str) -> None:
         self.query_one("#hint", Static).update(literal(text))
@@ -148,7 +134,7 @@ class BattleScreen(Screen[None]):
             judged = counted(self.session.total, "prompt")
             self.hint(f"All {judged} judged. l: leaderboard · e: a prompt of your own · q: quit")
             return
-        self.show_prompt(self.header_prompt(current))
+        self.show_prompt(header_prompt(current))
         self.query_one("#settings", Static).update(literal(self._settings_line(current.battle.params.seed)))
         self.hint("generating... esc stops both answers")
         self.streamed = {}
@@ -264,37 +250,16 @@ class BattleScreen(Screen[None]):
         except ArenaError as exc:
             self.store_failed("the vote", str(exc))
             return
-        self.show_prompt(self.header_prompt(current), reveal=True)
+        self.show_prompt(header_prompt(current), reveal=True)
         for side, revealed in self.session.reveal(current).items():
-            self.pane(side).reveal(revealed.label, revealed.backend, revealed.answer, self.reveal_notes(revealed))
+            self.pane(side).reveal(revealed.label, revealed.backend, revealed.answer, reveal_notes(revealed))
         self.reasons_shown = []
         self.after_vote_hint()
 
-    @staticmethod
-    def reveal_notes(revealed: Reveal) -> list[str]:
-        """What ran where (device, dtype, quantization, size, context, memory) and the fidelity, if measured."""
-        if revealed.info is not None:
-            ran_as = describe_loaded(revealed.info)
-        else:
-            ran_as = f"unknown ({revealed.info_error})" if revealed.info_error else "unknown"
-        notes = [f"ran as: {ran_as}"]
-        if revealed.fidelity is not None:
-            notes.append(f"fidelity: {fidelity_text(revealed.fidelity)}")
-        return notes
-
     def after_vote_hint(self) -> None:
         current = self.session.current
-        if current is None or current.verdict is None:
-            return
-        left = self.session.remaining
-        described = VERDICT_DESCRIPTIONS[current.verdict]
-        why = ""
-        if current.verdict != "skip":
-            keys = " ".join(f"{key} {SHORT_REASONS.get(reason, reason)}" for key, (reason, _) in REASONS.items())
-            why = f"\nwhy? {keys} · m note"
-            if self.reasons_shown:
-                why += " · tagged: " + ", ".join(self.reasons_shown)
-        self.hint(f"vote stored: {described}. n: next prompt ({left} left) · l: leaderboard · e: custom prompt{why}")
+        if current is not None and current.verdict is not None:
+            self.hint(after_vote_hint(current.verdict, self.session.remaining, self.reasons_shown))
 
     def action_reason(self, key: str) -> None:
         """Tag why the vote went this way: a praise for the winner, a complaint about the loser (both sides
@@ -321,7 +286,6 @@ class BattleScreen(Screen[None]):
         current = self.allowed("follow_up")
         if current is None:
             return
-        from arena.tui.screens.custom_prompt import CustomPromptScreen
 
         def asked(text: str | None) -> None:
             if not text or not text.strip():
@@ -353,7 +317,6 @@ class BattleScreen(Screen[None]):
         current = self.allowed("note")
         if current is None:
             return
-        from arena.tui.screens.custom_prompt import CustomPromptScreen
 
         def noted(text: str | None) -> None:
             if text is None:
@@ -374,8 +337,6 @@ class BattleScreen(Screen[None]):
         current = self.allowed("prompts")
         if current is None:
             return
-        from arena.tui.screens.rendered_prompts import RenderedPromptsScreen
-
         sent = {side: current.finished[side].result.rendered_prompt for side in SIDES}
         shown = {f"{PANE_NAMES[side]}: {current.battle.contestant(side).label}": sent[side] for side in SIDES}
         self.app.push_screen(RenderedPromptsScreen(shown))
@@ -403,7 +364,6 @@ class BattleScreen(Screen[None]):
         if self.session.allows("custom") is not None:
             self.allowed("custom")  # says why
             return
-        from arena.tui.screens.custom_prompt import CustomPromptScreen
 
         def chosen(text: str | None) -> None:
             if text and text.strip():
@@ -412,13 +372,9 @@ class BattleScreen(Screen[None]):
         self.app.push_screen(CustomPromptScreen(), chosen)
 
     def action_leaderboard(self) -> None:
-        from arena.tui.screens.leaderboard import LeaderboardScreen
-
         self.app.push_screen(LeaderboardScreen(self.session.store))
 
     def action_help(self) -> None:
-        from arena.tui.screens.help import HelpScreen
-
         self.app.push_screen(HelpScreen())
 
     def action_quit(self) -> None:

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from arena.analysis.ratings import Leaderboard
+from arena.present.leaderboard import leaderboard_notes, leaderboard_table
 from arena.reports.leaderboard import board_for
 from arena.store import Store
 
@@ -54,8 +55,6 @@ class LeaderboardScreen(Screen[None]):
 
     def show_board(self, board: Leaderboard) -> None:
         """Lay the table out for the screen's width now (and again on resize): numbers stay whole."""
-        from arena.present.leaderboard import leaderboard_notes, leaderboard_table
-
         self.board = board
         if not board.ratings:
             content: Group | Text = Text("No votes yet: judge a battle first.")

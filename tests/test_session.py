@@ -1,139 +1,27 @@
-"""What the judge sees around the vote: what ran where at the reveal, the exact prompts on a key (only
-after the vote), every key in the help, and the vote keys in the footer on narrow terminals."""
+"""A judging session (``arena.judging.session``) and the phase rules of its rounds (``judging.round``):
+resume, regenerate, follow-ups, and what each phase allows, with and without a screen."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
-from arena.backend import LoadedInfo
-from arena.present.info import describe_loaded
-from arena.tui.screens.help import KEYS
-from arena.tui.screens.rendered_prompts import RenderedPromptsScreen
-from tests.tui_helpers import make_app, screen_text, wait_for
+from arena.backend import GenerationParams, GenerationResult
+from arena.engine.contestants import parse_spec
+from arena.engine.pool import ModelPool
+from arena.judging.round import Round
+from arena.judging.session import PlaySession
+from arena.prompts import custom_prompt
+from arena.store import Store
+from arena.vocab import SIDES
+from tests.helpers import write_replay
+from tests.tui_helpers import LOOPY_SHORT, PROMPTS, STEADY_SHORT, both_answered, make_app, screen_text, wait_for
 
-STEADY = {"t/one": "The Moon pulls the water.", "t/two": "4.", "t/three": "Rain."}
-LOOPY = {"t/one": "Water water water.", "t/two": "Four.", "t/three": "Rain rain."}
-
-
-async def both_answered(pilot: Any, app: Any) -> Any:
-    """Wait until the first battle's two answers have stopped; its round."""
-    await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
-    current = app.session.current
-    assert current is not None
-    return current
-
-
-def test_what_ran_where_in_one_line() -> None:
-    info = LoadedInfo(
-        backend="gguf", target="m.gguf", device="cpu", dtype="Q4_1", quant="Q4_1", chat_template=True,
-        n_params=134_515_008, memory_bytes=285_000_000, extra={"n_ctx": 8192},
-    )  # fmt: skip
-    assert describe_loaded(info) == "gguf · cpu · Q4_1 · 135M params · ctx 8192 · 272 MiB"
-    bare = LoadedInfo(backend="hf", target="x", device="cuda:0", dtype="bfloat16", quant="nf4", chat_template=False)
-    assert describe_loaded(bare) == "hf · cuda:0 · bfloat16 · nf4 · no chat template"
-
-
-async def test_the_reveal_says_what_ran_where_and_p_shows_the_prompts_after_the_vote(tmp_path: Path) -> None:
-    app = make_app(tmp_path, STEADY, LOOPY)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
-        await pilot.press("p")
-        await pilot.pause()
-        assert not isinstance(app.screen, RenderedPromptsScreen)  # before the vote a template could unblind
-        assert any("after the vote" in n.message for n in app._notifications)
-        assert "ran as:" not in screen_text(app)
-        await pilot.press("t")
-        await wait_for(pilot, lambda: screen_text(app).count("ran as: replay") == 2)
-        await pilot.press("p")
-        await wait_for(pilot, lambda: isinstance(app.screen, RenderedPromptsScreen))
-        shown = screen_text(app)
-        current = app.session.current
-        assert current is not None
-        for side in ("left", "right"):
-            assert current.battle.contestant(side).label in shown
-            assert current.finished[side].result.rendered_prompt.splitlines()[0] in shown
-        await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, RenderedPromptsScreen)
-
-
-def test_the_help_names_every_key_the_battle_screen_binds() -> None:
-    from arena.tui.screens.battle import BattleScreen
-
-    listed = " ".join(key for key, _ in KEYS)
-    for binding in BattleScreen.BINDINGS:
-        key = binding.key if hasattr(binding, "key") else binding[0]  # type: ignore[index]
-        shown = {"question_mark": "?", "escape": "esc", "left": "←", "right": "→"}.get(key, key)
-        assert shown in listed, key
-
-
-@pytest.mark.parametrize("width", [80, 100])
-async def test_the_vote_keys_stay_in_the_footer_on_narrow_terminals(tmp_path: Path, width: int) -> None:
-    app = make_app(tmp_path, STEADY, LOOPY)
-    async with app.run_test(size=(width, 24)) as pilot:
-        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
-        await pilot.pause()
-        footer = app.screen.query_one(Footer)
-        shown = [
-            key.description
-            for key in footer.query(FooterKey)
-            if key.region.width > 0 and key.region.right <= width and key.display
-        ]
-        for label in ("A better", "B better", "Tie", "Both bad", "Skip"):
-            assert label in shown, (width, shown)
-
-
-async def test_reasons_and_a_note_after_the_vote_reach_export_report_and_merge(tmp_path: Path) -> None:
-    """a decided vote: 3 (concise) praises the winner, 6 (looped) blames the loser, 3 again takes the
-    praise back and 1 (correct) gives another; m stores a note. Then export, report and merge carry them."""
-    import json
-
-    from tests.helpers import run
-
-    app = make_app(tmp_path, STEADY, LOOPY)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
-        await pilot.press("3")  # before the vote: nothing to explain yet
-        current = app.session.current
-        assert current is not None
-        winner_side = "left" if current.battle.left.label == "steady" else "right"
-        await pilot.press("a" if winner_side == "left" else "b")
-        await wait_for(pilot, lambda: current.voted)
-        assert "why? 1 correct" in screen_text(app)
-        for key in ("3", "6", "3", "1"):
-            await pilot.press(key)
-        await pilot.pause()
-        loser_pane, winner_pane = ("B", "A") if winner_side == "left" else ("A", "B")
-        assert f"tagged: looped {loser_pane}, correct {winner_pane}" in screen_text(app)
-        await pilot.press("m")
-        await pilot.pause()
-        await pilot.press(*"kept looping")
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-    db = tmp_path / "arena.db"
-    [record] = json.loads(run("export", "--db", str(db), "--format", "json").stdout)["battles"]
-    winner, loser = ("left", "right") if record["winner"] == record["left_contestant"] else ("right", "left")
-    assert record[f"{winner}_reasons"] == ["correct"] and record[f"{loser}_reasons"] == ["looped"]
-    assert record["note"] == "kept looping"
-    report = {r["contestant"]: r for r in json.loads(run("report", "--db", str(db), "--all", "--json").stdout)}
-    assert report["steady"]["reasons"] == {"correct": 1} and report["loopy"]["reasons"] == {"looped": 1}
-    merged = tmp_path / "merged.db"
-    assert run("merge", str(db), "--into", str(merged)).exit_code == 0
-    [again] = json.loads(run("export", "--db", str(merged), "--format", "json").stdout)["battles"]
-    assert again[f"{winner}_reasons"] == ["correct"] and again["note"] == "kept looping"
-
-
-def test_a_tie_puts_a_reason_on_both_sides() -> None:
-    from arena.vocab import reason_targets
-
-    assert reason_targets("tie", True) == ("left", "right")
-    assert reason_targets("both_bad", False) == ("left", "right")
-    assert reason_targets("left", True) == ("left",) and reason_targets("left", False) == ("right",)
+STEADY = STEADY_SHORT
+LOOPY = LOOPY_SHORT
 
 
 def test_resume_skips_what_was_judged_and_brings_back_a_battle_left_mid_stream(tmp_path: Path) -> None:
@@ -275,3 +163,103 @@ def test_the_turn_limit_is_a_clear_message(tmp_path: Path) -> None:
         assert current.battle.turn == MAX_TURNS
         with pytest.raises(ArenaError, match=f"{MAX_TURNS} turns is the limit"):
             session.follow_up(current, "one more?")
+
+
+# ---------------------------------------------------------------- the phase rules, without a screen
+
+
+@pytest.fixture
+def replay_session(tmp_path: Path) -> Iterator[PlaySession]:
+    """A real session over two replay models and a real SQLite file, with its pool: no screen anywhere."""
+    contestants = [
+        parse_spec(f"replay:{write_replay(tmp_path / 'a.jsonl', STEADY)}", label="a"),
+        parse_spec(f"replay:{write_replay(tmp_path / 'b.jsonl', LOOPY)}", label="b"),
+    ]
+    with ModelPool() as pool, Store(tmp_path / "s.db") as store:
+        pool.load_all(contestants)
+        yield PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="j", seed=3, pool=pool)
+
+
+def run_both(session: PlaySession, current: Round) -> dict[str, str]:
+    """Both sides streamed by the session itself, as a front end's workers would; the text each streamed."""
+    streamed: dict[str, str] = {}
+    for side in SIDES:
+        chunks: list[str] = []
+        answer = session.run_side(current, side, threading.Event(), lambda chunk, out=chunks: out.append(chunk.text))
+        assert answer.result.text == "".join(chunks)
+        streamed[side] = answer.result.text
+    return streamed
+
+
+def test_each_phase_allows_what_it_should_and_the_session_refuses_the_rest(replay_session: PlaySession) -> None:
+    session = replay_session
+    assert session.allows("vote") == "" and session.allows("next") is None  # before any battle
+    current = session.next_round()
+    assert current is not None and current.phase == "streaming"
+    assert "Wait for both answers" in (current.allows("vote") or "")
+    assert "then f" in (current.allows("follow_up") or "") and "then r" in (current.allows("regenerate") or "")
+    assert current.allows("reason") == "" and "after the vote" in (current.allows("prompts") or "")
+    assert "Still generating" in (session.allows("next") or "")
+    with pytest.raises(RuntimeError, match="not allowed in phase streaming"):
+        session.vote(current, "left")  # a front end that skipped allows() gets an error, never a bad write
+    run_both(session, current)
+    assert current.phase == "answered"
+    assert all(current.allows(action) is None for action in ("vote", "follow_up", "regenerate"))
+    assert "Vote first" in (session.allows("next") or "") and "this battle first" in (session.allows("custom") or "")
+    with pytest.raises(RuntimeError, match="not allowed"):
+        session.toggle_reason(current, "1")
+    session.vote(current, "left")
+    assert current.phase == "voted"
+    assert "Already voted" in (current.allows("vote") or "")
+    assert "before the vote" in (current.allows("follow_up") or "")
+    assert all(current.allows(action) is None for action in ("reason", "note", "prompts", "next", "custom"))
+    skipped = session.next_round()
+    assert skipped is not None
+    run_both(session, skipped)
+    session.vote(skipped, "skip")
+    assert skipped.phase == "skipped" and skipped.allows("reason") == "" and skipped.allows("note") == ""
+
+
+def test_the_session_runs_a_side_and_builds_the_reveal(replay_session: PlaySession) -> None:
+    session = replay_session
+    current = session.next_round()
+    assert current is not None
+    streamed = run_both(session, current)
+    uid = current.battle.prompt.uid
+    assert {streamed["left"], streamed["right"]} == {STEADY[uid], LOOPY[uid]}
+    with pytest.raises(RuntimeError, match="follows the vote"):
+        session.reveal(current)
+    session.vote(current, "right")
+    revealed = session.reveal(current)
+    for side in SIDES:
+        contestant = current.battle.contestant(side)
+        assert revealed[side].label == contestant.label and revealed[side].backend == "replay"
+        assert revealed[side].answer is current.finished[side]
+        assert revealed[side].info is not None and revealed[side].info.backend == "replay"
+        assert revealed[side].fidelity is None  # never measured in this database
+
+
+def test_when_every_prompt_is_judged_only_next_and_custom_remain(replay_session: PlaySession) -> None:
+    session = replay_session
+    while (current := session.next_round()) is not None:
+        run_both(session, current)
+        session.vote(current, "tie")
+    assert session.finished_all and session.remaining == 0
+    assert session.allows("vote") == "" and session.allows("follow_up") == ""
+    assert session.allows("next") is None and session.allows("custom") is None
+    custom = session.next_round(custom_prompt("Why is the sky blue?"))
+    assert custom is not None and not session.finished_all and custom.phase == "streaming"
+
+
+def test_an_answer_the_database_refused_is_retried_by_the_vote(replay_session: PlaySession) -> None:
+    """A side whose write failed counts as answered (it stopped); the vote writes it first."""
+    session = replay_session
+    current = session.next_round()
+    assert current is not None
+    result = GenerationResult(text="kept for later", n_tokens=3, finish_reason="stop")
+    current.unstored["left"] = result  # what finish() leaves when the write is refused
+    session.finish(current, "right", GenerationResult(text="stored", n_tokens=1, finish_reason="stop"))
+    assert current.phase == "answered" and not current.both_done
+    session.vote(current, "left")
+    assert current.both_done and not current.unstored
+    assert current.finished["left"].result.text == "kept for later"

@@ -1,0 +1,60 @@
+"""The battle screen's words: the settings line, the header's prompt, the reveal's notes and the after-vote
+hint. Plain functions of the session's state, so the screen only places them (and tests can read them)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from arena.backend import GenerationParams
+from arena.judging.round import Round
+from arena.judging.session import Reveal
+from arena.present.info import describe_loaded
+from arena.present.report_format import fidelity_text
+from arena.prompts import Prompt
+from arena.vocab import REASONS, VERDICT_DESCRIPTIONS, Verdict
+
+SHORT_REASONS = {"followed instructions": "followed", "well formatted": "formatted", "wrong language": "language"}
+"""How the after-vote hint names the longer reasons, so the keys fit two lines at 80 columns."""
+
+
+def settings_line(params: GenerationParams, session_seed: int, judge: str | None, battle_seed: int | None) -> str:
+    """Sampling, seeds and judge: the same for both sides, so showing them gives nothing away."""
+    judged_by = f" · judge {judge}" if judge else ""
+    seed = f" · battle seed {battle_seed}" if battle_seed is not None else ""
+    return (
+        f"temperature {params.temperature} · top_p {params.top_p} · max {params.max_tokens} tokens · "
+        f"session seed {session_seed}{seed}{judged_by}"
+    )
+
+
+def header_prompt(current: Round) -> Prompt:
+    """The prompt the header shows: the prompt, or in a follow-up turn the judge's latest message."""
+    battle = current.battle
+    if battle.history is None:
+        return battle.prompt
+    latest = str(battle.messages("left")[-1]["content"])
+    return replace(battle.prompt, text=f"turn {battle.turn}: {latest}", constraints=())
+
+
+def reveal_notes(revealed: Reveal) -> list[str]:
+    """What ran where (device, dtype, quantization, size, context, memory) and the fidelity, if measured."""
+    if revealed.info is not None:
+        ran_as = describe_loaded(revealed.info)
+    else:
+        ran_as = f"unknown ({revealed.info_error})" if revealed.info_error else "unknown"
+    notes = [f"ran as: {ran_as}"]
+    if revealed.fidelity is not None:
+        notes.append(f"fidelity: {fidelity_text(revealed.fidelity)}")
+    return notes
+
+
+def after_vote_hint(verdict: Verdict, remaining: int, tagged: list[str]) -> str:
+    """What the vote stored and the keys that come next: the reasons (not after a skip) and what is tagged."""
+    why = ""
+    if verdict != "skip":
+        keys = " ".join(f"{key} {SHORT_REASONS.get(reason, reason)}" for key, (reason, _) in REASONS.items())
+        why = f"\nwhy? {keys} · m note"
+        if tagged:
+            why += " · tagged: " + ", ".join(tagged)
+    described = VERDICT_DESCRIPTIONS[verdict]
+    return f"vote stored: {described}. n: next prompt ({remaining} left) · l: leaderboard · e: custom prompt{why}"
