@@ -8,12 +8,19 @@ websocket can, and the SQLite file says what the judge's keys did: those are wha
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from tests.helpers import REPO, write_replay
 
 CHROMIUM_FLAGS = [  # a closed network: no background connections, no first-run or sync traffic
     "--headless",
@@ -132,3 +139,50 @@ def vote_when_answered(page: Any, db: Path, session: int, key: str, timeout: flo
         poke=lambda: page.keyboard.press(key),
         pause=pause,
     )
+
+
+@contextmanager
+def serving(
+    tmp_path: Path, answers: dict[str, str], other_answers: dict[str, str], max_judges: int = 2
+) -> Iterator[tuple[str, Path, Path]]:
+    """``arena serve`` as a process on a free port with two replay models (their answers by prompt id,
+    ``t/...``), a prompt set of those ids; (url, database, the server's log)."""
+    db = tmp_path / "team.db"
+    port = free_port()
+    steady = write_replay(tmp_path / "steady.jsonl", answers)
+    other = write_replay(tmp_path / "other.jsonl", other_answers)
+    prompts = tmp_path / "t.toml"
+    prompts.write_text(
+        'name = "t"\n'
+        + "".join(f'[[prompts]]\nid = "{key[2:]}"\ntext = "Prompt {key}"\ncategory = "misc"\n' for key in answers),
+        encoding="utf-8",
+    )
+    command = [
+        sys.executable, "-m", "arena", "serve", "--port", str(port), "--max-judges", str(max_judges),
+        "--model", f"replay:{steady}?tps=400", "--label", "steady",
+        "--model", f"replay:{other}?tps=400", "--label", "other",
+        "--prompts", str(prompts), "--db", str(db),
+    ]  # fmt: skip
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("wb")
+    server = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+
+    def listening() -> bool:
+        assert server.poll() is None, log_path.read_text(errors="replace")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    try:
+        wait_until(listening, 60, "arena serve to listen")
+        yield url, db, log_path
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()

@@ -9,13 +9,10 @@ skipped, unless ARENA_REQUIRE_BROWSER is set (``.ci/run`` sets it), where it fai
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import threading
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,9 +27,9 @@ from arena.web.serve import play_command, public_url_for
 from tests.browser import (
     CHROMIUM_FLAGS,
     find_chromium,
-    free_port,
     judge_processes,
     open_judge,
+    serving,
     session_of,
     vote_when_answered,
     wait_until,
@@ -196,46 +193,10 @@ def _browser_or_skip() -> str:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
-    """``arena serve`` on a free port with two replay models, at most two judges; (url, database, chromium)."""
+    """``arena serve`` with at most two judges, and the browser to judge in; (url, database, chromium)."""
     chromium = _browser_or_skip()
-    db = tmp_path / "team.db"
-    port = free_port()
-    steady = write_replay(tmp_path / "steady.jsonl", ANSWERS)
-    other = write_replay(tmp_path / "other.jsonl", OTHER)
-    prompts = tmp_path / "t.toml"
-    prompts.write_text(
-        'name = "t"\n'
-        + "".join(f'[[prompts]]\nid = "{key[2:]}"\ntext = "Prompt {key}"\ncategory = "misc"\n' for key in ANSWERS),
-        encoding="utf-8",
-    )
-    command = [
-        sys.executable, "-m", "arena", "serve", "--port", str(port), "--max-judges", "2",
-        "--model", f"replay:{steady}?tps=400", "--label", "steady",
-        "--model", f"replay:{other}?tps=400", "--label", "other",
-        "--prompts", str(prompts), "--db", str(db),
-    ]  # fmt: skip
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-
-    def listening() -> bool:
-        assert server.poll() is None, (tmp_path / "serve.log").read_text(errors="replace")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
-
-    try:
-        wait_until(listening, 60, "arena serve to listen")
+    with serving(tmp_path, ANSWERS, OTHER) as (url, db, _log):
         yield url, db, chromium
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 def test_two_judges_vote_from_browsers_into_one_file(served: tuple[str, Path, str], tmp_path: Path) -> None:

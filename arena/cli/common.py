@@ -210,11 +210,19 @@ def filter_options(func: F) -> F:
     return decorated  # type: ignore[return-value]
 
 
+def _db_path(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path:
+    from arena.config import default_db_path
+
+    return value if value is not None else default_db_path()
+
+
 def db_option(func: F) -> F:
+    """``--db``, handed to the command as a resolved ``db_path: Path`` (the default one when not given)."""
     return click.option(
         "--db",
         "db_path",
         type=click.Path(path_type=Path),
+        callback=_db_path,
         help="SQLite file (default: arena.db in the data dir; ARENA_HOME moves the data dir).",
     )(func)
 
@@ -233,20 +241,17 @@ def echo_json(value: Any) -> None:
     click.echo(json_text(value))
 
 
-def open_store(db_path: Path | None) -> Store:
-    from arena.config import default_db_path
+def open_store(db_path: Path) -> Store:
     from arena.store import Store
 
-    return Store(db_path or default_db_path())
+    return Store(db_path)
 
 
-def existing_store(db_path: Path | None) -> Store:
+def existing_store(path: Path) -> Store:
     """Open a database that must already exist, read-only: reports never create, migrate or convert a file
     (an older arena schema is upgraded in memory; another program's file is refused)."""
-    from arena.config import default_db_path
     from arena.store import Store
 
-    path = db_path or default_db_path()
     if path.is_dir():
         raise ArenaError(f"--db {path}: is a directory, expected a database file")
     if not path.exists():

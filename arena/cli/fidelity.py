@@ -52,7 +52,7 @@ def fidelity(
     labels: tuple[str, ...],
     config_path: Path | None,
     trust_remote_code: bool,
-    db_path: Path | None,
+    db_path: Path,
     no_store: bool,
     as_json: bool,
 ) -> None:

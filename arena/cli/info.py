@@ -82,7 +82,7 @@ def backends(as_json: bool) -> None:
 @click.command()
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")
-def doctor(db_path: Path | None, as_json: bool) -> None:
+def doctor(db_path: Path, as_json: bool) -> None:
     """Report Python, devices (CUDA, MPS), optional libraries, data dir and database."""
     from arena.present.info import doctor_table
     from arena.reports.doctor import collect

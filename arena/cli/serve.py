@@ -99,7 +99,6 @@ def _checked_play_args(play_args: tuple[str, ...]) -> tuple[list[str], Path, lis
     browser tab later), with the database made absolute and created or upgraded once, before judges race to
     open it."""
     from arena.cli.run import parse_play_options
-    from arena.config import default_db_path
 
     options = parse_play_options(play_args)
     refused = {"judge": options.judge, "resume": options.resume, "ask_judge": options.ask_judge}
@@ -107,6 +106,6 @@ def _checked_play_args(play_args: tuple[str, ...]) -> tuple[list[str], Path, lis
         if given:
             raise ArenaError(REFUSED_PLAY_OPTIONS[name])
     options.check("arena serve")
-    db_path = (options.db_path or default_db_path()).resolve()
+    db_path = options.db_path.resolve()
     open_store(db_path).close()
     return [*play_args, "--db", str(db_path)], db_path, list(options.contestants)

@@ -31,7 +31,7 @@ class VisibleWriter:
         return self.stream.write(visible(text))
 
 
-def _battles(db_path: Path | None, battle_filter: BattleFilter) -> list[BattleRow]:
+def _battles(db_path: Path, battle_filter: BattleFilter) -> list[BattleRow]:
     from arena.store.queries import battle_rows
 
     with existing_store(db_path) as store:
@@ -72,7 +72,7 @@ def _battles(db_path: Path | None, battle_filter: BattleFilter) -> list[BattleRo
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the ratings (or with --pairs, the pairs) as JSON.")
 def leaderboard(
-    db_path: Path | None,
+    db_path: Path,
     battle_filter: BattleFilter,
     anchor: str | None,
     rounds: int,
@@ -140,7 +140,7 @@ def leaderboard(
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), help="File (default: stdout).")
-def export(db_path: Path | None, battle_filter: BattleFilter, fmt: str, out_path: Path | None) -> None:
+def export(db_path: Path, battle_filter: BattleFilter, fmt: str, out_path: Path | None) -> None:
     """Export battles with prompts, outputs, flags and params.
 
     fastchat writes Chatbot Arena battles; dpo writes chosen/rejected pairs from decided battles.
@@ -167,7 +167,7 @@ def export(db_path: Path | None, battle_filter: BattleFilter, fmt: str, out_path
 @click.command("import")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @db_option
-def import_(path: Path, db_path: Path | None) -> None:
+def import_(path: Path, db_path: Path) -> None:
     """Import battles in the FastChat cleaned-battle shape (JSON list or JSONL)."""
     from arena.formats.fastchat import read_fastchat
 

@@ -78,18 +78,6 @@ def generate(
         error = valid_text(str(exc) or type(exc).__name__)
     wall_s = clock() - start
 
-    finish_reason: FinishReason
-    if error is not None:
-        finish_reason = "error"
-    elif cancel.is_set():
-        finish_reason = "cancelled"
-    elif reported_reason is not None:
-        finish_reason = reported_reason
-    elif n_tokens >= params.max_tokens:
-        finish_reason = "length"
-    else:
-        finish_reason = "stop"
-
     tokens_per_s: float | None = None
     if t_first is not None and t_last is not None and t_last > t_first:
         tokens_per_s = (n_tokens - first_chunk_tokens) / (t_last - t_first)
@@ -102,7 +90,7 @@ def generate(
     return GenerationResult(
         text="".join(pieces),
         n_tokens=n_tokens,
-        finish_reason=finish_reason,
+        finish_reason=_finish_reason(error, cancel.is_set(), reported_reason, n_tokens >= params.max_tokens),
         ttft_s=None if t_first is None else t_first - start,
         tokens_per_s=tokens_per_s,
         wall_s=wall_s,
@@ -112,6 +100,17 @@ def generate(
         error=error,
         token_ids=tuple(token_ids) if token_ids else None,
     )
+
+
+def _finish_reason(error: str | None, cancelled: bool, reported: FinishReason | None, at_limit: bool) -> FinishReason:
+    """Why a stream ended, most telling first: it failed, the judge stopped it, the backend said, the budget."""
+    if error is not None:
+        return "error"
+    if cancelled:
+        return "cancelled"
+    if reported is not None:
+        return reported
+    return "length" if at_limit else "stop"
 
 
 MAX_TOKENS_PER_CHUNK = 1_000_000

@@ -33,7 +33,7 @@ class PlayOptions:
     contestants: tuple[Contestant, ...]
     prompt_set: str
     params: GenerationParams
-    db_path: Path | None = None
+    db_path: Path
     judge: str | None = None
     seed: int | None = None
     """The session seed (None: a fresh random one)."""

@@ -1,0 +1,171 @@
+"""The aiohttp + textual-serve server behind ``arena serve``: textual-serve's ``Server`` with our page, a cap
+on concurrent judges, a quick stop, and the guards of ``arena.web.guard`` (hosts, origins, sizes, message
+shapes, one-line logs). Imported only when serving: aiohttp and textual-serve are the ``[serve]`` extra.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server
+
+from arena.web.guard import (
+    MAX_MESSAGE_BYTES,
+    Focus,
+    Origins,
+    Ping,
+    Resize,
+    Stdin,
+    query_size,
+    quiet_logging,
+    read_envelope,
+)
+from arena.wording import counted
+
+TITLE = "vibe-arena"
+PAGE_TEMPLATES = Path(__file__).parent / "page"
+"""Our page (``app_index.html``): textual-serve's own loads Google's web fonts into every judge's browser."""
+ACCESS_LOG = '%a "%r" %s %b'
+"""The access log without User-Agent and Referer: what a client sends there is theirs to choose."""
+
+log = logging.getLogger("arena.serve")
+
+
+def full_page(max_judges: int) -> str:
+    """What a browser gets while ``max_judges`` judges are judging: a plain page, and a way to try again."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>vibe-arena is full</title></head>'
+        '<body style="background:#0c181f;color:#eee;font-family:monospace;text-align:center;padding-top:20vh">'
+        f"<p>The arena is full: {counted(max_judges, 'judge')} are judging right now.</p>"
+        "<p>Every judge runs their own copy of the models, so their number is capped (--max-judges).</p>"
+        '<p><button onclick="location.reload()">Try again</button></p></body></html>'
+    )
+
+
+class ArenaServer(Server):
+    """One ``arena play --ask-judge`` process per judge's browser, at most ``max_judges`` at once."""
+
+    def __init__(self, command: str, *, host: str, port: int, public_url: str, max_judges: int) -> None:
+        super().__init__(
+            command, host=host, port=port, title=TITLE, public_url=public_url, templates_path=PAGE_TEMPLATES
+        )
+        self.max_judges = max_judges
+        self.active = 0
+        self.origins = Origins.of(public_url, host, port, socket.gethostname())
+        self.sessions: set[asyncio.Task[object]] = set()
+        """The handlers of the judges' open websockets."""
+
+    def initialize_logging(self) -> None:
+        quiet_logging()
+
+    def serve(self, debug: bool = False) -> None:
+        """textual-serve's ``serve`` with our access log (no User-Agent, no Referer)."""
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        loop.add_signal_handler(signal.SIGINT, self.request_exit)
+        loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+        web.run_app(
+            self._make_app(),
+            host=self.host,
+            port=self.port,
+            handle_signals=False,
+            loop=loop,
+            print=lambda *args: None,
+            access_log_format=ACCESS_LOG,
+        )
+
+    def refused(self, request: web.Request, why: str) -> web.Response:
+        log.info(f"refused {request.method} {request.path} from {request.remote}: {why}")
+        page = f"This arena answers at {self.public_url}: open that address. ({why})"
+        return web.Response(text=page, status=403)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Ctrl-C: end every judge's session now (each app quits; its votes are already stored), where
+        aiohttp would otherwise wait for the open websockets before it gives up on them."""
+        for task in list(self.sessions):
+            task.cancel()
+
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
+        if not self.origins.host_allowed(request.headers.get("Host")):
+            return self.refused(request, "unknown Host")
+        if self.active >= self.max_judges:  # say so at once (the websocket is refused too, for races)
+            return web.Response(text=full_page(self.max_judges), content_type="text/html", status=503)
+        response: web.StreamResponse = await super().handle_index(request)
+        return response
+
+    async def handle_websocket(  # type: ignore[override]  # a refusal is a plain HTTP answer
+        self, request: web.Request
+    ) -> web.StreamResponse:
+        """A judge's socket, checked before any process starts: our Host, our page's Origin, a real
+        websocket upgrade, a free slot."""
+        if not self.origins.host_allowed(request.headers.get("Host")):
+            return self.refused(request, "unknown Host")
+        if not self.origins.origin_allowed(request.headers.get("Origin")):
+            return self.refused(request, "not from the arena's page (Origin)")
+        websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
+        if not websocket.can_prepare(request).ok:
+            log.info(f"refused {request.path} from {request.remote}: not a websocket upgrade")
+            return web.Response(text="a websocket upgrade is expected here", status=400)
+        await websocket.prepare(request)
+        if self.active >= self.max_judges:
+            await websocket.close(code=1013, message=b"the arena is full")  # 1013: try again later
+            return websocket
+        self.active += 1
+        handler = asyncio.current_task()
+        if handler is not None:
+            self.sessions.add(handler)
+        try:
+            await self._run_judge(websocket, request)
+        finally:
+            self.active -= 1
+            self.sessions.discard(handler)
+        return websocket
+
+    async def _run_judge(self, websocket: web.WebSocketResponse, request: web.Request) -> None:
+        width, height = query_size(request.query.get("width"), request.query.get("height"))
+
+        async def close() -> None:
+            await websocket.close()
+
+        service = AppService(
+            self.command,
+            write_bytes=websocket.send_bytes,
+            write_str=websocket.send_str,
+            close=close,
+            download_manager=self.download_manager,
+            debug=False,
+        )
+        try:
+            await service.start(width, height)
+            await self._relay(websocket, service, request)
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as exc:  # one line for the operator, never a traceback with locals
+            log.info(f"a judge's session from {request.remote} ended: {type(exc).__name__}: {exc}")
+        finally:
+            await service.stop()
+
+    async def _relay(self, websocket: web.WebSocketResponse, service: AppService, request: web.Request) -> None:
+        """The page's messages to the judge's process, in the shapes ``read_envelope`` accepts."""
+        async for message in websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            envelope = read_envelope(message.data)
+            if isinstance(envelope, Stdin):
+                await service.send_bytes(envelope.data)
+            elif isinstance(envelope, Resize):
+                await service.set_terminal_size(envelope.width, envelope.height)
+            elif isinstance(envelope, Ping):
+                await websocket.send_json(["pong", envelope.data])
+            elif isinstance(envelope, Focus):
+                await (service.focus() if envelope.focused else service.blur())
+            else:
+                log.info(f"closed a judge's socket from {request.remote}: a message the arena's page never sends")
+                await websocket.close(code=1003, message=b"unexpected message")
+                return
