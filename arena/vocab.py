@@ -74,5 +74,9 @@ Pairing = Literal["least-met", "uncertain"]
 PAIRINGS: tuple[Pairing, ...] = ("least-met", "uncertain")
 """Which pair answers next: every pair in turn, or the pair whose order the votes leave least certain."""
 
+Cluster = Literal["prompt", "battle"]
+CLUSTERS: tuple[Cluster, ...] = ("prompt", "battle")
+"""What a rating bootstrap resamples: whole prompts (all of a prompt's battles together) or single battles."""
+
 ExportFormat = Literal["csv", "json", "jsonl", "fastchat", "dpo"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "jsonl", "fastchat", "dpo")

@@ -112,11 +112,15 @@ def fit_style_controlled(
     *,
     rounds: int,
     seed: int,
+    clusters: npt.NDArray[np.int64] | None = None,
 ) -> StyleFit:
     """Penalized maximum likelihood of the style-controlled model by Newton's method.
 
     ``left`` / ``right`` are contestant indices per battle, ``score`` the left side's score (1, 0.5, 0),
     ``differences`` the standardized style differences. The prior on the log-strengths is the plain fit's.
+    With ``clusters`` (each battle's prompt index) the sandwich is cluster-robust: the score contributions
+    are summed within a prompt before their outer product, the large-sample limit of a bootstrap that
+    resamples prompts; without, each battle is its own cluster.
     """
     battles, features = differences.shape
     design = np.zeros((battles, n + features))
@@ -138,6 +142,10 @@ def fit_style_controlled(
     p = 1.0 / (1.0 + np.exp(-(design @ theta)))
     hessian = (design * (p * (1.0 - p))[:, None]).T @ design + np.diag(penalty)
     scores = design * (score - p)[:, None]
+    if clusters is not None:
+        summed = np.zeros((int(clusters.max()) + 1, scores.shape[1]))
+        np.add.at(summed, clusters, scores)
+        scores = summed
     scores -= scores.mean(axis=0)
     inverse = np.linalg.inv(hessian)
     covariance = inverse @ (scores.T @ scores) @ inverse

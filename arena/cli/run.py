@@ -52,6 +52,14 @@ pace_option = click.option(
 @db_option
 @click.option("--sequential", is_flag=True, help="Run contestants one after another (clean speed numbers).")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N prompts of the set.")
+@click.option(
+    "--samples",
+    type=click.IntRange(1, 100),
+    default=1,
+    show_default=True,
+    help="Answers per contestant and prompt, the k-th with seed --seed + k: the report then says how often "
+    "a prompt's answers disagree on a flag or a constraint (flips), and its intervals count a prompt once.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable results instead of a table.")
 def batch(
     prompt_set: str,
@@ -60,6 +68,7 @@ def batch(
     db_path: Path,
     sequential: bool,
     limit: int | None,
+    samples: int,
     as_json: bool,
 ) -> None:
     """Run every contestant over a prompt set headlessly and store the generations."""
@@ -77,14 +86,14 @@ def batch(
     with store, ModelPool() as pool:
         load_models(pool, contestants, lambda c: f"loading {c.label} ({c.backend})")
         session = start_batch_session(
-            store, contestants, selected, prompt_set=prompts.name, params=params, sequential=sequential
+            store, contestants, selected, prompt_set=prompts.name, params=params, sequential=sequential, samples=samples
         )
         tokens = {"n": 0}
         cancel = threading.Event()
         with progress_bar(tokens=True, transient=as_json) as progress:
             task = progress.add_task(
                 f"{prompts.name}: {len(contestants)} models",
-                total=len(selected) * len(contestants),
+                total=len(selected) * len(contestants) * samples,
                 tokens=0,
             )
 
@@ -107,6 +116,7 @@ def batch(
                     on_tokens=on_tokens,
                     on_done=on_done,
                     cancel=cancel,
+                    samples=samples,
                 )
             except KeyboardInterrupt:
                 cancel.set()
@@ -121,6 +131,7 @@ def batch(
             "session": session,
             "prompt_set": prompts.name,
             "params": params.to_dict(),
+            "samples": samples,
             "contestants": [{"label": c.label, "spec": c.spec} for c in contestants],
             "summary": [summary.to_dict() for summary in summaries],
             "report": [row.to_dict() for row in report_rows],
@@ -131,7 +142,8 @@ def batch(
     from arena.present.runs import batch_summary_table
 
     out = console()
-    out.print(batch_summary_table(summaries, title=f"{prompts.name} - {len(selected)} prompts", width=out.width))
+    title = f"{prompts.name} - {counted(len(selected), 'prompt')}" + (f" x {samples} samples" if samples > 1 else "")
+    out.print(batch_summary_table(summaries, title=title, width=out.width))
     print_report(report_rows, as_json=False, as_markdown=False, title=f"vibe check - session {session}")
     out.print(f"{counted(len(records), 'generation')} stored in {store.path} (session {session})", style="dim")
     for summary in summaries:

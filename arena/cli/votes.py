@@ -12,7 +12,7 @@ import click
 from arena.cli.common import console, db_option, echo_json, existing_store, filter_options, open_store, say
 from arena.errors import ArenaError
 from arena.store import writes
-from arena.vocab import EXPORT_FORMATS
+from arena.vocab import CLUSTERS, EXPORT_FORMATS, Cluster
 from arena.wording import counted
 
 if TYPE_CHECKING:
@@ -44,6 +44,14 @@ def _battles(db_path: Path, battle_filter: BattleFilter) -> list[BattleRow]:
 @click.option("--anchor", metavar="LABEL=RATING", help="Pin one contestant's rating (default: mean 1000).")
 @click.option("--rounds", type=click.IntRange(min=0), default=1000, show_default=True, help="Bootstrap rounds.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--cluster",
+    type=click.Choice(CLUSTERS),
+    default="prompt",
+    show_default=True,
+    help="What the bootstrap resamples: whole prompts (votes on one prompt are not independent) or single "
+    "battles (as if they were).",
+)
 @click.option(
     "--k",
     "k_factor",
@@ -77,6 +85,7 @@ def leaderboard(
     anchor: str | None,
     rounds: int,
     seed: int,
+    cluster: Cluster,
     k_factor: float,
     show_matrix: bool,
     style_control: bool,
@@ -94,11 +103,19 @@ def leaderboard(
         try:
             pinned = parse_anchor(anchor) if anchor else None
             found_board = board_for(
-                store, battle_filter, style_control=style_control, rounds=rounds, seed=seed, anchor=pinned, k=k_factor
+                store,
+                battle_filter,
+                style_control=style_control,
+                rounds=rounds,
+                seed=seed,
+                anchor=pinned,
+                k=k_factor,
+                cluster=cluster,
             )
         except ValueError as exc:
             raise ArenaError(str(exc)) from None
     board = found_board.board
+    covered = {"ci_resamples": board.cluster if rounds else None, "prompts_on_board": board.prompts}
     if show_coefficients:
         found = board.style or []
         if as_json:
@@ -110,13 +127,13 @@ def leaderboard(
         return
     if show_pairs:
         if as_json:
-            echo_json([neighbour.to_dict() for neighbour in board.neighbours])
+            echo_json([{**neighbour.to_dict(), **covered} for neighbour in board.neighbours])
         else:
             for neighbour in board.neighbours:
                 console().print(neighbour.describe())
         return
     if as_json:
-        echo_json([rating.to_dict() for rating in board.ratings])
+        echo_json([{**rating.to_dict(), **covered} for rating in board.ratings])
         return
     from arena.analysis.ratings import matrix_rows
     from arena.present.leaderboard import leaderboard_notes, leaderboard_table, matrix_table

@@ -36,6 +36,7 @@ def record_answer(
     params: GenerationParams,
     result: GenerationResult,
     messages: Sequence[Message] | None = None,
+    sample: int | None = None,
 ) -> AnalyzedAnswer:
     """Analyze ``result`` and store it with its flags in one transaction. ``messages`` is what the model
     was sent when it was more than the prompt (a follow-up turn): stored as such, and analyzed against its
@@ -63,5 +64,6 @@ def record_answer(
         result=result,
         flags=flags,
         counts=counts,
+        sample=sample,
     )
     return AnalyzedAnswer(contestant, result, flags, counts, generation_id)

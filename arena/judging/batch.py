@@ -14,7 +14,7 @@ import statistics
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from arena.backend import Chunk, Contestant, GenerationParams, GenerationResult
 from arena.engine.generation import StreamJob, run_streams
@@ -33,12 +33,18 @@ class BatchRecord:
     contestant: str
     prompt: str
     result: GenerationResult
+    sample: int = 0
+    """Which of the prompt's ``--samples`` answers (0 without samples)."""
+    seed: int | None = None
+    """The sampling seed it ran with."""
 
     def to_dict(self) -> dict[str, object]:
         return {
             "id": self.generation_id,
             "contestant": self.contestant,
             "prompt": self.prompt,
+            "sample": self.sample,
+            "seed": self.seed,
             "output": self.result.text,
             "n_tokens": self.result.n_tokens,
             "finish_reason": self.result.finish_reason,
@@ -57,6 +63,7 @@ def start_batch_session(
     prompt_set: str,
     params: GenerationParams,
     sequential: bool,
+    samples: int = 1,
 ) -> int:
     """Register the run's contestants and prompts and open its session; returns the session id."""
     writes.register(store, contestants, prompts)
@@ -65,6 +72,7 @@ def start_batch_session(
         params=params.to_dict(),
         contestants=tuple(ContestantRef(spec=c.spec, label=c.label) for c in contestants),  # in --model order
         sequential=sequential,
+        samples=samples if samples > 1 else None,
     )
     return writes.start_session(store, "batch", judge=None, settings=settings)
 
@@ -81,14 +89,17 @@ def run_batch(
     on_tokens: Callable[[str, int], None] | None = None,
     on_done: Callable[[BatchRecord], None] | None = None,
     cancel: threading.Event | None = None,
+    samples: int = 1,
 ) -> list[BatchRecord]:
-    """Generate and store an answer from every contestant to every prompt, prompt by prompt."""
+    """Generate and store an answer from every contestant to every prompt, prompt by prompt; with
+    ``samples`` K, K answers each, the k-th with seed ``params.seed + k`` (the same k for every contestant)."""
     records: list[BatchRecord] = []
     stop_all = cancel or threading.Event()
-    for prompt in prompts:
+    for prompt, sample in ((prompt, sample) for prompt in prompts for sample in range(samples)):
         if stop_all.is_set():
             break
         messages = prompt.messages()
+        sampled = replace(params, seed=params.seed + sample) if sample else params
 
         def counter(label: str) -> Callable[[Chunk], None] | None:
             if on_tokens is None:
@@ -100,14 +111,15 @@ def run_batch(
             StreamJob(
                 loaded=pool[contestant.label],
                 messages=messages,
-                params=params,
+                params=sampled,
                 prompt_id=prompt.uid,
                 cancel=stop_all,
                 on_chunk=counter(contestant.label),
             )
             for contestant in contestants
         ]
-        records.extend(_answer_and_store(jobs, contestants, prompt, params, store, session, sequential, on_done))
+        stored = _answer_and_store(jobs, contestants, prompt, sampled, store, session, sequential, on_done, sample)
+        records.extend(stored)
     return records
 
 
@@ -120,6 +132,7 @@ def _answer_and_store(
     session: int,
     sequential: bool,
     on_done: Callable[[BatchRecord], None] | None,
+    sample: int = 0,
 ) -> list[BatchRecord]:
     """One prompt's streams; each side is stored the moment it finishes, so Ctrl-C while the other side
     still streams loses nothing that was done. Records come back in contestant order."""
@@ -127,8 +140,10 @@ def _answer_and_store(
 
     def store_one(index: int, result: GenerationResult) -> None:
         label = contestants[index].label
-        answer = record_answer(store, session=session, contestant=label, prompt=prompt, params=params, result=result)
-        finished[index] = BatchRecord(answer.generation_id, label, prompt.uid, result)
+        answer = record_answer(
+            store, session=session, contestant=label, prompt=prompt, params=params, result=result, sample=sample
+        )
+        finished[index] = BatchRecord(answer.generation_id, label, prompt.uid, result, sample, params.seed)
         if on_done is not None:
             on_done(finished[index])
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from arena.analysis.ratings import PROVISIONAL_BELOW, Leaderboard
+from arena.analysis.ratings.board import FEW_PROMPTS, MIN_PROMPTS_TO_RESAMPLE
 from arena.analysis.style import describe
 from arena.present.tables import Column, fitted_table
 from arena.present.terminal import literal
@@ -82,10 +83,35 @@ def leaderboard_table(board: Leaderboard, width: int, title: str = "leaderboard"
     )
 
 
+def coverage_note(board: Leaderboard) -> Text:
+    """What the numbers cover and what the intervals resample: 'N battles on M prompts; ...'."""
+    covered = f"{counted(board.battles, 'battle')} on {counted(board.prompts, 'prompt')}; "
+    if board.rounds == 0:
+        return literal(covered + "no bootstrap (--rounds 0): no intervals", style="dim")
+    if board.cluster == "prompt":
+        how = "intervals resample prompts (all of a prompt's battles together)"
+    elif board.cluster_asked == "prompt":
+        how = (
+            f"intervals resample battles: fewer than {MIN_PROMPTS_TO_RESAMPLE} prompts are too few to resample, "
+            "so they hold for these prompts only"
+        )
+    else:
+        how = "intervals resample battles (--cluster battle: as if every vote were independent)"
+    return literal(covered + how, style="dim")
+
+
 def leaderboard_notes(board: Leaderboard, leaked: int = 0) -> list[Text]:
     """Lines under the table: noise, bounds, comparability, position bias, head-to-head records, and how
     many counted battles had an answer that named itself (``leaked``)."""
-    lines = []
+    lines = [coverage_note(board)]
+    if board.prompts and board.prompts < FEW_PROMPTS:
+        lines.append(
+            literal(
+                f"only {counted(board.prompts, 'prompt')}: these ratings describe these prompts, not prompts in "
+                "general; to generalize, add prompts (more votes on the same ones cannot)",
+                style="yellow",
+            )
+        )
     if leaked:
         lines.append(
             literal(

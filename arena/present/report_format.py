@@ -96,6 +96,12 @@ COLUMNS: tuple[ReportColumn, ...] = (
     ReportColumn("peak mem", "mem", lambda row, sep: format_memory(row.peak_mem_bytes), priority=30),
     ReportColumn("fidelity", "fidelity", format_fidelity, priority=45),
     ReportColumn(
+        "flips (samples disagree)",
+        "flips",
+        lambda row, sep: "-" if row.flips is None else format_rate(row.flips, sep),
+        priority=58,
+    ),
+    ReportColumn(
         "judges' reasons",
         "reasons",
         lambda row, sep: ", ".join(f"{reason} {n}" for reason, n in sorted(row.reasons.items())) or "-",
@@ -103,11 +109,12 @@ COLUMNS: tuple[ReportColumn, ...] = (
         priority=35,
     ),
 )
-OPTIONAL_COLUMNS = ("fidelity", "judges' reasons")
+OPTIONAL_COLUMNS = ("fidelity", "judges' reasons", "flips (samples disagree)")
 """Shown only when some row has a value (most reports have no fidelity measurement)."""
 
 CAPTION = (
-    "hits/n rate (95% CI); ≈ within noise of the first row; tok/s with its ratio to the first; "
+    "hits/n rate (95% CI; a prompt's several answers count as one cluster); ≈ within noise of the first row; "
+    "flips: checks on which a prompt's answers disagree; tok/s with its ratio to the first; "
     "answers stopped with esc are not counted; mem: the model's own weights (+ llama.cpp KV cache), or the CUDA peak"
 )
 

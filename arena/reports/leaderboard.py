@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from arena.analysis.ratings import Leaderboard, StyleColumns, compute_leaderboard, outcomes_from_votes
 from arena.store import Store
 from arena.store.queries import BattleFilter, StyledVoteRow, VoteRow, style_table, styled_vote_table, vote_table
+from arena.vocab import Cluster
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ def board_for(
     seed: int = 0,
     anchor: tuple[str, float] | None = None,
     k: float = 32.0,
+    cluster: Cluster = "prompt",
 ) -> BoardResult:
     """The leaderboard of the votes ``battle_filter`` selects (``ValueError`` for an anchor without battles)."""
     style = None
@@ -39,5 +41,7 @@ def board_for(
     else:
         votes = vote_table(store, battle_filter)
     leaked = sum(1 for vote in votes if vote.leaked and vote.verdict != "skip")
-    board = compute_leaderboard(outcomes_from_votes(votes), rounds=rounds, seed=seed, anchor=anchor, k=k, style=style)
+    board = compute_leaderboard(
+        outcomes_from_votes(votes), rounds=rounds, seed=seed, anchor=anchor, k=k, style=style, cluster=cluster
+    )
     return BoardResult(board, leaked)

@@ -11,11 +11,12 @@ rendered, by field name, in ``arena.present.report_format``.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from arena.analysis.flags import CONSTRAINT_PREFIX
-from arena.analysis.stats import intervals_overlap, wilson_interval
+from arena.analysis.stats import clustered_interval, intervals_overlap
 from arena.store import Store
 from arena.store.queries import latest_fidelity, reason_counts, report_generations, session_contestants
 
@@ -76,6 +77,11 @@ class ReportRow:
     fidelity: Fidelity | None = None
     reasons: dict[str, int] = field(default_factory=dict)
     """Why judges voted for or against it (``arena play``'s reason tags), over every session."""
+    flips: Rate | None = None
+    """Where a prompt has several answers (``--samples``): of its checks (flags and constraints) seen on every
+    answer, how many the answers disagree on; None when no prompt has two answers."""
+    flippiest: tuple[str, ...] = ()
+    """The prompts whose answers disagree on the most checks (at most three)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +94,8 @@ class ReportRow:
             "peak_mem_bytes": self.peak_mem_bytes,
             "fidelity": None if self.fidelity is None else self.fidelity.to_dict(),
             "reasons": self.reasons,
+            "flips": None if self.flips is None else self.flips.to_dict(),
+            "flippiest_prompts": list(self.flippiest),
         }
 
 
@@ -109,16 +117,10 @@ def build_report(store: Store, session: int | None, reference: str | None = None
     for contestant in order:
         own = [g for g in generations if g["contestant"] == contestant]
         judged = [g for g in own if g["finish_reason"] != "cancelled"]
-        analyzed = [by_generation[g["id"]] for g in judged if g["id"] in by_generation]
-        rates = {}
-        for name in RATE_FLAGS:
-            hits = sum(1 for found in analyzed if found.get(name))
-            rates[name] = Rate(hits, len(analyzed), *wilson_interval(hits, len(analyzed)))
-        constraint_results = [
-            hit for found in analyzed for name, hit in found.items() if name.startswith(CONSTRAINT_PREFIX)
-        ]
-        met = sum(1 for hit in constraint_results if not hit)
-        rates["constraints"] = Rate(met, len(constraint_results), *wilson_interval(met, len(constraint_results)))
+        analyzed = [(g["prompt"], by_generation[g["id"]]) for g in judged if g["id"] in by_generation]
+        rates = {name: _rate(analyzed, _flag_hit(name)) for name in RATE_FLAGS}
+        rates["constraints"] = _rate(analyzed, _constraints_met)
+        flips, flippiest = _flips(analyzed)
         speeds = [g["tokens_per_s"] for g in own if g["tokens_per_s"] is not None]
         memory = [g["peak_mem_bytes"] for g in own if g["peak_mem_bytes"] is not None]
         rows.append(
@@ -132,9 +134,59 @@ def build_report(store: Store, session: int | None, reference: str | None = None
                 peak_mem_bytes=max(memory) if memory else None,
                 fidelity=_fidelity(measured.get(contestant)),
                 reasons=tagged.get(contestant, {}),
+                flips=flips,
+                flippiest=flippiest,
             )
         )
     return _compare_with_first(rows)
+
+
+Analyzed = list[tuple[str, dict[str, bool]]]
+"""Each judged answer's prompt and its checks (flag or constraint name -> hit)."""
+
+
+def _flag_hit(name: str) -> Callable[[dict[str, bool]], list[bool]]:
+    return lambda found: [bool(found.get(name))]
+
+
+def _constraints_met(found: dict[str, bool]) -> list[bool]:
+    return [not hit for name, hit in found.items() if name.startswith(CONSTRAINT_PREFIX)]
+
+
+def _rate(analyzed: Analyzed, outcomes: Callable[[dict[str, bool]], list[bool]]) -> Rate:
+    """Successes over trials with an interval that counts a prompt's answers as one cluster
+    (``stats.clustered_interval``): several answers to one prompt are not independent evidence."""
+    by_prompt: dict[str, list[bool]] = {}
+    for prompt, found in analyzed:
+        by_prompt.setdefault(prompt, []).extend(outcomes(found))
+    groups = [(sum(values), len(values)) for values in by_prompt.values()]
+    hits = sum(h for h, _ in groups)
+    trials = sum(n for _, n in groups)
+    return Rate(hits, trials, *clustered_interval(groups))
+
+
+def _flips(analyzed: Analyzed) -> tuple[Rate | None, tuple[str, ...]]:
+    """How often a prompt's answers disagree on a check, over the (prompt, check) pairs that every one of
+    the prompt's answers (two or more) was checked on; and the prompts with the most disagreements."""
+    by_prompt: dict[str, list[dict[str, bool]]] = {}
+    for prompt, found in analyzed:
+        by_prompt.setdefault(prompt, []).append(found)
+    groups = []
+    disagreeing: dict[str, int] = {}
+    for prompt, answers in by_prompt.items():
+        if len(answers) < 2:
+            continue
+        shared = set.intersection(*(set(found) for found in answers))
+        checks = [name for name in shared if name in RATE_FLAGS or name.startswith(CONSTRAINT_PREFIX)]
+        flipped = sum(1 for name in checks if len({found[name] for found in answers}) > 1)
+        groups.append((flipped, len(checks)))
+        disagreeing[prompt] = flipped
+    if not groups:
+        return None, ()
+    flipped_total = sum(h for h, _ in groups)
+    checked = sum(n for _, n in groups)
+    flippiest = sorted((prompt for prompt, n in disagreeing.items() if n), key=lambda p: (-disagreeing[p], p))[:3]
+    return Rate(flipped_total, checked, *clustered_interval(groups)), tuple(flippiest)
 
 
 def fidelity_by_label(store: Store, reference: str | None = None) -> dict[str, Fidelity]:

@@ -261,6 +261,11 @@ def _battle_style(db: sqlite_utils.Database) -> None:
     fill_battle_style(db.conn)
 
 
+def _samples(db: sqlite_utils.Database) -> None:
+    """Which of a batch's K answers per contestant and prompt a generation is (``arena batch --samples``)."""
+    db.table("generations").add_column("sample", int)
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -278,6 +283,7 @@ MIGRATIONS: list[Migration] = [
     ("0008_reasons", _reasons),
     ("0009_discarded", _discarded),
     ("0010_battle_style", _battle_style),
+    ("0011_samples", _samples),
 ]
 
 

@@ -201,7 +201,8 @@ def report_generations(store: Store, session: int | None) -> tuple[list[dict[str
     """
     where, params = ("where g.session = ?", [session]) if session is not None else ("", [])
     generations = store.query(
-        f"select g.id, g.contestant, g.finish_reason, g.tokens_per_s, g.peak_mem_bytes from generations g {where} "
+        f"select g.id, g.contestant, g.prompt, g.finish_reason, g.tokens_per_s, g.peak_mem_bytes "
+        f"from generations g {where} "
         "order by g.id",
         params,
     )
@@ -252,6 +253,8 @@ class VoteRow(NamedTuple):
     """1 when either answer named itself (the ``identity`` flag)."""
     left_generation: int | None
     right_generation: int | None
+    prompt: str
+    """The battle's prompt id (a FastChat import's ``question_id``): the cluster its votes share."""
 
 
 class StyledVoteRow(NamedTuple):
@@ -263,6 +266,7 @@ class StyledVoteRow(NamedTuple):
     leaked: int
     left_generation: int | None
     right_generation: int | None
+    prompt: str
     style_tokens: float | None
     style_words: float | None
     style_headers: float | None
@@ -275,7 +279,7 @@ _VOTES = (
     "select b.left_contestant, b.right_contestant, b.verdict, "
     "(b.left_generation in (select generation from leaks) "
     "or b.right_generation in (select generation from leaks)), "
-    "b.left_generation, b.right_generation"
+    "b.left_generation, b.right_generation, b.prompt"
 )
 
 

@@ -41,6 +41,8 @@ class SessionSettings:
     """Play: the prompts' uids in the order the session's seed gave them."""
     sequential: bool | None = None
     """Batch: the contestants ran one after another."""
+    samples: int | None = None
+    """Batch: answers per contestant and prompt, each with its own seed (``--samples``)."""
     source: str | None = None
     """Import: the file the battles came from."""
 
@@ -62,7 +64,7 @@ class SessionSettings:
             stored["params"] = dict(self.params)
         if self.contestants:
             stored["contestants"] = [contestant.to_json() for contestant in self.contestants]
-        for name in ("seed", "pace", "pairing", "sequential", "source"):
+        for name in ("seed", "pace", "pairing", "sequential", "source", "samples"):
             value = getattr(self, name)
             if value is not None:
                 stored[name] = value
@@ -91,8 +93,13 @@ class SessionSettings:
             pairing=_text(raw.get("pairing")),
             prompt_order=tuple(str(uid) for uid in order) if isinstance(order, list) else (),
             sequential=raw["sequential"] if isinstance(raw.get("sequential"), bool) else None,
+            samples=_count(raw.get("samples")),
             source=_text(raw.get("source")),
         )
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _text(value: object) -> str | None:

@@ -118,8 +118,10 @@ def record_generation(
     result: GenerationResult,
     flags: Sequence[Flag] = (),
     counts: Counts | None = None,
+    sample: int | None = None,
 ) -> int:
-    """Store one generation and its flags in one transaction and return its id."""
+    """Store one generation and its flags in one transaction and return its id. ``sample`` is its index
+    among a batch's answers to the same prompt (``--samples``)."""
     with store.transaction() as db:
         table = db.table("generations")
         table.insert(
@@ -147,6 +149,7 @@ def record_generation(
                 "n_headers": counts.headers if counts else None,
                 "n_list_items": counts.list_items if counts else None,
                 "n_bold": counts.bold if counts else None,
+                "sample": sample,
             }
         )
         generation = _last_id(table)

@@ -20,6 +20,7 @@ from arena.analysis.ratings.data import (
     Outcome,
     PairRecord,
     PositionBias,
+    PromptCells,
     Tally,
     components,
     count_matrix,
@@ -32,7 +33,8 @@ from arena.analysis.ratings.data import (
 from arena.analysis.ratings.styled import StyleColumns, style_fit
 from arena.analysis.stats import intervals_overlap, wilson_interval
 from arena.analysis.style import StyleCoefficient, coefficients
-from arena.vocab import RATED_VERDICTS
+from arena.vocab import RATED_VERDICTS, Cluster
+from arena.wording import counted
 
 PROVISIONAL_BELOW = 10
 """A contestant with fewer rated battles than this is provisional: its interval is not yet meaningful (one
@@ -95,12 +97,16 @@ class Sureness:
     """How sure the ranking is that ``a`` (the higher of two neighbours on the board) is better than ``b``.
 
     ``p_a_better`` is the share of bootstrap rounds in which a's rating is above b's (None without
-    bootstrap). ``votes_to_separate`` estimates how many more decisive votes between the two would make
-    their difference significant at 95%, four times in five: with p the chance that a beats b implied by
-    their ratings, a two-sided test at 5% on N decisive votes has 80% power once
-    N = (1.96 + 0.84)^2 p (1 - p) / (p - 0.5)^2 (the usual sample-size formula), minus the decisive votes
-    they already have. 0 when the bootstrap already separates them; None when the ratings are level (no
-    number of votes is predictable).
+    bootstrap); the rounds resample prompts when the board does. ``votes_to_separate`` estimates how many
+    more decisive votes between the two would make their difference significant at 95%, four times in five.
+    With p the chance that a beats b implied by their ratings, M the prompts they met on, k their decisive
+    votes per prompt and omega^2 the variance of a's win rate between prompts beyond what k votes explain
+    (estimated from their per-prompt records; Miller 2024, "Adding error bars to evals"), a's win rate over
+    M prompts has variance (omega^2 + p (1 - p) / k) / M, and the test has 80% power once
+    |p - 0.5| >= (1.96 + 0.84) sqrt of it. With omega^2 = 0 this is the usual N = z^2 p (1 - p) / (p - 0.5)^2.
+    Votes on the same prompts cannot push the variance below omega^2 / M: where that floor is already too
+    high, ``votes_to_separate`` is None and ``prompts_to_separate`` says how many prompts it would take.
+    0 when the bootstrap already separates them; both None when the ratings are level.
     """
 
     a: str
@@ -108,14 +114,20 @@ class Sureness:
     battles: int
     p_a_better: float | None
     votes_to_separate: int | None
+    prompts_to_separate: int | None = None
+    """Set where more votes on the same prompts cannot separate them: the prompts a clear answer needs."""
+    prompts: int = 0
+    """Prompts on which the two met with a decisive vote."""
 
     def to_dict(self) -> dict[str, object]:
         return {
             "a": self.a,
             "b": self.b,
             "battles": self.battles,
+            "prompts": self.prompts,
             "p_a_better": None if self.p_a_better is None else round(self.p_a_better, 4),
             "votes_to_separate": self.votes_to_separate,
+            "prompts_to_separate": self.prompts_to_separate,
         }
 
     def describe(self) -> str:
@@ -123,6 +135,11 @@ class Sureness:
         sure = "no bootstrap" if self.p_a_better is None else f"{self.p_a_better:.0%} sure"
         if self.votes_to_separate == 0:
             more = "separated"
+        elif self.prompts_to_separate is not None:
+            more = (
+                f"more prompts needed: votes on these {counted(self.prompts, 'prompt')} cannot separate them "
+                f"(~{self.prompts_to_separate} prompts would)"
+            )
         elif self.votes_to_separate is None:
             more = "level: more votes will not tell them apart soon"
         else:
@@ -145,6 +162,18 @@ class Leaderboard:
     """Each adjacent pair of the board (within one comparable group), top to bottom."""
     style: list[StyleCoefficient] | None = None
     """The style coefficients when the ratings are style-controlled, else None."""
+    prompts: int = 0
+    """Distinct prompts among the rated battles."""
+    cluster: Cluster = "battle"
+    """What the intervals resample: "prompt" (all of a prompt's battles together) or "battle"."""
+    cluster_asked: Cluster = "prompt"
+
+
+MIN_PROMPTS_TO_RESAMPLE = 5
+"""Below this many prompts, resampling prompts says nothing (with one prompt every round is the same):
+the intervals then resample battles, and the board says they describe these prompts only."""
+FEW_PROMPTS = 20
+"""Below this many prompts the board says its ratings describe these prompts, not prompts in general."""
 
 
 @dataclass(frozen=True)
@@ -168,12 +197,15 @@ def compute_leaderboard(
     k: float = 32.0,
     confidence: float = 0.95,
     style: StyleColumns | None = None,
+    cluster: Cluster = "prompt",
 ) -> Leaderboard:
     """Ratings with bootstrap intervals, Rank(UB), Elo, tallies, the pairwise scoreboard and matrices.
 
     ``outcomes`` are in the order the votes were cast (only Elo uses it); ``skip`` verdicts are ignored.
     With ``style`` (differences aligned with ``outcomes``) the ratings are fitted with the answers' style
     taken out (``arena.analysis.style``); tallies, Elo and the scoreboard stay the raw ones.
+    ``cluster`` "prompt" resamples prompts (``PromptCells``; the style fit's sandwich sums scores within a
+    prompt), where there are at least ``MIN_PROMPTS_TO_RESAMPLE``; "battle" resamples battles.
     """
     kept = [index for index, o in enumerate(outcomes) if o.verdict in RATED_VERDICTS and o.left != o.right]
     rated = [outcomes[index] for index in kept]
@@ -186,14 +218,27 @@ def compute_leaderboard(
     bias = position_bias(counted)
     if not labels:
         return Leaderboard([], [], [], bias, 0, rounds, anchor)
-    fitted = _fit(rated, counted, labels, style, rounds=rounds, seed=seed, anchor=anchor, confidence=confidence)
+    cells = Cells.from_tally(counted, labels)
+    by_prompt = PromptCells.of(rated, cells)
+    used: Cluster = "prompt" if cluster == "prompt" and by_prompt.prompts >= MIN_PROMPTS_TO_RESAMPLE else "battle"
+    fitted = _fit(
+        rated,
+        cells,
+        labels,
+        style,
+        by_prompt if used == "prompt" else None,
+        rounds=rounds,
+        seed=seed,
+        anchor=anchor,
+        confidence=confidence,
+    )
     groups = components(labels, rated)
     ratings = _mark_noise(_ratings(labels, counted, fitted, groups, elo_ratings(rated, k=k)))
     ratings.sort(key=lambda r: (-r.rating, r.contestant))
     records = pairs(counted)
     position = {label: index for index, label in enumerate(labels)}
     neighbours = [
-        _sureness(higher, lower, fitted.draws, position, records)
+        _sureness(higher, lower, fitted.draws, position, records, _records_by_prompt(by_prompt, cells, higher, lower))
         for higher, lower in itertools.pairwise(ratings)
         if higher.group == lower.group
     ]
@@ -209,36 +254,44 @@ def compute_leaderboard(
         count_matrix=count_matrix(labels, records),
         neighbours=neighbours,
         style=fitted.style,
+        prompts=by_prompt.prompts,
+        cluster=used,
+        cluster_asked=cluster,
     )
 
 
 def _fit(
     rated: Sequence[Outcome],
-    counted: Tally,
+    cells: Cells,
     labels: Sequence[str],
     style: StyleColumns | None,
+    by_prompt: PromptCells | None,
     *,
     rounds: int,
     seed: int,
     anchor: tuple[str, float] | None,
     confidence: float,
 ) -> Fitted:
-    """The point ratings and, with ``rounds``, their bootstrap: the plain fit refits multinomial draws over
-    the cells; the style-controlled one draws from its sandwich covariance."""
+    """The point ratings and, with ``rounds``, their bootstrap: the plain fit refits each round, drawn over
+    whole prompts (``by_prompt``) or over battles (a multinomial over the cells); the style-controlled one
+    draws from its sandwich covariance, cluster-robust over prompts with ``by_prompt``."""
     draws: FloatArray | None = None
     found_style = None
     if style is not None:
-        fit = style_fit(rated, style, labels, rounds, seed)
+        clusters = by_prompt.battle_prompt if by_prompt is not None else None
+        fit = style_fit(rated, style, labels, rounds, seed, clusters)
         point = to_points(fit.beta[None, :], labels, anchor)[0]
         found_style = coefficients(fit, confidence)
         if rounds > 0:
             draws = to_points(fit.beta_draws, labels, anchor)
     else:
-        cells = Cells.from_tally(counted, labels)
         point = to_points(fit_bradley_terry(cells.score_matrices(cells.count[None, :])), labels, anchor)[0]
         if rounds > 0:
             rng = np.random.default_rng(seed)
-            resampled = rng.multinomial(len(rated), cells.count / cells.count.sum(), size=rounds)
+            if by_prompt is not None and not by_prompt.singletons:
+                resampled = by_prompt.resample(rounds, rng)
+            else:  # battles, or prompts of one battle each: the same draw
+                resampled = rng.multinomial(len(rated), cells.count / cells.count.sum(), size=rounds)
             draws = to_points(fit_bradley_terry(cells.score_matrices(resampled)), labels, anchor)
     if draws is None:
         return Fitted(point, point.copy(), point.copy(), None, found_style)
@@ -297,10 +350,37 @@ SEPARATE_Z = 1.96 + 0.84
 MAX_VOTES_TO_SEPARATE = 100_000
 
 
+def _records_by_prompt(by_prompt: PromptCells, cells: Cells, higher: Rating, lower: Rating) -> list[tuple[int, int]]:
+    """The higher one's (wins, decisive votes) against the lower on each prompt where they met."""
+    i, j = cells.labels.index(higher.contestant), cells.labels.index(lower.contestant)
+    records = by_prompt.pair_records(cells, min(i, j), max(i, j))
+    return records if i < j else [(votes - wins, votes) for wins, votes in records]
+
+
+def between_prompt_variance(records: Sequence[tuple[int, int]]) -> float:
+    """omega^2: how much a pair's win rate varies from prompt to prompt beyond what the votes on each prompt
+    explain (method of moments: the spread of the per-prompt rates minus their mean binomial variance,
+    floored at 0). 0 with fewer than two prompts: nothing to compare."""
+    rated = [(wins / votes, votes) for wins, votes in records if votes > 0]
+    if len(rated) < 2:
+        return 0.0
+    rates = [rate for rate, _ in rated]
+    mean = sum(wins for wins, _ in records) / sum(votes for _, votes in records)
+    spread = sum((rate - sum(rates) / len(rates)) ** 2 for rate in rates) / (len(rates) - 1)
+    noise = sum(mean * (1 - mean) / votes for _, votes in rated) / len(rated)
+    return max(0.0, spread - noise)
+
+
 def _sureness(
-    higher: Rating, lower: Rating, boot: FloatArray | None, position: Mapping[str, int], pairs: Sequence[PairRecord]
+    higher: Rating,
+    lower: Rating,
+    boot: FloatArray | None,
+    position: Mapping[str, int],
+    pairs: Sequence[PairRecord],
+    per_prompt: Sequence[tuple[int, int]],
 ) -> Sureness:
-    """See ``Sureness``: the bootstrap's verdict on two neighbours, and the votes a clear one would take."""
+    """See ``Sureness``: the bootstrap's verdict on two neighbours, and the votes (or prompts) a clear one
+    would take."""
     p_better = None
     if boot is not None:
         ahead = boot[:, position[higher.contestant]] - boot[:, position[lower.contestant]]
@@ -308,14 +388,32 @@ def _sureness(
     record = next((pair for pair in pairs if {pair.a, pair.b} == {higher.contestant, lower.contestant}), None)
     decisive = 0 if record is None else record.a_wins + record.b_wins
     p = win_probability(higher.rating, lower.rating)
+    votes: int | None = None
+    more_prompts: int | None = None
     if p_better is not None and p_better >= 1 - (1 - 0.95) / 2:
-        votes: int | None = 0
-    elif abs(p - 0.5) < 1e-3:
-        votes = None
-    else:
-        needed = SEPARATE_Z**2 * p * (1 - p) / (p - 0.5) ** 2
-        votes = min(max(1, math.ceil(needed) - decisive), MAX_VOTES_TO_SEPARATE)
-    return Sureness(higher.contestant, lower.contestant, record.battles if record else 0, p_better, votes)
+        votes = 0
+    elif abs(p - 0.5) >= 1e-3:
+        omega = between_prompt_variance(per_prompt)
+        met_on = max(1, len(per_prompt))
+        gap = (p - 0.5) ** 2 / SEPARATE_Z**2  # the variance a clear answer needs
+        if omega == 0:
+            needed = p * (1 - p) / gap
+            votes = min(max(1, math.ceil(needed) - decisive), MAX_VOTES_TO_SEPARATE)
+        elif omega / met_on < gap:
+            per_prompt_votes = p * (1 - p) / (met_on * gap - omega)
+            votes = min(max(1, math.ceil(per_prompt_votes * met_on) - decisive), MAX_VOTES_TO_SEPARATE)
+        else:  # the floor omega / M is above what a clear answer needs: only more prompts help
+            per_prompt_now = max(1.0, decisive / met_on)
+            more_prompts = min(math.ceil((omega + p * (1 - p) / per_prompt_now) / gap), MAX_VOTES_TO_SEPARATE)
+    return Sureness(
+        higher.contestant,
+        lower.contestant,
+        record.battles if record else 0,
+        p_better,
+        votes,
+        prompts_to_separate=more_prompts,
+        prompts=len(per_prompt),
+    )
 
 
 def _mark_noise(ratings: list[Rating]) -> list[Rating]:

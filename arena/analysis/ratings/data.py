@@ -34,6 +34,8 @@ class Outcome(NamedTuple):
     left: str
     right: str
     verdict: Verdict
+    prompt: str = ""
+    """The prompt the battle was on: votes on one prompt are a cluster (they are not independent)."""
 
 
 class Vote(Protocol):
@@ -49,16 +51,19 @@ class Vote(Protocol):
     @property
     def verdict(self) -> Verdict: ...
 
+    @property
+    def prompt(self) -> str: ...
+
 
 def outcomes_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Outcome]:
     """Outcomes from battle rows as ``arena.store.queries.battle_rows`` returns them."""
-    return [Outcome(row["left_contestant"], row["right_contestant"], row["verdict"]) for row in rows]
+    return [Outcome(row["left_contestant"], row["right_contestant"], row["verdict"], row["prompt_id"]) for row in rows]
 
 
 def outcomes_from_votes(votes: Iterable[Vote]) -> list[Outcome]:
     """Outcomes from ``arena.store.queries.vote_table`` rows (style, when wanted, comes apart as
     ``StyleColumns``)."""
-    return [Outcome(vote.left, vote.right, vote.verdict) for vote in votes]
+    return [Outcome(vote.left, vote.right, vote.verdict, vote.prompt) for vote in votes]
 
 
 def tally(outcomes: Iterable[Outcome]) -> Tally:
@@ -83,19 +88,10 @@ class Cells:
     @classmethod
     def from_tally(cls, counted: Mapping[tuple[str, str, Verdict], int], labels: Sequence[str]) -> Cells:
         """Cells from (left, right, verdict) counts (``tally``): the work is per distinct triple, not per battle."""
-        index = {label: position for position, label in enumerate(labels)}
         keys = list(counted)
         weights = np.array([counted[key] for key in keys], dtype=np.int64)
-        left = np.array([index[key[0]] for key in keys], dtype=np.int64)
-        right = np.array([index[key[1]] for key in keys], dtype=np.int64)
-        verdict = np.array([{"left": 0, "right": 1}.get(key[2], 2) for key in keys], dtype=np.int64)  # OUTCOME_CODES
-        swap = left > right
-        i = np.where(swap, right, left)
-        j = np.where(swap, left, right)
-        # from i's point of view a left win by j is a loss: swap the win codes
-        outcome = np.where(swap & (verdict < 2), 1 - verdict, verdict)
         n = len(labels)
-        codes = (i * n + j) * 3 + outcome
+        codes = cell_codes(keys, labels)
         unique, inverse = np.unique(codes, return_inverse=True)
         counts = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(unique))
         return cls(
@@ -105,6 +101,13 @@ class Cells:
             outcome=unique % 3,
             count=counts.astype(np.int64),
         )
+
+    @property
+    def codes(self) -> npt.NDArray[np.int64]:
+        """Each cell's code (``cell_codes``), ascending."""
+        n = len(self.labels)
+        result: npt.NDArray[np.int64] = (self.i * n + self.j) * 3 + self.outcome
+        return result
 
     def score_matrices(self, counts: npt.NDArray[np.int64]) -> FloatArray:
         """(rounds, n, n) score matrices for a (rounds, cells) array of cell counts."""
@@ -120,6 +123,134 @@ class Cells:
         spread[cells, ji] += 1.0 - first_scores[self.outcome]
         result: FloatArray = (counts.astype(np.float64) @ spread).reshape(-1, n, n)
         return result
+
+
+def cell_codes(keys: Sequence[tuple[str, str, Verdict]], labels: Sequence[str]) -> npt.NDArray[np.int64]:
+    """The cell of each (left, right, verdict): (i * n + j) * 3 + outcome, with i < j the contestants' indices
+    and the outcome from i's side (``OUTCOME_CODES``)."""
+    index = {label: position for position, label in enumerate(labels)}
+    left = np.array([index[key[0]] for key in keys], dtype=np.int64)
+    right = np.array([index[key[1]] for key in keys], dtype=np.int64)
+    verdict = np.array([{"left": 0, "right": 1}.get(key[2], 2) for key in keys], dtype=np.int64)  # OUTCOME_CODES
+    swap = left > right
+    i = np.where(swap, right, left)
+    j = np.where(swap, left, right)
+    # from i's point of view a left win by j is a loss: swap the win codes
+    outcome = np.where(swap & (verdict < 2), 1 - verdict, verdict)
+    codes: npt.NDArray[np.int64] = (i * len(labels) + j) * 3 + outcome
+    return codes
+
+
+@dataclass(frozen=True)
+class PromptCells:
+    """Each prompt's battles as counts of the cells: what a bootstrap that resamples prompts draws from.
+
+    A local arena judges few prompts many times, and a model that is good at one prompt wins all of its
+    battles: the votes on one prompt are not independent. Resampling whole prompts (all of a prompt's
+    battles together) gives intervals that are honest for that; with one battle per prompt it is exactly
+    the battle bootstrap. Stored as the nonzero (prompt, cell) counts, sorted by cell, and each battle's
+    prompt index (for the style fit's cluster-robust sandwich).
+    """
+
+    prompts: int
+    prompt: npt.NDArray[np.int64]
+    cell: npt.NDArray[np.int64]
+    count: npt.NDArray[np.int64]
+    cells: int
+    battle_prompt: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, outcomes: Sequence[Outcome], cells: Cells) -> PromptCells:
+        """From the rated outcomes and their ``Cells``: two dictionary lookups per battle, then numpy."""
+        triples = list({(o.left, o.right, o.verdict) for o in outcomes})  # a few hundred, coded once
+        codes = np.searchsorted(cells.codes, cell_codes(triples, cells.labels)).tolist()
+        cell_of = dict(zip(triples, codes, strict=True))
+        names: dict[str, int] = {}
+        battle_prompt = np.fromiter(
+            (names.setdefault(o.prompt, len(names)) for o in outcomes), dtype=np.int64, count=len(outcomes)
+        )
+        battle_cell = np.fromiter(
+            (cell_of[(o.left, o.right, o.verdict)] for o in outcomes), dtype=np.int64, count=len(outcomes)
+        )
+        n_cells = len(cells.count)
+        pairs, count = np.unique(battle_prompt * n_cells + battle_cell, return_counts=True)
+        cell = pairs % n_cells
+        order = np.argsort(cell, kind="stable")
+        return cls(len(names), (pairs // n_cells)[order], cell[order], count[order], n_cells, battle_prompt)
+
+    def pair_records(self, cells: Cells, i: int, j: int) -> list[tuple[int, int]]:
+        """Per prompt where contestants i < j met with a decisive vote: (i's wins, decisive votes)."""
+        decisive = (cells.i[self.cell] == i) & (cells.j[self.cell] == j) & (cells.outcome[self.cell] < 2)
+        prompt = self.prompt[decisive]
+        count = self.count[decisive]
+        wins = np.bincount(prompt, weights=count * (cells.outcome[self.cell][decisive] == 0), minlength=self.prompts)
+        votes = np.bincount(prompt, weights=count, minlength=self.prompts)
+        met = np.flatnonzero(votes)
+        return [(int(wins[p]), int(votes[p])) for p in met]
+
+    @property
+    def singletons(self) -> bool:
+        """Every prompt has exactly one battle (resampling prompts is then resampling battles)."""
+        return int(self.count.sum()) == self.prompts
+
+    def resample(self, rounds: int, rng: np.random.Generator) -> npt.NDArray[np.int64]:
+        """(rounds, cells) counts: each round draws as many prompts as there are, with replacement, and
+        takes every battle of each prompt drawn.
+
+        Prompts with one battle are drawn together, exactly: of a round's draws, Binomial(P, singletons / P)
+        land on them, spread over their cells as a multinomial. The other prompts' draws are weights times
+        their cell counts: one matrix product where prompts x cells is small, blocks of rounds otherwise.
+        """
+        single = np.bincount(self.prompt, weights=self.count, minlength=self.prompts) == 1
+        in_single = single[self.prompt]
+        out = np.zeros((rounds, self.cells), dtype=np.int64)
+        singles = int(single.sum())
+        draws_left = np.full(rounds, self.prompts, dtype=np.int64)  # each round's draws among the other prompts
+        if singles:
+            freq = np.bincount(self.cell[in_single], minlength=self.cells) / singles
+            drawn = rng.binomial(self.prompts, singles / self.prompts, size=rounds)
+            out += rng.multinomial(drawn, freq)
+            draws_left -= drawn
+        multi = np.flatnonzero(~single)
+        if len(multi) == 0:
+            return out
+        renumber = np.full(self.prompts, -1, dtype=np.int64)
+        renumber[multi] = np.arange(len(multi))
+        prompt, cell, count = renumber[self.prompt[~in_single]], self.cell[~in_single], self.count[~in_single]
+        if len(multi) * self.cells <= 8_000_000:  # dense: a matrix product
+            table = np.zeros((len(multi), self.cells))
+            np.add.at(table, (prompt, cell), count)
+            for first, size in _blocks(rounds, len(multi)):
+                weights = _uniform_counts(rng, draws_left[first : first + size], len(multi))
+                out[first : first + size] += np.rint(weights @ table).astype(np.int64)
+            return out
+        starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])  # sparse: sums per cell of the counts
+        columns = cell[starts]
+        prompt32, count32 = prompt.astype(np.int32), count.astype(np.int32)
+        for first, size in _blocks(rounds, max(len(multi), len(cell))):
+            weights = _uniform_counts(rng, draws_left[first : first + size], len(multi)).astype(np.int32)
+            contributions = np.take(weights, prompt32, axis=1)
+            contributions *= count32
+            out[first : first + size, columns] += np.add.reduceat(contributions, starts, axis=1)
+        return out
+
+
+def _blocks(rounds: int, width: int) -> list[tuple[int, int]]:
+    """Rounds in blocks whose (block x width) arrays stay near 4 million entries."""
+    block = max(1, min(rounds, 4_000_000 // max(width, 1)))
+    return [(first, min(block, rounds - first)) for first in range(0, rounds, block)]
+
+
+def _uniform_counts(rng: np.random.Generator, draws: npt.NDArray[np.int64], prompts: int) -> npt.NDArray[np.int64]:
+    """(rounds, prompts): how often each prompt is drawn when round r draws ``draws[r]`` of them uniformly
+    with replacement (integers and one bincount: cheaper than a multinomial per round)."""
+    rounds = len(draws)
+    rows = np.repeat(np.arange(rounds, dtype=np.int64), draws)
+    picked = rng.integers(0, prompts, size=len(rows))
+    counts: npt.NDArray[np.int64] = np.bincount(rows * prompts + picked, minlength=rounds * prompts).reshape(
+        rounds, prompts
+    )
+    return counts
 
 
 def components(labels: Sequence[str], outcomes: Sequence[Outcome]) -> list[list[str]]:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from arena.analysis.ratings.bt import FloatArray, weak_prior_precision
 from arena.analysis.ratings.data import Outcome
@@ -37,12 +38,28 @@ class StyleColumns(NamedTuple):
         return StyleColumns(self.raw[list(kept)])
 
 
-def style_fit(rated: Sequence[Outcome], style: StyleColumns, labels: Sequence[str], rounds: int, seed: int) -> StyleFit:
-    """Ratings with style taken out, and ``rounds`` joint draws of ratings and coefficients."""
+def style_fit(
+    rated: Sequence[Outcome],
+    style: StyleColumns,
+    labels: Sequence[str],
+    rounds: int,
+    seed: int,
+    clusters: npt.NDArray[np.int64] | None = None,
+) -> StyleFit:
+    """Ratings with style taken out, and ``rounds`` joint draws of ratings and coefficients (cluster-robust
+    over ``clusters``, each battle's prompt index, when given)."""
     index = {label: position for position, label in enumerate(labels)}
     left = np.array([index[o.left] for o in rated], dtype=np.int64)
     right = np.array([index[o.right] for o in rated], dtype=np.int64)
     score = np.array([SCORE[o.verdict] for o in rated])
     return fit_style_controlled(
-        left, right, score, standardize(style.raw), len(labels), weak_prior_precision(), rounds=rounds, seed=seed
+        left,
+        right,
+        score,
+        standardize(style.raw),
+        len(labels),
+        weak_prior_precision(),
+        rounds=rounds,
+        seed=seed,
+        clusters=clusters,
     )
