@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -207,8 +208,13 @@ def _rounded(value: float | None) -> float | None:
 def judge_report(votes: Sequence[Vote]) -> JudgesReport:
     latest = _latest(votes)
     names = sorted(latest)
+    judges_of: dict[tuple[str, str, str], list[str]] = {}
+    for name in names:
+        for item in latest[name]:
+            judges_of.setdefault(item, []).append(name)
+    sharing = {pair for judged in judges_of.values() for pair in itertools.combinations(judged, 2)}
     pairs = []
-    for a, b in itertools.combinations(names, 2):
+    for a, b in sorted(sharing):  # only pairs that judged an item in common: work grows with the votes
         shared = sorted(set(latest[a]) & set(latest[b]))
         first = [latest[a][item] for item in shared]
         second = [latest[b][item] for item in shared]
@@ -228,8 +234,15 @@ def judge_report(votes: Sequence[Vote]) -> JudgesReport:
         for item, outcome in judged.items():
             items.setdefault(item, []).append(outcome)
     several = [values for values in items.values() if len(values) >= 2]
+    crowd: dict[tuple[str, str], Counter[str]] = {}
+    for vote in votes:
+        if vote.winner is not None:
+            crowd.setdefault(vote.pair, Counter())[vote.winner] += 1
+    by_judge: dict[str, list[Vote]] = {}
+    for vote in votes:
+        by_judge.setdefault(vote.judge, []).append(vote)
     return JudgesReport(
-        judges=[_one_judge(name, votes) for name in names],
+        judges=[_one_judge(name, by_judge.get(name, []), crowd) for name in names],
         pairs=pairs,
         alpha=krippendorff_alpha(several),
         alpha_without_ties=krippendorff_alpha([[v for v in values if v != "tie"] for values in several]),
@@ -237,25 +250,33 @@ def judge_report(votes: Sequence[Vote]) -> JudgesReport:
     )
 
 
-def _one_judge(name: str, votes: Sequence[Vote]) -> JudgeReport:
-    own = [vote for vote in votes if vote.judge == name]
+MAX_EVIDENCE = 1e300
+"""The outlier evidence shown is capped here: a product of e-values can pass any float, and JSON has no
+Infinity. Anything above 20 is flagged alike."""
+
+
+def _one_judge(name: str, own: Sequence[Vote], crowd: Mapping[tuple[str, str], Counter[str]]) -> JudgeReport:
+    """One judge's position bias and sequential outlier test against everyone else's votes (the crowd's
+    counts less the judge's own: one pass over the votes for all judges, not one per judge)."""
     decided = [vote for vote in own if vote.verdict in ("left", "right")]
     left_wins = sum(1 for vote in decided if vote.verdict == "left")
     low, high = wilson_interval(left_wins, len(decided))
-    others: dict[tuple[str, str], Counter[str]] = {}
-    for vote in votes:
-        if vote.judge != name and vote.winner is not None:
-            others.setdefault(vote.pair, Counter())[vote.winner] += 1
-    evidence, peak, shared = 1.0, 1.0, 0
+    mine: dict[tuple[str, str], Counter[str]] = {}
     for vote in own:
-        seen = others.get(vote.pair)
+        if vote.winner is not None:
+            mine.setdefault(vote.pair, Counter())[vote.winner] += 1
+    others = {pair: crowd.get(pair, Counter()) - counts for pair, counts in mine.items()}
+    log_evidence, peak, shared = 0.0, 0.0, 0
+    for vote in own:
+        seen = others[vote.pair] if vote.pair in others else crowd.get(vote.pair, Counter())
         if not seen:
             continue
         shared += 1
         if vote.winner is None:
             continue  # a tie says nothing about the direction the test is about
-        evidence *= 0.5 / ((seen[vote.winner] + 1) / (sum(seen.values()) + 2))
-        peak = max(peak, evidence)
+        log_evidence += math.log(0.5 / ((seen[vote.winner] + 1) / (sum(seen.values()) + 2)))
+        peak = max(peak, log_evidence)
+    peak = min(math.exp(min(peak, 700.0)), MAX_EVIDENCE)
     return JudgeReport(
         judge=name,
         votes=len(own),

@@ -60,10 +60,12 @@ def serve(
     name first, and votes into the one --db file. Anyone who can reach the address can judge: the
     default listens on this machine only.
     """
-    from arena.web.serve import play_command, public_url_for, require_textual_serve
+    from arena.web.guard import WILDCARD_HOSTS
+    from arena.web.serve import check_listen, play_command, public_url_for, require_textual_serve
     from arena.web.serve import serve as run_server
 
     require_textual_serve()
+    check_listen(host, port)  # a taken port or a bad address is one line now, before any model loads
 
     if demo and any(arg in ("--model", "-m") or arg.startswith("--model=") for arg in play_args):
         raise ArenaError("--demo serves the demo's two contestants: leave out --model")
@@ -75,7 +77,16 @@ def serve(
             load_models(pool, contestants, lambda c: f"checking that {c.label} loads")
     url = public_url or public_url_for(host, port)
     say(f"Judges open {url} (at most {max_judges} at once); votes go to {db_path}. Ctrl-C stops.", err=True)
-    run_server(play_command(forwarded), host=host, port=port, public_url=url, max_judges=max_judges)
+    if host in WILDCARD_HOSTS:
+        say(
+            f"listening on every network interface ({host or 'all'}): anyone who can reach this machine can "
+            "start judge processes and vote",
+            err=True,
+        )
+    try:
+        run_server(play_command(forwarded), host=host, port=port, public_url=url, max_judges=max_judges)
+    except OSError as exc:  # taken meanwhile, or an address this machine does not have
+        raise ArenaError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _demo_args() -> list[str]:

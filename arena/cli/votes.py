@@ -42,7 +42,13 @@ def _battles(db_path: Path, battle_filter: BattleFilter) -> list[BattleRow]:
 @db_option
 @filter_options
 @click.option("--anchor", metavar="LABEL=RATING", help="Pin one contestant's rating (default: mean 1000).")
-@click.option("--rounds", type=click.IntRange(min=0), default=1000, show_default=True, help="Bootstrap rounds.")
+@click.option(
+    "--rounds",
+    type=click.IntRange(0, 100_000),
+    default=1000,
+    show_default=True,
+    help="Bootstrap rounds (0: no intervals).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option(
     "--cluster",

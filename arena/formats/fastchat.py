@@ -124,8 +124,8 @@ def parse_record(record: object) -> ImportedBattle:
     if record["model_a"] == record["model_b"]:
         raise ValueError("model_a and model_b are the same")
     winner = record.get("winner")
-    if winner not in VERDICT_OF_WINNER:
-        raise ValueError(f"unknown winner {winner!r}")
+    if not isinstance(winner, str) or winner not in VERDICT_OF_WINNER:  # a list or object is not hashable
+        raise ValueError(f"unknown winner {str(winner)[:40]!r}")
     tstamp = record.get("tstamp")
     if tstamp is not None and (isinstance(tstamp, bool) or not isinstance(tstamp, (int, float))):
         raise ValueError("tstamp is not a number")

@@ -22,6 +22,9 @@ voted: a verdict other than skip is stored; skipped: the judge skipped it."""
 
 Action = Literal["vote", "follow_up", "regenerate", "reason", "note", "prompts", "next", "custom"]
 
+MAX_TURNS = 5
+"""Turns per battle (the prompt and four follow-ups): longer conversations overflow small models' contexts."""
+
 _KEYS: dict[Action, str] = {"follow_up": "f", "regenerate": "r"}
 _BEFORE_VOTE: dict[Action, str] = {"follow_up": "Follow-ups come", "regenerate": "Regenerating is"}
 
@@ -72,6 +75,8 @@ class Round:
                 return f"{_BEFORE_VOTE[action]} before the vote (n for the next prompt)."
             if phase == "streaming":
                 return f"Wait for both answers to stop (esc stops them now), then {_KEYS[action]}."
+            if action == "follow_up" and self.battle.turn >= MAX_TURNS:  # said before the judge types
+                return f"{MAX_TURNS} turns is the limit: vote on the conversation as it is."
         elif action in ("reason", "note"):
             if phase != "voted" or self.battle_id is None:
                 return ""

@@ -26,7 +26,7 @@ from arena.engine.pool import ModelPool
 from arena.errors import ArenaError
 from arena.judging.answers import AnalyzedAnswer, record_answer
 from arena.judging.resume import Resume
-from arena.judging.round import Action, Round
+from arena.judging.round import MAX_TURNS, Action, Round
 from arena.prompts import Prompt
 from arena.reports.leaderboard import board_for
 from arena.reports.vibe_check import Fidelity, fidelity_by_label
@@ -38,8 +38,6 @@ from arena.vocab import REASONS, SIDES, Pairing, Side, as_verdict, reason_target
 __all__ = ["MAX_TURNS", "PlaySession", "Reveal", "Round"]
 
 SEED_RANGE = 2**31
-MAX_TURNS = 5
-"""Turns per battle (the prompt and four follow-ups): longer conversations overflow small models' contexts."""
 
 
 @dataclass(frozen=True)
@@ -237,11 +235,11 @@ class PlaySession:
     def follow_up(self, current: Round, text: str) -> Round:
         """The judge's next message, to both sides, each with its own conversation so far (its answers, not
         the other side's); a new seed. The vote, cast after the last turn, covers the whole conversation."""
+        if current.battle.turn >= MAX_TURNS:
+            raise ArenaError(f"{MAX_TURNS} turns is the limit: vote on the conversation as it is")
         self._require(current, "follow_up")
         if not text.strip():
             raise ArenaError("the follow-up is empty")
-        if current.battle.turn >= MAX_TURNS:
-            raise ArenaError(f"{MAX_TURNS} turns is the limit: vote on the conversation as it is")
         history: dict[Side, list[Message]] = {}
         for side in SIDES:
             answer = current.finished[side].result.text

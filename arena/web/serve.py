@@ -35,6 +35,16 @@ def public_url_for(host: str, port: int) -> str:
     return f"http://{name}:{port}"
 
 
+def check_listen(host: str, port: int) -> None:
+    """``ArenaError`` when ``host:port`` cannot be listened on (taken, not this machine's, not an address)."""
+    try:
+        with socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET):
+            pass
+    except OSError as exc:  # socket.gaierror included
+        reason = str(exc.strerror or exc).split(" (while attempting")[0]
+        raise ArenaError(f"cannot listen on {host}:{port}: {reason}") from None
+
+
 def require_textual_serve() -> None:
     """``ArenaError`` naming the extra to install, before anything is checked, loaded or printed."""
     try:

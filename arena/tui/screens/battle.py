@@ -131,7 +131,8 @@ class BattleScreen(Screen[None]):
 
     def start(self, current: Round | None) -> None:
         if current is None:
-            judged = counted(self.session.total, "prompt")
+            earlier = len(self.session.resumed.judged) if self.session.resumed is not None else 0
+            judged = counted(self.session.total + earlier, "prompt")
             self.hint(f"All {judged} judged. l: leaderboard · e: a prompt of your own · q: quit")
             return
         self.show_prompt(header_prompt(current))

@@ -1,0 +1,102 @@
+"""Items of the third hostile review (``shared/reviews/hostile-2026-11.md``) beyond the browser's security: each
+test is a reproduction from the report that failed on 8f461b8."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from arena.analysis.judges import MAX_EVIDENCE, Vote, judge_report
+from arena.backend import GenerationParams, GenerationResult
+from arena.engine.contestants import parse_spec
+from arena.judging.round import MAX_TURNS
+from arena.judging.session import PlaySession
+from arena.store import Store
+from tests.helpers import EXAMPLES, assert_one_line_error, run, write_replay
+from tests.tui_helpers import LOOPY_SHORT, PROMPTS, STEADY_SHORT
+
+MODELS = ["--model", f"replay:{EXAMPLES / 'steady.jsonl'}", "--model", f"replay:{EXAMPLES / 'loopy.jsonl'}"]
+
+
+def test_item_8_an_unhashable_winner_is_skipped_and_the_valid_records_are_imported(tmp_path: Path) -> None:
+    battles = tmp_path / "w.json"
+    valid = {"model_a": "a", "model_b": "b", "winner": "model_a", "question_id": "q1"}
+    records = [{**valid, "winner": ["model_a"]}, valid, {**valid, "winner": {"x": 1}, "question_id": "q2"}]
+    battles.write_text(json.dumps(records), encoding="utf-8")
+    result = run("import", str(battles), "--db", str(tmp_path / "x.db"))
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    board = json.loads(run("leaderboard", "--db", str(tmp_path / "x.db"), "--json", "--rounds", "0").stdout)
+    assert sum(row["battles"] for row in board) == 2  # the one valid battle, seen from both sides
+
+
+def test_item_11_a_contrarian_against_a_large_crowd_gives_finite_json() -> None:
+    crowd = [Vote("crowd", f"q{n}", "a", "b", "left") for n in range(1000)]
+    contrarian = [Vote("x", f"q{n}", "a", "b", "right") for n in range(300)]
+    report = judge_report(crowd + contrarian)
+    found = {judge.judge: judge for judge in report.judges}
+    assert found["x"].flagged and found["x"].evidence == MAX_EVIDENCE
+    text = json.dumps(report.to_dict(), allow_nan=False)  # raises on Infinity or NaN
+    assert "Infinity" not in text
+
+
+def test_item_12_judges_scale_with_the_votes_not_the_judges_squared() -> None:
+    """3,000 judges with two votes each: only pairs that judged an item in common are compared."""
+    votes = [Vote(f"j{n // 2}", f"q{n % 50}", "a", "b", "left" if n % 3 else "right") for n in range(6000)]
+    report = judge_report(votes)
+    assert len(report.judges) == 3000
+    assert all(pair.shared > 0 for pair in report.pairs)
+    assert len(report.pairs) < 3000 * 2999 // 2 // 10  # not every pair of judges
+
+
+def test_item_22_the_turn_limit_is_said_before_the_judge_types(tmp_path: Path) -> None:
+    contestants = [
+        parse_spec(f"replay:{write_replay(tmp_path / 'a.jsonl', STEADY_SHORT)}", label="a"),
+        parse_spec(f"replay:{write_replay(tmp_path / 'b.jsonl', LOOPY_SHORT)}", label="b"),
+    ]
+    with Store(tmp_path / "t.db") as store:
+        session = PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="j", seed=1)
+        current = session.next_round()
+        assert current is not None
+        for turn in range(MAX_TURNS):
+            for side in ("left", "right"):
+                session.finish(current, side, GenerationResult(text=f"answer {turn}", n_tokens=2, finish_reason="stop"))  # type: ignore[arg-type]
+            if turn < MAX_TURNS - 1:
+                assert current.allows("follow_up") is None
+                current = session.follow_up(current, f"and then {turn}?")
+        assert f"{MAX_TURNS} turns is the limit" in (current.allows("follow_up") or "")
+        assert current.allows("vote") is None  # the vote is still open
+
+
+def test_item_26_rounds_have_an_upper_bound(tmp_path: Path) -> None:
+    result = run("leaderboard", "--db", str(tmp_path / "x.db"), "--rounds", "100000000")
+    assert result.exit_code == 2 and "100000000" in result.output and "Traceback" not in result.output
+
+
+def test_item_17_a_taken_port_is_one_line_before_any_model_loads(tmp_path: Path) -> None:
+    pytest.importorskip("textual_serve")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        result = run("serve", "--port", str(port), *MODELS, "--db", str(tmp_path / "s.db"))
+    assert_one_line_error(result, f"cannot listen on 127.0.0.1:{port}")
+    assert time.monotonic() - started < 30
+    bad = run("serve", "--host", "999.1.1.1", *MODELS, "--db", str(tmp_path / "s.db"))
+    assert_one_line_error(bad, "cannot listen on 999.1.1.1")
+
+
+def test_item_18_listening_everywhere_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("textual_serve")
+    monkeypatch.setattr("arena.web.serve.serve", lambda *args, **kwargs: None)  # do not actually listen
+    monkeypatch.setattr("arena.web.serve.check_listen", lambda host, port: None)
+    result = run("serve", "--host", "0.0.0.0", "--no-check", *MODELS, "--db", str(tmp_path / "s.db"))
+    assert result.exit_code == 0, result.output
+    assert "every network interface" in result.stderr and "anyone who can reach this machine" in result.stderr
+    local = run("serve", "--no-check", *MODELS, "--db", str(tmp_path / "s.db"))
+    assert "every network interface" not in local.stderr
