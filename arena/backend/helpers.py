@@ -85,9 +85,10 @@ class BadJson:
 
 
 def read_text(path: Path, *, name: str, error: type[Exception], missing: str | None = None) -> str:
-    """A file's UTF-8 text, or ``error`` with one line naming it (``missing`` for a file that is not there)."""
+    """A file's UTF-8 text, or ``error`` with one line naming it (``missing`` for a file that is not there).
+    A byte-order mark (as Notepad, Excel and PowerShell write) is dropped."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as exc:
         raise error(missing or f"{name}: cannot read: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from arena.analysis.ratings import outcomes_from_rows, tally
 from arena.analysis.ratings import tallies as count_tallies
 from arena.formats.fastchat import to_fastchat
-from arena.store.queries import BattleRow, decode_json
+from arena.store.queries import BattleRow, decode_json, message_list
 from arena.untrusted import json_text
 from arena.vocab import RATED_VERDICTS
 
@@ -62,8 +62,8 @@ def asked_text(row: BattleRow) -> str | None:
     prompt table's text. A prompt file edited later (same set and id, new text) changes the latter, never
     what an earlier battle was about."""
     for messages_json in (row["left_messages_json"], row["right_messages_json"]):
-        messages = decode_json(messages_json, [])
-        asked = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        messages = message_list(messages_json)
+        asked = [m.get("content") for m in messages if m.get("role") == "user"]
         if asked and isinstance(asked[-1], str):
             return asked[-1]
     text = row.get("prompt_text")

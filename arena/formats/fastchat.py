@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from arena.backend import Message
 from arena.backend.helpers import BadJson, jsonl_records, read_text
 from arena.errors import ArenaError
+from arena.store.queries import decode_json, message_list
 from arena.vocab import Verdict
 
 if TYPE_CHECKING:
@@ -202,7 +203,8 @@ def read_fastchat(path: Path) -> ImportReport:
 def to_fastchat(row: BattleRow) -> dict[str, Any]:
     """A ``battle_rows`` row as a FastChat cleaned-battle record."""
     extra_json = row.get("extra_json")
-    record: dict[str, Any] = json.loads(extra_json) if extra_json else dict(NATIVE_EXTRAS)
+    extra = decode_json(extra_json, None)
+    record: dict[str, Any] = extra if isinstance(extra, dict) else dict(NATIVE_EXTRAS)
     record.update(
         question_id=row["prompt_id"],
         model_a=row["left_contestant"],
@@ -221,7 +223,7 @@ def to_fastchat(row: BattleRow) -> dict[str, Any]:
     for name, generation, messages_json, output in sides:
         if generation is None:
             continue
-        messages: Sequence[Message] = json.loads(messages_json or "[]")
+        messages: Sequence[Message] = message_list(messages_json)  # type: ignore[assignment]
         record[name] = [*messages, {"role": "assistant", "content": output}]
         if not extra_json:  # the arena's own battle: a follow-up conversation has several turns
             record["turn"] = max(1, sum(1 for message in messages if message.get("role") == "user"))

@@ -197,7 +197,10 @@ def fidelity_by_label(store: Store, reference: str | None = None) -> dict[str, F
 def _fidelity(row: dict[str, Any] | None) -> Fidelity | None:
     if row is None:
         return None
-    return Fidelity(row["reference"], float(row["top1_agreement"]), float(row["mean_kld"]), int(row["tokens"]))
+    try:  # a merged file's row may hold anything: no numbers, no fidelity shown
+        return Fidelity(str(row["reference"]), float(row["top1_agreement"]), float(row["mean_kld"]), int(row["tokens"]))
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _compare_with_first(rows: list[ReportRow]) -> list[ReportRow]:

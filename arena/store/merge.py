@@ -7,6 +7,8 @@ A source is opened read-only (an older schema is migrated in a private in-memory
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,13 @@ def _without_id(row: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in row.items() if key != "id"}
 
 
+def _content_uid(table_name: str, row: dict[str, Any]) -> str:
+    """A uid for a row that has none (another tool's file, a hand edit): a digest of what it holds, so merging
+    the same file again finds it instead of copying it twice."""
+    content = json.dumps([table_name, sorted((key, repr(value)) for key, value in row.items() if key != "uid")])
+    return "merged-" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
+
+
 def _copy_by_uid(
     db: Any,
     table_name: str,
@@ -95,6 +104,7 @@ def _copy_by_uid(
     ids = _IdMap()
     table = db.table(table_name)
     for row in rows:
+        row = {**row, "uid": row.get("uid") or _content_uid(table_name, row)}
         existing = db.execute(f"select id from [{table_name}] where uid = ?", [row["uid"]]).fetchone()
         if existing is not None:
             ids[row["id"]] = existing[0]

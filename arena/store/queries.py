@@ -8,6 +8,7 @@ leaderboard share one definition of "the battles that match these filters".
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -181,7 +182,19 @@ def _hit_flags(store: Store, generation_ids: set[int]) -> dict[int, list[str]]:
 
 
 def decode_json(text: str | None, default: Any) -> Any:
-    return default if not text else json.loads(text)
+    """A stored JSON column, or ``default`` where it is empty or not JSON (a merged file may hold anything)."""
+    if not text:
+        return default
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return default
+
+
+def message_list(text: str | None) -> list[dict[str, Any]]:
+    """A stored ``messages_json`` as a list of message objects; what is not one (``42``, garbage) is none."""
+    found = decode_json(text, [])
+    return [m for m in found if isinstance(m, dict)] if isinstance(found, list) else []
 
 
 def latest_batch_session(store: Store) -> int | None:
@@ -312,15 +325,15 @@ def style_table(
     sides, else in words. Answers whose counts were never stored (imports, older rows) are counted from their
     text (the same filter and order)."""
     if any(
-        value is None
+        not _number(value)
         for vote in votes
         for value in (vote.style_words, vote.style_headers, vote.style_lists, vote.style_bold)
-    ):
+    ):  # missing, or what a merged file put there (text, infinities): count the texts instead
         # a battle stores no differences only where an answer's counts were never stored (imports, rows
         # older than the counts): the stored differences come from those same counts, so count the texts
         where, params = (battle_filter or BattleFilter()).where()
         return _style_from_texts(store, where, params)
-    by_tokens = all(vote.style_tokens is not None for vote in votes)
+    by_tokens = all(_number(vote.style_tokens) for vote in votes)
     return [
         (
             vote.style_tokens if by_tokens else vote.style_words,
@@ -330,6 +343,11 @@ def style_table(
         )  # type: ignore[misc]  # none is None: checked above
         for vote in votes
     ]
+
+
+def _number(value: object) -> bool:
+    """A finite stored number: a merged file's style column may hold text, NULL or infinities."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[tuple[float, ...]]:
