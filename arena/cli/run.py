@@ -27,7 +27,9 @@ from arena.wording import counted
 
 if TYPE_CHECKING:
     from arena.backend import Contestant, GenerationParams
+    from arena.judging.batch import ContestantSummary
     from arena.judging.open import PlayOptions
+    from arena.reports.vibe_check import ReportRow
 
 pace_option = click.option(
     "--pace",
@@ -139,13 +141,22 @@ def batch(
         }
         echo_json(payload)
         return
+    title = f"{prompts.name} - {counted(len(selected), 'prompt')}" + (f" x {samples} samples" if samples > 1 else "")
+    _print_batch(
+        title, summaries, report_rows, f"{counted(len(records), 'generation')} stored in {store.path}", session
+    )
+
+
+def _print_batch(
+    title: str, summaries: Sequence[ContestantSummary], report_rows: list[ReportRow], stored: str, session: int
+) -> None:
+    """The batch's summary table, its vibe check, where it was stored, and each contestant's errors."""
     from arena.present.runs import batch_summary_table
 
     out = console()
-    title = f"{prompts.name} - {counted(len(selected), 'prompt')}" + (f" x {samples} samples" if samples > 1 else "")
     out.print(batch_summary_table(summaries, title=title, width=out.width))
     print_report(report_rows, as_json=False, as_markdown=False, title=f"vibe check - session {session}")
-    out.print(f"{counted(len(records), 'generation')} stored in {store.path} (session {session})", style="dim")
+    out.print(f"{stored} (session {session})", style="dim")
     for summary in summaries:
         for error in summary.errors:
             out.print(f"{summary.contestant}: error: {error}", style="red", markup=False, soft_wrap=True)
