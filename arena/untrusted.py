@@ -18,18 +18,76 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
-_HIDDEN = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 (but \t \n), DEL, C1
-    "\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\u206a-\u206f\ufeff\ufff9-\ufffb"  # bidi, zero-width, separators
-    "\ud800-\udfff]"  # surrogates, only ever lone in a str that came from JSON or surrogateescape
+_FORMAT_AND_CONTROL: tuple[tuple[int, int], ...] = (
+    (0x0000, 0x0008),
+    (0x000B, 0x001F),
+    (0x007F, 0x009F),
+    (0x00AD, 0x00AD),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x2028, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xD800, 0xDFFF),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x13438),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
 )
+"""Every control (but tab and newline), format character (category Cf: bidi controls, zero-width, soft
+hyphen, tag characters, ...), surrogate and line or paragraph separator, as code point spans, written out
+from Unicode 14.0.0 (computing them at import would cost a tenth of a second);
+``tests/test_hostile.py`` checks them against the running Python's Unicode database."""
+
+
+def _hidden_class() -> str:
+    """The regex class of what is never shown as is: ``_FORMAT_AND_CONTROL``, and the characters that draw
+    nothing although they are letters or symbols (``_DRAW_NOTHING``, the variation selectors)."""
+    codes = [*_DRAW_NOTHING, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
+    spans = sorted([*_FORMAT_AND_CONTROL, *((code, code) for code in codes)])
+    return "[" + "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in spans) + "]"
+
+
+_DRAW_NOTHING = (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0)
+"""Letters and symbols that print as nothing: a combining grapheme joiner, Hangul and Khmer fillers, the
+blank braille cell."""
+_JOINS_EMOJI = ("\u200d", "\ufe0e", "\ufe0f")
+"""The zero-width joiner and the text / emoji presentation selectors are part of an emoji after a symbol
+(``👩‍💻``, ``❤️``): kept there, spelled out anywhere else."""
+_HIDDEN = re.compile(_hidden_class())
+
+
+def _after_symbol(text: str, position: int) -> bool:
+    """Whether ``text[position]`` follows a symbol (an emoji), looking past one presentation selector:
+    the joiner in ``🏳️‍🌈`` comes after U+FE0F, which comes after the flag."""
+    before = position - 1
+    if before > 0 and text[before] in "\ufe0e\ufe0f":
+        before -= 1
+    return before >= 0 and unicodedata.category(text[before]) in ("So", "Sk")
 
 
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group(0))
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    char = match.group(0)
+    if char in _JOINS_EMOJI and _after_symbol(match.string, match.start()):
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def visible(text: str) -> str:
@@ -56,4 +114,16 @@ def json_text(value: Any, *, indent: int | None = 2) -> str:
     """JSON for a terminal or a file: readable UTF-8, but every hidden character (controls, C1, bidi,
     zero-width, lone surrogates) as a ``\\uXXXX`` escape, so the data stays exact and ``cat`` stays safe."""
     text = json.dumps(value, indent=indent, ensure_ascii=False, default=str)
-    return _HIDDEN.sub(lambda match: f"\\u{ord(match.group(0)):04x}", text)
+    return _HIDDEN.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    """A hidden character as JSON spells it: ``\\uXXXX``, or a surrogate pair beyond the BMP."""
+    char = match.group(0)
+    if char in _JOINS_EMOJI and _after_symbol(match.string, match.start()):
+        return char
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"

@@ -161,3 +161,68 @@ def test_item_24_a_byte_order_mark_is_not_a_broken_file(tmp_path: Path) -> None:
     assert run("import", str(lines), "--db", str(tmp_path / "x.db")).exit_code == 0
     board = json.loads(run("leaderboard", "--db", str(tmp_path / "x.db"), "--json", "--rounds", "0").stdout)
     assert sum(row["battles"] for row in board) == 4
+
+
+HIDDEN_IN_NAMES = ["\u3164", "\u2800\u2800", "alice\u034f", "alice\ufe0f", "al\u00adice", "alice\U000e0041", "a\u180eb"]
+
+
+def test_items_13_14_the_sanitizer_knows_every_format_character_and_keeps_emoji_whole() -> None:
+    import sys
+    import unicodedata
+
+    from arena.untrusted import _HIDDEN, json_text, visible
+
+    uncovered = [
+        f"U+{code:04X}"
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) in ("Cc", "Cf", "Cs", "Zl", "Zp")
+        and chr(code) not in "\t\n"
+        and not _HIDDEN.fullmatch(chr(code))
+    ]
+    assert uncovered == []  # the written-out spans match this Python's Unicode database
+    for text in [*HIDDEN_IN_NAMES, "a\U000e0049b"]:
+        shown = visible(text)
+        assert (shown != text and "\\u" in shown) or "\\x" in shown or "\\U" in shown, text
+        assert json.loads(json_text(text)) == text  # JSON stays exact
+    for emoji in ("\U0001f469\u200d\U0001f4bb dev", "\u2764\ufe0f", "\U0001f3f3\ufe0f\u200d\U0001f308"):
+        assert visible(emoji) == emoji
+
+
+def test_items_13_14_judge_names_are_normalized_and_blank_ones_refused(tmp_path: Path) -> None:
+    from arena.judging.names import judge_name, judge_name_problem
+
+    for hidden in HIDDEN_IN_NAMES:
+        assert judge_name_problem(hidden) is not None, hidden
+    assert judge_name_problem("\U0001f469\u200d\U0001f4bb dev") is None  # a ZWJ emoji is a fine name
+    assert judge_name("jose\u0301") == "jos\u00e9"
+    result = run("play", *MODELS, "--db", str(tmp_path / "p.db"), "--judge", "\u3164")
+    assert_one_line_error(result, "Printable characters only", "\\u3164")
+    assert not (tmp_path / "p.db").exists()
+
+
+def test_item_24_nan_in_an_imported_record_is_skipped_so_exports_stay_json(tmp_path: Path) -> None:
+    battles = tmp_path / "nan.jsonl"
+    battles.write_text(
+        '{"model_a":"a","model_b":"b","winner":"tie","question_id":"q1","score":NaN}\n'
+        '{"model_a":"a","model_b":"b","winner":"model_a","question_id":"q2","extra":{"x":Infinity}}\n'
+        '{"model_a":"a","model_b":"b","winner":"model_b","question_id":"q3","ok":1.5}\n',
+        encoding="utf-8",
+    )
+    result = run("import", str(battles), "--db", str(tmp_path / "x.db"))
+    assert result.exit_code == 0 and "NaN or Infinity" in result.output
+    exported = run("export", "--format", "fastchat", "--db", str(tmp_path / "x.db")).stdout
+    assert [record["question_id"] for record in json.loads(exported)] == ["q3"]  # strict JSON, parsed
+
+
+def test_item_27_odd_db_paths_are_one_line(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "f.db"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    assert_one_line_error(run("leaderboard", "--db", str(fifo)), "not a regular file")
+    assert_one_line_error(run("batch", *MODELS, "--db", str(fifo)), "not a regular file")
+    assert time.monotonic() - started < 30  # refused at once, not blocked on the pipe
+    long = tmp_path / ("x" * 5000 + ".db")
+    assert_one_line_error(run("leaderboard", "--db", str(long)), "--db")
+    assert_one_line_error(run("batch", *MODELS, "--db", str(long)), "--db")

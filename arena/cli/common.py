@@ -241,9 +241,30 @@ def echo_json(value: Any) -> None:
     click.echo(json_text(value))
 
 
+def _check_db_file(path: Path, *, must_exist: bool) -> None:
+    """One line, before SQLite is asked, for a --db that cannot be a database file: a directory, a FIFO or
+    device (SQLite would block on it), a name too long for the file system; or, for reading commands, none."""
+    import stat
+
+    shown = str(path) if len(str(path)) <= 120 else f"{str(path)[:80]}...{str(path)[-30:]}"
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        if must_exist:
+            raise ArenaError(f"no database at {shown} (run `arena batch` first, or pass --db PATH)") from None
+        return
+    except OSError as exc:
+        raise ArenaError(f"--db {shown}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(found.st_mode):
+        raise ArenaError(f"--db {shown}: is a directory, expected a database file")
+    if not stat.S_ISREG(found.st_mode):
+        raise ArenaError(f"--db {shown}: is not a regular file (a pipe or a device), expected a database file")
+
+
 def open_store(db_path: Path) -> Store:
     from arena.store import Store
 
+    _check_db_file(db_path, must_exist=False)
     return Store(db_path)
 
 
@@ -252,10 +273,7 @@ def existing_store(path: Path) -> Store:
     (an older arena schema is upgraded in memory; another program's file is refused)."""
     from arena.store import Store
 
-    if path.is_dir():
-        raise ArenaError(f"--db {path}: is a directory, expected a database file")
-    if not path.exists():
-        raise ArenaError(f"no database at {path} (run `arena batch` first, or pass --db PATH)")
+    _check_db_file(path, must_exist=True)
     return Store(path, read_only=True)
 
 

@@ -166,12 +166,12 @@ def _judge_or_default(judge: str | None) -> str | None:
     """``--judge`` checked by the rule browser judges meet (``judging.names``), else the user name."""
     if judge is None:
         return _default_judge()
-    from arena.judging.names import judge_name_problem
+    from arena.judging.names import judge_name, judge_name_problem
 
     problem = judge_name_problem(judge)
     if problem:
         raise ArenaError(f"--judge {judge!r}: {problem}")
-    return judge
+    return judge_name(judge)
 
 
 def _default_judge() -> str | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -115,6 +116,19 @@ def _conversation(value: object, name: str) -> tuple[Message, ...]:
     return tuple(messages)
 
 
+def _finite(value: object, depth: int = 0) -> bool:
+    """No NaN or infinity anywhere in a parsed record (nested structures checked to a sane depth)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if depth > 50:
+        return True  # deeper than any battle record: left to the other checks
+    if isinstance(value, dict):
+        return all(_finite(item, depth + 1) for item in value.values())
+    if isinstance(value, list):
+        return all(_finite(item, depth + 1) for item in value)
+    return True
+
+
 def parse_record(record: object) -> ImportedBattle:
     """Validate one record; raise ValueError with a short reason (used to group skipped records)."""
     if not isinstance(record, dict):
@@ -153,6 +167,8 @@ def parse_record(record: object) -> ImportedBattle:
     extra = {key: value for key, value in record.items() if key not in KNOWN_FIELDS}
     if isinstance(tstamp, int):
         extra["tstamp"] = tstamp  # the stored column is a float; this keeps an integer one an integer on export
+    if not _finite(record):  # Python's JSON reads them, but writing them back would not be JSON
+        raise ValueError("holds NaN or Infinity, which JSON does not allow")
     return ImportedBattle(
         uid=uid,
         question_id=question_id,

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from arena.untrusted import visible
 
 JUDGE_NAME_MAX = 40
+
+
+def judge_name(typed: str) -> str:
+    """The name as stored: NFC-normalized, so ``jose`` + a combining accent and ``josé`` are one judge."""
+    return unicodedata.normalize("NFC", typed)
 
 
 def judge_name_problem(name: str) -> str | None:
@@ -13,6 +20,7 @@ def judge_name_problem(name: str) -> str | None:
     Names group votes in ``arena judges``, so they must be non-empty and readable as typed: hidden
     characters (controls, bidi overrides, zero-width) would make two names that look the same differ.
     """
+    name = judge_name(name)
     if not name.strip():
         return "Type a name: it is stored with your votes."
     if len(name) > JUDGE_NAME_MAX:

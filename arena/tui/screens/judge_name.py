@@ -17,7 +17,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from arena.judging.names import judge_name_problem
+from arena.judging.names import judge_name, judge_name_problem
 
 LOADING = "The models are loading; type your name meanwhile."
 READY = "The models are ready."
@@ -55,7 +55,7 @@ class JudgeNameScreen(ModalScreen[str]):
         self.action_submit()
 
     def action_submit(self) -> None:
-        name = self.query_one(Input).value.strip()
+        name = judge_name(self.query_one(Input).value.strip())
         problem = judge_name_problem(name)
         if problem:
             self._status(Text(problem, style="bold red"))
