@@ -226,3 +226,33 @@ def test_item_27_odd_db_paths_are_one_line(tmp_path: Path) -> None:
     long = tmp_path / ("x" * 5000 + ".db")
     assert_one_line_error(run("leaderboard", "--db", str(long)), "--db")
     assert_one_line_error(run("batch", *MODELS, "--db", str(long)), "--db")
+
+
+async def test_item_7_ending_the_app_stops_the_streams(tmp_path: Path) -> None:
+    """ctrl+q (or a browser tab closed under arena serve) ends the app without the arena's own q: the answers
+    must stop too, not keep generating (and keep the judge's slot) until they are done."""
+    from tests.tui_helpers import make_app, wait_for
+
+    endless = {"t/one": "word " * 400, "t/two": "x", "t/three": "y"}
+    app = make_app(tmp_path, endless, endless, tps=20)  # 20 s of answer
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.session.current is not None)
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+q")
+    current = app.opened.current if app.opened is not None else None
+    assert current is not None
+    deadline = time.monotonic() + 20
+    while len(current.finished) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert {answer.result.finish_reason for answer in current.finished.values()} == {"cancelled"}
+
+
+def test_item_24_thousands_of_distinct_bad_values_give_a_short_summary(tmp_path: Path) -> None:
+    battles = tmp_path / "many.jsonl"
+    lines = [json.dumps({"model_a": "a", "model_b": "b", "winner": f"w{n}"}) for n in range(2000)]
+    lines.append(json.dumps({"model_a": "a", "model_b": "b", "winner": "tie", "question_id": "q"}))
+    battles.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("import", str(battles), "--db", str(tmp_path / "x.db"))
+    assert result.exit_code == 0
+    summary = next(line for line in result.stderr.splitlines() if line.startswith("skipped"))
+    assert len(summary) < 600 and "and 1990 for 1990 other reasons" in summary

@@ -187,6 +187,10 @@ def export(db_path: Path, battle_filter: BattleFilter, fmt: str, out_path: Path 
     say(f"wrote {counted(count, 'record')} to {out_path}", err=True)
 
 
+MAX_REASONS_SHOWN = 10
+"""A file with thousands of distinct bad values gets the ten most common reasons, not one giant line."""
+
+
 @click.command("import")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @db_option
@@ -209,7 +213,11 @@ def import_(path: Path, db_path: Path) -> None:
         + (f"; {duplicates} already there" if duplicates else "")
     )
     if report.skipped:
-        reasons = ", ".join(f"{count} {reason}" for reason, count in report.skipped.most_common())
+        shown = report.skipped.most_common(MAX_REASONS_SHOWN)
+        reasons = ", ".join(f"{count} {reason}" for reason, count in shown)
+        if len(report.skipped) > MAX_REASONS_SHOWN:
+            others = sum(report.skipped.values()) - sum(count for _, count in shown)
+            reasons += f", and {others} for {counted(len(report.skipped) - MAX_REASONS_SHOWN, 'other reason')}"
         say(f"skipped {sum(report.skipped.values())} malformed records: {reasons}", err=True)
         for example in report.examples:
             say(f"  {example}", err=True)

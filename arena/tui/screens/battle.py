@@ -381,3 +381,8 @@ class BattleScreen(Screen[None]):
     def action_quit(self) -> None:
         self.action_stop()
         self.app.exit()
+
+    def on_unmount(self) -> None:
+        """However the app ends (q, ctrl+q, a browser tab closed under ``arena serve``), the streams stop: a
+        closed tab must not keep generating, nor keep its judge's slot until the answers are done."""
+        self.action_stop()
