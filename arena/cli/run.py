@@ -60,7 +60,7 @@ pace_option = click.option(
     default=1,
     show_default=True,
     help="Answers per contestant and prompt, the k-th with seed --seed + k: the report then says how often "
-    "a prompt's answers disagree on a flag or a constraint (flips), and its intervals count a prompt once.",
+    "a prompt's answers disagree on a flag or a constraint (flips); its intervals take them as one cluster.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable results instead of a table.")
 def batch(
