@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 _FORMAT_AND_CONTROL: tuple[tuple[int, int], ...] = (
@@ -80,14 +81,35 @@ def _after_symbol(text: str, position: int) -> bool:
     return before >= 0 and unicodedata.category(text[before]) in ("So", "Sk")
 
 
-def _escape(match: re.Match[str]) -> str:
-    char = match.group(0)
-    if char in _JOINS_EMOJI and _after_symbol(match.string, match.start()):
-        return char
-    code = ord(char)
+def _spelled(spell: Callable[[int], str]) -> Callable[[re.Match[str]], str]:
+    """The substitution of a hidden character by ``spell`` of its code point, keeping an emoji's joiners:
+    the one rule behind the terminal's and JSON's spellings."""
+
+    def replace(match: re.Match[str]) -> str:
+        char = match.group(0)
+        if char in _JOINS_EMOJI and _after_symbol(match.string, match.start()):
+            return char
+        return spell(ord(char))
+
+    return replace
+
+
+def _terminal_spelling(code: int) -> str:
     if code < 0x100:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _json_spelling(code: int) -> str:
+    """``\\uXXXX``, or a surrogate pair beyond the BMP, as JSON spells a character."""
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+_escape = _spelled(_terminal_spelling)
+_json_escape = _spelled(_json_spelling)
 
 
 def visible(text: str) -> str:
@@ -115,15 +137,3 @@ def json_text(value: Any, *, indent: int | None = 2) -> str:
     zero-width, lone surrogates) as a ``\\uXXXX`` escape, so the data stays exact and ``cat`` stays safe."""
     text = json.dumps(value, indent=indent, ensure_ascii=False, default=str)
     return _HIDDEN.sub(_json_escape, text)
-
-
-def _json_escape(match: re.Match[str]) -> str:
-    """A hidden character as JSON spells it: ``\\uXXXX``, or a surrogate pair beyond the BMP."""
-    char = match.group(0)
-    if char in _JOINS_EMOJI and _after_symbol(match.string, match.start()):
-        return char
-    code = ord(char)
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    code -= 0x10000
-    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"

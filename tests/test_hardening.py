@@ -11,13 +11,7 @@ from pathlib import Path
 import pytest
 
 from arena.analysis.judges import MAX_EVIDENCE, Vote, judge_report
-from arena.backend import GenerationParams, GenerationResult
-from arena.engine.contestants import parse_spec
-from arena.judging.round import MAX_TURNS
-from arena.judging.session import PlaySession
-from arena.store import Store
-from tests.helpers import EXAMPLES, assert_one_line_error, run, write_replay
-from tests.tui_helpers import LOOPY_SHORT, PROMPTS, STEADY_SHORT
+from tests.helpers import EXAMPLES, assert_one_line_error, run
 
 MODELS = ["--model", f"replay:{EXAMPLES / 'steady.jsonl'}", "--model", f"replay:{EXAMPLES / 'loopy.jsonl'}"]
 
@@ -51,25 +45,6 @@ def test_item_12_judges_scale_with_the_votes_not_the_judges_squared() -> None:
     assert len(report.judges) == 3000
     assert all(pair.shared > 0 for pair in report.pairs)
     assert len(report.pairs) < 3000 * 2999 // 2 // 10  # not every pair of judges
-
-
-def test_item_22_the_turn_limit_is_said_before_the_judge_types(tmp_path: Path) -> None:
-    contestants = [
-        parse_spec(f"replay:{write_replay(tmp_path / 'a.jsonl', STEADY_SHORT)}", label="a"),
-        parse_spec(f"replay:{write_replay(tmp_path / 'b.jsonl', LOOPY_SHORT)}", label="b"),
-    ]
-    with Store(tmp_path / "t.db") as store:
-        session = PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="j", seed=1)
-        current = session.next_round()
-        assert current is not None
-        for turn in range(MAX_TURNS):
-            for side in ("left", "right"):
-                session.finish(current, side, GenerationResult(text=f"answer {turn}", n_tokens=2, finish_reason="stop"))  # type: ignore[arg-type]
-            if turn < MAX_TURNS - 1:
-                assert current.allows("follow_up") is None
-                current = session.follow_up(current, f"and then {turn}?")
-        assert f"{MAX_TURNS} turns is the limit" in (current.allows("follow_up") or "")
-        assert current.allows("vote") is None  # the vote is still open
 
 
 def test_item_26_rounds_have_an_upper_bound(tmp_path: Path) -> None:

@@ -159,8 +159,12 @@ def test_the_turn_limit_is_a_clear_message(tmp_path: Path) -> None:
             for side in ("left", "right"):
                 session.finish(current, side, GenerationResult(text=f"answer {turn}", n_tokens=2, finish_reason="stop"))  # type: ignore[arg-type]
             if turn < MAX_TURNS - 1:
+                assert current.allows("follow_up") is None
                 current = session.follow_up(current, f"and then {turn}?")
         assert current.battle.turn == MAX_TURNS
+        # hostile item 22: the limit is a phase rule, said before the follow-up box takes the judge's text
+        assert f"{MAX_TURNS} turns is the limit" in (current.allows("follow_up") or "")
+        assert current.allows("vote") is None  # the vote is still open
         with pytest.raises(ArenaError, match=f"{MAX_TURNS} turns is the limit"):
             session.follow_up(current, "one more?")
 

@@ -227,15 +227,17 @@ class BattleScreen(Screen[None]):
 
     # -- actions
 
-    def allowed(self, action: Action) -> Round | None:
-        """The current round when the session allows ``action`` now; else None, after telling the judge why
-        (where there is something to tell)."""
+    def refused(self, action: Action) -> bool:
+        """Whether the session refuses ``action`` now, after telling the judge why (where there is
+        something to tell)."""
         why = self.session.allows(action)
-        if why is not None:
-            if why:
-                self.notify(why, markup=False)
-            return None
-        return self.session.current
+        if why:
+            self.notify(why, markup=False)
+        return why is not None
+
+    def allowed(self, action: Action) -> Round | None:
+        """The current round when the session allows ``action`` now; else None (the judge was told why)."""
+        return None if self.refused(action) else self.session.current
 
     def action_vote(self, verdict: str) -> None:
         current = self.allowed("vote")
@@ -347,10 +349,8 @@ class BattleScreen(Screen[None]):
             cancel.set()
 
     def action_next(self) -> None:
-        if self.session.allows("next") is None:
+        if not self.refused("next"):
             self.start_next()
-        else:
-            self.allowed("next")  # says why
 
     def start_next(self, prompt: Prompt | None = None) -> None:
         """The next queued prompt (or ``prompt``); a database that refuses the write is reported, not fatal."""
@@ -362,8 +362,7 @@ class BattleScreen(Screen[None]):
         self.start(upcoming)
 
     def action_custom(self) -> None:
-        if self.session.allows("custom") is not None:
-            self.allowed("custom")  # says why
+        if self.refused("custom"):
             return
 
         def chosen(text: str | None) -> None:
