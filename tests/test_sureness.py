@@ -46,7 +46,7 @@ def test_leaderboard_pairs_and_coefficients_on_the_command_line(tmp_path: Path) 
     db = tmp_path / "v.db"
     add_votes(db, [("a", "b", "left")] * 8 + [("b", "a", "left")] * 3 + [("a", "c", "left")] * 6)
     pairs = json.loads(run("leaderboard", "--db", str(db), "--pairs", "--json", "--rounds", "200").stdout)
-    expected = {"a", "b", "battles", "prompts", "p_a_better", "votes_to_separate", "prompts_to_separate"}
+    expected = {"a", "b", "battles", "prompts", "p_a_better", "votes_to_separate", "prompts_to_separate", "provisional"}
     assert [set(row) for row in pairs] == [expected | {"ci_resamples", "prompts_on_board"}] * 2
     assert pairs[0]["a"] == "a"
     styled = run("leaderboard", "--db", str(db), "--style-control", "--json", "--rounds", "100")
@@ -56,3 +56,13 @@ def test_leaderboard_pairs_and_coefficients_on_the_command_line(tmp_path: Path) 
     assert [row["feature"] for row in found] == ["length", "headers", "lists", "bold"]
     assert "style control" in run("leaderboard", "--db", str(db), "--style-control").stdout
     assert_one_line_error(run("leaderboard", "--db", str(db), "--coefficients"), "--style-control")
+
+
+def test_two_wins_out_of_two_are_not_called_separated() -> None:
+    """A bootstrap of 2-0 puts a above b in every round; the pair is provisional, so the board says so
+    instead of "100% sure, separated" (seen on the demo's leaderboard after two votes)."""
+    (neighbour,) = compute_leaderboard(two_contestants(2, 0), rounds=200).neighbours
+    assert neighbour.provisional and neighbour.votes_to_separate != 0
+    assert "too few to call" in neighbour.describe() and "separated" not in neighbour.describe()
+    (settled,) = compute_leaderboard(two_contestants(300, 100), rounds=200).neighbours
+    assert not settled.provisional and settled.votes_to_separate == 0

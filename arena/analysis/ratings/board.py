@@ -118,6 +118,9 @@ class Sureness:
     """Set where more votes on the same prompts cannot separate them: the prompts a clear answer needs."""
     prompts: int = 0
     """Prompts on which the two met with a decisive vote."""
+    provisional: bool = False
+    """Either has fewer than ``PROVISIONAL_BELOW`` battles: never called separated, whatever the bootstrap
+    says (two wins out of two bootstrap to "100% sure")."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -128,12 +131,15 @@ class Sureness:
             "p_a_better": None if self.p_a_better is None else round(self.p_a_better, 4),
             "votes_to_separate": self.votes_to_separate,
             "prompts_to_separate": self.prompts_to_separate,
+            "provisional": self.provisional,
         }
 
     def describe(self) -> str:
         """'m2 vs m4: 71% sure, ~60 more votes' (in the order of the board)."""
         sure = "no bootstrap" if self.p_a_better is None else f"{self.p_a_better:.0%} sure"
-        if self.votes_to_separate == 0:
+        if self.provisional:
+            more = f"provisional (fewer than {PROVISIONAL_BELOW} battles each): too few to call"
+        elif self.votes_to_separate == 0:
             more = "separated"
         elif self.prompts_to_separate is not None:
             more = (
@@ -390,7 +396,8 @@ def _sureness(
     p = win_probability(higher.rating, lower.rating)
     votes: int | None = None
     more_prompts: int | None = None
-    if p_better is not None and p_better >= 1 - (1 - 0.95) / 2:
+    provisional = higher.provisional or lower.provisional
+    if p_better is not None and p_better >= 1 - (1 - 0.95) / 2 and not provisional:
         votes = 0
     elif abs(p - 0.5) >= 1e-3:
         omega = between_prompt_variance(per_prompt)
@@ -413,6 +420,7 @@ def _sureness(
         votes,
         prompts_to_separate=more_prompts,
         prompts=len(per_prompt),
+        provisional=provisional,
     )
 
 
