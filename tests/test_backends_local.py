@@ -104,6 +104,25 @@ def test_raw_prompt_is_marked_no_chat_template(pool: ModelPool, tmp_path: Path, 
     assert hit == (1,)
 
 
+@pytest.mark.parametrize("label", ["hf-raw", "gguf-raw", "hf", "gguf"])
+def test_a_follow_ups_rendered_prompt_holds_the_sides_own_earlier_answer(pool: ModelPool, label: str) -> None:
+    """Turn 2 is judged on the conversation the judge saw: with or without a chat template, the model's
+    own turn-1 answer is in the prompt it is given (without a template, turn 1 is a byte-exact prefix)."""
+    params = GenerationParams(temperature=0, max_tokens=8, seed=1)
+    first = generate(pool[label], PROMPT.messages(), params, threading.Event())
+    assert first.text.strip(), "the tiny model must say something for this test to mean anything"
+    conversation = [
+        *PROMPT.messages(),
+        {"role": "assistant", "content": first.text},
+        {"role": "user", "content": "Shorter."},
+    ]
+    second = generate(pool[label], conversation, params, threading.Event())  # type: ignore[arg-type]
+    rendered = second.rendered_prompt
+    assert first.text in rendered and rendered.index(first.text) < rendered.rindex("Shorter.")
+    if label.endswith("-raw"):
+        assert second.rendered_prompt == first.rendered_prompt + first.text + "\n\nShorter.\n"
+
+
 def test_no_double_bos(pool: ModelPool) -> None:
     hf = pool["hf"]
     rendered = hf.render(PROMPT.messages())  # type: ignore[attr-defined]

@@ -15,15 +15,25 @@ from arena.backend import Message, RenderedPrompt
 
 
 def raw_completion_prompt(messages: Sequence[Message]) -> RenderedPrompt:
-    """What a model without a chat template gets: the system text and the user text, no markers.
+    """What a model without a chat template gets: the whole conversation as one plain text, no markers.
+
+    The layout is the conversation as the model lived it: system and user texts separated by a blank
+    line, the prompt ending in a newline, and each of the model's own answers appended exactly where it
+    was generated, followed by a blank line and the next user text. So turn 1 is ``system\n\nuser\n``
+    and turn 2 starts with turn 1's prompt and answer, byte for byte: a follow-up is judged on the same
+    conversation the judge saw, and the earlier turns are a prefix the engine can reuse.
 
     Marked ``chat_template=False`` so the arena flags it: a chat model prompted like this is not being
     judged on its own terms.
     """
-    parts = [m["content"] for m in messages if m["role"] == "system"] + [
-        m["content"] for m in messages if m["role"] == "user"
-    ]
-    return RenderedPrompt("\n\n".join(parts) + "\n", chat_template=False)
+    text = ""
+    for message in messages:
+        if message["role"] == "assistant":
+            text += "\n" + message["content"]
+        else:
+            text += ("\n\n" if text else "") + message["content"]
+    ends_with_answer = bool(messages) and messages[-1]["role"] == "assistant"
+    return RenderedPrompt(text if ends_with_answer else text + "\n", chat_template=False)
 
 
 class StopStringFilter:
