@@ -117,6 +117,12 @@ async def test_a_follow_up_turn_continues_each_sides_own_conversation_and_the_vo
         second = app.session.current
         assert second is not None and second.battle.turn == 2
         assert "turn 2: Shorter please" in screen_text(app)
+        for side in SIDES:  # each pane holds its own thread: the first prompt, its own answer, the follow-up
+            earlier = app.screen.pane(side).earlier_text  # type: ignore[attr-defined]
+            own = (STEADY if second.battle.contestant(side).label == "steady" else LOOPY)["t/one"]
+            other = (LOOPY if second.battle.contestant(side).label == "steady" else STEADY)["t/one"]
+            assert first.battle.prompt.text in earlier and own.strip() in earlier and other.strip() not in earlier
+            assert earlier.rstrip().endswith("Shorter please")
         await pilot.press("a")
         await wait_for(pilot, lambda: second.voted)
     with sqlite3.connect(db) as conn:

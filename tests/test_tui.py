@@ -74,6 +74,25 @@ async def test_streams_into_both_panes_without_identifying_the_models(tmp_path: 
         assert "checked: sentences (max 3)" in screen_text(app)
 
 
+async def test_a_leading_blank_line_does_not_tell_the_sides_apart(tmp_path: Path) -> None:
+    """A model without a chat template nearly always starts with a newline; both panes drop leading blank
+    lines the same way, streaming and at the reveal, while the stored answer keeps them."""
+    raw_style = {uid: "\n \n" + text for uid, text in STEADY.items()}
+    app = make_app(tmp_path, raw_style, LOOPY)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        await pilot.pause()
+        current = app.session.current
+        assert current is not None
+        steady_side = "left" if current.battle.left.label == "steady" else "right"
+        assert current.finished[steady_side].result.text.startswith("\n \n")  # stored as generated
+        for pane in panes(app).values():
+            assert pane.body_text and not pane.body_text.startswith(("\n", " "))
+        await pilot.press("t")
+        await pilot.pause()
+        assert panes(app)[steady_side].body_text == STEADY["t/one"]
+
+
 @pytest.mark.parametrize(
     ("key", "verdict"),
     [

@@ -143,7 +143,8 @@ class BattleScreen(Screen[None]):
         for side in SIDES:
             self.buffers[side] = StreamBuffer()
             self.cancels[side] = threading.Event()
-            self.pane(side).reset()
+            follow_up = current.battle.history is not None
+            self.pane(side).reset(current.battle.messages(side) if follow_up else None)
         if self.presentation.sequential:
             self.stream_both(current)
         else:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+import re
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from arena.analysis.flags import CONSTRAINT_PREFIX, constraints_met
-from arena.backend import Chunk, GenerationResult
+from arena.backend import Chunk, GenerationResult, Message
 from arena.judging.answers import AnalyzedAnswer
 from arena.tui.text import highlighted, literal
 from arena.wording import counted
@@ -27,6 +29,39 @@ BADGES = {
     "no_chat_template": "no template",
     "identity": "names itself",
 }
+
+
+LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
+
+
+def shown_text(answer: str) -> str:
+    """The answer as a pane shows it: without leading blank lines, the same rule for both sides.
+
+    A model prompted without a chat template continues the prompt's last line, so nearly every answer it
+    gives starts with a newline; shown as is, that blank first line would tell the judge which side is
+    which before the vote. The stored answer keeps them (the rendered prompt and the flags see the truth).
+    """
+    return LEADING_BLANK_LINES.sub("", answer)
+
+
+def earlier_turns(messages: Sequence[Message]) -> Text:
+    """A follow-up's conversation before its newest message, dimmed: each earlier message of the judge
+    and this side's own answer to it, so the pane holds the whole thread the vote covers."""
+    earlier = Text()
+    turn = 0
+    for message in messages[:-1]:
+        if message["role"] == "user":
+            turn += 1
+            earlier.append(f"you, turn {turn}: ", "bold dim")
+            earlier.append(literal(message["content"], "dim italic"))
+            earlier.append("\n\n")
+        elif message["role"] == "assistant":
+            earlier.append(literal(shown_text(message["content"]), "dim"))
+            earlier.append("\n\n")
+    earlier.append(f"you, turn {turn + 1}: ", "bold")
+    earlier.append(literal(messages[-1]["content"] if messages else "", "italic"))
+    earlier.append("\n")
+    return earlier
 
 
 class StreamBuffer:
@@ -61,6 +96,7 @@ class AnswerPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text(self.pane_name), classes="pane-title")
         with VerticalScroll(classes="pane-scroll"):
+            yield Static(Text(""), classes="pane-earlier")
             yield Static(Text(""), classes="pane-body")
         yield Static(Text("waiting"), classes="pane-status")
 
@@ -85,11 +121,23 @@ class AnswerPane(Vertical):
     def status_text(self) -> str:
         return self._plain(".pane-status")
 
-    def reset(self) -> None:
+    @property
+    def earlier_text(self) -> str:
+        """The earlier turns of a follow-up as the pane shows them (empty on a first turn)."""
+        return self._plain(".pane-earlier")
+
+    def reset(self, conversation: Sequence[Message] | None = None) -> None:
+        """Empty the pane for a new round; in a follow-up, ``conversation`` (this side's own messages,
+        ending with the judge's newest one) is shown dimmed above the answer to come."""
         self.shown_length = -1
         self.set_class(False, "revealed")
         self.query_one(".pane-title", Static).update(Text(self.pane_name))
+        earlier = self.query_one(".pane-earlier", Static)
+        earlier.update(earlier_turns(conversation) if conversation else Text(""))
+        earlier.display = bool(conversation)
         self.body.update(Text(""))
+        if conversation:  # the new answer streams below the thread: follow it from the end
+            self.query_one(".pane-scroll", VerticalScroll).scroll_end(animate=False)
         self.set_status("generating", "")
 
     def set_status(self, status: str, detail: str) -> None:
@@ -113,6 +161,7 @@ class AnswerPane(Vertical):
         scroll = self.query_one(".pane-scroll", VerticalScroll)
         if scroll.scroll_y < scroll.max_scroll_y - 1:
             return
+        text = shown_text(text)
         if len(text) > STREAM_TAIL_CHARS:
             cut = text.find("\n", len(text) - STREAM_TAIL_CHARS)
             cut = cut + 1 if 0 <= cut < len(text) - STREAM_TAIL_CHARS // 2 else len(text) - STREAM_TAIL_CHARS
@@ -125,7 +174,8 @@ class AnswerPane(Vertical):
     @staticmethod
     def _final_body(result: GenerationResult, highlight: list[str] | None = None) -> Text:
         """The whole answer as literal text, garbage tokens highlighted if given, and the error if any."""
-        body = highlighted(result.text, highlight) if highlight else literal(result.text)
+        answer = shown_text(result.text)
+        body = highlighted(answer, highlight) if highlight else literal(answer)
         if result.error:
             body.append("\n\n[error] ", "bold red")
             body.append(literal(result.error, "red"))
