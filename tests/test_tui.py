@@ -15,7 +15,7 @@ from arena.tui.screens.battle import BattleScreen
 from arena.tui.screens.help import HelpScreen
 from arena.tui.screens.leaderboard import LeaderboardScreen
 from arena.tui.text import visible
-from arena.tui.widgets.answer_pane import AnswerPane
+from arena.tui.widgets.answer_pane import AnswerPane, shown_text
 from tests.helpers import assert_one_line_error, run, write_replay
 from tests.tui_helpers import make_app, screen_text, wait_for
 
@@ -37,6 +37,13 @@ def panes(app: ArenaApp) -> dict[str, AnswerPane]:
 def both_done(app: ArenaApp) -> bool:
     current = app.session.current
     return current is not None and current.both_done
+
+
+def footer_keys(app: ArenaApp) -> list[str]:
+    """The keys the footer shows now, in order."""
+    from textual.widgets._footer import FooterKey
+
+    return [key.key for key in app.screen.query(FooterKey)]
 
 
 def battles(db: Path) -> list[tuple[str, str, str]]:
@@ -144,8 +151,8 @@ async def test_reveal_shows_labels_flags_highlights_and_stats(tmp_path: Path) ->
         pane = panes(app)[loopy_side]
         title = pane.title_text
         assert "loopy" in title and "replay" in title
-        status = pane.status_text
-        assert "garbage" in status and "tokens" in status and "tok/s" in status
+        assert "garbage" in pane.status_text
+        assert "tokens" in pane.reveal_text and "tok/s" in pane.reveal_text
         body = pane.body.content
         assert isinstance(body, Text)
         highlighted = {body.plain[span.start : span.end] for span in body.spans}
@@ -173,17 +180,26 @@ async def test_no_vote_before_both_answers_stop_then_stop_with_escape(tmp_path: 
     app = make_app(tmp_path, STEADY, LOOPY, tps=4)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: any(p.body_text for p in panes(app).values()))
+        assert footer_keys(app) == ["question_mark", "q", "escape", "l"]  # only what does something while streaming
         await pilot.press("a")
         await pilot.pause()
         assert battles(tmp_path / "arena.db") == []
+        assert any("Wait for both answers" in n.message for n in app._notifications)  # told why, not ignored
         await pilot.press("escape")
         await wait_for(pilot, lambda: both_done(app))
         current = app.session.current
         assert current is not None
         assert {f.result.finish_reason for f in current.finished.values()} == {"cancelled"}
         assert all("stopped" in p.status_text for p in panes(app).values())
+        await pilot.pause()
+        assert footer_keys(app)[:7] == ["question_mark", "q", "a", "b", "t", "x", "s"]
         await pilot.press("b")
         await wait_for(pilot, lambda: len(battles(tmp_path / "arena.db")) == 1)
+        await pilot.pause()
+        for pane in panes(app).values():  # stopped by the judge: not scored against the constraints
+            assert "stopped" in pane.status_text and "constraints" not in pane.status_text
+            assert "1 constraint not scored: you stopped this answer" in pane.reveal_text
+        assert footer_keys(app) == ["question_mark", "q", "n", "e", "m", "p", "l"]
 
 
 async def test_skip_then_next_prompt_and_vote_is_stored_first(tmp_path: Path) -> None:
@@ -374,8 +390,8 @@ async def test_the_demo_builds_two_models_and_runs_a_battle(tmp_path: Path) -> N
                 answer = current.finished[side]  # type: ignore[index]
                 assert pane.has_class("revealed")
                 assert current.battle.contestant(side).label in pane.title_text  # type: ignore[arg-type]
-                assert pane.body_text == visible(answer.result.text)
-                assert f"{answer.result.n_tokens} tokens · ttft" in pane.status_text
+                assert pane.body_text == visible(shown_text(answer.result.text))
+                assert f"{answer.result.n_tokens} tokens · ttft" in pane.reveal_text
 
 
 def test_play_needs_two_loadable_models(tmp_path: Path) -> None:

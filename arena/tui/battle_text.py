@@ -49,7 +49,8 @@ def reveal_notes(revealed: Reveal) -> list[str]:
 
 
 def after_vote_hint(verdict: Verdict, remaining: int, tagged: list[str]) -> str:
-    """What the vote stored and the keys that come next: the reasons (not after a skip) and what is tagged."""
+    """What the vote stored, the next prompt's key and the reasons' keys (not after a skip) with what is
+    tagged; the footer names the other keys, so the hint stays within three lines at 80 columns."""
     why = ""
     if verdict != "skip":
         keys = " ".join(f"{key} {SHORT_REASONS.get(reason, reason)}" for key, (reason, _) in REASONS.items())
@@ -57,4 +58,4 @@ def after_vote_hint(verdict: Verdict, remaining: int, tagged: list[str]) -> str:
         if tagged:
             why += " · tagged: " + ", ".join(tagged)
     described = VERDICT_DESCRIPTIONS[verdict]
-    return f"vote stored: {described}. n: next prompt ({remaining} left) · l: leaderboard · e: custom prompt{why}"
+    return f"vote stored: {described}. n: next prompt ({remaining} left){why}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -70,6 +70,8 @@ class SideUnstored(Message):
 
 class BattleScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help"),  # first: at 80 columns the footer may be cut on the right
+        Binding("q", "quit", "Quit"),
         Binding("a", "vote('left')", "A better"),
         Binding("left", "vote('left')", "A better", show=False, priority=True),
         Binding("b", "vote('right')", "B better"),
@@ -79,16 +81,25 @@ class BattleScreen(Screen[None]):
         Binding("s", "vote('skip')", "Skip"),
         Binding("escape", "stop", "Stop"),
         Binding("n", "next", "Next"),
-        Binding("e", "custom", "Custom prompt"),
+        Binding("f", "follow_up", "Follow up"),
+        Binding("r", "regenerate", "Regenerate"),
+        Binding("e", "custom", "Own prompt"),
+        Binding("m", "note", "Note"),
+        Binding("p", "prompts", "Prompts sent"),
         Binding("l", "leaderboard", "Leaderboard"),
-        Binding("p", "prompts", "Prompts sent", show=False),
         *[Binding(key, f"reason('{key}')", reason, show=False) for key, (reason, _) in REASONS.items()],
-        Binding("m", "note", "Note", show=False),
-        Binding("r", "regenerate", "Regenerate", show=False),
-        Binding("f", "follow_up", "Follow up", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
     ]
+    SESSION_ACTIONS: ClassVar[dict[str, Action]] = {
+        "vote": "vote",
+        "next": "next",
+        "follow_up": "follow_up",
+        "regenerate": "regenerate",
+        "custom": "custom",
+        "note": "note",
+        "prompts": "prompts",
+        "reason": "reason",
+    }
+    """The screen's actions that the session's phase rules decide; the footer shows only those allowed now."""
 
     def __init__(self, session: PlaySession, presentation: Presentation | None = None) -> None:
         super().__init__()
@@ -100,6 +111,8 @@ class BattleScreen(Screen[None]):
         self.streamed: dict[Side, GenerationResult] = {}
         """Results of the sides whose stream has stopped (analysis and storage may still be running)."""
         self.shown_final: set[Side] = set()
+        self.keys_phase: tuple[int, str] | None = None
+        """(round number, phase) the footer's keys were last chosen for."""
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self._settings_line(None)), id="settings")
@@ -108,7 +121,7 @@ class BattleScreen(Screen[None]):
             yield AnswerPane(PANE_NAMES["left"], id="left")
             yield AnswerPane(PANE_NAMES["right"], id="right")
         yield Static(Text(""), id="hint")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def _settings_line(self, battle_seed: int | None) -> str:
         return settings_line(self.session.params, self.session.seed, self.session.judge, battle_seed)
@@ -176,8 +189,36 @@ class BattleScreen(Screen[None]):
             return
         self.post_message(SideDone(current.number, side, answer))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the keys that do something now are live and in the footer (a footer of every key is cut at
+        80 columns); a key pressed out of turn still gets its reason, from ``on_key``."""
+        if action in self.SESSION_ACTIONS:
+            return self.session.allows(self.SESSION_ACTIONS[action]) is None
+        if action == "stop":
+            current = self.session.current
+            return current is not None and current.phase == "streaming"
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action is not live now: say why (once), as the session words it."""
+        bound = next((b.action for b in self.BINDINGS if isinstance(b, Binding) and b.key == event.key), None)
+        action = self.SESSION_ACTIONS.get(bound.split("(")[0]) if bound else None
+        if action is not None:
+            self.refused(action)
+
+    def sync_keys(self) -> None:
+        """Re-choose the footer's keys when the round or its phase changed (checked every frame)."""
+        current = self.session.current
+        phase = (current.number, current.phase) if current is not None else (0, "none")
+        if self.session.finished_all:
+            phase = (phase[0], "finished")
+        if phase != self.keys_phase:
+            self.keys_phase = phase
+            self.refresh_bindings()
+
     def refresh_streams(self) -> None:
         """Each frame: what each pane may show under the pace, and a side's final answer once all shown."""
+        self.sync_keys()
         current = self.session.current
         if current is None or len(self.shown_final) == len(SIDES):
             return

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -46,13 +46,16 @@ class HelpScreen(ModalScreen[None]):
         for key, what in KEYS:
             table.add_row(Text(key, style="bold"), Text(what))
         notes = Text(
-            "\nUntil you vote, nothing tells the models apart: not their names, backends, colours, load order or "
-            "speed. Voting is possible once both answers have stopped. Each vote is written to SQLite before "
-            "the next prompt appears. After the vote each side shows its label, its flags (loops, garbage with "
-            "the offending tokens highlighted, empty, cut off, constraints met) and its numbers.\n\nesc or ? closes.",
+            "\nUntil you vote, the screen does not name the models: not their names, backends, colours or load "
+            "order, and no token counts or speeds. Speed can still show: in the default live pace one side may "
+            "finish first ('done' against 'generating'); --pace even or --pace together hide it. Voting is "
+            "possible once both answers have stopped. Each vote is written to SQLite before the next prompt "
+            "appears. After the vote each side shows its label, its flags (loops, garbage with the offending "
+            "tokens highlighted, empty, cut off, stopped, constraints met) and its numbers.\n\nesc or ? closes.",
             style="dim",
         )
-        with Vertical(id="help-box"):
+        with VerticalScroll(id="help-box") as box:
+            box.border_subtitle = "esc or ?: close · ↑↓ scroll"
             yield Static(Text("vibe-arena keys", style="bold"))
             yield Static(table)
             yield Static(notes)

@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -15,14 +15,17 @@ from arena.tui.text import literal
 
 
 class IntroScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "start", "Start"), Binding("escape", "start", "Start")]
+    """Scrolls when the terminal is small; the keys to go on stay on the box's bottom border."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "start", "Start"), Binding("q", "app.quit", "Quit")]
 
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="intro-box"):
+        with VerticalScroll(id="intro-box") as box:
+            box.border_subtitle = "enter: start judging · ↑↓ scroll · q: quit"
             yield Static(literal(self.text))
             yield Static(Text("\nPress enter to start judging.", style="bold"))
 

@@ -27,7 +27,8 @@ class RenderedPromptsScreen(ModalScreen[None]):
         self.prompts = dict(prompts)
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-box"):
+        with VerticalScroll(id="prompts-box") as box:
+            box.border_subtitle = "esc or p: close · ↑↓ scroll"
             for title, text in self.prompts.items():
                 yield Static(literal(title, "bold"))
                 yield Static(literal(text or "(not recorded)"))

@@ -98,6 +98,7 @@ class AnswerPane(Vertical):
         with VerticalScroll(classes="pane-scroll"):
             yield Static(Text(""), classes="pane-earlier")
             yield Static(Text(""), classes="pane-body")
+            yield Static(Text(""), classes="pane-reveal")
         yield Static(Text("waiting"), classes="pane-status")
 
     @property
@@ -122,6 +123,11 @@ class AnswerPane(Vertical):
         return self._plain(".pane-status")
 
     @property
+    def reveal_text(self) -> str:
+        """The reveal's details below the answer (what broke, the numbers, what ran where); empty before."""
+        return self._plain(".pane-reveal")
+
+    @property
     def earlier_text(self) -> str:
         """The earlier turns of a follow-up as the pane shows them (empty on a first turn)."""
         return self._plain(".pane-earlier")
@@ -136,6 +142,9 @@ class AnswerPane(Vertical):
         earlier.update(earlier_turns(conversation) if conversation else Text(""))
         earlier.display = bool(conversation)
         self.body.update(Text(""))
+        details = self.query_one(".pane-reveal", Static)
+        details.update(Text(""))
+        details.display = False
         if conversation:  # the new answer streams below the thread: follow it from the end
             self.query_one(".pane-scroll", VerticalScroll).scroll_end(animate=False)
         self.set_status("generating", "")
@@ -194,46 +203,61 @@ class AnswerPane(Vertical):
         self.set_status(status, detail)
 
     def reveal(self, label: str, backend: str, finished: AnalyzedAnswer, notes: Sequence[str] = ()) -> None:
-        """After the vote: who it was, what the flags found (garbage highlighted), and the numbers;
-        ``notes`` are further lines about the contestant (its fidelity to a reference)."""
+        """After the vote: who it was, the flags as badges under the pane, and below the answer (in the
+        same scroll, so a small terminal can reach it all) what broke, the numbers and ``notes`` (what ran
+        where, its fidelity to a reference).
+
+        An answer the judge stopped is not scored against the prompt's constraints: it was cut off by the
+        judge, not by the model, so "constraints 0/2" would blame the model for the judge's key."""
         self.set_class(True, "revealed")
         result = finished.result
+        stopped = result.finish_reason == "cancelled"
         title = Text.assemble(f"{self.pane_name}: ", literal(label, "bold"), "  (", literal(backend), ")")
         self.query_one(".pane-title", Static).update(title)
         garbage = next((flag for flag in finished.flags if flag.name == "garbage" and flag.hit), None)
         self.body.update(self._final_body(result, garbage.evidence if garbage else None))
         badges = Text()
+        details = Text()
+        if stopped:
+            badges.append(" stopped ", "bold black on yellow")
+            badges.append(" ")
         for flag in finished.flags:
             if flag.hit and flag.name in BADGES:
                 badges.append(f" {BADGES[flag.name]} ", "bold white on red")
                 badges.append(" ")
         met, total = constraints_met(finished.flags)
-        if total:
+        if total and stopped:
+            details.append(f"\n{counted(total, 'constraint')} not scored: you stopped this answer", "dim")
+        elif total:
             style = "bold black on green" if met == total else "bold white on dark_orange3"
             badges.append(f" constraints {met}/{total} ", style)
             broken = [f for f in finished.flags if f.name.startswith(CONSTRAINT_PREFIX) and f.hit]
             for flag in broken:
-                badges.append(f"\n  {flag.name[len(CONSTRAINT_PREFIX) :]}: ", "dim")
-                badges.append(literal(" ".join(flag.evidence), "dim"))
+                details.append(f"\n{flag.name[len(CONSTRAINT_PREFIX) :]}: ", "dim")
+                details.append(literal(" ".join(flag.evidence), "dim"))
         for flag in finished.flags:
             if flag.name == "identity" and flag.hit:
-                badges.append("\n  names itself: ", "dim")
-                badges.append(literal(" · ".join(flag.evidence), "dim"))
+                details.append("\nnames itself: ", "dim")
+                details.append(literal(" · ".join(flag.evidence), "dim"))
             if flag.name == "identity_prompt" and flag.hit:
-                badges.append("\n  the chat template's own system prompt names it: ", "dim")
-                badges.append(literal(", ".join(flag.evidence), "dim"))
+                details.append("\nthe chat template's own system prompt names it: ", "dim")
+                details.append(literal(", ".join(flag.evidence), "dim"))
         for flag in finished.flags:
-            if flag.error:
-                badges.append(f"\n  {flag.name}: check failed: ", "yellow")
-                badges.append(literal(flag.error, "yellow"))
+            if flag.error and not (stopped and flag.name.startswith(CONSTRAINT_PREFIX)):
+                details.append(f"\n{flag.name}: check failed: ", "yellow")
+                details.append(literal(flag.error, "yellow"))
         if not badges.plain.strip():
             badges.append(" no flags ", "bold black on green")
         ttft = "-" if result.ttft_s is None else f"{result.ttft_s:.2f}s"
         speed = "-" if result.tokens_per_s is None else f"{result.tokens_per_s:.1f}"
-        stats = Text(
-            f"\n{counted(result.n_tokens, 'token')} · ttft {ttft} · {speed} tok/s · {result.finish_reason}", style="dim"
+        details.append(
+            f"\n{counted(result.n_tokens, 'token')} · ttft {ttft} · {speed} tok/s · {result.finish_reason}", "dim"
         )
         for note in notes:
-            stats.append("\n")
-            stats.append(literal(note, "dim"))
-        self.query_one(".pane-status", Static).update(Text.assemble(badges, stats))
+            details.append("\n")
+            details.append(literal(note, "dim"))
+        self.query_one(".pane-status", Static).update(badges)
+        shown = self.query_one(".pane-reveal", Static)
+        shown.update(Text.assemble(("\n── at the reveal ──", "dim"), details))
+        shown.display = True
+        self.body.scroll_visible(top=True, animate=False)  # the answer's first line, whatever came before
