@@ -298,6 +298,8 @@ def test_info_reports_what_was_resolved(pool: ModelPool) -> None:
     )
     assert info.n_params and info.n_params > 10_000
     assert pool["gguf"].info().chat_template is True and pool["gguf-raw"].info().chat_template is False
+    gguf = pool["gguf"].info()
+    assert (gguf.dtype, gguf.quant) == ("F32", None)  # the file type's name, not general.file_type's number
 
 
 def test_backends_command_sees_all_four() -> None:

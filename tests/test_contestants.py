@@ -29,6 +29,13 @@ def test_default_label_keeps_the_folder_name_of_a_hub_id() -> None:
     assert parse_spec("replay:Qwen/Qwen2.5-0.5B-Instruct/").label == "Qwen2.5-0.5B-Instruct"
 
 
+def test_the_same_gguf_in_two_engines_gets_two_default_labels() -> None:
+    """The README's "same file in both engines" comparison works without --label."""
+    in_llama_cpp = parse_spec("gguf:models/m.Q4_K_M.gguf").label
+    in_transformers = parse_spec("hf:models/m.Q4_K_M.gguf").label
+    assert in_llama_cpp == "m.Q4_K_M" and in_transformers == "m.Q4_K_M@hf"
+
+
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [

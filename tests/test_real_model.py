@@ -56,6 +56,8 @@ def test_chatml_template_with_its_default_system_prompt(pool: ModelPool, label: 
         SYSTEM_PROMPT + "<|im_start|>user\nName three colours of the rainbow.<|im_end|>\n<|im_start|>assistant\n"
     )
     assert pool[label].info().chat_template is True
+    if label.startswith("gguf"):
+        assert pool[label].info().quant == "Q4_1"  # by name, as the README shows it
 
 
 def test_memory_is_the_models_own_not_the_process(pool: ModelPool, smollm2: Path) -> None:
@@ -115,6 +117,7 @@ def test_the_same_file_at_bitsandbytes_quantizations(smollm2: Path, quant: str) 
         models.load_all([contestant])
         loaded = models[contestant.label]
         assert loaded.info().quant == quant and loaded.info().extra["dequantized"] is True
+        assert 134e6 < (loaded.info().n_params or 0) < 136e6  # 135M, not bitsandbytes' packed count
         result = generate(loaded, QUESTION, GenerationParams(temperature=0.0, max_tokens=6), threading.Event())
     assert result.error is None and result.n_tokens == 6 and result.text.strip()
 

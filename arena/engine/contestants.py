@@ -47,6 +47,8 @@ def default_label(backend: Backend, target: str, options: Mapping[str, Any]) -> 
     for suffix in _STRIPPED_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             name = name[: -len(suffix)]
+            if suffix == ".gguf" and backend.name != "gguf":  # the same file in another engine: two labels
+                name += f"@{backend.name}"
             break
     shown = {
         key: format_option_value(value) for key, value in sorted(options.items()) if backend.options[key].affects_output

@@ -54,6 +54,27 @@ def recent_log(lines: int = 6) -> str:
     return " | ".join(kept)
 
 
+
+def file_type_name(file_type: object) -> str | None:
+    """GGUF's ``general.file_type`` (an enum stored as a number: 15) as its quantization's name
+    (``Q4_K_M``), by llama.cpp's own constants; an unknown number stays a number."""
+    if file_type is None:
+        return None
+    names = {
+        value: name.removeprefix("LLAMA_FTYPE_").removeprefix("MOSTLY_").removeprefix("ALL_")
+        for name, value in vars(llama_cpp).items()
+        if name.startswith("LLAMA_FTYPE_") and isinstance(value, int)
+    }
+    try:
+        return names.get(int(str(file_type)), str(file_type))
+    except ValueError:
+        return str(file_type)
+
+
+def quantized(file_type: str | None) -> str | None:
+    """The quantization a file type means; None for plain float weights (F32, F16, BF16)."""
+    return None if file_type in (None, "F32", "F16", "BF16") else file_type
+
 class GGUFModel:
     def __init__(self, contestant: Contestant, llama: Any) -> None:
         self.contestant = contestant
@@ -221,8 +242,8 @@ class GGUFModel:
             backend="gguf",
             target=self.contestant.target,
             device="gpu" if int(self.contestant.options.get("n_gpu_layers", 0)) != 0 else "cpu",
-            dtype=metadata.get("general.file_type"),
-            quant=metadata.get("general.file_type"),
+            dtype=file_type_name(metadata.get("general.file_type")),
+            quant=quantized(file_type_name(metadata.get("general.file_type"))),
             chat_template=bool(self.template),
             n_params=int(llama_cpp.llama_model_n_params(self.llama._model.model)),
             memory_bytes=self.model_memory_bytes(),

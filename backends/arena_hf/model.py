@@ -10,6 +10,7 @@ If ``generate`` raises in its thread the streamer must still be ended or the rea
 from __future__ import annotations
 
 import logging
+import math
 import os
 import queue
 import threading
@@ -61,6 +62,17 @@ def default_dtype(device: str) -> torch.dtype:
         return torch.float16
     return torch.float32
 
+
+
+def parameter_count(model: Any) -> int:
+    """The model's parameters as the checkpoint counts them. bitsandbytes packs two 4-bit weights in each
+    byte of a ``Params4bit`` tensor, whose ``numel`` is then half the weights (135M showed as 81.4M);
+    its ``quant_state.shape`` keeps the unpacked shape."""
+    total = 0
+    for parameter in model.parameters():
+        shape = getattr(getattr(parameter, "quant_state", None), "shape", None)
+        total += int(math.prod(shape)) if shape is not None else parameter.numel()
+    return total
 
 class SeededSampler(LogitsProcessor):
     """Temperature + top-p sampling from a private generator; every other token gets -inf."""
@@ -362,7 +374,7 @@ class HFModel:
             dtype=str(self.model.dtype).replace("torch.", ""),
             quant=None if self.quant == "none" else self.quant,
             chat_template=self.has_template,
-            n_params=int(sum(p.numel() for p in self.model.parameters())),
+            n_params=parameter_count(self.model),
             memory_bytes=int(self.model.get_memory_footprint()),
             extra={
                 **({"gguf_file": str(self.gguf_source), "dequantized": True} if self.gguf_source else {}),
