@@ -19,6 +19,9 @@ SELF_NAMING = [
     "I'm Llama 3, made by Meta.",
     "I'm a humble AI assistant named SmolLM, designed to help.",  # SmolLM2-135M's own words
     "I was developed by the team at Mistral AI.",
+    "I'm Kira, happy to chat. You can find me at SmolLM's Spam Analytics.",  # SmolLM2-135M, mid-sentence
+    "I'm Kira, SmolLM's assistant.",
+    "Sure! I work for OpenAI as a helpful assistant.",
 ]
 
 
@@ -30,6 +33,9 @@ ORDINARY = [
     "As a reminder, the Pixel is made by Google.",
     "I use GPT-4 at work and I like Claude for writing.",
     "My favourite philosophy is stoicism.",
+    "I'm using Meta's AI glasses and I like them.",
+    "I'm a fan of Google's maps; find me at the library.",
+    "My team at work uses Llama models.",
 ]
 
 

@@ -84,6 +84,18 @@ _AS_A_MODEL_BY = re.compile(
     + r"\s+by\s+(?:the\s+)?(?:team\s+at\s+|researchers\s+at\s+)?)"
     + rf"({_VENDOR}|{_FAMILY})\b"
 )
+_BELONGS_TO = re.compile(
+    r"(?i:\b(?:(?:find|reach|contact|visit)\s+me\s+at|I\s+(?:work|am\s+employed)\s+(?:at|for)|"
+    r"I(?:'m|’m|\s+am)\s+(?:a\s+)?(?:part|product)\s+of|my\s+(?:creators|developers|makers|team)\s+(?:at|from))"
+    r"\s+(?:the\s+)?)"
+    rf"({_VENDOR}|{_FAMILY})\b"
+)
+"""A first person tied to a maker mid-sentence: "you can find me at SmolLM's ...", "I work for OpenAI"."""
+_POSSESSED_BY = re.compile(
+    r"(?i:\b(?:I am|I'm|I’m)\s+(?:[\w-]+,\s+)?)"
+    rf"({_VENDOR}|{_FAMILY})['’]s\s+(?i:assistant|AI|model|chatbot|bot|language model)\b"
+)
+""""I'm Kira, SmolLM's assistant": the answer gives itself a name but says whose it is."""
 _ANY_NAME = re.compile(rf"\b({_FAMILY}|{_VENDOR})\b")
 
 
@@ -96,7 +108,7 @@ class IdentityLeak:
 def detect_identity(text: str, own_label: str | None = None) -> IdentityLeak:
     """Where the answer names itself: a model family, its maker, or the contestant's own label."""
     found: list[str] = []
-    for pattern in (_SELF_NAMED, _NAMED_ASSISTANT, _CREATED_BY, _AS_A_MODEL_BY):
+    for pattern in (_SELF_NAMED, _NAMED_ASSISTANT, _CREATED_BY, _AS_A_MODEL_BY, _BELONGS_TO, _POSSESSED_BY):
         found.extend(match.group(0).strip() for match in pattern.finditer(text))
     if own_label and len(own_label) >= 3:
         own = re.compile(rf"(?i:\b(?:I am|I'm|I’m|my name is)\s+){re.escape(own_label)}(?!\w)")
