@@ -72,6 +72,16 @@ AVERAGE_UNCHECKED = "```python\ndef average(numbers):\n    return sum(numbers) /
         ({"kind": "python_parses"}, DEDUPE_DOC, True, "1 code block(s) parse"),
         ({"kind": "python_parses"}, "```python\ndef f(:\n    pass\n```", False, "SyntaxError"),
         ({"kind": "python_parses"}, "I would use a set.", False, "no Python code found"),
+        # SmolLM2's answer: a complete function, then an example cut off by max tokens (demo generation 38)
+        (
+            {"kind": "python_parses"},
+            DEDUPE_DOC + "\nExample usage:\n```python\nprint(dedupe([1, 2, 3,",
+            True,
+            "left out",
+        ),
+        ({"kind": "docstring", "function": "dedupe"}, DEDUPE_DOC + "\n```python\nprint(dedupe([1,", True, "docstring"),
+        # a broken block that was closed is the answer's own code: it still fails
+        ({"kind": "python_parses"}, DEDUPE_DOC + "\n```python\nprint(dedupe([1,\n```\n", False, "SyntaxError"),
         ({"kind": "python_parses"}, "def f(x):\n    return x + 1\n\nThat is it.", True, "parse"),
         ({"kind": "docstring", "function": "dedupe"}, DEDUPE_DOC, True, "dedupe() has a docstring"),
         (

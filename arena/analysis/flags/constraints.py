@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arena.analysis.flags.text import (
+    CodeBlock,
     bullet_lines,
     code_blocks,
     paragraphs,
@@ -123,7 +124,7 @@ def _parses_json(code: str) -> bool:
 
 def python_sources(text: str) -> list[str]:
     """Python code in an answer: fenced python (or untagged) blocks, else the unfenced code lines."""
-    blocks = [block.code for block in code_blocks(text) if block.language in ("", "python", "py", "python3")]
+    blocks = [block.code for block in _python_blocks(text)]
     if blocks:
         return blocks
     numbers = unfenced_code_line_numbers(text)
@@ -133,19 +134,37 @@ def python_sources(text: str) -> list[str]:
     return ["\n".join(text.split("\n")[numbers[0] : numbers[-1] + 1])]
 
 
+def _python_blocks(text: str) -> list[CodeBlock]:
+    return [block for block in code_blocks(text) if block.language in ("", "python", "py", "python3")]
+
+
+def _unfinished_tail(text: str) -> bool:
+    """Whether the answer's last Python block is an unclosed fence that runs to the end: an answer cut off
+    (max tokens) in the middle of, typically, its example usage."""
+    blocks = _python_blocks(text)
+    if not blocks or blocks[-1].end != len(text):
+        return False
+    lines = text[blocks[-1].start :].rstrip("\n").split("\n")
+    return len(lines) < 2 or not re.fullmatch(r"[ \t]*(```|~~~)[ \t]*", lines[-1])
+
+
 def _parse(text: str) -> tuple[list[ast.Module], str]:
+    """Every Python block parsed, or why not. A last block cut off unfinished is left out when an earlier
+    block parses: one truncated "example usage" must not fail a complete function above it."""
     sources = python_sources(text)
     if not sources:
         return [], "no Python code found"
     modules = []
-    for source in sources:
+    for index, source in enumerate(sources):
         try:
             modules.append(ast.parse(source))
-        except (ValueError, RecursionError, MemoryError) as exc:
+        except (ValueError, RecursionError, MemoryError, SyntaxError) as exc:
+            if modules and index == len(sources) - 1 and _unfinished_tail(text):
+                return modules, f"{len(modules)} code block(s) parse; the last, cut off unfinished, is left out"
+            if isinstance(exc, SyntaxError):
+                return [], f"SyntaxError: {exc.msg} (line {exc.lineno})"
             # a lone surrogate or NUL byte (ValueError), or nesting beyond the parser's limits
             return [], f"not parseable as Python: {type(exc).__name__}"
-        except SyntaxError as exc:
-            return [], f"SyntaxError: {exc.msg} (line {exc.lineno})"
     return modules, f"{len(modules)} code block(s) parse"
 
 
