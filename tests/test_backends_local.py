@@ -316,3 +316,17 @@ def test_loading_a_device_torch_cannot_see_is_an_error() -> None:
 
     with pytest.raises(BackendError, match="sees no CUDA GPU"):
         resolve_device("cuda")
+
+
+def test_a_gguf_in_transformers_is_converted_once_per_content_not_per_path(tiny: TinyModels, tmp_path: Path) -> None:
+    """The same bytes at a second path reuse the float32 copy; other bytes get their own."""
+    import shutil
+
+    from arena_hf.gguf_copy import copy_dir_for
+
+    elsewhere = tmp_path / "renamed.gguf"
+    shutil.copyfile(tiny.gguf, elsewhere)
+    assert copy_dir_for(elsewhere) == copy_dir_for(tiny.gguf)
+    with elsewhere.open("ab") as handle:
+        handle.write(b"\0")
+    assert copy_dir_for(elsewhere) != copy_dir_for(tiny.gguf)

@@ -9,6 +9,7 @@ pay for rich, sqlite-utils or any backend.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -304,10 +305,18 @@ def progress_bar(*, tokens: bool = False, transient: bool = False) -> Progress:
 
 def load_models(pool: ModelPool, contestants: Sequence[Contestant], describe: Callable[[Contestant], str]) -> None:
     """Load the contestants one at a time (peak memory = one load spike), each under a spinner on stderr
-    that leaves no line behind. ``describe`` says what the spinner shows (blind commands hide the label)."""
+    that leaves no line behind and counts ("1 of 2"). ``describe`` says what the spinner shows (blind
+    commands hide the label).
+
+    The console is pinned to the real stderr: a library that swaps ``sys.stderr`` to hide its own bars
+    (transformers' GGUF reader) must not hide the spinner for the minutes a first conversion takes."""
     from arena.present.terminal import literal
 
     err = console(stderr=True)
-    for contestant in contestants:
-        with err.status(literal(describe(contestant))):  # a str would be parsed as markup by the spinner
+    err.file = sys.stderr
+    for number, contestant in enumerate(contestants, 1):
+        what = describe(contestant) + (f", {number} of {len(contestants)}" if len(contestants) > 1 else "")
+        if contestant.backend == "hf" and contestant.target.lower().endswith(".gguf"):
+            what += " (a GGUF in transformers is converted once, on its first load: a minute or more)"
+        with err.status(literal(what)):  # a str would be parsed as markup by the spinner
             pool.load_all([contestant])

@@ -4,7 +4,10 @@ transformers reads GGUF (``from_pretrained(dir, gguf_file=NAME)``) but dequantiz
 load (about 30 s for a 135M Q4_1 on two cores), and ``save_pretrained`` refuses a model loaded that way.
 So the weights are loaded into a plain model built from the same config and saved once, in float32 (the
 dequantized values exactly), under the model cache; later loads take well under a second, at any dtype or
-bitsandbytes quantization. The copy is keyed by the file's path, size and modification time.
+bitsandbytes quantization. The copy is keyed by the file's content (its size and a hash of its first and
+last 8 MiB: the header with every tensor's name, type and offset, and the tail of the weights), not its
+path: the same file at a second path, or copied to another machine, reuses the copy instead of adding
+another 0.5-1 GB to the cache.
 """
 
 from __future__ import annotations
@@ -27,10 +30,23 @@ from arena_hf import first_line
 MARKER = "arena-gguf-source.txt"
 
 
+SAMPLED_BYTES = 8 * 2**20
+
+
+def content_key(gguf: Path) -> str:
+    """A key of the file's content, read in well under a second however large the file."""
+    size = gguf.stat().st_size
+    digest = hashlib.sha256(f"{size}:".encode())
+    with gguf.open("rb") as handle:
+        digest.update(handle.read(SAMPLED_BYTES))
+        if size > SAMPLED_BYTES:
+            handle.seek(max(SAMPLED_BYTES, size - SAMPLED_BYTES))
+            digest.update(handle.read(SAMPLED_BYTES))
+    return digest.hexdigest()[:16]
+
+
 def copy_dir_for(gguf: Path) -> Path:
-    stat = gguf.stat()
-    key = hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    return model_cache_dir() / "hf-from-gguf" / f"{gguf.stem}-{key}"
+    return model_cache_dir() / "hf-from-gguf" / content_key(gguf)  # the source path is in MARKER
 
 
 def dequantized_checkpoint(gguf: Path) -> Path:
