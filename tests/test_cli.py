@@ -155,6 +155,7 @@ def test_doctor_reports_paths_and_database(tmp_path: Path, isolated_home: Path) 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["paths"]["data_dir"] == str(isolated_home)
+    assert report["paths"]["model_cache"] and report["paths"]["model_cache_MiB"] >= 0  # where conversions pile up
     assert report["database"] == {"path": str(db), "exists": False}
     assert "torch" in report["packages"]
     assert "arena doctor" in run("doctor").stdout

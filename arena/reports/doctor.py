@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from arena import __version__
+from arena.backend.helpers import model_cache_dir
 from arena.config import data_dir, default_db_path, find_config
 from arena.errors import ArenaError
 from arena.store import Store, queries
@@ -67,6 +68,14 @@ def _database(db_path: Path | None) -> dict[str, Any]:
     return info
 
 
+def _model_cache() -> dict[str, Any]:
+    """Where converted and fetched models accumulate (0.5-1 GB per GGUF converted for transformers), and
+    how much it holds: the place to look when the disk fills."""
+    path = model_cache_dir()
+    size = sum(entry.stat().st_size for entry in path.rglob("*") if entry.is_file()) if path.is_dir() else 0
+    return {"model_cache": str(path), "model_cache_MiB": round(size / 2**20, 1)}
+
+
 def collect(db_path: Path | None = None) -> dict[str, Any]:
     try:
         config = find_config()
@@ -81,6 +90,6 @@ def collect(db_path: Path | None = None) -> dict[str, Any]:
         "platform": platform.platform(),
         "packages": {name: _version(name) for name in OPTIONAL_DISTRIBUTIONS},
         "devices": torch_devices() if _version("torch") != "not installed" else {"torch": "not installed"},
-        "paths": {"data_dir": str(data_dir()), "config": config_note},
+        "paths": {"data_dir": str(data_dir()), "config": config_note, **_model_cache()},
         "database": _database(db_path),
     }
