@@ -81,6 +81,9 @@ def test_pacing_never_runs_ahead_of_tps(write_replay: WriteReplay) -> None:
     assert result.ttft_s is not None and result.ttft_s >= 0.05
     assert result.wall_s >= 0.05 + 9 / 200
     assert result.tokens_per_s is not None and result.tokens_per_s > 0
+    unpaced = load(write_replay("b", {"count": TEXT}))
+    as_fast_as_the_loop = generate(unpaced, MESSAGES, GenerationParams(), threading.Event(), prompt_id="count")
+    assert as_fast_as_the_loop.n_tokens == 10 and as_fast_as_the_loop.tokens_per_s is None  # no made-up speed
 
 
 def test_cancel_from_a_callback_stops_after_that_chunk(write_replay: WriteReplay) -> None:

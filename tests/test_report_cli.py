@@ -92,7 +92,8 @@ def test_batch_over_constraints_prints_the_report_with_intervals(tmp_path: Path,
 def test_report_json_markdown_and_noise(tmp_path: Path, write_replay: WriteReplay) -> None:
     good, bad = _constraint_outputs(write_replay)
     db = tmp_path / "r.db"
-    run("batch", "--prompts", "constraints", "--model", f"replay:{good}", "--model", f"replay:{bad}", "--db", str(db))
+    paced = "?tps=100000"  # a replay reports a speed only when paced
+    run("batch", "--prompts", "constraints", "-m", f"replay:{good}{paced}", "-m", f"replay:{bad}{paced}", "--db", str(db))
     rows = json.loads(run("report", "--db", str(db), "--json").stdout)
     careful, lazy = rows
     assert careful["contestant"] == "careful" and careful["repetitive"]["versus_first"] is None

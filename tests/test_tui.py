@@ -401,3 +401,9 @@ def test_play_needs_two_loadable_models(tmp_path: Path) -> None:
         run("play", "--model", f"replay:{one}", "--model", "replay:missing.jsonl"),
         "replay file not found",
     )
+
+
+def test_a_constraint_is_described_in_words_not_a_python_list() -> None:
+    from arena.tui.widgets.prompt_header import describe_constraint
+
+    assert describe_constraint({"kind": "include", "phrases": ["11:00", "240"]}) == "include (phrases 11:00 / 240)"

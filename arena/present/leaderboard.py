@@ -125,9 +125,12 @@ def leaderboard_notes(board: Leaderboard, leaked: int = 0) -> list[Text]:
     if len(board.groups) > 1:
         groups = " | ".join("{" + ", ".join(group) + "}" for group in board.groups)
         lines.append(literal(f"not comparable across groups (no battles connect them): {groups}", style="yellow"))
+    said_pairs: set[frozenset[str]] = set()
     for rating in board.ratings:
-        if rating.within_noise:
-            lines.append(literal(f"{rating.contestant}: within noise of {', '.join(rating.within_noise)}", style="dim"))
+        unsaid = [other for other in rating.within_noise if frozenset((rating.contestant, other)) not in said_pairs]
+        if unsaid:  # each pair once: "a within noise of b" already says "b within noise of a"
+            said_pairs.update(frozenset((rating.contestant, other)) for other in unsaid)
+            lines.append(literal(f"{rating.contestant}: within noise of {', '.join(unsaid)}", style="dim"))
         if rating.never_lost:
             lines.append(literal(f"{rating.contestant}: never lost, so its rating is a lower bound", style="dim"))
         if rating.never_won:

@@ -67,6 +67,8 @@ class ReplayModel:
     def __init__(self, path: Path, tps: float | None, ttft: float) -> None:
         self.path = path
         self.tps = tps
+        self.timed = tps is not None
+        """Without a pace the stream runs as fast as the loop: its tokens/s would be a meaningless figure."""
         self.ttft = ttft
         self.by_id: dict[str, Recording] = {}
         self.by_text: dict[str, Recording] = {}

@@ -149,7 +149,7 @@ class Sureness:
         elif self.votes_to_separate is None:
             more = "level: more votes will not tell them apart soon"
         else:
-            more = f"~{self.votes_to_separate} more decisive votes between them"
+            more = f"~{counted(self.votes_to_separate, 'more decisive vote')} between them"
         return f"{self.a} above {self.b}: {sure}, {more}"
 
 

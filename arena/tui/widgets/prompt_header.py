@@ -10,7 +10,12 @@ from arena.tui.text import literal
 
 
 def describe_constraint(constraint: dict[str, object]) -> str:
-    params = ", ".join(f"{key} {value}" for key, value in constraint.items() if key != "kind")
+    """``include (phrases 11:00, 240)``: a prompt file's values as words, never Python's list repr."""
+
+    def shown(value: object) -> str:
+        return " / ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+    params = ", ".join(f"{key} {shown(value)}" for key, value in constraint.items() if key != "kind")
     return f"{constraint['kind']}" + (f" ({params})" if params else "")
 
 
