@@ -25,6 +25,8 @@ def test_flags_on_a_loop_shows_the_span(tmp_path: Path) -> None:
     assert payload["counts"]["sentences"] == 8
     table = run("flags", str(path)).stdout
     assert "repetitive" in table and "HIT" in table and "The answer is 40." in table
+    assert not {"no_chat_template", "identity_prompt"} & set(by_name)  # a text file cannot tell: not "ok"
+    assert "not checked on a file" in table
 
 
 def test_flags_on_clean_prose_hits_nothing(tmp_path: Path) -> None:
@@ -93,7 +95,17 @@ def test_report_json_markdown_and_noise(tmp_path: Path, write_replay: WriteRepla
     good, bad = _constraint_outputs(write_replay)
     db = tmp_path / "r.db"
     paced = "?tps=100000"  # a replay reports a speed only when paced
-    run("batch", "--prompts", "constraints", "-m", f"replay:{good}{paced}", "-m", f"replay:{bad}{paced}", "--db", str(db))
+    run(
+        "batch",
+        "--prompts",
+        "constraints",
+        "-m",
+        f"replay:{good}{paced}",
+        "-m",
+        f"replay:{bad}{paced}",
+        "--db",
+        str(db),
+    )
     rows = json.loads(run("report", "--db", str(db), "--json").stdout)
     careful, lazy = rows
     assert careful["contestant"] == "careful" and careful["repetitive"]["versus_first"] is None

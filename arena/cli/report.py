@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True, help='Print {"flags": [...], "counts": {...}}.')
 def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json: bool) -> None:
     """Analyze a text file (or - for stdin) for loops, garbage, emptiness and broken constraints."""
-    from arena.analysis.flags import analyze, count
+    from arena.analysis.flags import PROMPT_SIDE_FLAGS, analyze, count
     from arena.present.info import flags_table
     from arena.prompts import find_prompt
     from arena.wording import counted
@@ -50,12 +50,17 @@ def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json
         constraints=prompt.constraints if prompt else (),
         finish_reason=finish_reason,
     )
+    # what the model was sent (its chat template, its rendered prompt) is not in a text file: not checked
+    found = [flag for flag in found if flag.name not in PROMPT_SIDE_FLAGS]
     counts = count(text)
     if as_json:
         echo_json({"flags": [f.to_dict() for f in found], "counts": counts.to_dict()})
         return
     out = console()
     out.print(flags_table(found))
+    out.print(
+        f"not checked on a file (they need the prompt the model was sent): {', '.join(PROMPT_SIDE_FLAGS)}", style="dim"
+    )
     out.print(
         ", ".join(
             counted(n, noun)

@@ -165,7 +165,7 @@ class PlaySession:
 
     @property
     def progress(self) -> str:
-        """"3/8": the prompt now shown and the set's size, counting a resumed session's judged prompts."""
+        """ "3/8": the prompt now shown and the set's size, counting a resumed session's judged prompts."""
         return f"{self.judged_before + self.position}/{self.judged_before + self.total}"
 
     @property

@@ -155,6 +155,10 @@ def identity_prompt_flag(rendered_prompt: str | None, message_texts: Sequence[st
     return Flag("identity_prompt", hit=bool(names), evidence=names)
 
 
+PROMPT_SIDE_FLAGS = ("no_chat_template", "identity_prompt")
+"""Flags about what the model was sent rather than what it wrote: unknown for a bare text."""
+
+
 def analyze(
     text: str,
     *,
