@@ -149,6 +149,7 @@ def test_serve_checks_the_play_options_before_listening(tmp_path: Path, monkeypa
     good = runner.invoke(cli, ["serve", *models, "--db", str(tmp_path / "x.db"), "--temperature", "0"])
     assert good.exit_code == 0, good.output
     assert len(served) == 1 and "--ask-judge" in served[0] and str(tmp_path / "x.db") in served[0]
+    assert served[0].count("--db") == 1  # the resolved path once, not the user's spelling and then it
     assert sqlite3.connect(tmp_path / "x.db").execute("select count(*) from _migrations").fetchone()[0] > 0
 
 

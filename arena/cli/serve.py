@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,4 +121,19 @@ def _checked_play_args(play_args: tuple[str, ...]) -> tuple[list[str], Path, lis
     options.check("arena serve")
     db_path = options.db_path.resolve()
     open_store(db_path).close()
-    return [*play_args, "--db", str(db_path)], db_path, list(options.contestants)
+    return [*without_option(play_args, "--db"), "--db", str(db_path)], db_path, list(options.contestants)
+
+
+def without_option(args: Sequence[str], name: str) -> list[str]:
+    """``args`` without ``name`` and its value (``--db X`` or ``--db=X``): the served command names the
+    resolved database once, not the user's spelling of it and then the absolute path."""
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == name:
+            skip = True
+        elif not arg.startswith(f"{name}="):
+            kept.append(arg)
+    return kept

@@ -17,14 +17,19 @@ SHORT_REASONS = {"followed instructions": "followed", "well formatted": "formatt
 """How the after-vote hint names the longer reasons, so the keys fit two lines at 80 columns."""
 
 
-def settings_line(params: GenerationParams, session_seed: int, judge: str | None, battle_seed: int | None) -> str:
-    """Sampling, seeds and judge: the same for both sides, so showing them gives nothing away."""
+def settings_line(
+    params: GenerationParams, session_seed: int, judge: str | None, battle_seed: int | None, *, sampled: bool = True
+) -> str:
+    """Sampling, seeds and judge: the same for both sides, so showing them gives nothing away. Where no
+    contestant samples (replayed answers), the sampling settings would mean nothing and are left out."""
     judged_by = f" · judge {judge}" if judge else ""
     seed = f" · battle seed {battle_seed}" if battle_seed is not None else ""
-    return (
-        f"temperature {params.temperature} · top_p {params.top_p} · max {params.max_tokens} tokens · "
-        f"session seed {session_seed}{seed}{judged_by}"
+    sampling = (
+        f"temperature {params.temperature} · top_p {params.top_p} · max {params.max_tokens} tokens"
+        if sampled
+        else "replayed answers (no sampling)"
     )
+    return f"{sampling} · session seed {session_seed}{seed}{judged_by}"
 
 
 def header_prompt(current: Round) -> Prompt:

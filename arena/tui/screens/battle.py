@@ -124,7 +124,8 @@ class BattleScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def _settings_line(self, battle_seed: int | None) -> str:
-        return settings_line(self.session.params, self.session.seed, self.session.judge, battle_seed)
+        sampled = any(contestant.backend != "replay" for contestant in self.session.contestants)
+        return settings_line(self.session.params, self.session.seed, self.session.judge, battle_seed, sampled=sampled)
 
     def pane(self, side: Side) -> AnswerPane:
         return self.query_one(f"#{side}", AnswerPane)
