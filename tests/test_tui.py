@@ -66,7 +66,7 @@ async def test_streams_into_both_panes_without_identifying_the_models(tmp_path: 
         assert titles == ["Model A", "Model B"]
         assert panes(app)["left"].classes == panes(app)["right"].classes
         assert "1/3" in shown and "t/one" in shown and "Explain tides." in shown
-        assert "replayed answers (no sampling)" in shown and "temperature" not in shown  # nothing samples
+        assert "recorded answers (no sampling)" in shown and "temperature" not in shown  # nothing samples
         assert "sentences" not in shown  # the constraints are the answer key: shown only at the reveal
         for pane in panes(app).values():  # no token counts or speeds before the vote, whatever the timing
             assert pane.status_text in ("generating", "done")

@@ -27,7 +27,7 @@ def settings_line(
     sampling = (
         f"temperature {params.temperature} · top_p {params.top_p} · max {params.max_tokens} tokens"
         if sampled
-        else "replayed answers (no sampling)"
+        else "recorded answers (no sampling)"
     )
     return f"{sampling} · session seed {session_seed}{seed}{judged_by}"
 
