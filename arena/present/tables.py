@@ -21,7 +21,7 @@ from arena.untrusted import visible
 
 ColumnKind = Literal["whole", "name", "text"]
 """whole: numbers and identifiers, never wrapped or cut; name: folds onto more lines; text: folds, takes the rest."""
-NAME_MIN_WIDTH = 14
+NAME_MIN_WIDTH = 24  # most labels (gemma-3-270m-q4_k_m, SmolLM2-135M-Instruct.Q4_1) stay whole
 TEXT_MIN_WIDTH = 16
 
 
