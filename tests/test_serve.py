@@ -164,7 +164,7 @@ def test_without_textual_serve_one_line_names_the_extra(tmp_path: Path, monkeypa
 
 def test_each_browser_runs_this_interpreters_play_with_every_argument_quoted() -> None:
     command = play_command(["--model", "replay:/tmp/a b.jsonl?tps=5", "--db", "/tmp/x;rm -rf ~.db"])
-    assert command.startswith(f"{sys.executable} -m arena play --ask-judge ")
+    assert command.startswith(f"exec {sys.executable} -m arena play --ask-judge ")  # the judge is the child
     assert "'replay:/tmp/a b.jsonl?tps=5'" in command and "'/tmp/x;rm -rf ~.db'" in command
     assert public_url_for("127.0.0.1", 8000) == "http://127.0.0.1:8000"
     assert public_url_for("::1", 8000) == "http://[::1]:8000"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,13 @@ import pytest
 from arena.backend import GenerationParams, GenerationResult
 from arena.engine.contestants import parse_spec
 from arena.engine.pool import ModelPool
+from arena.errors import ArenaError
+from arena.judging.open import PlayOptions, session_opener
 from arena.judging.round import Round
 from arena.judging.session import PlaySession
-from arena.prompts import custom_prompt
+from arena.prompts import PromptSet, custom_prompt
 from arena.store import Store
+from arena.store.session_lock import SessionBusy
 from arena.vocab import SIDES
 from tests.helpers import write_replay
 from tests.tui_helpers import LOOPY_SHORT, PROMPTS, STEADY_SHORT, both_answered, make_app, screen_text, wait_for
@@ -52,6 +56,9 @@ def test_resume_skips_what_was_judged_and_brings_back_a_battle_left_mid_stream(t
         assert quit_mid_stream is not None
         resume = find_resume(store, "ana", specs, "t")
         assert resume.session == first.session_id and resume.judged == {judged.battle.prompt.uid}
+        with pytest.raises(SessionBusy, match="being judged in another arena"):  # the first one still runs
+            PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="ana", settings=settings, resume=resume)
+        first.close()
         again = PlaySession(
             store, contestants, PROMPTS, GenerationParams(), judge="ana", settings=settings, resume=resume
         )
@@ -63,43 +70,62 @@ def test_resume_skips_what_was_judged_and_brings_back_a_battle_left_mid_stream(t
             find_resume(store, "ana", list(reversed(specs)), "t")
 
 
-def test_resume_counts_the_earlier_prompts_and_a_finished_session_has_nothing_to_resume(tmp_path: Path) -> None:
-    """The header goes on at 2/3 (not 1/2); once every prompt is judged, --resume says so instead of
-    opening an empty screen, and a browser judge who comes back gets a new session."""
-    from dataclasses import replace
-
-    from arena.errors import ArenaError
-    from arena.judging.open import PlayOptions, session_opener
-    from arena.prompts import PromptSet
-
+def _opener_setup(tmp_path: Path) -> tuple[PlayOptions, PromptSet]:
     contestants = (
         parse_spec(f"replay:{write_replay(tmp_path / 'a.jsonl', STEADY)}", label="a"),
         parse_spec(f"replay:{write_replay(tmp_path / 'b.jsonl', LOOPY)}", label="b"),
     )
     prompts = PromptSet(name="t", description="", prompts=tuple(PROMPTS))
-    options = PlayOptions(contestants, "t", GenerationParams(), tmp_path / "r.db", judge="ana")
-    answer = GenerationResult(text="x", n_tokens=1, finish_reason="stop")
+    return PlayOptions(contestants, "t", GenerationParams(), tmp_path / "r.db", judge="ana"), prompts
+
+
+def _judge_one(session: PlaySession) -> None:
+    current = session.next_round()
+    assert current is not None
+    for side in SIDES:
+        session.finish(current, side, GenerationResult(text="x", n_tokens=1, finish_reason="stop"))
+    session.vote(current, "tie")
+
+
+def test_resume_counts_the_earlier_prompts_and_a_finished_session_has_nothing_to_resume(tmp_path: Path) -> None:
+    """The header goes on at 2/3 (not 1/2); once every prompt is judged, --resume says so instead of
+    opening an empty screen, and a browser judge who comes back gets a new session."""
+    options, prompts = _opener_setup(tmp_path)
     with Store(options.db_path) as store:
         pool = ModelPool()
-
-        def judge_one(session: PlaySession) -> None:
-            current = session.next_round()
-            assert current is not None
-            for side in SIDES:
-                session.finish(current, side, answer)
-            session.vote(current, "tie")
-
-        judge_one(session_opener(options, prompts, store, pool)("ana"))
+        first = session_opener(options, prompts, store, pool)("ana")
+        _judge_one(first)
+        first.close()
         resumed = session_opener(replace(options, resume=True), prompts, store, pool)("ana")
         assert resumed.next_round() is not None and resumed.progress == "2/3" and resumed.remaining == 1
         for side in SIDES:
-            resumed.finish(resumed.current, side, answer)  # type: ignore[arg-type]
+            resumed.finish(resumed.current, side, GenerationResult(text="x", n_tokens=1, finish_reason="stop"))  # type: ignore[arg-type]
         resumed.vote(resumed.current, "tie")  # type: ignore[arg-type]
-        judge_one(resumed)
+        _judge_one(resumed)
+        resumed.close()
         with pytest.raises(ArenaError, match="has judged all 3 prompts of 't': nothing is left"):
             session_opener(replace(options, resume=True), prompts, store, pool)
         in_browser = session_opener(replace(options, judge=None, ask_judge=True), prompts, store, pool)("ana")
         assert in_browser.resumed is None and in_browser.progress == "0/3"
+
+
+def test_two_tabs_under_one_name_never_judge_one_session_at_once(tmp_path: Path) -> None:
+    """Hostile item 21: the first tab holds its session; a second tab under the same name starts its own
+    (so it never shows the same queue), and --resume in a terminal says the session is busy."""
+    options, prompts = _opener_setup(tmp_path)
+    browser = replace(options, judge=None, ask_judge=True)
+    with Store(options.db_path) as store:
+        pool = ModelPool()
+        first_tab = session_opener(browser, prompts, store, pool)("carol")
+        _judge_one(first_tab)
+        second_tab = session_opener(browser, prompts, store, pool)("carol")
+        assert second_tab.resumed is None and second_tab.session_id != first_tab.session_id
+        terminal = replace(options, judge="carol", resume=True)
+        with pytest.raises(SessionBusy, match="being judged in another arena right now"):
+            session_opener(terminal, prompts, store, pool)  # the latest session, the second tab's, is open
+        second_tab.close()
+        again = session_opener(browser, prompts, store, pool)("carol")
+        assert again.session_id == second_tab.session_id  # once closed, the judge's latest session goes on
 
 
 def test_resume_refusals_are_one_line(tmp_path: Path) -> None:

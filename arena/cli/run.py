@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from arena.judging.batch import ContestantSummary
     from arena.judging.open import PlayOptions
     from arena.reports.vibe_check import ReportRow
+    from arena.tui.app import ArenaApp
 
 pace_option = click.option(
     "--pace",
@@ -213,8 +215,14 @@ def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
         else:
             load_models(pool, options.contestants, lambda c: f"loading a model ({c.backend})")  # no label: blind
             app = ArenaApp(open_session, judge=options.judge, presentation=presentation, intro=intro)
+        if options.ask_judge:  # a browser's judge: ends with its server, even one killed with -9
+            from arena.web.orphan import watch_server
+
+            watch_server(lambda: _quit_from_thread(app))
         app.run()
         session = app.opened
+        if session is not None:
+            session.close()
     err = console(stderr=True)
     if app.load_error is not None:
         raise ArenaError(app.load_error)
@@ -233,6 +241,12 @@ def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
         failures = counted(len(session.write_failures), "write")
         err.print(literal(f"{failures} to the database failed; the last: {session.write_failures[-1]}", style="red"))
         sys.exit(2)
+
+
+def _quit_from_thread(app: ArenaApp) -> None:
+    """Ask the app to quit from another thread; an app already ending needs nothing."""
+    with contextlib.suppress(RuntimeError):  # the app's loop is not running (anymore)
+        app.call_from_thread(app.exit)
 
 
 _PARSE_ONLY = "arena.play.parse_only"
@@ -346,7 +360,6 @@ def demo(
     from arena.demo import DEMO_PARAMS, demo_contestants
     from arena.judging.open import PlayOptions
     from arena.present.terminal import literal
-
     from arena.prompts import load_prompt_set
 
     checked_judge = _judge_or_default(judge)

@@ -15,10 +15,11 @@ from pathlib import Path
 from arena.backend import Contestant, GenerationParams
 from arena.engine.pool import ModelPool
 from arena.errors import ArenaError
-from arena.judging.resume import find_resume, resume_if_any
+from arena.judging.resume import Resume, find_resume, resume_if_any
 from arena.judging.session import PlaySession
 from arena.prompts import PromptSet, load_prompt_set
 from arena.store import Store
+from arena.store.session_lock import SessionBusy, session_busy
 from arena.store.settings import ContestantRef, SessionSettings
 from arena.vocab import Pace, Pairing
 
@@ -69,6 +70,10 @@ def session_opener(options: PlayOptions, prompts: PromptSet, store: Store, pool:
             f"--resume: your last session ({resumed.session}) has judged all {len(uids)} prompts of "
             f"'{prompts.name}': nothing is left; run without --resume for a new session on them"
         )
+    if resumed is not None and session_busy(store.path, resumed.session):  # said before any model loads
+        raise SessionBusy(
+            f"--resume: session {resumed.session} is being judged in another arena right now; finish there first"
+        )
     settings = SessionSettings(
         prompt_set=prompts.name,
         params=options.params.to_dict(),
@@ -82,6 +87,15 @@ def session_opener(options: PlayOptions, prompts: PromptSet, store: Store, pool:
             continued = resume_if_any(store, judge, options.specs, prompts.name)
             if continued is not None and uids <= continued.judged:  # all judged: a new session on them
                 continued = None
+        try:
+            return opened(judge, continued)
+        except SessionBusy:
+            if not options.ask_judge:
+                raise
+            # another tab under this name judges that session now: this one starts its own
+            return opened(judge, None)
+
+    def opened(judge: str | None, continued: Resume | None) -> PlaySession:
         return PlaySession(
             store,
             options.contestants,

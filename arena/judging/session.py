@@ -32,6 +32,7 @@ from arena.reports.leaderboard import board_for
 from arena.reports.vibe_check import Fidelity, fidelity_by_label
 from arena.store import Store, queries, writes
 from arena.store.faults import StoreError
+from arena.store.session_lock import SessionBusy, SessionLock
 from arena.store.settings import SessionSettings
 from arena.vocab import REASONS, SIDES, Pairing, Side, as_verdict, reason_targets
 
@@ -114,6 +115,13 @@ class PlaySession:
             self.judged_before = sum(1 for prompt in self.queue if prompt.uid in resume.judged)
             self.queue = [prompt for prompt in self.queue if prompt.uid not in resume.judged]
             self.battles_before = resume.battles
+        self.lock = SessionLock(store.path, self.session_id)
+        """Held while this process judges the session: a second tab under the same name starts its own."""
+        if not self.lock.acquire():
+            raise SessionBusy(
+                f"session {self.session_id} is being judged in another arena right now (another tab or "
+                "terminal under this name); finish there, or start a new session without --resume"
+            )
         self.total = len(self.queue)
         self.rounds: list[Round] = []
         self.write_failures: list[str] = []  # database errors the judge saw; the CLI exits 2 when any
@@ -132,6 +140,10 @@ class PlaySession:
             raise
 
     # -- what may happen now
+
+    def close(self) -> None:
+        """This process is done judging the session: another may resume it (the process ending does the same)."""
+        self.lock.release()
 
     def allows(self, action: Action) -> str | None:
         """Whether the judge may take ``action`` now (None), else why not ('' where the key does nothing):

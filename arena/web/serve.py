@@ -22,8 +22,10 @@ from arena.web.guard import WILDCARD_HOSTS
 
 def play_command(play_args: Sequence[str]) -> str:
     """The shell command each browser connection runs (textual-serve starts it through a shell, so every
-    argument is quoted): this interpreter's ``arena play``, asking for the judge's name."""
-    return shlex.join([sys.executable, "-m", "arena", "play", "--ask-judge", *play_args])
+    argument is quoted): this interpreter's ``arena play``, asking for the judge's name. ``exec`` puts the
+    judge's process in the shell's place, so the server's child is the judge itself: stopping it stops the
+    judge, and the judge sees the server go (``arena.web.orphan``)."""
+    return "exec " + shlex.join([sys.executable, "-m", "arena", "play", "--ask-judge", *play_args])
 
 
 def public_url_for(host: str, port: int) -> str:

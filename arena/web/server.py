@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 from pathlib import Path
@@ -26,6 +27,7 @@ from arena.web.guard import (
     quiet_logging,
     read_envelope,
 )
+from arena.web.orphan import SERVER_PID
 from arena.wording import counted
 
 TITLE = "vibe-arena"
@@ -35,6 +37,11 @@ ACCESS_LOG = '%a "%r" %s %b'
 """The access log without User-Agent and Referer: what a client sends there is theirs to choose."""
 
 log = logging.getLogger("arena.serve")
+CLOSE_TIMEOUT_S = 1.0
+"""How long a closing socket waits for the page's answer (aiohttp's 10 s made every Ctrl-C take 10 s)."""
+JUDGE_STOP_S = 5.0
+"""How long a judge's app gets to quit when the server stops; then its process is killed (votes are stored
+as they are cast, so nothing is lost either way)."""
 
 
 def full_page(max_judges: int) -> str:
@@ -67,6 +74,7 @@ class ArenaServer(Server):
     def serve(self, debug: bool = False) -> None:
         """textual-serve's ``serve`` with our access log (no User-Agent, no Referer)."""
         self.initialize_logging()
+        os.environ[SERVER_PID] = str(os.getpid())  # each judge's process ends when this one is gone
         loop = asyncio.new_event_loop()
         loop.add_signal_handler(signal.SIGINT, self.request_exit)
         loop.add_signal_handler(signal.SIGTERM, self.request_exit)
@@ -108,7 +116,7 @@ class ArenaServer(Server):
             return self.refused(request, "unknown Host")
         if not self.origins.origin_allowed(request.headers.get("Origin")):
             return self.refused(request, "not from the arena's page (Origin)")
-        websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
+        websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES, timeout=CLOSE_TIMEOUT_S)
         if not websocket.can_prepare(request).ok:
             log.info(f"refused {request.path} from {request.remote}: not a websocket upgrade")
             return web.Response(text="a websocket upgrade is expected here", status=400)
@@ -143,13 +151,36 @@ class ArenaServer(Server):
         )
         try:
             await service.start(width, height)
-            await self._relay(websocket, service, request)
-        except asyncio.CancelledError:
-            await websocket.close()
+            relay = asyncio.create_task(self._relay(websocket, service, request))
+            process_ended = getattr(service, "_task", None)  # textual-serve's reader of the judge's output
+            watched = {relay, process_ended} if isinstance(process_ended, asyncio.Task) else {relay}
+            try:
+                done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                relay.cancel()
+            if relay not in done:
+                # the judge's process ended on its own (a crash, the OOM killer's kill -9): the page shows
+                # its end note and the slot is free, instead of a frozen page that holds it
+                log.info(f"a judge's process from {request.remote} ended; closing their page")
+                await websocket.close(code=1011, message=b"the judge's arena process ended")
+        except asyncio.CancelledError:  # the server stops: the judge quits and the page closes, at once
+            await asyncio.gather(websocket.close(), self._stop(service))
         except Exception as exc:  # one line for the operator, never a traceback with locals
             log.info(f"a judge's session from {request.remote} ended: {type(exc).__name__}: {exc}")
         finally:
-            await service.stop()
+            await self._stop(service)
+
+    async def _stop(self, service: AppService) -> None:
+        """The judge's app quits (bounded by ``JUDGE_STOP_S``); a process that does not is killed."""
+        try:
+            await asyncio.wait_for(asyncio.shield(service.stop()), JUDGE_STOP_S)
+        except (TimeoutError, asyncio.TimeoutError):
+            process = getattr(service, "_process", None)
+            if process is not None and process.returncode is None:
+                log.info("a judge's process did not quit in time: killed (its votes are stored)")
+                process.kill()
+        except (ConnectionResetError, BrokenPipeError):  # the process is already gone
+            pass
 
     async def _relay(self, websocket: web.WebSocketResponse, service: AppService, request: web.Request) -> None:
         """The page's messages to the judge's process, in the shapes ``read_envelope`` accepts."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
-
-import re
 
 from rich.text import Text
 from textual.app import ComposeResult
