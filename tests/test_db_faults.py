@@ -135,6 +135,17 @@ def fill_disk(store: Store) -> None:
     store.db.execute(f"pragma max_page_count = {pages}")
 
 
+def test_a_full_disk_is_worded_for_what_failed_a_read_or_a_write(tmp_path: Path) -> None:
+    """Hostile item 27: a reading command on a full disk must not say a write was lost."""
+    from arena.store.faults import describe
+
+    full = sqlite3.OperationalError("disk I/O error")
+    read = describe(full, tmp_path / "x.db", 5, writing=False)
+    written = describe(full, tmp_path / "x.db", 5)
+    assert "reading failed, nothing was written" in read and "not stored" not in read
+    assert "this write was not stored, earlier ones are safe" in written
+
+
 def test_a_full_disk_loses_no_earlier_vote(tmp_path: Path) -> None:
     store = Store(tmp_path / "full.db")
     session = writes.start_session(store, "play", "judge")

@@ -135,7 +135,7 @@ class Store:
         """
         uri = self.path.resolve().as_uri()
         conn: sqlite3.Connection | None = None
-        with translated(self.path, self.busy_timeout_s):
+        with translated(self.path, self.busy_timeout_s, writing=False):
             for mode in ("mode=ro", "immutable=1"):
                 try:
                     conn = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False)
@@ -214,12 +214,12 @@ class Store:
     def rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read query as plain tuples: for reads of 100,000 rows, where building a dict per row
         costs more than the query itself."""
-        with self._lock, translated(self.path, self.busy_timeout_s):
+        with self._lock, translated(self.path, self.busy_timeout_s, writing=False):
             return self.conn.execute(sql, params).fetchall()
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read query as dicts."""
-        with self._lock, translated(self.path, self.busy_timeout_s):
+        with self._lock, translated(self.path, self.busy_timeout_s, writing=False):
             cursor = self.conn.execute(sql, dict(params) if isinstance(params, Mapping) else params)
             names = [column[0] for column in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -22,11 +22,14 @@ class StoreError(ArenaError):
     """The database could not be opened, read or written; the message names the file and what to do."""
 
 
-def describe(exc: sqlite3.Error, path: Path, busy_timeout_s: float) -> str:
-    """One line for a SQLite failure on ``path``."""
+def describe(exc: sqlite3.Error, path: Path, busy_timeout_s: float, *, writing: bool = True) -> str:
+    """One line for a SQLite failure on ``path``; ``writing`` says whether the failed statement wrote (a
+    reading command on a full disk must not say a write was lost)."""
     text = " ".join(str(exc).split())  # quick_check lists problems on several lines
     lowered = text.lower()
     if "database or disk is full" in lowered or "disk i/o error" in lowered:
+        if not writing:
+            return f"{path}: the disk is full or failing ({text}); reading failed, nothing was written"
         return f"{path}: the disk is full or failing ({text}); this write was not stored, earlier ones are safe"
     if "readonly" in lowered or "read-only" in lowered:
         return f"{path}: the file is read-only; pass --db with a writable path (reading commands still work)"
@@ -48,12 +51,13 @@ def describe(exc: sqlite3.Error, path: Path, busy_timeout_s: float) -> str:
 
 
 @contextmanager
-def translated(path: Path, busy_timeout_s: float) -> Iterator[None]:
-    """Run a block, turning any SQLite failure into a ``StoreError`` that says what happened to ``path``."""
+def translated(path: Path, busy_timeout_s: float, *, writing: bool = True) -> Iterator[None]:
+    """Run a block, turning any SQLite failure into a ``StoreError`` that says what happened to ``path``
+    (``writing``: whether the block writes)."""
     try:
         yield
     except sqlite3.Error as exc:
-        raise StoreError(describe(exc, path, busy_timeout_s)) from exc
+        raise StoreError(describe(exc, path, busy_timeout_s, writing=writing)) from exc
 
 
 def check_file(conn: sqlite3.Connection, known: list[str], path: Path) -> set[str]:
