@@ -91,9 +91,8 @@ def main() -> None:
         results = [asyncio.run(one_run(Path(workdir))) for _ in range(runs)]
     for server_s, judges_s in results:
         print(f"server exited after {server_s:.2f} s; the judge's process gone after {judges_s:.2f} s")
-    print(
-        f"median: server {statistics.median(r[0] for r in results):.2f} s, judge {statistics.median(r[1] for r in results):.2f} s"
-    )
+    server_median = statistics.median(r[0] for r in results)
+    print(f"median: server {server_median:.2f} s, judge {statistics.median(r[1] for r in results):.2f} s")
 
 
 if __name__ == "__main__":

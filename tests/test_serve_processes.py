@@ -79,6 +79,8 @@ def test_judges_end_with_their_server(tmp_path: Path, how: str) -> None:
             first = await _judge_named(url, "ann")
             second = await _judge_named(url, "bob")
             processes = wait_until(lambda: len(judge_processes(db)) == 2 and judge_processes(db), 60, "two judges")
+            sessions = "select count(*) from sessions"
+            wait_until(lambda: sqlite3.connect(db).execute(sessions).fetchone()[0] == 2, 60, "both judges named")
             server = {_parent_of(process) for process in processes}
             assert len(server) == 1  # each judge is the server's own child (no shell in between)
             os.kill(server.pop(), signal.SIGKILL if how == "kill -9" else signal.SIGINT)
@@ -91,3 +93,27 @@ def test_judges_end_with_their_server(tmp_path: Path, how: str) -> None:
     with sqlite3.connect(db) as conn:  # whatever ended them, the database is whole
         assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
         assert conn.execute("select count(distinct judge) from sessions").fetchone() == (2,)
+
+
+def test_a_name_pasted_into_the_empty_name_box_is_taken(tmp_path: Path) -> None:
+    """Hostile item 15: xterm.js sends a paste as a bracketed paste; the first thing a browser judge does
+    may be to paste their name."""
+    with serving(tmp_path, ANSWERS, OTHER, max_judges=1) as (url, db, _log):
+
+        async def scenario() -> None:
+            import aiohttp
+
+            async with aiohttp.ClientSession() as client:
+                socket = await client.ws_connect(url.replace("http", "ws") + "ws", headers={"Origin": url.rstrip("/")})
+                await socket.send_str(json.dumps(["resize", {"width": 100, "height": 30}]))
+                await asyncio.sleep(1.5)
+                await socket.send_str(json.dumps(["stdin", "\x1b[200~pasted-name\x1b[201~"]))
+                await asyncio.sleep(0.3)
+                await socket.send_str(json.dumps(["stdin", "\r"]))
+                judged_by = "select judge from sessions"
+                wait_until(lambda: sqlite3.connect(db).execute(judged_by).fetchall(), 60, "the pasted name's session")
+                await socket.close()
+
+        asyncio.run(scenario())
+        judges = sqlite3.connect(db).execute("select judge from sessions").fetchall()
+    assert judges == [("pasted-name",)]

@@ -54,12 +54,17 @@ def style_counts(text: str | None, n_tokens: int | None = None) -> StyleCounts:
     """Count an answer's style features, with fenced code left out (code is content, not formatting)."""
     prose = _FENCED.sub("\n", text or "")
     length = float(n_tokens) if n_tokens else float(len(_WORD.findall(prose)))
-    return StyleCounts(
-        length=length,
-        headers=len(_HEADER.findall(prose)),
-        lists=len(_LIST_ITEM.findall(prose)),
-        bold=len(_BOLD.findall(prose)),
-    )
+    return StyleCounts(length, *_markdown(prose))
+
+
+def markdown_counts(text: str | None) -> tuple[int, int, int]:
+    """(headers, list items, bold spans) outside fenced code: ``style_counts`` without the length, for
+    counting many stored answers whose length is counted elsewhere."""
+    return _markdown(_FENCED.sub("\n", text or ""))
+
+
+def _markdown(prose: str) -> tuple[int, int, int]:
+    return len(_HEADER.findall(prose)), len(_LIST_ITEM.findall(prose)), len(_BOLD.findall(prose))
 
 
 def raw_differences(

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from arena.cli.common import console, db_option, echo_json, existing_store, filter_options, open_store, say
+from arena.cli.common import (
+    console,
+    db_option,
+    echo_json,
+    existing_store,
+    filter_options,
+    open_store,
+    progress_bar,
+    say,
+)
 from arena.errors import ArenaError
 from arena.store import writes
 from arena.vocab import CLUSTERS, EXPORT_FORMATS, Cluster
@@ -205,8 +214,11 @@ def import_(path: Path, db_path: Path) -> None:
         raise ArenaError(
             f"{path}: no valid battle records ({sum(report.skipped.values())} malformed, e.g. {report.examples[0]})"
         )
-    with open_store(db_path) as store:
-        added = writes.import_battles(store, report.battles, source=str(path))
+    with open_store(db_path) as store, progress_bar(transient=True) as progress:
+        task = progress.add_task("importing battles", total=len(report.battles))
+        added = writes.import_battles(
+            store, report.battles, source=str(path), on_progress=lambda done: progress.update(task, completed=done)
+        )
         duplicates = len(report.battles) - added
     say(
         f"imported {counted(added, 'battle')} into {store.path}"

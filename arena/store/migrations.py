@@ -231,8 +231,12 @@ def fill_battle_style(conn: sqlite3.Connection, battle_ids: Sequence[int] | None
     if battle_ids is None:
         rows = conn.execute(_STYLE_COUNTS).fetchall()
     else:
-        marks = ", ".join("?" for _ in battle_ids)
-        rows = conn.execute(_STYLE_COUNTS + f" where b.id in ({marks})", list(battle_ids)).fetchall()
+        rows = []
+        ids = list(battle_ids)
+        for start in range(0, len(ids), 500):  # within SQLite's limit on bound parameters
+            part = ids[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows += conn.execute(_STYLE_COUNTS + f" where b.id in ({marks})", part).fetchall()
     if not rows:
         return
     nan = float("nan")
@@ -266,6 +270,57 @@ def _samples(db: sqlite_utils.Database) -> None:
     db.table("generations").add_column("sample", int)
 
 
+_UNCOUNTED = "select id, output from generations where n_headers is null and output is not null"
+
+
+def fill_answer_counts(conn: sqlite3.Connection, generation_ids: Sequence[int] | None = None) -> list[int]:
+    """Count the answers stored without their counts (imported, merged from such a file, or older than the
+    counts): words, characters, headers, list items, bold spans, by the rules a recorded answer is counted
+    with (``analysis.flags.count``), so style control reads numbers instead of re-reading every text on
+    every run. Sentences stay uncounted (NULL): nothing reads them for an answer that was not generated
+    here, and they would double the cost. ``generation_ids`` limits it to those rows (None: every
+    uncounted one). Inside the caller's transaction; returns the ids counted."""
+    from arena.analysis.flags.text import words  # noqa: PLC0415  # the text rules: only where answers are counted
+    from arena.analysis.style import markdown_counts  # noqa: PLC0415
+
+    if generation_ids is None:
+        rows = conn.execute(_UNCOUNTED).fetchall()
+    else:
+        rows = []
+        ids = list(generation_ids)
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows += conn.execute(_UNCOUNTED + f" and id in ({marks})", part).fetchall()
+    updates = []
+    for generation, output in rows:
+        text = str(output)
+        updates.append([len(words(text)), len(text), *markdown_counts(text), generation])
+    conn.executemany(
+        "update generations set n_words = ?, n_chars = ?, n_headers = ?, n_list_items = ?, n_bold = ? where id = ?",
+        updates,
+    )
+    return [row[0] for row in rows]
+
+
+def _counted_imports(db: sqlite_utils.Database) -> None:
+    """Once per file: count the answers that were stored without counts (imports before this version), and
+    fill their battles' style differences, so style control on imported battles is as fast as on recorded
+    ones (it re-read every text on every run: 10x slower)."""
+    fill_answer_counts(db.conn)
+    fill_battle_style(db.conn, _battles_without_style(db.conn))
+
+
+def _battles_without_style(conn: sqlite3.Connection) -> list[int]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "select id from battles where style_words is null and left_generation is not null "
+            "and right_generation is not null"
+        )
+    ]
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -284,6 +339,7 @@ MIGRATIONS: list[Migration] = [
     ("0009_discarded", _discarded),
     ("0010_battle_style", _battle_style),
     ("0011_samples", _samples),
+    ("0012_counted_imports", _counted_imports),
 ]
 
 

@@ -351,8 +351,11 @@ def _number(value: object) -> bool:
 
 
 def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[tuple[float, ...]]:
-    """The slow path of ``style_table``, for databases holding answers without stored style counts."""
-    from arena.analysis.style import raw_differences, style_counts  # noqa: PLC0415  # numpy and the style regexes: the slow path only
+    """The slow path of ``style_table``, for databases holding answers without stored style counts. Length
+    is the whole answer's, in tokens or words, as the stored counts have it (``flags.count``), so both paths
+    give the same numbers."""
+    from arena.analysis.flags.text import words  # noqa: PLC0415  # the slow path only
+    from arena.analysis.style import markdown_counts, raw_differences  # noqa: PLC0415  # numpy and the style regexes: the slow path only
 
     rows = store.rows(
         "select gl.output, gr.output, gl.n_tokens, gr.n_tokens from battles b left join prompts p on p.id = b.prompt"
@@ -362,13 +365,12 @@ def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[
         params,
     )
     by_tokens = all(row[2] and row[3] for row in rows)
-    left_counts, right_counts = [], []
+    left_counts: list[tuple[float, ...]] = []
+    right_counts: list[tuple[float, ...]] = []
     for left_text, right_text, left_tokens, right_tokens in rows:
-        left, right = style_counts(left_text), style_counts(right_text)
-        left_counts.append((float(left_tokens) if by_tokens else left.length, left.headers, left.lists, left.bold))
-        right_counts.append(
-            (float(right_tokens) if by_tokens else right.length, right.headers, right.lists, right.bold)
-        )
+        for text, tokens, counts in ((left_text, left_tokens, left_counts), (right_text, right_tokens, right_counts)):
+            length = float(tokens) if by_tokens else float(len(words(text or "")))
+            counts.append((length, *markdown_counts(text)))
     return [tuple(row) for row in raw_differences(left_counts, right_counts).tolist()]
 
 

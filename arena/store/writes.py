@@ -10,8 +10,9 @@ after a crash or ``kill -9`` the file holds every write that returned, and nothi
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from arena import __version__
@@ -233,86 +234,131 @@ def set_note(store: Store, battle: int, note: str | None) -> None:
         db.execute("update battles set note = ? where id = ?", [note, battle])
 
 
-def import_battles(store: Store, battles: Sequence[ImportedBattle], *, source: str) -> int:
-    """Write imported battles, each in its own transaction, and return how many were new.
+IMPORT_CHUNK = 2000
+"""Battles written per transaction by an import: a crash loses at most one chunk, which importing the same
+file again restores exactly (uids)."""
+
+
+def import_battles(
+    store: Store,
+    battles: Sequence[ImportedBattle],
+    *,
+    source: str,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write imported battles and return how many were new; ``on_progress`` gets the count read so far.
 
     A battle whose uid is already stored (the same record, or an exported arena battle) is skipped. The
     import's session is created with the first new battle, so an import that adds nothing leaves no
-    empty session behind.
+    empty session behind. Each chunk of ``IMPORT_CHUNK`` battles is one transaction of bulk statements, and
+    the answers are counted and the votes' style differences filled in it, as for a recorded vote.
     """
     session: int | None = None
     added = 0
-    for battle in battles:
+    seen: set[str] = set()
+    for start in range(0, len(battles), IMPORT_CHUNK):
+        chunk = battles[start : start + IMPORT_CHUNK]
         with store.transaction() as db:
-            if db.execute("select 1 from battles where uid = ?", [battle.uid]).fetchone():
-                continue
-            if session is None:
-                session = _insert_session(db, "import", None, SessionSettings(source=source))
-            _write_imported(db, battle, session=session, source=source)
-            added += 1
+            uids = [battle.uid for battle in chunk]
+            marks = ", ".join("?" for _ in uids)
+            seen.update(row[0] for row in db.execute(f"select uid from battles where uid in ({marks})", uids))
+            new = []
+            for battle in chunk:
+                if battle.uid not in seen:
+                    seen.add(battle.uid)
+                    new.append(battle)
+            if new:
+                if session is None:
+                    session = _insert_session(db, "import", None, SessionSettings(source=source))
+                _write_imported(db.conn, new, session=session, source=source)
+                added += len(new)
+        if on_progress is not None:
+            on_progress(start + len(chunk))
     return added
 
 
-def _write_imported(db: sqlite_utils.Database, battle: ImportedBattle, *, session: int, source: str) -> None:
-    """Contestants, prompt, both generations and the vote of one imported battle (inside a transaction)."""
+def _write_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle], *, session: int, source: str) -> None:
+    """Contestants, prompts, answers and votes of these imported battles, in bulk (inside a transaction)."""
     now = utc_now()
-    for label in (battle.model_a, battle.model_b):
-        db.table("contestants").insert(
-            {"label": label, "backend": "import", "target": source, "options_json": "{}", "first_seen": now},
-            ignore=True,
-        )
-    prompt = {
-        "id": battle.question_id,
-        "set": "import",
-        "category": str(battle.extra.get("category", "imported")),
-        "text": battle.prompt_text,
-        "system": None,
-        "constraints_json": "[]",
-    }
-    db.table("prompts").insert(prompt, ignore=True)
-    _keep_prompt_version(db, prompt)
-    generation_ids: list[int | None] = []
-    for suffix, label, conversation in (
-        ("a", battle.model_a, battle.conversation_a),
-        ("b", battle.model_b, battle.conversation_b),
-    ):
-        if conversation is None:
-            generation_ids.append(None)
-            continue
-        table = db.table("generations")
-        table.insert(
-            {
-                "session": session,
-                "contestant": label,
-                "prompt": battle.question_id,
-                "messages_json": json.dumps(list(conversation[:-1]), ensure_ascii=False),
-                "rendered_prompt": "",
-                "params_json": "{}",
-                "output": conversation[-1]["content"],
-                "n_tokens": 0,
-                "finish_reason": "stop",
-                "created": now,
-                "uid": f"{battle.uid}-{suffix}",
-            }
-        )
-        generation_ids.append(_last_id(table))
-    db.table("battles").insert(
-        {
-            "session": session,
-            "prompt": battle.question_id,
-            "left_generation": generation_ids[0],
-            "right_generation": generation_ids[1],
-            "left_contestant": battle.model_a,
-            "right_contestant": battle.model_b,
-            "verdict": battle.verdict,
-            "judge": battle.judge,
-            "vote_s": None,
-            "created": utc_now(battle.tstamp) if battle.tstamp is not None else now,
-            "tstamp": battle.tstamp,
-            "extra_json": json.dumps(battle.extra, ensure_ascii=False),
-            "uid": battle.uid,
-        }
+    labels = dict.fromkeys(label for battle in battles for label in (battle.model_a, battle.model_b))
+    conn.executemany(
+        "insert or ignore into contestants (label, backend, target, options_json, first_seen) "
+        "values (?, 'import', ?, '{}', ?)",
+        [[label, source, now] for label in labels],
     )
+    prompts = {}
+    for battle in battles:
+        if battle.question_id not in prompts:
+            category = str(battle.extra.get("category", "imported"))
+            prompts[battle.question_id] = (category, battle.prompt_text)
+    conn.executemany(
+        'insert or ignore into prompts (id, "set", category, text, system, constraints_json) '
+        "values (?, 'import', ?, ?, null, '[]')",
+        [[prompt, category, text] for prompt, (category, text) in prompts.items()],
+    )
+    conn.executemany(
+        "insert or ignore into prompt_versions (prompt, digest, text, system, constraints_json, first_seen) "
+        "values (?, ?, ?, null, '[]', ?)",
+        [[prompt, migrations.prompt_digest(text, None, "[]"), text, now] for prompt, (_, text) in prompts.items()],
+    )
+    answers = [
+        [
+            session,
+            label,
+            battle.question_id,
+            json.dumps(list(conversation[:-1]), ensure_ascii=False),
+            conversation[-1]["content"],
+            now,
+            f"{battle.uid}-{suffix}",
+        ]
+        for battle in battles
+        for suffix, label, conversation in (
+            ("a", battle.model_a, battle.conversation_a),
+            ("b", battle.model_b, battle.conversation_b),
+        )
+        if conversation is not None
+    ]
+    conn.executemany(
+        "insert into generations (session, contestant, prompt, messages_json, rendered_prompt, params_json, "
+        "output, n_tokens, finish_reason, created, uid) values (?, ?, ?, ?, '', '{}', ?, 0, 'stop', ?, ?)",
+        answers,
+    )
+    generation_of = _ids_by_uid(conn, "generations", [str(answer[-1]) for answer in answers])
+    conn.executemany(
+        "insert into battles (session, prompt, left_generation, right_generation, left_contestant, "
+        "right_contestant, verdict, judge, vote_s, created, tstamp, extra_json, uid) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?)",
+        [
+            [
+                session,
+                battle.question_id,
+                generation_of.get(f"{battle.uid}-a"),
+                generation_of.get(f"{battle.uid}-b"),
+                battle.model_a,
+                battle.model_b,
+                battle.verdict,
+                battle.judge,
+                utc_now(battle.tstamp) if battle.tstamp is not None else now,
+                battle.tstamp,
+                json.dumps(battle.extra, ensure_ascii=False),
+                battle.uid,
+            ]
+            for battle in battles
+        ],
+    )
+    migrations.fill_answer_counts(conn, list(generation_of.values()))
+    battle_of = _ids_by_uid(conn, "battles", [battle.uid for battle in battles])
+    migrations.fill_battle_style(conn, list(battle_of.values()))
+
+
+def _ids_by_uid(conn: sqlite3.Connection, table: str, uids: Sequence[str]) -> dict[str, int]:
+    """The row ids of ``uids`` in ``table`` (uid is unique and indexed there)."""
+    found: dict[str, int] = {}
+    for start in range(0, len(uids), 500):
+        part = list(uids[start : start + 500])
+        marks = ", ".join("?" for _ in part)
+        found.update(conn.execute(f"select uid, id from {table} where uid in ({marks})", part).fetchall())
+    return found
 
 
 def record_fidelity(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import events
 from textual.app import App
 
 from arena.errors import ArenaError
@@ -50,6 +51,14 @@ class ArenaApp(App[None]):
         self.opened: PlaySession | None = None if ask_judge else open_session(judge)
         self.presentation = presentation or Presentation()
         self.intro = intro
+
+    async def on_event(self, event: events.Event) -> None:
+        """A paste is input as a key press is: it gives the app its focus back. Textual refocuses on a key or
+        a click only, and a browser's app starts blurred (textual-serve's driver), so a name pasted into the
+        empty name box went nowhere until a key had been typed (hostile review item 15)."""
+        if isinstance(event, events.Paste) and not event.is_forwarded and not self.app_focus:
+            self.app_focus = True  # focus goes back to the widget that had it (the name box)
+        await super().on_event(event)
 
     @property
     def session(self) -> PlaySession:

@@ -54,7 +54,6 @@ def recent_log(lines: int = 6) -> str:
     return " | ".join(kept)
 
 
-
 def file_type_name(file_type: object) -> str | None:
     """GGUF's ``general.file_type`` (an enum stored as a number: 15) as its quantization's name
     (``Q4_K_M``), by llama.cpp's own constants; an unknown number stays a number."""
@@ -74,6 +73,7 @@ def file_type_name(file_type: object) -> str | None:
 def quantized(file_type: str | None) -> str | None:
     """The quantization a file type means; None for plain float weights (F32, F16, BF16)."""
     return None if file_type in (None, "F32", "F16", "BF16") else file_type
+
 
 class GGUFModel:
     def __init__(self, contestant: Contestant, llama: Any) -> None:

@@ -63,7 +63,6 @@ def default_dtype(device: str) -> torch.dtype:
     return torch.float32
 
 
-
 def parameter_count(model: Any) -> int:
     """The model's parameters as the checkpoint counts them. bitsandbytes packs two 4-bit weights in each
     byte of a ``Params4bit`` tensor, whose ``numel`` is then half the weights (135M showed as 81.4M);
@@ -73,6 +72,7 @@ def parameter_count(model: Any) -> int:
         shape = getattr(getattr(parameter, "quant_state", None), "shape", None)
         total += int(math.prod(shape)) if shape is not None else parameter.numel()
     return total
+
 
 class SeededSampler(LogitsProcessor):
     """Temperature + top-p sampling from a private generator; every other token gets -inf."""

@@ -89,17 +89,17 @@ class Counts:
 
 
 def count(text: str, tokens: int | None = None) -> Counts:
-    from arena.analysis.style import style_counts  # noqa: PLC0415  # numpy: `arena flags` on a text need not pay for it
+    from arena.analysis.style import markdown_counts  # noqa: PLC0415  # numpy: `arena flags` on a text need not pay for it
 
-    style = style_counts(text)
+    headers, list_items, bold = markdown_counts(text)
     return Counts(
         words=len(words(text)),
         characters=len(text),
         sentences=len(sentences(text)),
         tokens=tokens,
-        headers=style.headers,
-        list_items=style.lists,
-        bold=style.bold,
+        headers=headers,
+        list_items=list_items,
+        bold=bold,
     )
 
 
