@@ -126,3 +126,25 @@ def test_the_import_reports_its_progress_chunk_by_chunk(tmp_path: Path, monkeypa
             store, [parse_record(r) for r in records(12)], source="x", on_progress=seen.append
         )
     assert added == 12 and seen == [5, 10, 12]
+
+
+def test_a_merge_counts_answers_that_came_without_counts_and_computes_their_style(tmp_path: Path) -> None:
+    """A file whose answers were stored without counts (an older import, another tool) merged into another:
+    the target counts them and computes the votes' style by the one formula, never trusting the source's."""
+    source = tmp_path / "b.json"
+    source.write_text(json.dumps(records(9)))
+    other = tmp_path / "other.db"
+    run("import", str(source), "--db", str(other))
+    with sqlite3.connect(other) as conn:
+        conn.execute(
+            "update generations set n_words = null, n_chars = null, n_headers = null, n_list_items = null, n_bold = null"
+        )
+        conn.execute(
+            "update battles set style_words = 'lots', style_headers = 1e999, style_lists = null, style_bold = null"
+        )
+    target = tmp_path / "team.db"
+    assert run("merge", str(other), "--into", str(target)).exit_code == 0
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("select count(*) from generations where n_words is null").fetchone() == (0,)
+        styles = conn.execute("select style_words, style_headers from battles").fetchall()
+    assert len(styles) == 9 and all(isinstance(w, float) and abs(h) <= 1 for w, h in styles)

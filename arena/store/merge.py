@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import ArenaError
+from arena.store import migrations
 from arena.store.connection import Store
 
 _TABLES = (
@@ -72,6 +73,10 @@ def merge_into(target: Store, source: Path) -> Counter[str]:
             if row["battle"] in battle_ids.fresh:
                 db.table("battle_reasons").insert({**row, "battle": battle_ids[row["battle"]]})
         _copy_by_uid(db, "fidelity", rows["fidelity"], {}, added)
+        # answers that came without counts are counted, and the added votes' style differences are
+        # computed here by the one formula, never taken from the other file (issue 27)
+        migrations.fill_answer_counts(db.conn, [generation_ids[old] for old in generation_ids.fresh])
+        migrations.fill_battle_style(db.conn, [battle_ids[old] for old in battle_ids.fresh])
     return added
 
 

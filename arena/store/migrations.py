@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -222,6 +223,14 @@ _STYLE_COUNTS = (
 )
 
 
+def _count(value: object) -> float:
+    """A stored count as a float; NaN (no count) for NULL or what a merged file put there (text, negatives,
+    infinities)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return float("nan")
+    return float(value)
+
+
 def fill_battle_style(conn: sqlite3.Connection, battle_ids: Sequence[int] | None = None) -> None:
     """Fill the style columns of these battles (all, when None) from their two answers' stored counts, with
     ``arena.analysis.style.raw_differences``, the one formula: NULL where a count is missing, and the token
@@ -242,7 +251,7 @@ def fill_battle_style(conn: sqlite3.Connection, battle_ids: Sequence[int] | None
     nan = float("nan")
     left, right = [], []
     for _battle, *counts in rows:
-        numbers = [nan if count is None else float(count) for count in counts]
+        numbers = [_count(count) for count in counts]
         if not (numbers[0] > 0 and numbers[1] > 0):  # tokens unknown (or 0) on a side: no token length
             numbers[0] = numbers[1] = nan
         left.append(numbers[0::2])
