@@ -94,6 +94,7 @@ async def test_the_modal_boxes_fit_with_their_keys_in_sight(tmp_path: Path) -> N
         await pilot.press("l")
         await wait_for(pilot, lambda: "leaderboard" in shown(app))
         assert "esc Back" in shown(app).splitlines()[-1]
+        assert "●" in shown(app) and "interval" in shown(app)  # the interval bars fit 80 columns
 
 
 async def test_the_name_screen_fits(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from arena.tui.app import ArenaApp
 from arena.tui.screens.battle import BattleScreen
 from arena.tui.screens.help import HelpScreen
 from arena.tui.screens.leaderboard import LeaderboardScreen
+from arena.tui.screens.summary import SummaryScreen
 from arena.tui.text import visible
 from arena.tui.widgets.answer_pane import AnswerPane, shown_text
 from tests.helpers import assert_one_line_error, run, write_replay
@@ -316,9 +317,20 @@ async def test_after_the_last_prompt(tmp_path: Path) -> None:
             await pilot.press("t")
             await pilot.press("n")
             await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)  # the session's end says what it amounted to
+        summary = screen_text(app)
+        assert "Every prompt is judged." in summary and "This session: 3 votes" in summary
+        assert "steady  0-3-0-0" in summary and "loopy   0-3-0-0" in summary and "the board now" in summary
+        await pilot.press("escape")
+        await pilot.pause()
         assert "All 3 prompts judged" in screen_text(app)
         assert len(battles(tmp_path / "arena.db")) == 3
+        await pilot.press("q")  # the summary again, then q quits
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
         await pilot.press("q")
+        await pilot.pause()
+    assert not app.is_running
 
 
 def test_kill_9_mid_stream_loses_no_vote(tmp_path: Path) -> None:

@@ -41,6 +41,8 @@ class Round:
     """Answers that stopped but whose write the database refused: retried before the vote."""
     verdict: Verdict | None = None
     battle_id: int | None = None
+    vote_s: float | None = None
+    """Seconds from the round's start to its vote (as stored with the vote)."""
 
     @property
     def both_done(self) -> bool:

@@ -308,9 +308,10 @@ class PlaySession:
                 right_contestant=battle.right.label,
                 verdict=checked,
                 judge=self.judge,
-                vote_s=time.monotonic() - current.started,
+                vote_s=(vote_s := time.monotonic() - current.started),
             )
         current.verdict = checked
+        current.vote_s = vote_s
         return current.battle_id
 
     def reveal(self, current: Round) -> dict[Side, Reveal]:

@@ -46,7 +46,7 @@ def leaderboard_table(board: Leaderboard, width: int, title: str = "leaderboard"
         Column("contestant", "name", 100),
         Column("rating", priority=95),
         Column("95% CI", priority=85),
-        Column("interval", priority=35, justify="left"),
+        Column("interval", priority=70, justify="left"),  # overlap at a glance: kept at 80 columns
         Column("elo", priority=30),
         Column("W-T-L-B", priority=60),
         Column("win% (CI)", priority=50),

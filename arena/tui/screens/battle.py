@@ -24,6 +24,7 @@ from arena.errors import ArenaError
 from arena.judging.answers import AnalyzedAnswer
 from arena.judging.round import Action
 from arena.judging.session import PlaySession, Round
+from arena.judging.summary import summarize
 from arena.prompts import Prompt, custom_prompt
 from arena.tui.battle_text import after_vote_hint, header_prompt, reveal_notes, settings_line
 from arena.tui.pacing import Presentation, fully_shown, visible_lengths
@@ -31,6 +32,7 @@ from arena.tui.screens.custom_prompt import CustomPromptScreen
 from arena.tui.screens.help import HelpScreen
 from arena.tui.screens.leaderboard import LeaderboardScreen
 from arena.tui.screens.rendered_prompts import RenderedPromptsScreen
+from arena.tui.screens.summary import SummaryScreen
 from arena.tui.text import literal
 from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
 from arena.tui.widgets.prompt_header import PromptHeader
@@ -147,6 +149,7 @@ class BattleScreen(Screen[None]):
         if current is None:
             judged = counted(self.session.total + self.session.judged_before, "prompt")
             self.hint(f"All {judged} judged. l: leaderboard · e: a prompt of your own · q: quit")
+            self.app.push_screen(SummaryScreen(summarize(self.session), finished=True))
             return
         self.show_prompt(header_prompt(current))
         self.query_one("#settings", Static).update(literal(self._settings_line(current.battle.params.seed)))
@@ -420,8 +423,9 @@ class BattleScreen(Screen[None]):
         self.app.push_screen(HelpScreen())
 
     def action_quit(self) -> None:
-        self.action_stop()
-        self.app.exit()
+        """The session's summary first; q there quits (and the streams stop as the screen goes), esc
+        goes back to judging."""
+        self.app.push_screen(SummaryScreen(summarize(self.session), finished=self.session.finished_all))
 
     def on_unmount(self) -> None:
         """However the app ends (q, ctrl+q, a browser tab closed under ``arena serve``), the streams stop: a
