@@ -338,3 +338,55 @@ def test_an_answer_the_database_refused_is_retried_by_the_vote(replay_session: P
     session.vote(current, "left")
     assert current.both_done and not current.unstored
     assert current.finished["left"].result.text == "kept for later"
+
+
+async def test_undo_takes_back_the_last_vote_keeps_it_marked_and_brings_its_prompt_back(tmp_path: Path) -> None:
+    """#23 item 3: u before and after n; the vote stays stored with who and when, ratings and exports use
+    the votes that stand, the prompt is judged again blind, and a merge carries the taking back."""
+    import json
+    import sqlite3
+
+    from tests.helpers import run
+
+    app = make_app(tmp_path, STEADY, LOOPY)
+    db = tmp_path / "arena.db"
+    async with app.run_test(size=(160, 48)) as pilot:
+        first = await both_answered(pilot, app)
+        assert app.session.allows("undo") == ""  # nothing to take back yet
+        await pilot.press("a")
+        await wait_for(pilot, lambda: first.voted)
+        copy = tmp_path / "copy.db"
+        assert run("merge", str(db), "--into", str(copy)).exit_code == 0  # a colleague's merge, before the undo
+        await pilot.press("u")  # before n
+        await pilot.pause()
+        assert first.taken_back and app.session.allows("vote") is not None  # no second vote on a revealed battle
+        await pilot.press("n")
+        second = await both_answered(pilot, app)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: second.voted)
+        await pilot.press("n")
+        third = await both_answered(pilot, app)
+        await pilot.press("u")  # after n: nothing voted here yet, so the latest vote is the second's
+        await pilot.pause()
+        assert second.taken_back and not third.voted
+        await pilot.press("b")
+        await wait_for(pilot, lambda: third.voted)
+        await pilot.press("n")
+        again = await both_answered(pilot, app)
+        assert again.battle.prompt.uid == first.battle.prompt.uid  # it comes again, with new answers
+        assert app.session.progress == "4/5"
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("select prompt, verdict, taken_back_at, taken_back_by from battles order by id").fetchall()
+    assert [(prompt, verdict, by) for prompt, verdict, _at, by in rows] == [
+        ("t/one", "left", "tester"),
+        ("t/two", "tie", "tester"),
+        ("t/three", "right", None),
+    ]
+    assert all(at is not None for _p, _v, at, by in rows if by)
+    ratings = json.loads(run("leaderboard", "--db", str(db), "--json", "--rounds", "0").stdout)
+    assert sum(row["battles"] for row in ratings) == 2  # the one vote that stands, on both sides
+    [record] = json.loads(run("export", "--db", str(db), "--format", "fastchat").stdout)
+    assert record["question_id"] == "t/three"
+    assert run("merge", str(db), "--into", str(copy)).exit_code == 0
+    with sqlite3.connect(copy) as conn:  # the colleague's copy learns of the taking back
+        assert conn.execute("select count(*) from battles where taken_back_at is null").fetchone() == (1,)

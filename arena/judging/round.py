@@ -20,7 +20,7 @@ Phase = Literal["streaming", "answered", "voted", "skipped"]
 """streaming: an answer is still coming (or its analysis is); answered: both stopped, no vote yet;
 voted: a verdict other than skip is stored; skipped: the judge skipped it."""
 
-Action = Literal["vote", "follow_up", "regenerate", "reason", "note", "prompts", "next", "custom"]
+Action = Literal["vote", "follow_up", "regenerate", "reason", "note", "prompts", "next", "custom", "undo"]
 
 MAX_TURNS = 5
 """Turns per battle (the prompt and four follow-ups): longer conversations overflow small models' contexts."""
@@ -43,6 +43,8 @@ class Round:
     battle_id: int | None = None
     vote_s: float | None = None
     """Seconds from the round's start to its vote (as stored with the vote)."""
+    taken_back: bool = False
+    """The judge took this vote back (``u``): stored, marked, not counted; its prompt comes again later."""
 
     @property
     def both_done(self) -> bool:
@@ -67,6 +69,8 @@ class Round:
         key that simply does nothing now, such as a reason before any vote)."""
         phase = self.phase
         voted = phase in ("voted", "skipped")
+        if self.taken_back and action in ("vote", "reason", "note", "undo"):
+            return "You took this vote back; its prompt comes again later (n for the next prompt)."
         if action == "vote":
             if voted:
                 return "Already voted on this one: n for the next prompt."

@@ -148,10 +148,38 @@ class PlaySession:
     def allows(self, action: Action) -> str | None:
         """Whether the judge may take ``action`` now (None), else why not ('' where the key does nothing):
         the current round's phase rules, and nothing to vote on once every prompt is judged."""
+        if action == "undo":
+            last = self._last_voted()
+            if last is None:
+                return ""
+            return last.allows("undo")
         current = self.current
         if current is None or self.finished_all:
             return "" if action not in ("next", "custom") else None
         return current.allows(action)
+
+    def _last_voted(self) -> Round | None:
+        """The round of this session's latest vote (a skip included), if any."""
+        return next((r for r in reversed(self.rounds) if r.verdict is not None and r.battle_id is not None), None)
+
+    def undo(self) -> Round:
+        """Take back this session's latest vote (before or after ``n``): it stays stored, marked with when and
+        by whom, and no longer counts. Its prompt goes back at the end of the queue, to be judged again later
+        with new answers, blind: a vote cast again on the answers just revealed would not be. Returns the
+        round whose vote was taken back."""
+        why = self.allows("undo")
+        last = self._last_voted()
+        if why is not None or last is None:
+            raise RuntimeError(f"nothing to take back: {why or 'no vote yet'}")
+        assert last.battle_id is not None
+        with self._writing():
+            writes.take_back(self.store, last.battle_id, self.judge)
+        last.taken_back = True
+        if last.battle.prompt.set != "custom":
+            self.queue.append(last.battle.prompt)
+            self.total += 1
+            self.finished_all = False
+        return last
 
     def _require(self, current: Round, action: Action) -> None:
         """The session's own guard: a front end that skipped ``allows`` gets an error, not a bad write."""

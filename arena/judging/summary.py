@@ -47,7 +47,7 @@ def summarize(session: PlaySession) -> SessionSummary:
         for answer in current.finished.values():
             if any(flag.name == "identity" and flag.hit for flag in answer.flags):
                 leaks += 1
-        if current.verdict is None:
+        if current.verdict is None or current.taken_back:  # a vote taken back does not count
             continue
         if current.verdict == "skip":
             skipped += 1

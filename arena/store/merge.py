@@ -113,6 +113,11 @@ def _copy_by_uid(
         existing = db.execute(f"select id from [{table_name}] where uid = ?", [row["uid"]]).fetchone()
         if existing is not None:
             ids[row["id"]] = existing[0]
+            if table_name == "battles" and row.get("taken_back_at") is not None:  # taken back since the last merge
+                db.execute(
+                    "update battles set taken_back_at = ?, taken_back_by = ? where id = ? and taken_back_at is null",
+                    [row["taken_back_at"], row.get("taken_back_by"), existing[0]],
+                )
             continue
         values = _without_id(row)
         for column, mapping in remap.items():

@@ -330,6 +330,14 @@ def _battles_without_style(conn: sqlite3.Connection) -> list[int]:
     ]
 
 
+def _taken_back(db: sqlite_utils.Database) -> None:
+    """A vote its judge took back (``u``): kept, with when and by whom, and left out of every reading of the
+    votes (ratings, judges, exports), so the latest word of the judge counts and nothing is lost."""
+    table = db.table("battles")
+    table.add_column("taken_back_at", float)
+    table.add_column("taken_back_by", str)
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -349,6 +357,7 @@ MIGRATIONS: list[Migration] = [
     ("0010_battle_style", _battle_style),
     ("0011_samples", _samples),
     ("0012_counted_imports", _counted_imports),
+    ("0013_taken_back", _taken_back),
 ]
 
 

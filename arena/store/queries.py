@@ -33,10 +33,14 @@ class BattleFilter:
     include_skips: bool = False
     exclude_leaks: bool = False
     """Leave out battles where either side's answer has the ``identity`` flag (it named itself)."""
+    include_taken_back: bool = False
+    """Votes their judge took back are left out unless asked for (they stay stored, with who and when)."""
 
     def where(self) -> tuple[str, dict[str, Any]]:
         clauses = []
         params: dict[str, Any] = {}
+        if not self.include_taken_back:
+            clauses.append("b.taken_back_at is null")
         if not self.include_skips:
             clauses.append("b.verdict != 'skip'")
         if self.prompt_set is not None:
@@ -386,8 +390,8 @@ def last_play_session(store: Store, judge: str | None) -> tuple[int, SessionSett
 
 def judged_prompts(store: Store, session: int) -> tuple[set[str], int]:
     """The prompts a session has a vote on (skips included: the judge has seen them), and its battle count."""
-    rows = store.rows("select prompt from battles where session = ?", [session])
-    return {row[0] for row in rows}, len(rows)
+    rows = store.rows("select prompt, taken_back_at from battles where session = ?", [session])
+    return {prompt for prompt, taken_back in rows if taken_back is None}, len(rows)
 
 
 def battle_counts(store: Store) -> dict[frozenset[str], int]:

@@ -228,6 +228,15 @@ def toggle_reason(store: Store, battle: int, contestant: str, reason: str) -> bo
         return True
 
 
+def take_back(store: Store, battle: int, judge: str | None) -> None:
+    """The judge takes their vote back: it stays stored, marked with when and by whom, and no longer counts."""
+    with store.transaction() as db:
+        db.execute(
+            "update battles set taken_back_at = ?, taken_back_by = ? where id = ? and taken_back_at is null",
+            [time.time(), judge, battle],
+        )
+
+
 def set_note(store: Store, battle: int, note: str | None) -> None:
     """The judge's free note on a battle (None clears it)."""
     with store.transaction() as db:

@@ -83,6 +83,7 @@ class BattleScreen(Screen[None]):
         Binding("s", "vote('skip')", "Skip"),
         Binding("escape", "stop", "Stop"),
         Binding("n", "next", "Next"),
+        Binding("u", "undo", "Undo vote"),
         Binding("f", "follow_up", "Follow up"),
         Binding("r", "regenerate", "Regenerate"),
         Binding("e", "custom", "Own prompt"),
@@ -100,6 +101,7 @@ class BattleScreen(Screen[None]):
         "note": "note",
         "prompts": "prompts",
         "reason": "reason",
+        "undo": "undo",
     }
     """The screen's actions that the session's phase rules decide; the footer shows only those allowed now."""
 
@@ -388,6 +390,21 @@ class BattleScreen(Screen[None]):
         sent = {side: current.finished[side].result.rendered_prompt for side in SIDES}
         shown = {f"{PANE_NAMES[side]}: {current.battle.contestant(side).label}": sent[side] for side in SIDES}
         self.app.push_screen(RenderedPromptsScreen(shown))
+
+    def action_undo(self) -> None:
+        """Take back the session's latest vote (kept, marked, not counted); its prompt comes again later."""
+        if self.refused("undo"):
+            return
+        try:
+            taken = self.session.undo()
+        except ArenaError as exc:
+            self.store_failed("taking the vote back", str(exc))
+            return
+        self.refresh_bindings()
+        again = "" if taken.battle.prompt.set == "custom" else "; its prompt comes again later, with new answers"
+        self.notify(f"Vote on {taken.battle.prompt.uid} taken back: it no longer counts{again}.", markup=False)
+        if taken is self.session.current:
+            self.hint(f"vote taken back{again}. n: next prompt ({self.session.remaining} left)")
 
     def action_stop(self) -> None:
         for cancel in self.cancels.values():

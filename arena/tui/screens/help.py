@@ -30,6 +30,7 @@ KEYS = [
     ("1 2 3 4", "after the vote, why the winner won: correct, followed instructions, concise, well formatted"),
     ("5 6 7 8", "after the vote, why the loser lost: hallucinated, looped, wrong language, unsafe"),
     ("m", "a note on the battle just judged"),
+    ("u", "take back your last vote (kept and marked, no longer counted); its prompt comes again later"),
     ("?", "this help"),
     ("q", "quit (votes are already saved)"),
 ]
