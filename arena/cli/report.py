@@ -79,6 +79,13 @@ def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json
 @click.option(
     "--reference", metavar="LABEL", help="Show fidelity measured against this reference (default: the newest)."
 )
+@click.option(
+    "--compare",
+    nargs=2,
+    metavar="BEFORE AFTER",
+    default=None,
+    help="Two sessions (N or N:LABEL) over the same prompts: which checks flipped per prompt, with both answers.",
+)
 def report(
     db_path: Path,
     session: int | None,
@@ -86,12 +93,23 @@ def report(
     as_json: bool,
     as_markdown: bool,
     reference: str | None,
+    compare: tuple[str, str] | None,
 ) -> None:
     """Per-contestant flag rates and constraint adherence with 95% intervals, speed and memory, and
-    fidelity to a reference model where `arena fidelity` measured it."""
+    fidelity to a reference model where `arena fidelity` measured it.
+
+    --compare BEFORE AFTER sets two sessions over the same prompts side by side (a base and its fine-tune,
+    a model before and after quantizing): per prompt, which checks flipped from pass to fail (regressions)
+    and back (fixes), with both answers. A session of several contestants is named as SESSION:LABEL.
+    """
     from arena.reports.vibe_check import build_report
     from arena.store.queries import latest_batch_session
 
+    if compare:
+        if as_markdown or session is not None or all_sessions:
+            raise ArenaError("--compare takes its two sessions itself: leave out --session, --all and --markdown")
+        _compare(db_path, *compare, as_json=as_json)
+        return
     with existing_store(db_path) as store:
         chosen = None if all_sessions else (session if session is not None else latest_batch_session(store))
         rows = build_report(store, chosen, reference)
@@ -103,6 +121,19 @@ def report(
         as_markdown=as_markdown,
         title=f"vibe check - session {chosen}" if chosen is not None else "vibe check - all sessions",
     )
+
+
+def _compare(db_path: Path, before: str, after: str, *, as_json: bool) -> None:
+    from arena.present.compare import comparison_view
+    from arena.reports.compare import compare_sessions
+
+    with existing_store(db_path) as store:
+        comparison = compare_sessions(store, before, after)
+    if as_json:
+        echo_json(comparison.to_dict())
+        return
+    out = console()
+    out.print(comparison_view(comparison, out.width))
 
 
 def print_report(rows: list[ReportRow], *, as_json: bool, as_markdown: bool, title: str) -> None:

@@ -233,6 +233,24 @@ def report_generations(store: Store, session: int | None) -> tuple[list[dict[str
     return generations, by_generation
 
 
+def session_answers(store: Store, session: int) -> list[dict[str, Any]]:
+    """A session's answers (id, contestant, prompt, output, finish reason, sample) in id order, each with its
+    checks as name -> hit under ``checks``: what ``arena report --compare`` sets side by side."""
+    answers = store.query(
+        "select id, contestant, prompt, output, finish_reason, sample from generations "
+        "where session = ? and (discarded is null or discarded = 0) order by id",
+        [session],
+    )
+    _generations, by_generation = report_generations(store, session)
+    for answer in answers:
+        answer["checks"] = by_generation.get(answer["id"], {})
+    return answers
+
+
+def session_exists(store: Store, session: int) -> bool:
+    return bool(store.rows("select 1 from sessions where id = ?", [session]))
+
+
 def session_contestants(store: Store, session: int) -> list[str]:
     """The labels a batch session was given, in ``--model`` order (empty for sessions that do not record
     them by label)."""
