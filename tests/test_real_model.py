@@ -26,6 +26,7 @@ from arena.prompts import load_prompt_set
 from arena.store import Store
 from arena.tui.app import ArenaApp
 from arena.tui.text import visible
+from arena.tui.widgets.answer_pane import shown_text
 from tests.helpers import run
 from tests.tui_helpers import wait_for
 
@@ -182,7 +183,7 @@ async def test_play_two_real_models_vote_and_reveal(smollm2: Path, tmp_path: Pat
                     pane = app.battle.pane(side)  # type: ignore[arg-type]
                     answer = current.finished[side]  # type: ignore[index]
                     assert current.battle.contestant(side).label in pane.title_text  # type: ignore[arg-type]
-                    assert pane.body_text.startswith(visible(answer.result.text))
+                    assert pane.body_text.startswith(visible(shown_text(answer.result.text)))
                 await pilot.press("n")
     with sqlite3.connect(tmp_path / "play.db") as conn:
         verdicts = [row[0] for row in conn.execute("select verdict from battles order by id")]

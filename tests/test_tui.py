@@ -201,7 +201,7 @@ async def test_no_vote_before_both_answers_stop_then_stop_with_escape(tmp_path: 
         for pane in panes(app).values():  # stopped by the judge: not scored against the constraints
             assert "stopped" in pane.status_text and "constraints" not in pane.status_text
             assert "1 constraint not scored: you stopped this answer" in pane.reveal_text
-        assert footer_keys(app) == ["question_mark", "q", "n", "e", "m", "p", "l"]
+        assert footer_keys(app) == ["question_mark", "q", "n", "u", "e", "m", "p", "l"]
 
 
 async def test_skip_then_next_prompt_and_vote_is_stored_first(tmp_path: Path) -> None:
@@ -237,24 +237,67 @@ async def test_a_failing_backend_shows_its_error_and_the_other_side_finishes(tmp
         assert battles(tmp_path / "arena.db")[0][2] == "both_bad"
 
 
+def _terminal_output(renderable: object, width: int = 70) -> tuple[str, str]:
+    """(the plain text, the raw bytes) a terminal would get for ``renderable``."""
+    import io
+
+    from rich.console import Console
+
+    plain = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    plain.print(renderable)
+    raw = io.StringIO()
+    Console(width=width, file=raw, force_terminal=True, color_system="truecolor").print(renderable)
+    return plain.export_text(), raw.getvalue()
+
+
 async def test_markup_and_escape_sequences_are_shown_literally(tmp_path: Path) -> None:
-    nasty = "[bold red]boom[/bold red] \x1b[2J\x1b[31mred\x07 [link=http://x]click[/link]"
+    """In both views (markdown, the default, and the exact text after v), before and after the vote."""
+    nasty = (
+        "[bold red]boom[/bold red] \x1b[2J\x1b[31mred\x07 [link=http://x]click[/link] "
+        "<b>tag</b> <!-- hidden? --> [docs](https://evil.example/x)"
+    )
     app = make_app(tmp_path, {**STEADY, "t/one": nasty}, LOOPY)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: both_done(app))
-        for check in ("before", "after"):
+        for check in ("markdown", "voted", "exact"):
             current = app.session.current
             assert current is not None
             side = "left" if current.battle.left.label == "steady" else "right"
-            body = panes(app)[side].body.content
-            assert isinstance(body, Text)
-            assert "[bold red]boom[/bold red]" in body.plain and "[link=http://x]click[/link]" in body.plain
-            assert "\\x1b[2J\\x1b[31mred\\x07" in body.plain
-            assert "\x1b" not in body.plain and "\x07" not in body.plain
-            assert not body.spans and not body.style
-            if check == "before":
+            pane = panes(app)[side]
+            text, raw = _terminal_output(pane.body.content)
+            words = " ".join(text.split())
+            assert "[bold red]boom[/bold red]" in words and "[link=http://x]click[/link]" in words
+            assert "\\x1b[2J\\x1b[31mred\\x07" in words  # spelled out, never sent
+            assert "<b>tag</b>" in words and "<!-- hidden? -->" in words  # raw HTML stays in view
+            assert "https://evil.example/x" in words  # a link shows its target ...
+            assert "\x1b]8;" not in raw and "\x07" not in raw and "\x1b[2J" not in raw  # ... and is no hyperlink
+            if check == "exact":
+                assert isinstance(pane.body.content, Text) and not pane.body.content.spans
+            if check == "markdown":
                 await pilot.press("a")
                 await pilot.pause()
+            elif check == "voted":
+                await pilot.press("v")
+                await pilot.pause()
+
+
+async def test_answers_render_as_markdown_and_v_shows_the_exact_text_in_both_panes(tmp_path: Path) -> None:
+    answer = "## Tides\n\nThe **Moon** pulls:\n\n- near side\n- far side\n\n```python\nprint('hi')\n```"
+    app = make_app(tmp_path, {**STEADY, "t/one": answer}, {**LOOPY, "t/one": answer})
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        await pilot.pause()
+        for pane in panes(app).values():
+            text, _raw = _terminal_output(pane.body.content)
+            assert "**Moon**" not in text and "Moon" in text and "## Tides" not in text  # rendered
+            assert "• near side" in text and "print('hi')" in text and "```" not in text
+        await pilot.press("v")
+        await pilot.pause()
+        for pane in panes(app).values():  # the exact text, in both panes alike
+            assert isinstance(pane.body.content, Text) and pane.body.content.plain == answer
+        await pilot.press("v")
+        await pilot.pause()
+        assert all(not isinstance(pane.body.content, Text) for pane in panes(app).values())
 
 
 async def test_leaderboard_round_trip(tmp_path: Path) -> None:

@@ -90,6 +90,7 @@ class BattleScreen(Screen[None]):
         Binding("m", "note", "Note"),
         Binding("p", "prompts", "Prompts sent"),
         Binding("l", "leaderboard", "Leaderboard"),
+        Binding("v", "toggle_view", "Markdown / exact", show=False),
         *[Binding(key, f"reason('{key}')", reason, show=False) for key, (reason, _) in REASONS.items()],
     ]
     SESSION_ACTIONS: ClassVar[dict[str, Action]] = {
@@ -405,6 +406,14 @@ class BattleScreen(Screen[None]):
         self.notify(f"Vote on {taken.battle.prompt.uid} taken back: it no longer counts{again}.", markup=False)
         if taken is self.session.current:
             self.hint(f"vote taken back{again}. n: next prompt ({self.session.remaining} left)")
+
+    def action_toggle_view(self) -> None:
+        """Markdown or the exact text, in both panes alike, for the rest of the session."""
+        exact = self.pane("left").markdown
+        for side in SIDES:
+            self.pane(side).set_view(not exact)
+        shown = "Showing the exact text (v: markdown)." if exact else "Showing markdown (v: exact text)."
+        self.notify(shown, markup=False)
 
     def action_stop(self) -> None:
         for cancel in self.cancels.values():

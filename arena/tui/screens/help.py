@@ -25,6 +25,7 @@ KEYS = [
     ("f", "follow up: a next message to both models, each continuing its own conversation (before the vote)"),
     ("r", "regenerate: both models answer again with a new seed (before the vote; the old answers are kept)"),
     ("e", "type a prompt of your own"),
+    ("v", "answers as markdown (the default) or as their exact text, both panes alike"),
     ("l", "leaderboard (s there: raw / style-controlled)"),
     ("p", "the exact prompts both sides received (after the vote)"),
     ("1 2 3 4", "after the vote, why the winner won: correct, followed instructions, concise, well formatted"),

@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Sequence
 
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -14,6 +15,7 @@ from textual.widgets import Static
 from arena.analysis.flags import CONSTRAINT_PREFIX, constraints_met
 from arena.backend import Chunk, GenerationResult, Message
 from arena.judging.answers import AnalyzedAnswer
+from arena.tui.markdown import AnswerMarkdown
 from arena.tui.text import highlighted, literal
 from arena.wording import counted
 
@@ -91,6 +93,11 @@ class AnswerPane(Vertical):
         super().__init__(id=id, classes="answer-pane")
         self.pane_name = name
         self.shown_length = -1
+        self.markdown = True
+        """Render the answer as markdown (the default, as chat arenas do); False: the exact text (``v``)."""
+        self.shown_plain = ""
+        """What the body shows, as its exact text (the literal view's plain text, whichever view is on)."""
+        self._final: tuple[GenerationResult, list[str] | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.pane_name), classes="pane-title")
@@ -110,8 +117,30 @@ class AnswerPane(Vertical):
 
     @property
     def body_text(self) -> str:
-        """What the body shows now, as plain text (for tests and the latency benchmark)."""
-        return self._plain(".pane-body")
+        """What the body shows now, as its exact text (for tests and the latency benchmark)."""
+        return self.shown_plain
+
+    def _show(self, exact: Text, answer: str, prefix: Text | None = None, suffix: Text | None = None) -> None:
+        """Show ``answer`` as markdown or as ``exact`` (its literal text), by the pane's view."""
+        self.shown_plain = exact.plain
+        if not self.markdown:
+            self.body.update(exact)
+            return
+        parts: list[RenderableType] = [AnswerMarkdown(answer)]
+        if prefix is not None:
+            parts.insert(0, prefix)
+        if suffix is not None:
+            parts.append(suffix)
+        self.body.update(Group(*parts) if len(parts) > 1 else parts[0])
+
+    def set_view(self, markdown: bool) -> None:
+        """Switch between markdown and the exact text, and show what is there again in the new view."""
+        self.markdown = markdown
+        if self._final is not None:
+            result, highlight = self._final
+            self._show_final(result, highlight)
+        else:
+            self.shown_length = -1  # the next frame lays the stream out again
 
     @property
     def title_text(self) -> str:
@@ -135,6 +164,8 @@ class AnswerPane(Vertical):
         """Empty the pane for a new round; in a follow-up, ``conversation`` (this side's own messages,
         ending with the judge's newest one) is shown dimmed above the answer to come."""
         self.shown_length = -1
+        self.shown_plain = ""
+        self._final = None
         self.set_class(False, "revealed")
         self.query_one(".pane-title", Static).update(Text(self.pane_name))
         earlier = self.query_one(".pane-earlier", Static)
@@ -173,24 +204,31 @@ class AnswerPane(Vertical):
         if len(text) > STREAM_TAIL_CHARS:
             cut = text.find("\n", len(text) - STREAM_TAIL_CHARS)
             cut = cut + 1 if 0 <= cut < len(text) - STREAM_TAIL_CHARS // 2 else len(text) - STREAM_TAIL_CHARS
-            shown = Text.assemble((TAIL_NOTE, "dim"), literal(text[cut:]))
+            note = Text(TAIL_NOTE, "dim")
+            self._show(Text.assemble(note, literal(text[cut:])), text[cut:], prefix=note)
         else:
-            shown = literal(text)
-        self.body.update(shown)
+            self._show(literal(text), text)
         scroll.scroll_end(animate=False)
 
-    @staticmethod
-    def _final_body(result: GenerationResult, highlight: list[str] | None = None) -> Text:
-        """The whole answer as literal text, garbage tokens highlighted if given, and the error if any."""
+    def _show_final(self, result: GenerationResult, highlight: list[str] | None = None) -> None:
+        """The whole answer, and the error if any. Garbage tokens to highlight (at the reveal) are shown in
+        the exact text whatever the view: markdown would hide where they sit."""
+        self._final = (result, highlight)
         answer = shown_text(result.text)
-        body = highlighted(answer, highlight) if highlight else literal(answer)
+        exact = highlighted(answer, highlight) if highlight else literal(answer)
+        error = Text()
         if result.error:
-            body.append("\n\n[error] ", "bold red")
-            body.append(literal(result.error, "red"))
-        return body
+            error.append("\n\n[error] ", "bold red")
+            error.append(literal(result.error, "red"))
+        exact.append_text(error)
+        if highlight:
+            self.shown_plain = exact.plain
+            self.body.update(exact)
+            return
+        self._show(exact, answer, suffix=error if result.error else None)
 
     def show_finished(self, result: GenerationResult, show_speed: bool) -> None:
-        self.body.update(self._final_body(result))
+        self._show_final(result)
         status = {"stop": "done", "length": "done (max tokens)", "cancelled": "stopped", "error": "error"}[
             result.finish_reason
         ]
@@ -214,7 +252,7 @@ class AnswerPane(Vertical):
         title = Text.assemble(f"{self.pane_name}: ", literal(label, "bold"), "  (", literal(backend), ")")
         self.query_one(".pane-title", Static).update(title)
         garbage = next((flag for flag in finished.flags if flag.name == "garbage" and flag.hit), None)
-        self.body.update(self._final_body(result, garbage.evidence if garbage else None))
+        self._show_final(result, garbage.evidence if garbage else None)
         badges = Text()
         details = Text()
         if stopped:
