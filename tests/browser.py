@@ -7,6 +7,7 @@ websocket can, and the SQLite file says what the judge's keys did: those are wha
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -19,6 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.helpers import REPO, write_replay
 
@@ -36,6 +39,26 @@ CHROMIUM_FLAGS = [  # a closed network: no background connections, no first-run 
 
 def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def chromium_or_skip() -> str:
+    """The path of Chromium for a browser test, with playwright importable; a skip (a failure under
+    ARENA_REQUIRE_BROWSER) naming what is missing otherwise."""
+    chromium = find_chromium()
+    missing = []
+    if chromium is None:
+        missing.append("chromium (Debian: apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("playwright (pip install -e '.[test]')")
+    if missing:
+        why = "the browser test needs " + " and ".join(missing)
+        if os.environ.get("ARENA_REQUIRE_BROWSER"):
+            pytest.fail(why)
+        pytest.skip(why)
+    assert chromium is not None
+    return chromium
 
 
 def free_port() -> int:

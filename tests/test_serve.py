@@ -8,7 +8,6 @@ skipped, unless ARENA_REQUIRE_BROWSER is set (``.ci/run`` sets it), where it fai
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
 import sys
@@ -26,7 +25,7 @@ from arena.judging.names import judge_name_problem
 from arena.web.serve import play_command, public_url_for
 from tests.browser import (
     CHROMIUM_FLAGS,
-    find_chromium,
+    chromium_or_skip,
     judge_processes,
     open_judge,
     serving,
@@ -174,28 +173,10 @@ def test_each_browser_runs_this_interpreters_play_with_every_argument_quoted() -
 # ---------------------------------------------------------------- in a real browser
 
 
-def _browser_or_skip() -> str:
-    chromium = find_chromium()
-    missing = []
-    if chromium is None:
-        missing.append("chromium (Debian: apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("playwright (pip install -e '.[test]')")
-    if missing:
-        why = "the browser test needs " + " and ".join(missing)
-        if os.environ.get("ARENA_REQUIRE_BROWSER"):
-            pytest.fail(why)
-        pytest.skip(why)
-    assert chromium is not None
-    return chromium
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
     """``arena serve`` with at most two judges, and the browser to judge in; (url, database, chromium)."""
-    chromium = _browser_or_skip()
+    chromium = chromium_or_skip()
     with serving(tmp_path, ANSWERS, OTHER) as (url, db, _log):
         yield url, db, chromium
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from arena.cli.common import console, db_option, echo_json, existing_store
+from arena.cli.common import console, db_option, echo_json, existing_store, say
 from arena.errors import ArenaError
 from arena.vocab import FINISH_REASONS
 
@@ -80,6 +80,12 @@ def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json
     "--reference", metavar="LABEL", help="Show fidelity measured against this reference (default: the newest)."
 )
 @click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write one self-contained page (plots and tables, offline) of the whole database's results to FILE.",
+)
+@click.option(
     "--compare",
     nargs=2,
     metavar="BEFORE AFTER",
@@ -94,6 +100,7 @@ def report(
     as_markdown: bool,
     reference: str | None,
     compare: tuple[str, str] | None,
+    html_path: Path | None,
 ) -> None:
     """Per-contestant flag rates and constraint adherence with 95% intervals, speed and memory, and
     fidelity to a reference model where `arena fidelity` measured it.
@@ -105,6 +112,9 @@ def report(
     from arena.reports.vibe_check import build_report
     from arena.store.queries import latest_batch_session
 
+    if html_path is not None:
+        _html(db_path, html_path)
+        return
     if compare:
         if as_markdown or session is not None or all_sessions:
             raise ArenaError("--compare takes its two sessions itself: leave out --session, --all and --markdown")
@@ -121,6 +131,19 @@ def report(
         as_markdown=as_markdown,
         title=f"vibe check - session {chosen}" if chosen is not None else "vibe check - all sessions",
     )
+
+
+def _html(db_path: Path, html_path: Path) -> None:
+    from arena.present.html_report import render_page
+    from arena.reports.page import collect_page
+
+    with existing_store(db_path) as store, console(stderr=True).status("computing the report"):
+        page = render_page(collect_page(store), source=str(db_path))
+    try:
+        html_path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise ArenaError(f"{html_path}: cannot write: {exc.strerror or exc}") from None
+    say(f"wrote {html_path} ({len(page.encode()) / 1024:.0f} KB): open it in a browser; it loads nothing else")
 
 
 def _compare(db_path: Path, before: str, after: str, *, as_json: bool) -> None:

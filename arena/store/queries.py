@@ -247,6 +247,15 @@ def session_answers(store: Store, session: int) -> list[dict[str, Any]]:
     return answers
 
 
+def voted_categories(store: Store) -> list[str]:
+    """The prompt categories that have votes (skips and taken-back votes aside), in name order."""
+    rows = store.rows(
+        "select distinct p.category from battles b join prompts p on p.id = b.prompt "
+        "where b.verdict != 'skip' and b.taken_back_at is null and p.category is not null order by p.category"
+    )
+    return [str(row[0]) for row in rows]
+
+
 def session_exists(store: Store, session: int) -> bool:
     return bool(store.rows("select 1 from sessions where id = ?", [session]))
 

@@ -1,0 +1,56 @@
+"""What the shareable report (``arena report --html``) shows, gathered from one database: the board with its
+intervals, the style-controlled board, ranks per category, the vibe check of every answer, the judges'
+agreement and fidelity where the database has them. Human votes only: every number here is the judges'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from arena.analysis.judges import JudgesReport, judge_report, votes_from_rows
+from arena.analysis.ratings import Leaderboard
+from arena.reports.leaderboard import board_for
+from arena.reports.vibe_check import Fidelity, ReportRow, build_report, fidelity_by_label
+from arena.store import Store
+from arena.store.queries import BattleFilter, judge_votes, voted_categories
+
+MIN_CATEGORY_BATTLES = 10
+"""A category's ranks are shown only where it has this many battles: fewer would rank noise."""
+
+
+@dataclass
+class PageData:
+    board: Leaderboard
+    styled: Leaderboard | None
+    categories: dict[str, Leaderboard] = field(default_factory=dict)
+    report: list[ReportRow] = field(default_factory=list)
+    judges: JudgesReport | None = None
+    fidelity: dict[str, Fidelity] = field(default_factory=dict)
+    leaked: int = 0
+
+
+def collect_page(store: Store, rounds: int = 1000) -> PageData:
+    result = board_for(store, rounds=rounds)
+    board = result.board
+    styled = None
+    if board.ratings:
+        try:
+            styled = board_for(store, style_control=True, rounds=rounds).board
+        except (ValueError, ArithmeticError):  # too few battles to fit the style terms: the page says so
+            styled = None
+    categories = {}
+    for category in voted_categories(store):
+        board_of = board_for(store, BattleFilter(category=category), rounds=rounds).board
+        if board_of.battles >= MIN_CATEGORY_BATTLES:
+            categories[category] = board_of
+    votes = votes_from_rows(judge_votes(store, BattleFilter()))
+    judges = judge_report(votes) if len({vote.judge for vote in votes}) >= 2 else None
+    return PageData(
+        board=board,
+        styled=styled if styled is not None and styled.style else None,
+        categories=categories,
+        report=build_report(store, None),
+        judges=judges,
+        fidelity=fidelity_by_label(store),
+        leaked=result.leaked,
+    )
