@@ -18,6 +18,7 @@ from arena.judging.open import SessionOpener
 from arena.judging.session import PlaySession
 from arena.store.faults import StoreError
 from arena.tui.pacing import Presentation
+from arena.tui.paste import install as install_paste_guard
 from arena.tui.screens.battle import BattleScreen
 from arena.tui.screens.intro import IntroScreen
 from arena.tui.screens.judge_name import JudgeNameScreen
@@ -42,6 +43,7 @@ class ArenaApp(App[None]):
         session row is written until they have). ``load_models``, given with ``ask_judge``, fills the models'
         pool in a thread while the judge types (a browser judge sees the app at once, not a blank page); when it
         fails, the app exits with status 2 and ``load_error`` says why."""
+        install_paste_guard()  # before the driver starts its input thread, which builds the parser
         super().__init__()
         if load_models is not None and not ask_judge:
             raise ValueError("load_models loads behind the name screen: it needs ask_judge")
