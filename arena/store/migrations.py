@@ -12,7 +12,7 @@ import math
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -223,6 +223,20 @@ _STYLE_COUNTS = (
 )
 
 
+IN_BATCH = 500
+"""Values bound per ``in (...)`` list: well within SQLite's limit on bound parameters."""
+
+
+def rows_in(conn: sqlite3.Connection, sql: str, values: Sequence[Any]) -> list[Any]:
+    """The rows of ``sql`` for ``values``, whose ``{marks}`` placeholder becomes an ``in`` list, in batches."""
+    found: list[Any] = []
+    listed = list(values)
+    for start in range(0, len(listed), IN_BATCH):
+        part = listed[start : start + IN_BATCH]
+        found += conn.execute(sql.format(marks=", ".join("?" for _ in part)), part).fetchall()
+    return found
+
+
 def _count(value: object) -> float:
     """A stored count as a float; NaN (no count) for NULL or what a merged file put there (text, negatives,
     infinities)."""
@@ -240,12 +254,7 @@ def fill_battle_style(conn: sqlite3.Connection, battle_ids: Sequence[int] | None
     if battle_ids is None:
         rows = conn.execute(_STYLE_COUNTS).fetchall()
     else:
-        rows = []
-        ids = list(battle_ids)
-        for start in range(0, len(ids), 500):  # within SQLite's limit on bound parameters
-            part = ids[start : start + 500]
-            marks = ", ".join("?" for _ in part)
-            rows += conn.execute(_STYLE_COUNTS + f" where b.id in ({marks})", part).fetchall()
+        rows = rows_in(conn, _STYLE_COUNTS + " where b.id in ({marks})", battle_ids)
     if not rows:
         return
     nan = float("nan")
@@ -295,12 +304,7 @@ def fill_answer_counts(conn: sqlite3.Connection, generation_ids: Sequence[int] |
     if generation_ids is None:
         rows = conn.execute(_UNCOUNTED).fetchall()
     else:
-        rows = []
-        ids = list(generation_ids)
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ", ".join("?" for _ in part)
-            rows += conn.execute(_UNCOUNTED + f" and id in ({marks})", part).fetchall()
+        rows = rows_in(conn, _UNCOUNTED + " and id in ({marks})", generation_ids)
     updates = []
     for generation, output in rows:
         text = str(output)

@@ -223,6 +223,11 @@ def report_generations(store: Store, session: int | None) -> tuple[list[dict[str
         "order by g.id",
         params,
     )
+    return generations, _checks_by_generation(store, where, params)
+
+
+def _checks_by_generation(store: Store, where: str, params: list[Any]) -> dict[int, dict[str, bool]]:
+    """Each generation's flags as name -> hit, for the generations ``where`` selects (alias ``g``)."""
     flags = store.query(
         f"select f.generation, f.name, f.hit from flags f join generations g on g.id = f.generation {where}",
         params,
@@ -230,7 +235,7 @@ def report_generations(store: Store, session: int | None) -> tuple[list[dict[str
     by_generation: dict[int, dict[str, bool]] = {}
     for flag in flags:
         by_generation.setdefault(flag["generation"], {})[flag["name"]] = bool(flag["hit"])
-    return generations, by_generation
+    return by_generation
 
 
 def session_answers(store: Store, session: int) -> list[dict[str, Any]]:
@@ -241,7 +246,7 @@ def session_answers(store: Store, session: int) -> list[dict[str, Any]]:
         "where session = ? and (discarded is null or discarded = 0) order by id",
         [session],
     )
-    _generations, by_generation = report_generations(store, session)
+    by_generation = _checks_by_generation(store, "where g.session = ?", [session])
     for answer in answers:
         answer["checks"] = by_generation.get(answer["id"], {})
     return answers

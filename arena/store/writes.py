@@ -362,12 +362,7 @@ def _write_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle],
 
 def _ids_by_uid(conn: sqlite3.Connection, table: str, uids: Sequence[str]) -> dict[str, int]:
     """The row ids of ``uids`` in ``table`` (uid is unique and indexed there)."""
-    found: dict[str, int] = {}
-    for start in range(0, len(uids), 500):
-        part = list(uids[start : start + 500])
-        marks = ", ".join("?" for _ in part)
-        found.update(conn.execute(f"select uid, id from {table} where uid in ({marks})", part).fetchall())
-    return found
+    return dict(migrations.rows_in(conn, f"select uid, id from {table} where uid in ({{marks}})", uids))
 
 
 def record_fidelity(
