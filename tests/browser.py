@@ -171,7 +171,6 @@ def serving(
     """``arena serve`` as a process on a free port with two replay models (their answers by prompt id,
     ``t/...``), a prompt set of those ids; (url, database, the server's log)."""
     db = tmp_path / "team.db"
-    port = free_port()
     steady = write_replay(tmp_path / "steady.jsonl", answers)
     other = write_replay(tmp_path / "other.jsonl", other_answers)
     prompts = tmp_path / "t.toml"
@@ -180,11 +179,24 @@ def serving(
         + "".join(f'[[prompts]]\nid = "{key[2:]}"\ntext = "Prompt {key}"\ncategory = "misc"\n' for key in answers),
         encoding="utf-8",
     )
-    command = [
-        sys.executable, "-m", "arena", "serve", "--port", str(port), "--max-judges", str(max_judges),
+    play_args = [
         "--model", f"replay:{steady}?tps=400", "--label", "steady",
         "--model", f"replay:{other}?tps=400", "--label", "other",
-        "--prompts", str(prompts), "--db", str(db),
+        "--prompts", str(prompts),
+    ]  # fmt: skip
+    with serving_args(tmp_path, db, play_args, max_judges) as served:
+        yield served
+
+
+@contextmanager
+def serving_args(
+    tmp_path: Path, db: Path, play_args: list[str], max_judges: int = 2
+) -> Iterator[tuple[str, Path, Path]]:
+    """``arena serve PLAY_ARGS --db DB`` as a process on a free port; (url, database, the server's log)."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "arena", "serve", "--port", str(port), "--max-judges", str(max_judges),
+        *play_args, "--db", str(db),
     ]  # fmt: skip
     log_path = tmp_path / "serve.log"
     log = log_path.open("wb")

@@ -74,6 +74,8 @@ def contestant_options(func: F) -> F:
     ) -> Any:
         from arena.engine.contestants import resolve_contestants
 
+        if kwargs.get("from_batch") is not None:  # stored answers: the batch's contestants, none to resolve
+            return func(*args, contestants=[], **kwargs)
         contestants = resolve_contestants(specs, labels, config_path, trust_config_code=trust_remote_code)
         return func(*args, contestants=contestants, **kwargs)
 

@@ -91,7 +91,14 @@ def batch(
     with store, ModelPool() as pool:
         load_models(pool, contestants, lambda c: f"loading {c.label} ({c.backend})")
         session = start_batch_session(
-            store, contestants, selected, prompt_set=prompts.name, params=params, sequential=sequential, samples=samples
+            store,
+            contestants,
+            selected,
+            prompt_set=prompts.name,
+            params=params,
+            sequential=sequential,
+            samples=samples,
+            loaded=pool.infos(),
         )
         tokens = {"n": 0}
         cancel = threading.Event()
@@ -193,7 +200,7 @@ def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
     A crash inside the app exits non-zero (after saying where the votes are: every vote cast is stored).
     """
     from arena.engine.pool import ModelPool
-    from arena.judging.open import session_opener
+    from arena.judging.open import session_opener, stored_opener
     from arena.present.terminal import literal
     from arena.tui.pacing import Presentation
 
@@ -201,7 +208,10 @@ def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
     presentation = Presentation(pace=options.pace, show_speed=options.show_speed, sequential=options.sequential)
     store = open_store(options.db_path)
     with store, ModelPool() as pool:
-        open_session = session_opener(options, prompts, store, pool)
+        if prompts is None:  # stored answers: nothing to load
+            open_session = stored_opener(options, store)
+        else:
+            open_session = session_opener(options, prompts, store, pool)
         from arena.tui.app import ArenaApp
 
         if options.ask_judge:  # the models load while the judge types their name
@@ -210,8 +220,10 @@ def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
                 ask_judge=True,
                 presentation=presentation,
                 intro=intro,
-                load_models=lambda: pool.load_all(options.contestants),
+                load_models=None if prompts is None else lambda: pool.load_all(options.contestants),
             )
+        elif prompts is None:
+            app = ArenaApp(open_session, judge=options.judge, presentation=presentation, intro=intro)
         else:
             load_models(pool, options.contestants, lambda c: f"loading a model ({c.backend})")  # no label: blind
             app = ArenaApp(open_session, judge=options.judge, presentation=presentation, intro=intro)
@@ -295,6 +307,12 @@ resume_option = click.option(
 )
 @resume_option
 @click.option(
+    "--from-batch",
+    metavar="SESSION|latest",
+    help="Judge the stored answers of an `arena batch` session instead of live models: no model loads, every "
+    "pair of its contestants on each prompt, never a pair you voted on (follow-ups and regenerating are off).",
+)
+@click.option(
     "--ask-judge",
     is_flag=True,
     hidden=True,
@@ -312,13 +330,18 @@ def play(
     pace: Pace,
     pairing: Pairing,
     resume: bool,
+    from_batch: str | None,
     ask_judge: bool,
 ) -> None:
     """Judge two anonymous models side by side in the terminal; votes go to SQLite.
 
     Each session draws a fresh seed (prompt order, sides, sampling) and shows it; --seed replays one.
+    With --from-batch, the answers an `arena batch` stored are judged instead (generate once, judge many).
     """
     from arena.judging.open import PlayOptions
+
+    if from_batch is not None:
+        _refuse_with_stored_answers(click.get_current_context())
 
     options = PlayOptions(
         contestants=tuple(contestants),
@@ -333,6 +356,7 @@ def play(
         pairing=pairing,
         resume=resume,
         ask_judge=ask_judge,
+        from_batch=from_batch,
     )
     parse_only = click.get_current_context().meta.get(_PARSE_ONLY)
     if parse_only is not None:
@@ -341,6 +365,31 @@ def play(
     if ask_judge and (judge or resume):
         raise ArenaError("--ask-judge asks the judge's name in the app: leave out --judge and --resume")
     _run_arena(replace(options, judge=None if ask_judge else _judge_or_default(judge)))
+
+
+STORED_ANSWERS_REFUSE = {
+    "specs": "--model",
+    "labels": "--label",
+    "config_path": "--config",
+    "prompt_set": "--prompts",
+    "temperature": "--temperature",
+    "top_p": "--top-p",
+    "max_tokens": "--max-tokens",
+    "stops": "--stop",
+    "sequential": "--sequential",
+}
+"""``arena play`` options that mean nothing on stored answers (the batch chose the models, prompts and sampling)."""
+
+
+def _refuse_with_stored_answers(ctx: click.Context) -> None:
+    """One line when an option given with ``--from-batch`` could not apply to stored answers."""
+    from click.core import ParameterSource
+
+    for name, option in STORED_ANSWERS_REFUSE.items():
+        if ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+            raise ArenaError(
+                f"--from-batch judges the batch's own answers (its models, prompts and sampling): leave out {option}"
+            )
 
 
 @click.command()

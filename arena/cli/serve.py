@@ -55,8 +55,9 @@ def serve(
     """Judges in a browser: the arena on http://HOST:PORT, for colleagues without a Python setup.
 
     \b
-    PLAY OPTIONS are `arena play`'s (--model, --prompts, --db, sampling, --pace...):
+    PLAY OPTIONS are `arena play`'s (--model, --prompts, --db, sampling, --pace, --from-batch...):
       arena serve --model hf:./ckpt-a --model hf:./ckpt-b --db team.db
+      arena serve --from-batch latest --db team.db    (judge stored answers: no model loads)
     Each browser gets its own arena (own session and seed, own copy of the models), asks its judge's
     name first, and votes into the one --db file. Anyone who can reach the address can judge: the
     default listens on this machine only.
@@ -70,6 +71,8 @@ def serve(
 
     if demo and any(arg in ("--model", "-m") or arg.startswith("--model=") for arg in play_args):
         raise ArenaError("--demo serves the demo's two contestants: leave out --model")
+    if demo and any(arg == "--from-batch" or arg.startswith("--from-batch=") for arg in play_args):
+        raise ArenaError("--demo serves live models and --from-batch stored answers: choose one")
     forwarded, db_path, contestants = _checked_play_args((*_demo_args(), *play_args) if demo else play_args)
     if not no_check:
         from arena.engine.pool import ModelPool
@@ -119,8 +122,19 @@ def _checked_play_args(play_args: tuple[str, ...]) -> tuple[list[str], Path, lis
             raise ArenaError(REFUSED_PLAY_OPTIONS[name])
     options.check("arena serve")
     db_path = options.db_path.resolve()
-    open_store(db_path).close()
-    return [*without_option(play_args, "--db"), "--db", str(db_path)], db_path, list(options.contestants)
+    forwarded = [*without_option(play_args, "--db"), "--db", str(db_path)]
+    with open_store(db_path) as store:
+        if options.from_batch is not None:  # every judge gets the same batch, even if a newer one lands
+            from arena.judging.stored import load_batch, resolve_batch
+
+            batch = load_batch(store, resolve_batch(store, options.from_batch))
+            forwarded = [*without_option(forwarded, "--from-batch"), "--from-batch", str(batch.session)]
+            say(
+                f"judging the stored answers of batch session {batch.session}: {len(batch.battles)} battles, "
+                f"{len(batch.contestants)} contestants, no model loads",
+                err=True,
+            )
+    return forwarded, db_path, list(options.contestants)
 
 
 def without_option(args: Sequence[str], name: str) -> list[str]:

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Sequence
 from types import TracebackType
 
-from arena.backend import Backend, BackendError, Contestant, Loaded
+from arena.backend import Backend, BackendError, Contestant, Loaded, LoadedInfo
 from arena.backend.registry import get_backend
 
 
@@ -50,6 +50,15 @@ class ModelPool:
 
     def __contains__(self, label: object) -> bool:
         return label in self._loaded
+
+    def infos(self) -> dict[str, LoadedInfo]:
+        """What each loaded model resolved to, by label; a backend whose ``info()`` fails is left out (it is
+        a nicety: it must not cost the run)."""
+        found = {}
+        for label, loaded in self._loaded.items():
+            with contextlib.suppress(Exception):
+                found[label] = loaded.info()
+        return found
 
     def close(self) -> None:
         for loaded in self._loaded.values():

@@ -10,13 +10,15 @@ so an interrupted batch keeps everything finished before the interrupt.
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
-from arena.backend import Chunk, Contestant, GenerationParams, GenerationResult
+from arena.backend import Chunk, Contestant, GenerationParams, GenerationResult, LoadedInfo
 from arena.engine.generation import StreamJob, run_streams
 from arena.engine.pool import ModelPool
 from arena.judging.answers import record_answer
@@ -64,8 +66,11 @@ def start_batch_session(
     params: GenerationParams,
     sequential: bool,
     samples: int = 1,
+    loaded: Mapping[str, LoadedInfo] | None = None,
 ) -> int:
-    """Register the run's contestants and prompts and open its session; returns the session id."""
+    """Register the run's contestants and prompts and open its session; returns the session id. ``loaded``
+    (what each contestant ran as, by label) is kept with the session for the reveal of battles judged later
+    on these answers (``arena play --from-batch``)."""
     writes.register(store, contestants, prompts)
     settings = SessionSettings(
         prompt_set=prompt_set,
@@ -73,8 +78,15 @@ def start_batch_session(
         contestants=tuple(ContestantRef(spec=c.spec, label=c.label) for c in contestants),  # in --model order
         sequential=sequential,
         samples=samples if samples > 1 else None,
+        loaded={label: _plain(asdict(info)) for label, info in (loaded or {}).items()},
     )
     return writes.start_session(store, "batch", judge=None, settings=settings)
+
+
+def _plain(info: dict[str, Any]) -> dict[str, Any]:
+    """``info`` as plain JSON values (a backend's ``extra`` may hold a path or an enum: kept as its text)."""
+    plain: dict[str, Any] = json.loads(json.dumps(info, default=str))
+    return plain
 
 
 def run_batch(

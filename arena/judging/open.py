@@ -17,6 +17,14 @@ from arena.engine.pool import ModelPool
 from arena.errors import ArenaError
 from arena.judging.resume import Resume, find_resume, resume_if_any
 from arena.judging.session import PlaySession
+from arena.judging.stored import (
+    StoredPlaySession,
+    StoredResume,
+    find_stored_resume,
+    load_batch,
+    resolve_batch,
+    unjudged,
+)
 from arena.prompts import PromptSet, load_prompt_set
 from arena.store import Store
 from arena.store.session_lock import SessionBusy, session_busy
@@ -45,18 +53,63 @@ class PlayOptions:
     resume: bool = False
     ask_judge: bool = False
     """The judge types their name in the app (each browser of ``arena serve``)."""
+    from_batch: str | None = None
+    """Judge a batch session's stored answers (a session number or ``latest``) instead of live models."""
 
     @property
     def specs(self) -> list[str]:
         return [contestant.spec for contestant in self.contestants]
 
-    def check(self, command: str = "arena play") -> PromptSet:
-        """Refuse what cannot run (one line each), before any model loads; the prompt set, loaded."""
+    def check(self, command: str = "arena play") -> PromptSet | None:
+        """Refuse what cannot run (one line each), before any model loads; the prompt set, loaded (None on
+        stored answers: the batch's own prompts are judged)."""
+        if self.from_batch is not None:
+            if self.resume and self.seed is not None:
+                raise ArenaError("--resume continues the session with its own seed; leave out --seed")
+            return None
         if len(self.contestants) < 2:
             raise ArenaError(f"{command} needs at least two contestants (--model twice, or two in arena.toml)")
         if self.resume and self.seed is not None:
             raise ArenaError("--resume continues the session with its own seed; leave out --seed")
         return load_prompt_set(self.prompt_set)
+
+
+def stored_opener(options: PlayOptions, store: Store) -> SessionOpener:
+    """The opener of sessions on a batch's stored answers (``--from-batch``); the batch is read now, so a
+    wrong session number is one line before the screen opens. ``--resume`` (and a browser judge who comes
+    back) continues the judge's last session on this batch; either way no battle they voted on comes again."""
+    assert options.from_batch is not None
+    batch = load_batch(store, resolve_batch(store, options.from_batch))
+    if not options.ask_judge and unjudged(store, batch, options.judge) == 0:  # a browser shows its end screen
+        raise ArenaError(
+            f"--from-batch {batch.session}: judge {options.judge!r} has voted on all {len(batch.battles)} battles "
+            "of this batch already; nothing is left to judge"
+        )
+    resumed = find_stored_resume(store, options.judge, batch.session) if options.resume else None
+    if options.resume and resumed is None:
+        raise ArenaError(f"--resume: no earlier session by judge {options.judge!r} on batch session {batch.session}")
+    if resumed is not None and session_busy(store.path, resumed.session):
+        raise SessionBusy(
+            f"--resume: session {resumed.session} is being judged in another arena right now; finish there first"
+        )
+
+    def open_session(judge: str | None) -> PlaySession:
+        continued = resumed
+        if options.ask_judge and judge is not None:
+            continued = find_stored_resume(store, judge, batch.session)
+        try:
+            return opened(judge, continued)
+        except SessionBusy:
+            if not options.ask_judge:
+                raise
+            return opened(judge, None)  # another tab under this name judges that session now
+
+    def opened(judge: str | None, continued: StoredResume | None) -> PlaySession:
+        return StoredPlaySession(
+            store, batch, judge=judge, seed=options.seed, pairing=options.pairing, pace=options.pace, resume=continued
+        )
+
+    return open_session
 
 
 def session_opener(options: PlayOptions, prompts: PromptSet, store: Store, pool: ModelPool) -> SessionOpener:

@@ -115,14 +115,22 @@ class PlaySession:
             self.judged_before = sum(1 for prompt in self.queue if prompt.uid in resume.judged)
             self.queue = [prompt for prompt in self.queue if prompt.uid not in resume.judged]
             self.battles_before = resume.battles
-        self.lock = SessionLock(store.path, self.session_id)
+        self._hold(total=len(self.queue))
+
+    stored_from: int | None = None
+    """The batch session whose stored answers are judged (``arena play --from-batch``); None when the
+    contestants generate live."""
+
+    def _hold(self, total: int) -> None:
+        """Take this session's lock and start counting: the part of opening a session every kind shares."""
+        self.lock = SessionLock(self.store.path, self.session_id)
         """Held while this process judges the session: a second tab under the same name starts its own."""
         if not self.lock.acquire():
             raise SessionBusy(
                 f"session {self.session_id} is being judged in another arena right now (another tab or "
                 "terminal under this name); finish there, or start a new session without --resume"
             )
-        self.total = len(self.queue)
+        self.total = total
         self.rounds: list[Round] = []
         self.write_failures: list[str] = []  # database errors the judge saw; the CLI exits 2 when any
         self.position = 0
@@ -175,11 +183,15 @@ class PlaySession:
         with self._writing():
             writes.take_back(self.store, last.battle_id, self.judge)
         last.taken_back = True
-        if last.battle.prompt.set != "custom":
-            self.queue.append(last.battle.prompt)
+        self._again_later(last)
+        return last
+
+    def _again_later(self, taken_back: Round) -> None:
+        """Queue the battle of a vote taken back again, at the end (a custom prompt is not queued)."""
+        if taken_back.battle.prompt.set != "custom":
+            self.queue.append(taken_back.battle.prompt)
             self.total += 1
             self.finished_all = False
-        return last
 
     def _require(self, current: Round, action: Action) -> None:
         """The session's own guard: a front end that skipped ``allows`` gets an error, not a bad write."""

@@ -217,6 +217,12 @@ class Store:
         with self._lock, translated(self.path, self.busy_timeout_s, writing=False):
             return self.conn.execute(sql, params).fetchall()
 
+    def rows_in(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` for ``values``, its ``{marks}`` becoming an ``in`` list (``migrations.rows_in``)."""
+        with self._lock, translated(self.path, self.busy_timeout_s, writing=False):
+            found: list[tuple[Any, ...]] = migrations.rows_in(self.conn, sql, values)
+            return found
+
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read query as dicts."""
         with self._lock, translated(self.path, self.busy_timeout_s, writing=False):

@@ -45,6 +45,11 @@ class SessionSettings:
     """Batch: answers per contestant and prompt, each with its own seed (``--samples``)."""
     source: str | None = None
     """Import: the file the battles came from."""
+    from_batch: int | None = None
+    """Play on stored answers (``--from-batch``): the batch session whose answers are judged."""
+    loaded: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Batch: what each contestant ran as (its ``LoadedInfo`` fields, by label), for the reveal of
+    ``--from-batch`` battles judged later, maybe on another machine."""
 
     @property
     def specs(self) -> list[str]:
@@ -64,12 +69,14 @@ class SessionSettings:
             stored["params"] = dict(self.params)
         if self.contestants:
             stored["contestants"] = [contestant.to_json() for contestant in self.contestants]
-        for name in ("seed", "pace", "pairing", "sequential", "source", "samples"):
+        for name in ("seed", "pace", "pairing", "sequential", "source", "samples", "from_batch"):
             value = getattr(self, name)
             if value is not None:
                 stored[name] = value
         if self.prompt_order:
             stored["prompt_order"] = list(self.prompt_order)
+        if self.loaded:
+            stored["loaded"] = {label: dict(info) for label, info in self.loaded.items()}
         return stored
 
     @classmethod
@@ -95,7 +102,16 @@ class SessionSettings:
             sequential=raw["sequential"] if isinstance(raw.get("sequential"), bool) else None,
             samples=_count(raw.get("samples")),
             source=_text(raw.get("source")),
+            from_batch=_count(raw.get("from_batch")),
+            loaded=_tables(raw.get("loaded")),
         )
+
+
+def _tables(value: object) -> dict[str, dict[str, Any]]:
+    """A stored ``{label: {...}}`` map; entries that are not tables are left out."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(label): table for label, table in value.items() if isinstance(table, dict)}
 
 
 def _count(value: object) -> int | None:

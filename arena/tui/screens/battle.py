@@ -130,7 +130,11 @@ class BattleScreen(Screen[None]):
 
     def _settings_line(self, battle_seed: int | None) -> str:
         sampled = any(contestant.backend != "replay" for contestant in self.session.contestants)
-        return settings_line(self.session.params, self.session.seed, self.session.judge, battle_seed, sampled=sampled)
+        line = settings_line(self.session.params, self.session.seed, self.session.judge, battle_seed, sampled=sampled)
+        if self.session.stored_from is not None:  # the battle seed placed nothing: the answers exist already
+            line = settings_line(self.session.params, self.session.seed, self.session.judge, None, sampled=sampled)
+            return f"stored answers of batch session {self.session.stored_from} · {line}"
+        return line
 
     def pane(self, side: Side) -> AnswerPane:
         return self.query_one(f"#{side}", AnswerPane)
@@ -150,8 +154,12 @@ class BattleScreen(Screen[None]):
 
     def start(self, current: Round | None) -> None:
         if current is None:
-            judged = counted(self.session.total + self.session.judged_before, "prompt")
-            self.hint(f"All {judged} judged. l: leaderboard · e: a prompt of your own · q: quit")
+            if self.session.stored_from is None:
+                judged = counted(self.session.total + self.session.judged_before, "prompt")
+                self.hint(f"All {judged} judged. l: leaderboard · e: a prompt of your own · q: quit")
+            else:
+                judged = counted(self.session.total + self.session.judged_before, "battle")
+                self.hint(f"All {judged} of batch session {self.session.stored_from} judged. l: leaderboard · q: quit")
             self.app.push_screen(SummaryScreen(summarize(self.session), finished=True))
             return
         self.show_prompt(header_prompt(current))
@@ -446,7 +454,7 @@ class BattleScreen(Screen[None]):
         self.app.push_screen(LeaderboardScreen(self.session.store))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.session.stored_from))
 
     def action_quit(self) -> None:
         """The session's summary first; q there quits (and the streams stop as the screen goes), esc

@@ -37,15 +37,26 @@ KEYS = [
 ]
 
 
+GENERATING_KEYS = ("f", "r", "e")
+"""Keys that make the models generate: off when the answers are stored ones (``--from-batch``)."""
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Close"),
         Binding("question_mark", "app.pop_screen", "Close"),
     ]
 
+    def __init__(self, stored_from: int | None = None) -> None:
+        """``stored_from``: the batch session whose stored answers are judged (None: live models)."""
+        super().__init__()
+        self.stored_from = stored_from
+
     def compose(self) -> ComposeResult:
         table = Table(show_header=False, box=None, padding=(0, 2))
         for key, what in KEYS:
+            if self.stored_from is not None and key in GENERATING_KEYS:
+                what = f"off: these are stored answers (batch session {self.stored_from}), nothing generates"
             table.add_row(Text(key, style="bold"), Text(what))
         notes = Text(
             "\nUntil you vote, the screen does not name the models: not their names, backends, colours or load "
