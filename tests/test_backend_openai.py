@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -33,8 +34,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tiny: TinyModels) -> Iterator[str]:
+@contextmanager
+def llama_server(tiny: TinyModels, *extra: str) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on the tiny GGUF (model name "tiny"); its /v1 URL."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -51,6 +53,7 @@ def server(tiny: TinyModels) -> Iterator[str]:
             "512",
             "--model_alias",
             "tiny",
+            *extra,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -70,6 +73,12 @@ def server(tiny: TinyModels) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tiny: TinyModels) -> Iterator[str]:
+    with llama_server(tiny) as url:
+        yield url
 
 
 def test_batch_through_the_server(server: str, tmp_path: Path) -> None:
@@ -195,3 +204,30 @@ def test_usage_block_gives_the_exact_token_count(broken: str) -> None:
 def test_a_404_at_load_time_is_a_user_error(broken: str) -> None:
     with pytest.raises(BackendError, match="answered 404"):
         ModelPool().load_all([parse_spec(f"openai:{broken}/missing/v1", label="x")])
+
+
+def _batch_rows(url: str, db: Path, parallel: str) -> list[tuple[str, str, str, str | None, str | None]]:
+    result = run(
+        "batch", "--model", f"openai:{url}?model=tiny", "--limit", "4", "--max-tokens", "12",
+        "--temperature", "0", "--parallel", parallel, "--db", str(db),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    query = "select prompt, output, finish_reason, error, served_json from generations order by id"
+    return sqlite3.connect(db).execute(query).fetchall()
+
+
+def test_parallel_requests_to_a_real_server(server: str, tiny: TinyModels, tmp_path: Path) -> None:
+    """``--parallel 3`` against llama-cpp-python's server. By default it ends a streaming answer when the next
+    request arrives, with ``[DONE]`` and no finish reason: each cut answer is stored as an error saying so (it
+    was stored as an empty, finished answer before). Started with ``--interrupt_requests false`` it queues
+    them: the same greedy answers as one request at a time, in prompt order, each with the model it named."""
+    one_at_a_time = _batch_rows(server, tmp_path / "p1.db", "1")
+    assert len(one_at_a_time) == 4 and all(reason in ("stop", "length") for _, _, reason, _, _ in one_at_a_time)
+    assert {json.loads(served)["model"] for *_, served in one_at_a_time} == {"tiny"}
+    interrupted = _batch_rows(server, tmp_path / "cut.db", "3")
+    cut = [error for _, _, reason, error, _ in interrupted if reason == "error"]
+    assert cut and all("without a finish reason" in error and "--interrupt_requests false" in error for error in cut)
+    with llama_server(tiny, "--interrupt_requests", "false") as queued:
+        parallel = _batch_rows(queued, tmp_path / "p3.db", "3")
+    assert [(prompt, output) for prompt, output, *_ in parallel] == [(p, o) for p, o, *_ in one_at_a_time]
+    assert {json.loads(served)["model"] for *_, served in parallel} == {"tiny"}

@@ -142,6 +142,8 @@ class Chunk:
     finish_reason: FinishReason | None = None
     token_ids: tuple[int, ...] = ()
     """The model's token ids for this piece, where the backend knows them (used by ``arena parity``)."""
+    served: Mapping[str, str] | None = None
+    """What an engine said it ran (``model``, ``system_fingerprint``), where it says: the last one sent wins."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,9 @@ class GenerationResult:
     """True: the model's own chat template; False: a raw completion prompt; None: unknown (a server, a replay)."""
     error: str | None = None
     token_ids: tuple[int, ...] | None = None
+    served: Mapping[str, str] | None = None
+    """What the engine said it ran for this answer (its model id, ``system_fingerprint``): answers generated on
+    several machines and merged stay honest about which build made them. None where nothing was said."""
 
 
 @dataclass(frozen=True)

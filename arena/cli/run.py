@@ -65,6 +65,15 @@ pace_option = click.option(
     help="Answers per contestant and prompt, the k-th with seed --seed + k: the report then says how often "
     "a prompt's answers disagree on a flag or a constraint (flips); its intervals take them as one cluster.",
 )
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Requests in flight per openai: contestant, for a server that batches them (vLLM, SGLang, llama.cpp's "
+    "server with parallel slots); each contestant then goes through the prompts at its own pace. Models in "
+    "this process still generate one answer at a time.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable results instead of a table.")
 def batch(
     prompt_set: str,
@@ -74,6 +83,7 @@ def batch(
     sequential: bool,
     limit: int | None,
     samples: int,
+    parallel: int,
     as_json: bool,
 ) -> None:
     """Run every contestant over a prompt set headlessly and store the generations."""
@@ -87,6 +97,8 @@ def batch(
     prompts = load_prompt_set(prompt_set)
     selected = prompts.prompts[:limit] if limit else prompts.prompts
     err = console(stderr=True)
+    if parallel > 1 and not any(contestant.backend == "openai" for contestant in contestants):
+        err.print(f"--parallel {parallel}: no openai: contestant; models in this process generate one answer at a time")
     store = open_store(db_path)
     with store, ModelPool() as pool:
         load_models(pool, contestants, lambda c: f"loading {c.label} ({c.backend})")
@@ -99,6 +111,7 @@ def batch(
             sequential=sequential,
             samples=samples,
             loaded=pool.infos(),
+            parallel=parallel,
         )
         tokens = {"n": 0}
         cancel = threading.Event()
@@ -109,9 +122,12 @@ def batch(
                 tokens=0,
             )
 
+            counting = threading.Lock()  # lanes (--parallel) count from several threads
+
             def on_tokens(_label: str, count: int) -> None:
-                tokens["n"] += count
-                progress.update(task, tokens=tokens["n"])
+                with counting:
+                    tokens["n"] += count
+                    progress.update(task, tokens=tokens["n"])
 
             def on_done(_record: BatchRecord) -> None:
                 progress.advance(task)
@@ -129,6 +145,7 @@ def batch(
                     on_done=on_done,
                     cancel=cancel,
                     samples=samples,
+                    parallel=parallel,
                 )
             except KeyboardInterrupt:
                 cancel.set()
@@ -144,6 +161,7 @@ def batch(
             "prompt_set": prompts.name,
             "params": params.to_dict(),
             "samples": samples,
+            "parallel": parallel,
             "contestants": [{"label": c.label, "spec": c.spec} for c in contestants],
             "summary": [summary.to_dict() for summary in summaries],
             "report": [row.to_dict() for row in report_rows],

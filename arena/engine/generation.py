@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from arena.backend import BackendError, Chunk, FinishReason, GenerationParams, GenerationResult, Loaded, Message
@@ -48,6 +48,7 @@ def generate(
     start = clock()
     rendered_text = ""
     chat_template: bool | None = None
+    served: Mapping[str, str] | None = None
     try:
         rendered = loaded.render(messages)
         rendered_text, chat_template = valid_text(str(rendered.text)), rendered.chat_template
@@ -66,6 +67,8 @@ def generate(
                     n_tokens += chunk.n_tokens
                     if on_chunk is not None:
                         on_chunk(chunk)
+                if chunk.served is not None:
+                    served = chunk.served
                 if chunk.finish_reason is not None:
                     reported_reason = chunk.finish_reason
                 if cancel.is_set() or reported_reason is not None:
@@ -101,6 +104,7 @@ def generate(
         chat_template=chat_template,
         error=error,
         token_ids=tuple(token_ids) if token_ids else None,
+        served=served,
     )
 
 
@@ -131,7 +135,26 @@ def checked_chunk(chunk: Chunk) -> Chunk:
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_TOKENS_PER_CHUNK:
         raise BackendError(f"the backend reported an impossible token count: {str(count)[:40]}")
     text = valid_text(chunk.text)
+    if chunk.served is not None:
+        return replace(chunk, text=text, served=checked_served(chunk.served))
     return chunk if text is chunk.text else replace(chunk, text=text)
+
+
+SERVED_KEYS = ("model", "system_fingerprint")
+SERVED_MAX_CHARS = 200
+
+
+def checked_served(served: object) -> dict[str, str] | None:
+    """What a server said it ran, kept only where it is short text under a known key (a server's JSON is
+    untrusted: a number, a list or a megabyte is dropped, not stored)."""
+    if not isinstance(served, Mapping):
+        return None
+    kept = {
+        key: valid_text(value)
+        for key in SERVED_KEYS
+        if isinstance(value := served.get(key), str) and 0 < len(value) <= SERVED_MAX_CHARS
+    }
+    return kept or None
 
 
 def failed_result(error: str, *, wall_s: float = 0.0) -> GenerationResult:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from arena.backend import Chunk, Contestant, GenerationParams, GenerationResult, LoadedInfo
-from arena.engine.generation import StreamJob, run_streams
+from arena.engine.generation import INTERRUPT_GRACE_S, StreamJob, run_job, run_streams
 from arena.engine.pool import ModelPool
 from arena.judging.answers import record_answer
 from arena.prompts import Prompt
@@ -54,6 +54,7 @@ class BatchRecord:
             "tokens_per_s": self.result.tokens_per_s,
             "wall_s": self.result.wall_s,
             "error": self.result.error,
+            "served": dict(self.result.served) if self.result.served else None,
         }
 
 
@@ -67,6 +68,7 @@ def start_batch_session(
     sequential: bool,
     samples: int = 1,
     loaded: Mapping[str, LoadedInfo] | None = None,
+    parallel: int = 1,
 ) -> int:
     """Register the run's contestants and prompts and open its session; returns the session id. ``loaded``
     (what each contestant ran as, by label) is kept with the session for the reveal of battles judged later
@@ -79,6 +81,7 @@ def start_batch_session(
         sequential=sequential,
         samples=samples if samples > 1 else None,
         loaded={label: _plain(asdict(info)) for label, info in (loaded or {}).items()},
+        parallel=parallel if parallel > 1 else None,
     )
     return writes.start_session(store, "batch", judge=None, settings=settings)
 
@@ -102,22 +105,36 @@ def run_batch(
     on_done: Callable[[BatchRecord], None] | None = None,
     cancel: threading.Event | None = None,
     samples: int = 1,
+    parallel: int = 1,
 ) -> list[BatchRecord]:
     """Generate and store an answer from every contestant to every prompt, prompt by prompt; with
-    ``samples`` K, K answers each, the k-th with seed ``params.seed + k`` (the same k for every contestant)."""
-    records: list[BatchRecord] = []
+    ``samples`` K, K answers each, the k-th with seed ``params.seed + k`` (the same k for every contestant).
+
+    With ``parallel`` N > 1, each ``openai`` contestant keeps up to N requests in flight (a server that
+    batches answers them together) and every contestant goes through the prompts at its own pace instead of
+    prompt by prompt (``lanes``)."""
     stop_all = cancel or threading.Event()
+    if parallel > 1:
+        return _run_in_lanes(
+            contestants,
+            prompts,
+            params,
+            pool,
+            store,
+            session,
+            sequential,
+            on_tokens,
+            on_done,
+            stop_all,
+            samples,
+            parallel,
+        )
+    records: list[BatchRecord] = []
     for prompt, sample in ((prompt, sample) for prompt in prompts for sample in range(samples)):
         if stop_all.is_set():
             break
         messages = prompt.messages()
-        sampled = replace(params, seed=params.seed + sample) if sample else params
-
-        def counter(label: str) -> Callable[[Chunk], None] | None:
-            if on_tokens is None:
-                return None
-            callback = on_tokens
-            return lambda chunk: callback(label, chunk.n_tokens)
+        sampled = _sampled(params, sample)
 
         jobs = [
             StreamJob(
@@ -126,7 +143,7 @@ def run_batch(
                 params=sampled,
                 prompt_id=prompt.uid,
                 cancel=stop_all,
-                on_chunk=counter(contestant.label),
+                on_chunk=_token_counter(on_tokens, contestant.label),
             )
             for contestant in contestants
         ]
@@ -161,6 +178,167 @@ def _answer_and_store(
 
     run_streams(jobs, sequential=sequential, on_result=store_one)
     return [finished[index] for index in sorted(finished)]
+
+
+def lanes(contestant: Contestant, parallel: int) -> int:
+    """Answers one contestant generates at once: ``parallel`` for a server, one for a model in this process
+    (two generations in one llama.cpp or torch model would only share its cores)."""
+    return parallel if contestant.backend == "openai" else 1
+
+
+def _run_in_lanes(
+    contestants: Sequence[Contestant],
+    prompts: Sequence[Prompt],
+    params: GenerationParams,
+    pool: ModelPool,
+    store: Store,
+    session: int,
+    sequential: bool,
+    on_tokens: Callable[[str, int], None] | None,
+    on_done: Callable[[BatchRecord], None] | None,
+    cancel: threading.Event,
+    samples: int,
+    parallel: int,
+) -> list[BatchRecord]:
+    """Each contestant works through the (prompt, sample) list with ``lanes`` threads of its own; answers
+    are stored in list order per contestant (an answer that finishes early waits for the ones before it,
+    so the file reads in prompt order), each in its own transaction. Ctrl-C cancels what is in flight and
+    stores it, like the prompt-by-prompt path; a failed write stops the run and is raised."""
+    items = [(prompt, sample) for prompt in prompts for sample in range(samples)]
+    writers = [_InOrder(contestant.label, items, params, store, session, on_done) for contestant in contestants]
+    failures: list[Exception] = []
+
+    def work(contestant: Contestant, writer: _InOrder, next_item: Callable[[], int | None]) -> None:
+        try:
+            while not cancel.is_set() and (index := next_item()) is not None:
+                prompt, sample = items[index]
+                job = StreamJob(
+                    loaded=pool[contestant.label],
+                    messages=prompt.messages(),
+                    params=_sampled(params, sample),
+                    prompt_id=prompt.uid,
+                    cancel=cancel,
+                    on_chunk=_token_counter(on_tokens, contestant.label),
+                )
+                writer.done(index, run_job(job))
+        except Exception as exc:  # the database refused a write: stop everyone, raise it in the caller
+            failures.append(exc)
+            cancel.set()
+
+    groups = [[index] for index in range(len(contestants))] if sequential else [list(range(len(contestants)))]
+    for group in groups:
+        threads = []
+        for index in group:
+            taken = _Counter(len(items))
+            for lane in range(lanes(contestants[index], parallel)):
+                thread = threading.Thread(
+                    target=work,
+                    args=(contestants[index], writers[index], taken.next),
+                    name=f"arena-lane-{index}-{lane}",
+                    daemon=True,
+                )
+                threads.append(thread)
+                thread.start()
+        _wait_all(threads, cancel)
+        if failures:
+            raise failures[0]
+    return sorted((record for writer in writers for record in writer.records), key=_record_order(items, contestants))
+
+
+def _token_counter(on_tokens: Callable[[str, int], None] | None, label: str) -> Callable[[Chunk], None] | None:
+    """The chunk callback that counts ``label``'s tokens into ``on_tokens`` (None: nothing counts)."""
+    if on_tokens is None:
+        return None
+    callback = on_tokens
+    return lambda chunk: callback(label, chunk.n_tokens)
+
+
+def _sampled(params: GenerationParams, sample: int) -> GenerationParams:
+    return replace(params, seed=params.seed + sample) if sample else params
+
+
+def _record_order(
+    items: Sequence[tuple[Prompt, int]], contestants: Sequence[Contestant]
+) -> Callable[[BatchRecord], tuple[int, int]]:
+    """Records in (prompt, sample) order, then ``--model`` order: what the prompt-by-prompt path returns."""
+    position = {(prompt.uid, sample): index for index, (prompt, sample) in enumerate(items)}
+    order = {contestant.label: index for index, contestant in enumerate(contestants)}
+    return lambda record: (position[(record.prompt, record.sample)], order[record.contestant])
+
+
+def _wait_all(threads: Sequence[threading.Thread], cancel: threading.Event) -> None:
+    """Wait for the lanes; on Ctrl-C cancel them and give them the grace to store what they have."""
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.2)  # short joins: Ctrl-C reaches this thread between them
+    except KeyboardInterrupt:
+        cancel.set()
+        for thread in threads:
+            thread.join(timeout=INTERRUPT_GRACE_S)
+        raise
+
+
+class _Counter:
+    """The next item a contestant's lanes take, shared between them."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.taken = 0
+        self.lock = threading.Lock()
+
+    def next(self) -> int | None:
+        with self.lock:
+            if self.taken >= self.total:
+                return None
+            self.taken += 1
+            return self.taken - 1
+
+
+class _InOrder:
+    """One contestant's finished answers, stored in item order as soon as all before them are done."""
+
+    def __init__(
+        self,
+        label: str,
+        items: Sequence[tuple[Prompt, int]],
+        params: GenerationParams,
+        store: Store,
+        session: int,
+        on_done: Callable[[BatchRecord], None] | None,
+    ) -> None:
+        self.label = label
+        self.items = items
+        self.params = params
+        self.store = store
+        self.session = session
+        self.on_done = on_done
+        self.waiting: dict[int, GenerationResult] = {}
+        self.next_index = 0
+        self.records: list[BatchRecord] = []
+        self.lock = threading.Lock()
+
+    def done(self, index: int, result: GenerationResult) -> None:
+        with self.lock:
+            self.waiting[index] = result
+            while self.next_index in self.waiting:
+                prompt, sample = self.items[self.next_index]
+                ready = self.waiting.pop(self.next_index)
+                sampled = _sampled(self.params, sample)
+                answer = record_answer(
+                    self.store,
+                    session=self.session,
+                    contestant=self.label,
+                    prompt=prompt,
+                    params=sampled,
+                    result=ready,
+                    sample=sample,
+                )
+                record = BatchRecord(answer.generation_id, self.label, prompt.uid, ready, sample, sampled.seed)
+                self.records.append(record)
+                if self.on_done is not None:
+                    self.on_done(record)
+                self.next_index += 1
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from arena.analysis.flags import Counts, Flag
 from arena.analysis.ratings.bt import INITIAL_RATING
 from arena.backend import Chunk, Contestant, GenerationParams, GenerationResult, LoadedInfo
 from arena.engine.battle import Battle, assign_sides, uncertainty
-from arena.engine.generation import ChunkCallback
+from arena.engine.generation import ChunkCallback, checked_served
 from arena.errors import ArenaError
 from arena.judging.answers import AnalyzedAnswer
 from arena.judging.round import Action, Round
@@ -213,6 +213,7 @@ def _answer(row: Mapping[str, Any], flags: Mapping[int, list[dict[str, Any]]]) -
         rendered_prompt=valid_text(str(row.get("rendered_prompt") or "")),
         chat_template=None if template is None else bool(template),
         error=valid_text(str(row["error"])) if row.get("error") else None,
+        served=checked_served(queries.decode_json(row.get("served_json"), None)),
     )
     words = _count(row.get("n_words"))
     counts = None

@@ -17,7 +17,7 @@ from arena.store.settings import SessionSettings
 ANSWER_COLUMNS = (
     "id, contestant, prompt, sample, messages_json, params_json, output, n_tokens, finish_reason, ttft_s, "
     "tokens_per_s, wall_s, peak_mem_bytes, rendered_prompt, chat_template, error, n_words, n_chars, "
-    "n_sentences, n_headers, n_list_items, n_bold"
+    "n_sentences, n_headers, n_list_items, n_bold, served_json"
 )
 
 

@@ -342,6 +342,12 @@ def _taken_back(db: sqlite_utils.Database) -> None:
     table.add_column("taken_back_by", str)
 
 
+def _served(db: sqlite_utils.Database) -> None:
+    """What an engine said it ran for each answer (model id, ``system_fingerprint``), as JSON: answers made on
+    several machines and merged say which build made them (issue 22)."""
+    db.table("generations").add_column("served_json", str)
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -362,6 +368,7 @@ MIGRATIONS: list[Migration] = [
     ("0011_samples", _samples),
     ("0012_counted_imports", _counted_imports),
     ("0013_taken_back", _taken_back),
+    ("0014_served", _served),
 ]
 
 

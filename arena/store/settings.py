@@ -45,6 +45,8 @@ class SessionSettings:
     """Batch: answers per contestant and prompt, each with its own seed (``--samples``)."""
     source: str | None = None
     """Import: the file the battles came from."""
+    parallel: int | None = None
+    """Batch: requests in flight per server contestant (``--parallel``); speeds were measured under it."""
     from_batch: int | None = None
     """Play on stored answers (``--from-batch``): the batch session whose answers are judged."""
     loaded: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -69,7 +71,7 @@ class SessionSettings:
             stored["params"] = dict(self.params)
         if self.contestants:
             stored["contestants"] = [contestant.to_json() for contestant in self.contestants]
-        for name in ("seed", "pace", "pairing", "sequential", "source", "samples", "from_batch"):
+        for name in ("seed", "pace", "pairing", "sequential", "source", "samples", "parallel", "from_batch"):
             value = getattr(self, name)
             if value is not None:
                 stored[name] = value
@@ -102,6 +104,7 @@ class SessionSettings:
             sequential=raw["sequential"] if isinstance(raw.get("sequential"), bool) else None,
             samples=_count(raw.get("samples")),
             source=_text(raw.get("source")),
+            parallel=_count(raw.get("parallel")),
             from_batch=_count(raw.get("from_batch")),
             loaded=_tables(raw.get("loaded")),
         )

@@ -151,6 +151,7 @@ def record_generation(
                 "n_list_items": counts.list_items if counts else None,
                 "n_bold": counts.bold if counts else None,
                 "sample": sample,
+                "served_json": _json(dict(result.served)) if result.served else None,
             }
         )
         generation = _last_id(table)

@@ -48,6 +48,9 @@ def reveal_notes(revealed: Reveal) -> list[str]:
     else:
         ran_as = f"unknown ({revealed.info_error})" if revealed.info_error else "unknown"
     notes = [f"ran as: {ran_as}"]
+    served = revealed.answer.result.served
+    if served:  # what the engine said it ran, for this answer
+        notes.append("server said: " + " · ".join(f"{key} {value}" for key, value in served.items()))
     if revealed.fidelity is not None:
         notes.append(f"fidelity: {fidelity_text(revealed.fidelity)}")
     return notes

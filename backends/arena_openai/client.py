@@ -213,6 +213,7 @@ class OpenAIModel:
         reason: FinishReason | None = None
         counted = 0
         usage_tokens: int | None = None
+        served: dict[str, str] = {}
         ended = False
         watch = _Watch(cancel, self.deadline_s)
         try:
@@ -228,6 +229,9 @@ class OpenAIModel:
                     if event is None:
                         ended = True
                         break
+                    for key in ("model", "system_fingerprint"):  # what the engine says it ran (checked later)
+                        if isinstance(event.get(key), str) and event[key]:
+                            served[key] = event[key]
                     usage = event.get("usage")
                     if isinstance(usage, dict):
                         usage_tokens = _plausible_count(usage.get("completion_tokens"))
@@ -260,10 +264,16 @@ class OpenAIModel:
             raise BackendError(f"{url} did not finish the answer within {self.deadline_s:g} s")
         if not ended and reason is None:
             raise BackendError(f"{url} cut the stream off after {counted} tokens (no [DONE], no finish reason)")
+        if reason is None:  # [DONE] without a finish reason: the engine ended this answer, not the model
+            raise BackendError(
+                f"{url} ended the stream after {counted} tokens without a finish reason: the server cut this answer "
+                "short (llama-cpp-python's server does when another request arrives, unless started with "
+                "--interrupt_requests false)"
+            )
         if usage_tokens is not None and counted <= usage_tokens <= max(params.max_tokens, counted) + 1:
             # the server's own count is exact: account for tokens that carried no text (e.g. EOS)
             yield Chunk("", n_tokens=usage_tokens - counted)
-        yield Chunk("", n_tokens=0, finish_reason=reason or "stop")
+        yield Chunk("", n_tokens=0, finish_reason=reason or "stop", served=served or None)
 
     def info(self) -> LoadedInfo:
         return LoadedInfo(backend="openai", target=self.base_url, extra={"model": self.model})

@@ -1,0 +1,106 @@
+"""A small OpenAI-compatible server that records how many requests it serves at once, per model name: the
+counterpart for ``arena batch --parallel`` (a real engine batches requests too, but cannot tell a test how
+many it held at once). Used by the tests and by ``bench/bench_parallel.py`` (as a latency-bound engine).
+
+Each answer is ``answer to: <the user's message>`` streamed word by word, ``token_delay_s`` apart; with
+``gather`` N, a request waits (at most ``gather_timeout_s``) until N requests for its model are in flight,
+so a test can see that N were sent at once without depending on timing.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class EngineLog:
+    """What the server saw: requests now in flight and the most at once, per model; the order they came in."""
+
+    in_flight: dict[str, int] = field(default_factory=dict)
+    most: dict[str, int] = field(default_factory=dict)
+    arrived: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.Condition = field(default_factory=threading.Condition)
+
+
+def answer_to(message: str) -> str:
+    return f"answer to: {message}"
+
+
+def make_handler(log: EngineLog, token_delay_s: float, gather: int, gather_timeout_s: float) -> type:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:  # quiet
+            return
+
+        def do_GET(self) -> None:
+            body = json.dumps({"data": [{"id": "engine-model"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            model = str(request["model"])
+            message = str(request["messages"][-1]["content"])
+            with log.lock:
+                log.arrived.append((model, message))
+                log.in_flight[model] = log.in_flight.get(model, 0) + 1
+                log.most[model] = max(log.most.get(model, 0), log.in_flight[model])
+                log.lock.notify_all()
+                log.lock.wait_for(lambda: log.in_flight[model] >= gather, timeout=gather_timeout_s)
+            try:
+                self._stream(model, message, int(request.get("max_tokens", 200)))
+            finally:
+                with log.lock:
+                    log.in_flight[model] -= 1
+
+        def _stream(self, model: str, message: str, max_tokens: int) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            words = answer_to(message).split(" ")[:max_tokens]
+            for number, word in enumerate(words):
+                time.sleep(token_delay_s)
+                piece = word if number == 0 else " " + word
+                self._event({"model": f"{model}-build-7", "system_fingerprint": "fp_engine", "choices": [
+                    {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+                ]})  # fmt: skip
+            self._event({"model": f"{model}-build-7", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+
+        def _event(self, event: dict[str, Any]) -> None:
+            self.wfile.write(b"data: " + json.dumps(event).encode() + b"\n\n")
+            self.wfile.flush()
+
+    return Handler
+
+
+@contextmanager
+def engine(
+    token_delay_s: float = 0.0, gather: int = 1, gather_timeout_s: float = 5.0
+) -> Iterator[tuple[str, EngineLog]]:
+    """The server on a free port, in threads; (its base URL ending in /v1, its log)."""
+    log = EngineLog()
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), make_handler(log, token_delay_s, gather, gather_timeout_s)
+    )
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", log
+    finally:
+        server.shutdown()
+        server.server_close()
