@@ -22,6 +22,7 @@ BENCHMARKS = [
     "bench_real_model",
     "bench_fidelity",
     "bench_serve",
+    "bench_parallel",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = "## Notes from the sessions"

@@ -306,3 +306,33 @@ def test_several_browser_judges_judge_stored_answers_at_once(tmp_path: Path) -> 
 def _votes(db: Path, session: int) -> int:
     with sqlite3.connect(db) as conn:
         return int(conn.execute("select count(*) from battles where session = ?", [session]).fetchone()[0])
+
+
+def test_resume_continues_the_judges_session_on_the_batch(tmp_path: Path) -> None:
+    from arena.errors import ArenaError
+    from arena.judging.open import PlayOptions, stored_opener
+
+    db = make_batch(tmp_path, limit=3)
+    options = PlayOptions(
+        contestants=(),
+        prompt_set="",
+        params=None,
+        db_path=db,
+        judge="ann",
+        from_batch="1",
+        resume=True,  # type: ignore[arg-type]
+    )
+    with Store(db) as store:
+        with pytest.raises(ArenaError, match="no earlier session by judge 'ann'"):
+            stored_opener(options, store)
+        first = StoredPlaySession(store, load_batch(store, 1), judge="ann", seed=9)
+        current = first.next_round()
+        assert current is not None
+        for side in ("left", "right"):
+            first.run_side(current, side, None, lambda _chunk: None)  # type: ignore[arg-type]
+        first.vote(current, "left")
+        first.close()
+        resumed = stored_opener(options, store)("ann")
+        assert resumed.session_id == first.session_id and resumed.seed == 9
+        assert resumed.progress == "1/3" and resumed.battle_seed(1) == first.battle_seed(2)
+        resumed.close()
