@@ -23,6 +23,7 @@ BENCHMARKS = [
     "bench_fidelity",
     "bench_serve",
     "bench_parallel",
+    "bench_autojudge",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = "## Notes from the sessions"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import click
 
+from arena.cli.autojudge import autojudge
 from arena.cli.common import ArenaGroup, UserError
 from arena.cli.fidelity import fidelity
 from arena.cli.info import backends, doctor, prompts
@@ -55,6 +56,7 @@ for command in (
     fidelity,
     leaderboard,
     judges,
+    autojudge,
     export,
     import_,
     merge,

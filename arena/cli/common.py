@@ -291,9 +291,17 @@ def console(stderr: bool = False) -> Console:
     return SafeConsole(stderr=stderr)
 
 
-def progress_bar(*, tokens: bool = False, transient: bool = False) -> Progress:
-    """The one progress bar of long commands, on stderr: what runs, a bar, done of total, (tokens,) time."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def progress_bar(*, tokens: bool = False, transient: bool = False, eta: bool = False) -> Progress:
+    """The one progress bar of long commands, on stderr: what runs, a bar, done of total, (tokens,) time
+    (and, with ``eta``, the time left)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     columns = [
         TextColumn("{task.description}", style="progress.description", markup=False),
@@ -301,6 +309,7 @@ def progress_bar(*, tokens: bool = False, transient: bool = False) -> Progress:
         MofNCompleteColumn(),
         *([TextColumn("{task.fields[tokens]} tokens", markup=False)] if tokens else []),
         TimeElapsedColumn(),
+        *([TimeRemainingColumn()] if eta else []),
     ]
     return Progress(*columns, console=console(stderr=True), transient=transient)
 

@@ -130,7 +130,12 @@ def leaderboard(
         except ValueError as exc:
             raise ArenaError(str(exc)) from None
     board = found_board.board
-    covered = {"ci_resamples": board.cluster if rounds else None, "prompts_on_board": board.prompts}
+    covered = {
+        "ci_resamples": board.cluster if rounds else None,
+        "prompts_on_board": board.prompts,
+        "judges": found_board.judges,
+        "auto_verdicts_left_out": found_board.auto_left_out,
+    }
     if show_coefficients:
         found = board.style or []
         if as_json:
@@ -160,7 +165,7 @@ def leaderboard(
         )
         return
     out.print(leaderboard_table(board, width=out.width))
-    for line in leaderboard_notes(board, found_board.leaked):
+    for line in leaderboard_notes(board, found_board.leaked, found_board.judges, found_board.auto_left_out):
         out.print(line)
     if show_matrix:
         out.print(matrix_table("win rate (row vs column)", matrix_rows(board.win_matrix)))

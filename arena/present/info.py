@@ -17,6 +17,7 @@ from arena.wording import counted
 
 if TYPE_CHECKING:
     from arena.analysis.judges import JudgesReport
+    from arena.analysis.versus import VersusRow
     from arena.backend import LoadedInfo
 
 
@@ -156,6 +157,44 @@ def judges_tables(report: JudgesReport, width: int) -> list[Table | Text]:
             style="dim",
         )
     )
+    return shown
+
+
+def versus_table(rows: Sequence[VersusRow], notes: Sequence[str], width: int) -> list[Table | Text]:
+    """Each judge's agreement with the humans beside the baselines (``arena.analysis.versus``)."""
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    columns = [
+        Column("judge", "name", 100),
+        Column("items", priority=60, justify="right"),
+        Column("agreement (no ties)", priority=95, justify="right"),
+        Column("with ties", priority=80, justify="right"),
+        Column("kappa", priority=70, justify="right"),
+        Column("orders agree", priority=65, justify="right"),
+        Column("prefers longer", priority=50, justify="right"),
+    ]
+    cells: list[list[str | Text]] = [
+        [
+            literal(row.judge, style="bold" if row.kind == "auto" else ("dim" if row.kind == "baseline" else "")),
+            str(row.items),
+            f"{share(row.agreement)} of {row.decided}",
+            f"{share(row.agreement_with_ties)} of {row.comparisons}",
+            "-" if row.kappa is None else f"{row.kappa:.2f}",
+            share(row.consistency),
+            share(row.prefers_longer),
+        ]
+        for row in rows
+    ]
+    shown: list[Table | Text] = [fitted_table(columns, cells, width, title=literal("versus the humans"))]
+    explained = (
+        "each judge's votes against every other person's vote on the same prompt and pair; agreement leaves "
+        "ties out (MT-Bench's S2), 'with ties' counts a tie as a third answer (S1). Anchors: GPT-4 vs experts "
+        "66% / 85%, experts with each other 63% / 81% (MT-Bench); 'always the longer answer' 62% (AlpacaEval)"
+    )
+    shown.append(literal(explained, style="dim"))
+    shown.extend(literal(note, style="yellow") for note in notes)
     return shown
 
 

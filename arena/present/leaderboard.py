@@ -100,10 +100,22 @@ def coverage_note(board: Leaderboard) -> Text:
     return literal(covered + how, style="dim")
 
 
-def leaderboard_notes(board: Leaderboard, leaked: int = 0) -> list[Text]:
-    """Lines under the table: noise, bounds, comparability, position bias, head-to-head records, and how
-    many counted battles had an answer that named itself (``leaked``)."""
+def leaderboard_notes(
+    board: Leaderboard, leaked: int = 0, judges: str = "people", auto_left_out: int = 0
+) -> list[Text]:
+    """Lines under the table: whose votes, noise, bounds, comparability, position bias, head-to-head records,
+    and how many counted battles had an answer that named itself (``leaked``)."""
     lines = [coverage_note(board)]
+    if judges != "people":
+        lines.append(literal(f"votes of the automatic judge {judges} only, not of people", style="yellow"))
+    elif auto_left_out:
+        lines.append(
+            literal(
+                f"votes of people only: {counted(auto_left_out, 'verdict')} of automatic judges left out "
+                "(--judge auto:LABEL shows one's own board)",
+                style="dim",
+            )
+        )
     if board.prompts and board.prompts < FEW_PROMPTS:
         lines.append(
             literal(

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 
 from arena.analysis.ratings import Leaderboard, StyleColumns, compute_leaderboard, outcomes_from_votes
 from arena.store import Store
-from arena.store.queries import BattleFilter, StyledVoteRow, VoteRow, style_table, styled_vote_table, vote_table
+from arena.store.queries import (
+    AUTO_PREFIX,
+    BattleFilter,
+    StyledVoteRow,
+    VoteRow,
+    auto_vote_count,
+    style_table,
+    styled_vote_table,
+    vote_table,
+)
 from arena.vocab import Cluster
 
 
@@ -19,6 +28,10 @@ class BoardResult:
 
     board: Leaderboard
     leaked: int
+    judges: str = "people"
+    """Whose votes these are: "people", or the automatic judge the filter named (``auto:LABEL``)."""
+    auto_left_out: int = 0
+    """Verdicts of automatic judges the filter left out (people's boards never count them silently)."""
 
 
 def board_for(
@@ -44,4 +57,8 @@ def board_for(
     board = compute_leaderboard(
         outcomes_from_votes(votes), rounds=rounds, seed=seed, anchor=anchor, k=k, style=style, cluster=cluster
     )
-    return BoardResult(board, leaked)
+    chosen = battle_filter or BattleFilter()
+    if chosen.judge is not None and chosen.judge.startswith(AUTO_PREFIX):
+        return BoardResult(board, leaked, judges=chosen.judge)
+    left_out = 0 if chosen.include_auto else auto_vote_count(store)
+    return BoardResult(board, leaked, auto_left_out=left_out)

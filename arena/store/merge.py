@@ -26,6 +26,7 @@ _TABLES = (
     "flags",
     "battles",
     "battle_reasons",
+    "auto_verdicts",
     "fidelity",
 )
 
@@ -69,9 +70,10 @@ def merge_into(target: Store, source: Path) -> Counter[str]:
             },
             added,
         )
-        for row in rows["battle_reasons"]:  # reasons travel with the battles this merge added
-            if row["battle"] in battle_ids.fresh:
-                db.table("battle_reasons").insert({**row, "battle": battle_ids[row["battle"]]})
+        for table in ("battle_reasons", "auto_verdicts"):  # reasons and both orders travel with their battles
+            for row in rows[table]:
+                if row["battle"] in battle_ids.fresh:
+                    db.table(table).insert({**row, "battle": battle_ids[row["battle"]]})
         _copy_by_uid(db, "fidelity", rows["fidelity"], {}, added)
         # answers that came without counts are counted, and the added votes' style differences are
         # computed here by the one formula, never taken from the other file (issue 27)

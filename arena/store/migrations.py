@@ -348,6 +348,24 @@ def _served(db: sqlite_utils.Database) -> None:
     db.table("generations").add_column("served_json", str)
 
 
+def _auto_verdicts(db: sqlite_utils.Database) -> None:
+    """An automatic judge's verdict in both orders (``arena autojudge``), beside its vote in ``battles``
+    (judge ``auto:LABEL``): the probabilities or the reply of each order, whether they agreed, and the judge
+    prompt's version."""
+    db.table("auto_verdicts").create(
+        {
+            "battle": int,
+            "judge_spec": str,
+            "prompt_version": str,
+            "consistent": int,
+            "first_json": str,
+            "second_json": str,
+        },
+        pk="battle",
+        foreign_keys=[("battle", "battles", "id")],
+    )
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -369,6 +387,7 @@ MIGRATIONS: list[Migration] = [
     ("0012_counted_imports", _counted_imports),
     ("0013_taken_back", _taken_back),
     ("0014_served", _served),
+    ("0015_auto_verdicts", _auto_verdicts),
 ]
 
 

@@ -35,6 +35,9 @@ class BattleFilter:
     """Leave out battles where either side's answer has the ``identity`` flag (it named itself)."""
     include_taken_back: bool = False
     """Votes their judge took back are left out unless asked for (they stay stored, with who and when)."""
+    include_auto: bool = False
+    """Votes of automatic judges (``auto:LABEL``) are left out unless asked for, or unless ``judge`` names
+    one: the humans' numbers are never mixed with a model's verdicts silently."""
 
     def where(self) -> tuple[str, dict[str, Any]]:
         clauses = []
@@ -52,6 +55,8 @@ class BattleFilter:
         if self.judge is not None:
             clauses.append("b.judge = :judge")
             params["judge"] = self.judge
+        elif not self.include_auto:
+            clauses.append(HUMAN_JUDGES)
         if self.exclude_leaks:
             clauses.append(
                 "not exists (select 1 from flags f where f.name = 'identity' and f.hit = 1 "
@@ -64,6 +69,11 @@ class BattleFilter:
             clauses.append("b.tstamp < :until")
             params["until"] = _timestamp(self.until, "--until")
         return (" where " + " and ".join(clauses)) if clauses else "", params
+
+
+AUTO_PREFIX = "auto:"
+HUMAN_JUDGES = "(b.judge is null or b.judge not like 'auto:%')"
+"""The votes of people: every judge but the automatic ones (``arena autojudge`` stores ``auto:LABEL``)."""
 
 
 def _timestamp(text: str, option: str) -> float:
@@ -256,7 +266,8 @@ def voted_categories(store: Store) -> list[str]:
     """The prompt categories that have votes (skips and taken-back votes aside), in name order."""
     rows = store.rows(
         "select distinct p.category from battles b join prompts p on p.id = b.prompt "
-        "where b.verdict != 'skip' and b.taken_back_at is null and p.category is not null order by p.category"
+        f"where b.verdict != 'skip' and b.taken_back_at is null and p.category is not null and {HUMAN_JUDGES} "
+        "order by p.category"
     )
     return [str(row[0]) for row in rows]
 
@@ -427,14 +438,24 @@ def judged_prompts(store: Store, session: int) -> tuple[set[str], int]:
 
 
 def battle_counts(store: Store) -> dict[frozenset[str], int]:
-    """How often each unordered pair of contestants has met (skips included: they cost a prompt)."""
+    """How often each unordered pair of contestants has met before people (skips included: they cost a
+    prompt; an automatic judge's verdicts do not: pairing serves the humans)."""
     counts: dict[frozenset[str], int] = {}
     for row in store.query(
-        "select left_contestant as a, right_contestant as b, count(*) as n from battles group by a, b"
+        "select b.left_contestant as first, b.right_contestant as second, count(*) as n from battles b "
+        f"where {HUMAN_JUDGES} group by first, second"
     ):
-        pair = frozenset((row["a"], row["b"]))
+        pair = frozenset((row["first"], row["second"]))
         counts[pair] = counts.get(pair, 0) + int(row["n"])
     return counts
+
+
+def auto_vote_count(store: Store) -> int:
+    """Verdicts of automatic judges (``auto:LABEL``) that count (skips and taken-back ones aside)."""
+    rows = store.rows(
+        "select count(*) from battles where judge like 'auto:%' and taken_back_at is null and verdict != 'skip'"
+    )
+    return int(rows[0][0])
 
 
 def integrity(store: Store) -> str:

@@ -208,6 +208,60 @@ def record_battle(
         return battle
 
 
+def record_auto_verdict(
+    store: Store,
+    *,
+    session: int,
+    prompt: str,
+    left_generation: int,
+    right_generation: int,
+    left_contestant: str,
+    right_contestant: str,
+    verdict: Verdict,
+    judge: str,
+    seconds: float,
+    judge_spec: str,
+    prompt_version: str,
+    consistent: bool,
+    first: Mapping[str, Any],
+    second: Mapping[str, Any],
+) -> int:
+    """An automatic judge's verdict: a vote by ``judge`` (``auto:LABEL``) and, in the same transaction, what
+    each order said (``first``: the battle's left answer shown as A; ``second``: swapped)."""
+    tstamp = time.time()
+    with store.transaction() as db:
+        table = db.table("battles")
+        table.insert(
+            {
+                "session": session,
+                "prompt": prompt,
+                "left_generation": left_generation,
+                "right_generation": right_generation,
+                "left_contestant": left_contestant,
+                "right_contestant": right_contestant,
+                "verdict": as_verdict(verdict),
+                "judge": judge,
+                "vote_s": seconds,
+                "created": utc_now(tstamp),
+                "tstamp": tstamp,
+                "uid": new_uid(),
+            }
+        )
+        battle = _last_id(table)
+        db.table("auto_verdicts").insert(
+            {
+                "battle": battle,
+                "judge_spec": judge_spec,
+                "prompt_version": prompt_version,
+                "consistent": int(consistent),
+                "first_json": _json(dict(first)),
+                "second_json": _json(dict(second)),
+            }
+        )
+        migrations.fill_battle_style(db.conn, [battle])
+        return battle
+
+
 def discard_generations(store: Store, generation_ids: Sequence[int]) -> None:
     """Mark answers the judge regenerated before voting: kept for the record, never in a battle."""
     with store.transaction() as db:

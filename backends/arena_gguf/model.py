@@ -85,6 +85,8 @@ class GGUFModel:
         self.bos_text = self._token_text(llama.token_bos())
         self.eos_text = self._token_text(llama.token_eos())
         self.lock = threading.Lock()
+        self.scored: list[int] = []
+        """The tokens the context's cache holds from the last scoring call (empty after a generation)."""
 
     def is_end(self, token: int) -> bool:
         """EOS or any other end-of-generation token the vocab declares (EOT, <|im_end|>, ...)."""
@@ -159,6 +161,7 @@ class GGUFModel:
         generated = 0
         reason: FinishReason = "stop"
         with self.lock:  # one llama context cannot serve two generations at once
+            self.scored = []  # the generation below rewrites the cache
             self.llama.set_seed(params.seed)
             for token in self.llama.generate(
                 tokens,
@@ -201,10 +204,16 @@ class GGUFModel:
         return self._token_text(token_id)
 
     def next_token_logprobs(self, prompt_ids: Sequence[int], continuation_ids: Sequence[int]) -> Any:
-        """Decode prompt + continuation in batches asking llama.cpp for every position's logits, keeping the
-        rows that predict the continuation. ``Llama(logits_all=True)`` would do this too, but it allocates
-        n_ctx x vocabulary floats up front (1.6 GB for SmolLM2 at its 8k context); this needs only the rows
-        it keeps. Uses llama-cpp-python's batch and context objects as its own ``eval`` does (0.3.x)."""
+        """Decode prompt + continuation in batches, asking llama.cpp for the logits of only the rows that
+        predict the continuation (the output layer is the costly part of a long prompt: 49k x 576 per
+        position for SmolLM2). ``Llama(logits_all=True)`` would allocate n_ctx x vocabulary floats up front
+        (1.6 GB at an 8k context).
+
+        What the cache already holds from the previous scoring call is kept up to the first token that
+        differs: ``arena autojudge`` asks twice with the same instructions and question and the answers
+        swapped, and ``arena fidelity`` scores several continuations of one prompt. A generation in between
+        invalidates it (``stream`` forgets it). Uses llama-cpp-python's batch and context objects as its own
+        ``eval`` does (0.3.x)."""
         import numpy as np
 
         tokens = [*prompt_ids, *continuation_ids]
@@ -218,21 +227,22 @@ class GGUFModel:
         with self.lock:
             llama = self.llama
             llama.reset()
-            llama._ctx.kv_cache_seq_rm(-1, 0, -1)
-            try:
-                for begin in range(0, len(tokens), llama.n_batch):
-                    batch = tokens[begin : begin + llama.n_batch]
-                    llama._batch.set_batch(batch=batch, n_past=begin, logits_all=True)
-                    llama._ctx.decode(llama._batch)
-                    logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(len(batch) * n_vocab,))
-                    logits = logits.reshape(len(batch), n_vocab)
-                    first = max(start, begin)
-                    last = min(start + len(continuation_ids), begin + len(batch))
-                    if first < last:
-                        kept[first - start : last - start] = logits[first - begin : last - begin]
-            finally:
-                llama.reset()  # the next generation evaluates its prompt from scratch
-                llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+            reused = min(_common_prefix(self.scored, tokens), start)  # rows kept are decoded now
+            self.scored = []
+            llama._ctx.kv_cache_seq_rm(-1, reused, -1)
+            for begin in range(reused, len(tokens), llama.n_batch):
+                batch = tokens[begin : begin + llama.n_batch]
+                llama._batch.set_batch(batch=batch, n_past=begin, logits_all=False)
+                first = max(start, begin)
+                last = min(start + len(continuation_ids), begin + len(batch))
+                for index in range(len(batch)):
+                    llama._batch.batch.logits[index] = first <= begin + index < last
+                llama._ctx.decode(llama._batch)
+                if first < last:
+                    rows = last - first
+                    logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(rows * n_vocab,))
+                    kept[first - start : last - start] = logits.reshape(rows, n_vocab)
+            self.scored = tokens  # in the cache now; llama's own eval clears it before a generation
         shifted = kept.astype(np.float64) - kept.max(axis=1, keepdims=True)
         return (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))).astype(np.float32)
 
@@ -274,3 +284,13 @@ class GGUFModel:
 
     def close(self) -> None:
         self.llama.close()
+
+
+def _common_prefix(first: Sequence[int], second: Sequence[int]) -> int:
+    """How many leading tokens two sequences share."""
+    shared = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        shared += 1
+    return shared

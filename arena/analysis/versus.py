@@ -1,0 +1,243 @@
+"""How far a judge agrees with the humans, beside baselines that cost nothing (``arena judges``'
+``versus_humans``).
+
+An automatic judge says nothing until its agreement with the people in the same database is shown next to
+"always pick the longer answer" (AlpacaEval: 62.2% with humans; LMArena's PPE: 59.8%), "always pick the
+left pane" and a coin. MT-Bench's definitions (Zheng et al. 2023, section 4.2):
+
+- an *item* is a prompt and an unordered pair of contestants (``arena.analysis.judges.Vote.item``); each
+  judge counts with their latest vote on it; a judge's vote is compared with **every** human vote on the
+  item by someone else (so an item three people judged gives three comparisons);
+- ``agreement_with_ties`` (MT-Bench's S1): the share of comparisons where both say the same, a tie being a
+  third answer ("both bad" counts as a tie);
+- ``agreement`` (S2): the same over the comparisons where neither says tie;
+- ``kappa``: Cohen's kappa over the comparisons (first / second / tie);
+- baselines vote on each human's own battle (its two answers as shown): ``baseline:longest`` picks the
+  answer with more words (a tie when equal), ``baseline:left`` the left pane, ``baseline:random`` a seeded
+  coin; they are compared with that human's vote, on the items the automatic judges judged (on every item
+  with a human vote when there is no automatic judge yet);
+- ``consistency`` (automatic judges): the share of its verdicts where both orders agreed;
+- ``prefers_longer``: of a judge's decided votes between answers of different lengths, the share won by
+  the longer one (humans included: people like length too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from arena.analysis.judges import Vote, cohen_kappa
+
+AUTO_PREFIX = "auto:"
+UNNAMED = "(no name)"
+BASELINES = ("baseline:longest", "baseline:left", "baseline:random")
+
+Kind = Literal["auto", "human", "baseline"]
+
+
+@dataclass(frozen=True)
+class LengthVote:
+    """One vote with what the baselines need: the two answers' lengths, and an automatic judge's consistency."""
+
+    vote: Vote
+    battle: int
+    left_words: int | None
+    right_words: int | None
+    consistent: bool | None
+
+    @property
+    def decided_longer(self) -> bool | None:
+        """Whether the winner is the longer answer (None for a tie or answers of equal or unknown length)."""
+        if self.vote.winner is None or self.left_words is None or self.right_words is None:
+            return None
+        if self.left_words == self.right_words:
+            return None
+        longer = self.vote.left if self.left_words > self.right_words else self.vote.right
+        return self.vote.winner == longer
+
+
+@dataclass(frozen=True)
+class VersusRow:
+    judge: str
+    kind: Kind
+    items: int
+    """Distinct items (prompt, pair) compared."""
+    comparisons: int
+    """(this judge's vote, a human's vote) pairs on the same item."""
+    agreement: float | None
+    """S2: both decided, the same winner (ties left out)."""
+    decided: int
+    """Comparisons where neither said tie (S2's denominator)."""
+    agreement_with_ties: float | None
+    """S1: the same answer, a tie being one."""
+    kappa: float | None
+    consistency: float | None = None
+    """Automatic judges: the share of verdicts where both orders agreed."""
+    prefers_longer: float | None = None
+    """Decided votes between answers of different lengths won by the longer one."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "judge": self.judge,
+            "kind": self.kind,
+            "items": self.items,
+            "comparisons": self.comparisons,
+            "agreement": _rounded(self.agreement),
+            "decided": self.decided,
+            "agreement_with_ties": _rounded(self.agreement_with_ties),
+            "kappa": _rounded(self.kappa),
+            "consistency": _rounded(self.consistency),
+            "prefers_longer": _rounded(self.prefers_longer),
+        }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def length_votes(rows: Sequence[Mapping[str, Any]]) -> list[LengthVote]:
+    """Rated votes (skips left out), oldest first, from ``store.auto_verdicts.votes_with_lengths`` rows."""
+    found = []
+    for row in rows:
+        if row["verdict"] == "skip":
+            continue
+        judge = str(row["judge"]) if row["judge"] is not None else UNNAMED
+        vote = Vote(judge, str(row["prompt"]), str(row["left"]), str(row["right"]), str(row["verdict"]))
+        consistent = row.get("consistent")
+        found.append(
+            LengthVote(
+                vote=vote,
+                battle=int(row["id"]),
+                left_words=_words(row.get("left_words")),
+                right_words=_words(row.get("right_words")),
+                consistent=None if consistent is None else bool(consistent),
+            )
+        )
+    return found
+
+
+def _words(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def is_auto(judge: str) -> bool:
+    return judge.startswith(AUTO_PREFIX)
+
+
+def versus_humans(votes: Sequence[LengthVote]) -> list[VersusRow]:
+    """One row per automatic judge, per human and per baseline (see the module's definitions)."""
+    latest: dict[str, dict[tuple[str, str, str], LengthVote]] = {}
+    for vote in votes:  # oldest first: the latest vote on an item wins
+        latest.setdefault(vote.vote.judge, {})[vote.vote.item] = vote
+    humans = {judge: own for judge, own in latest.items() if not is_auto(judge)}
+    by_item: dict[tuple[str, str, str], list[LengthVote]] = {}
+    for own in humans.values():
+        for item, vote in own.items():
+            by_item.setdefault(item, []).append(vote)
+    rows = []
+    autos = sorted(judge for judge in latest if is_auto(judge))
+    for judge in [*autos, *sorted(humans)]:
+        own = latest[judge]
+        pairs = [
+            (vote.vote.outcome, human.vote.outcome)
+            for item, vote in own.items()
+            for human in by_item.get(item, [])
+            if human.vote.judge != judge
+        ]
+        compared = {item for item in own if any(h.vote.judge != judge for h in by_item.get(item, []))}
+        all_own = [vote for vote in votes if vote.vote.judge == judge]
+        consistency = None
+        if is_auto(judge):
+            flags = [vote.consistent for vote in all_own if vote.consistent is not None]
+            consistency = sum(flags) / len(flags) if flags else None
+        rows.append(_row(judge, "auto" if is_auto(judge) else "human", len(compared), pairs, consistency, all_own))
+    covered = {item for judge in autos for item in latest[judge]} if autos else set(by_item)
+    human_votes = [vote for item in sorted(covered) for vote in by_item.get(item, [])]
+    for name in BASELINES:
+        pairs = [(_baseline(name, human).vote.outcome, human.vote.outcome) for human in human_votes]
+        items = len({human.vote.item for human in human_votes})
+        rows.append(_row(name, "baseline", items, pairs, None, [_baseline(name, human) for human in human_votes]))
+    return rows
+
+
+def _row(
+    judge: str,
+    kind: Kind,
+    items: int,
+    pairs: Sequence[tuple[str, str]],
+    consistency: float | None,
+    own: Sequence[LengthVote],
+) -> VersusRow:
+    decided = [(a, b) for a, b in pairs if a != "tie" and b != "tie"]
+    longer = [flag for vote in own if (flag := vote.decided_longer) is not None]
+    return VersusRow(
+        judge=judge,
+        kind=kind,
+        items=items,
+        comparisons=len(pairs),
+        agreement=sum(a == b for a, b in decided) / len(decided) if decided else None,
+        decided=len(decided),
+        agreement_with_ties=sum(a == b for a, b in pairs) / len(pairs) if pairs else None,
+        kappa=cohen_kappa([a for a, _ in pairs], [b for _, b in pairs]) if pairs else None,
+        consistency=consistency,
+        prefers_longer=sum(longer) / len(longer) if longer else None,
+    )
+
+
+def _baseline(name: str, human: LengthVote) -> LengthVote:
+    """What the baseline ``name`` votes on the human's own battle."""
+    verdict = "left"
+    if name == "baseline:longest":
+        left, right = human.left_words, human.right_words
+        verdict = "tie" if left is None or right is None or left == right else ("left" if left > right else "right")
+    elif name == "baseline:random":
+        seed = int.from_bytes(hashlib.sha256(str(human.battle).encode()).digest()[:8], "big")
+        verdict = random.Random(seed).choice(("left", "right"))
+    vote = Vote(name, human.vote.prompt, human.vote.left, human.vote.right, verdict)
+    return LengthVote(vote, human.battle, human.left_words, human.right_words, None)
+
+
+FEW_DECIDED = 30
+"""Below this many decided comparisons an agreement figure's 95% interval is wider than +-18 points."""
+
+
+def versus_notes(rows: Sequence[VersusRow]) -> list[str]:
+    """Where a figure would mislead: an automatic judge no better than a free baseline, or too few
+    comparisons to say; judged against the humans' own agreement where there is one."""
+    notes = []
+    baselines = {row.judge: row for row in rows if row.kind == "baseline"}
+    longest = baselines.get("baseline:longest")
+    for row in rows:
+        if row.kind != "auto":
+            continue
+        if not row.comparisons:
+            notes.append(f"{row.judge}: no human vote on the same items yet: nothing to compare with")
+            continue
+        if row.agreement is None:
+            notes.append(f"{row.judge}: every verdict compared is a tie (its two orders disagreed): it decided nothing")
+            continue
+        if row.decided < FEW_DECIDED:
+            notes.append(f"{row.judge}: only {row.decided} decided comparisons: its agreement is a rough figure")
+        best = max(
+            (base for base in baselines.values() if base.agreement is not None),
+            key=lambda base: base.agreement or 0.0,
+            default=None,
+        )
+        if best is not None and best.agreement is not None and row.agreement <= best.agreement:
+            notes.append(
+                f"{row.judge}: agrees with the humans no more than {best.judge} ({row.agreement:.0%} vs "
+                f"{best.agreement:.0%}): do not use its verdicts"
+            )
+        elif row.agreement < 0.6:
+            notes.append(f"{row.judge}: {row.agreement:.0%} agreement is close to a coin (50%)")
+        if row.consistency is not None and row.consistency < 0.5:
+            notes.append(
+                f"{row.judge}: its two orders agree on only {row.consistency:.0%} of the pairs (position bias): "
+                "most of its verdicts are ties"
+            )
+    if longest is not None and longest.agreement is None and any(row.kind == "auto" for row in rows):
+        notes.append("baseline:longest could not be computed: the answers' word counts are not stored")
+    return notes

@@ -1,0 +1,297 @@
+"""An automatic judge beside the humans (``arena autojudge``): a model reads the prompt and two answers and
+says which is better, in both orders, and its verdict is stored as a vote by ``auto:LABEL``.
+
+Two ways to ask, by what the judge model can do:
+
+- a local model that can score tokens (``hf``, ``gguf``: ``arena.backend.scoring.TokenScorer``) gives the
+  next-token probabilities of ``A``, ``B`` and ``C`` (tie) after the judge prompt: one forward pass per
+  order, no decoding, no parsing;
+- any other model (``openai``: a strong model on a local server) generates a short verdict that ends in
+  ``[[A]]``, ``[[B]]`` or ``[[C]]`` (MT-Bench's format), parsed from its reply.
+
+Every pair is judged in both orders, the answers swapped; the verdict counts only where both orders agree,
+otherwise it is a tie marked inconsistent (MT-Bench's rule against position bias). The judge never sees the
+contestants' labels; in a multi-turn battle it sees each side's whole conversation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from arena.backend import GenerationParams, Loaded, Message
+from arena.backend.scoring import TokenScorer, can_score
+from arena.engine.generation import generate
+from arena.errors import ArenaError
+from arena.judging.stored import load_batch
+from arena.store import Store, batch_answers, queries
+from arena.store.auto_verdicts import voted_answer_pairs
+from arena.vocab import Verdict
+
+Letter = Literal["A", "B", "C"]
+LETTERS: tuple[Letter, ...] = ("A", "B", "C")
+
+DEFAULT_PROMPT = """Please act as an impartial judge and evaluate the quality of the responses provided by two \
+AI assistants to the user's question below. Choose the assistant that follows the user's instructions and \
+answers the question better: consider helpfulness, correctness, relevance, depth and clarity. Do not let the \
+order of the responses, their length or the assistants' names influence you.
+
+[User question]
+{question}
+
+[The start of assistant A's answer]
+{answer_a}
+[The end of assistant A's answer]
+
+[The start of assistant B's answer]
+{answer_b}
+[The end of assistant B's answer]
+
+{verdict_format}"""
+"""The default judge prompt (after MT-Bench's pairwise prompt). A ``--judge-prompt`` file replaces it: the
+same placeholders, each filled once (an answer holding ``{answer_b}`` stays text)."""
+
+VERDICT_FORMATS: dict[str, str] = {
+    "letter": "Which answer is better? Reply with one letter: A if assistant A's answer is better, B if "
+    "assistant B's answer is better, C if they are equally good.",
+    "brackets": 'After a short explanation, output your final verdict strictly in this format: "[[A]]" if '
+    'assistant A is better, "[[B]]" if assistant B is better, and "[[C]]" for a tie.',
+}
+PLACEHOLDERS = ("question", "answer_a", "answer_b", "verdict_format")
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+REPLY_TOKENS = 512
+"""What a generated verdict may use: room for a short explanation before ``[[X]]``."""
+_REPLY_VERDICT = re.compile(r"\[\[\s*([ABC])\s*\]\]")
+
+
+def prompt_version(template: str) -> str:
+    """The judge prompt's version, stored with each verdict: the first 12 hex digits of its SHA-256."""
+    return hashlib.sha256(template.encode("utf-8")).hexdigest()[:12]
+
+
+def check_template(template: str) -> str:
+    """A judge prompt that has both answers' places (one line otherwise)."""
+    missing = [f"{{{name}}}" for name in ("answer_a", "answer_b") if f"{{{name}}}" not in template]
+    if missing:
+        raise ArenaError(f"--judge-prompt: the prompt has no {' and no '.join(missing)}: where would the answers go?")
+    return template
+
+
+@dataclass(frozen=True)
+class JudgeItem:
+    """Two stored answers to one prompt, as the judge will see them (labels kept only to store the vote)."""
+
+    prompt: str
+    left_label: str
+    right_label: str
+    left_generation: int
+    right_generation: int
+    left_messages: Sequence[Message]
+    right_messages: Sequence[Message]
+    left_answer: str
+    right_answer: str
+
+    @property
+    def pair(self) -> frozenset[int]:
+        return frozenset((self.left_generation, self.right_generation))
+
+
+def _messages(value: object) -> list[Message]:
+    return [
+        {"role": str(m.get("role")), "content": str(m.get("content") or "")}
+        for m in queries.message_list(value if isinstance(value, str) else None)
+    ]
+
+
+def items_to_judge(
+    store: Store, *, judge: str, session: int | None = None, batch: int | None = None, limit: int | None = None
+) -> tuple[list[JudgeItem], int]:
+    """The answer pairs to judge and how many ``judge`` had judged already: every pair people voted on
+    (``session``: in that session only), or with ``batch`` every pair of a batch's contestants per prompt."""
+    if batch is not None:
+        items = [
+            JudgeItem(
+                prompt=stored.prompt.uid,
+                left_label=stored.first.contestant,
+                right_label=stored.second.contestant,
+                left_generation=stored.first.generation_id,
+                right_generation=stored.second.generation_id,
+                left_messages=stored.prompt.messages(),
+                right_messages=stored.prompt.messages(),
+                left_answer=stored.first.result.text,
+                right_answer=stored.second.result.text,
+            )
+            for stored in load_batch(store, batch).battles
+        ]
+    else:
+        items = [
+            JudgeItem(
+                prompt=str(row["prompt"]),
+                left_label=str(row["left_contestant"]),
+                right_label=str(row["right_contestant"]),
+                left_generation=int(row["left_generation"]),
+                right_generation=int(row["right_generation"]),
+                left_messages=_messages(row["left_messages_json"]),
+                right_messages=_messages(row["right_messages_json"]),
+                left_answer=str(row["left_output"] or ""),
+                right_answer=str(row["right_output"] or ""),
+            )
+            for row in voted_answer_pairs(store, session)
+        ]
+    done = batch_answers.judged_pairs(store, judge)
+    left = [item for item in items if item.pair not in done]
+    return (left[:limit] if limit else left), len(items) - len(left)
+
+
+def _question(messages: Sequence[Message]) -> str:
+    """The system prompt (if any) and the first user message: what both sides were asked."""
+    system = [m["content"] for m in messages if m["role"] == "system"]
+    first_user = next((m["content"] for m in messages if m["role"] == "user"), "")
+    return "\n\n".join([*(f"(system prompt) {text}" for text in system), first_user])
+
+
+def _thread(messages: Sequence[Message], answer: str) -> str:
+    """One side's answer; in a multi-turn battle its whole conversation after the first question."""
+    users = [index for index, m in enumerate(messages) if m["role"] == "user"]
+    if len(users) <= 1:
+        return answer
+    lines = []
+    for message in messages[users[0] + 1 :]:
+        lines.append(("Assistant: " if message["role"] == "assistant" else "User: ") + message["content"])
+    lines.append("Assistant: " + answer)
+    return "\n\n".join(lines)
+
+
+def judge_messages(template: str, item: JudgeItem, *, left_first: bool, verdict_format: str) -> list[Message]:
+    """The judge's prompt for one order: the battle's left answer as A (``left_first``) or as B."""
+    left = _thread(item.left_messages, item.left_answer)
+    right = _thread(item.right_messages, item.right_answer)
+    values = {
+        "question": _question(item.left_messages),
+        "answer_a": left if left_first else right,
+        "answer_b": right if left_first else left,
+        "verdict_format": VERDICT_FORMATS[verdict_format],
+    }
+    text = _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)  # one pass: inserted text stays text
+    return [{"role": "user", "content": text}]
+
+
+@dataclass(frozen=True)
+class OrderVerdict:
+    """What the judge said in one order: its letter, and the probabilities or the reply it came from."""
+
+    choice: Letter
+    probabilities: Mapping[str, float] | None = None
+    reply: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"choice": self.choice, "probabilities": dict(self.probabilities or {}) or None, "reply": self.reply}
+
+
+class Judge(Protocol):
+    verdict_format: str
+
+    def verdict(self, messages: Sequence[Message]) -> OrderVerdict: ...
+
+
+class ProbabilityJudge:
+    """Next-token probabilities of A, B and C after the prompt (a local model that can score tokens)."""
+
+    verdict_format = "letter"
+
+    def __init__(self, loaded: Loaded) -> None:
+        if not can_score(loaded):
+            raise ArenaError("this judge cannot score tokens")
+        self.scorer: TokenScorer = loaded  # type: ignore[assignment]
+        self.letter_ids = letter_tokens(self.scorer.vocabulary())
+        missing = [letter for letter in ("A", "B") if not self.letter_ids[letter]]
+        if missing:
+            raise ArenaError(
+                f"the judge's vocabulary has no token for {' or '.join(missing)} on its own: its verdict cannot be "
+                "read from its next-token probabilities"
+            )
+
+    def verdict(self, messages: Sequence[Message]) -> OrderVerdict:
+        ids = self.scorer.prompt_token_ids(messages)
+        row = self.scorer.next_token_logprobs(ids, [ids[-1]])[0]  # the row after the prompt; the token is any
+        mass = {letter: float(sum(math.exp(float(row[i])) for i in self.letter_ids[letter])) for letter in LETTERS}
+        total = sum(mass.values())
+        if not total > 0:
+            raise ArenaError("the judge gave A, B and C no probability at all")
+        shares: dict[str, float] = {letter: mass[letter] / total for letter in LETTERS}
+        choice: Letter = max(LETTERS, key=lambda letter: shares[letter])
+        return OrderVerdict(choice=choice, probabilities={**shares, "mass": total})
+
+
+def letter_tokens(vocabulary: Sequence[str]) -> dict[Letter, list[int]]:
+    """The token ids that spell each verdict letter on its own (``A``, ``ĠA``, ``▁A``: with or without the
+    tokenizer's space marker)."""
+    found: dict[Letter, list[int]] = {letter: [] for letter in LETTERS}
+    for token_id, text in enumerate(vocabulary):
+        spelled = text.replace("Ġ", " ").replace("▁", " ").strip()
+        if spelled in found:
+            found[spelled].append(token_id)
+    return found
+
+
+class ReplyJudge:
+    """A generated verdict in MT-Bench's ``[[A]]`` / ``[[B]]`` / ``[[C]]`` form (greedy)."""
+
+    verdict_format = "brackets"
+
+    def __init__(self, loaded: Loaded) -> None:
+        self.loaded = loaded
+
+    def verdict(self, messages: Sequence[Message]) -> OrderVerdict:
+        params = GenerationParams(temperature=0.0, top_p=1.0, max_tokens=REPLY_TOKENS, seed=0)
+        result = generate(self.loaded, messages, params, threading.Event())
+        if result.error:
+            raise ArenaError(f"the judge failed: {result.error}")
+        found = _REPLY_VERDICT.findall(result.text)
+        if not found:
+            tail = " ".join(result.text.split())[-80:]
+            raise ArenaError(f"the judge's reply holds no [[A]], [[B]] or [[C]] (it ended: {tail!r})")
+        return OrderVerdict(choice=found[-1], reply=result.text)
+
+
+def judge_for(loaded: Loaded) -> Judge:
+    """Probabilities where the model can score tokens, a generated verdict otherwise."""
+    return ProbabilityJudge(loaded) if can_score(loaded) else ReplyJudge(loaded)
+
+
+@dataclass(frozen=True)
+class AutoVerdict:
+    """Both orders, and the verdict they make for the battle's left/right."""
+
+    verdict: Verdict
+    consistent: bool
+    first: OrderVerdict
+    """The battle's left answer shown as A."""
+    second: OrderVerdict
+    """The battle's left answer shown as B."""
+    seconds: float
+
+
+def combine(first: OrderVerdict, second: OrderVerdict) -> tuple[Verdict, bool]:
+    """MT-Bench's rule: a winner only where both orders pick it; otherwise a tie, marked inconsistent when
+    the orders disagree (a tie in both orders is a consistent tie)."""
+    if first.choice == "A" and second.choice == "B":
+        return "left", True
+    if first.choice == "B" and second.choice == "A":
+        return "right", True
+    return "tie", first.choice == second.choice == "C"
+
+
+def judge_item(judge: Judge, template: str, item: JudgeItem) -> AutoVerdict:
+    """Judge one pair in both orders."""
+    start = time.perf_counter()
+    first = judge.verdict(judge_messages(template, item, left_first=True, verdict_format=judge.verdict_format))
+    second = judge.verdict(judge_messages(template, item, left_first=False, verdict_format=judge.verdict_format))
+    verdict, consistent = combine(first, second)
+    return AutoVerdict(verdict, consistent, first, second, time.perf_counter() - start)
