@@ -17,7 +17,6 @@ from arena.cli.common import (
     trust_remote_code_option,
 )
 from arena.errors import ArenaError
-from arena.store import writes
 
 SHOW_WORST_FROM = 0.01
 """A candidate whose largest KL is below this matches the reference everywhere; its 'worst' is noise."""
@@ -93,6 +92,8 @@ def fidelity(
     if not rows or rows[0].tokens == 0:
         raise ArenaError("the reference produced no tokens to score on these prompts")
     if store is not None:
+        from arena.store import writes
+
         with store:
             for row, contestant in zip(rows, contestants[1:], strict=True):
                 writes.record_fidelity(

@@ -20,7 +20,6 @@ from arena.cli.common import (
     say,
 )
 from arena.errors import ArenaError
-from arena.store import writes
 from arena.vocab import CLUSTERS, EXPORT_FORMATS, Cluster
 from arena.wording import counted
 
@@ -109,12 +108,17 @@ def leaderboard(
     as_json: bool,
 ) -> None:
     """Bradley-Terry ratings with bootstrap intervals, Elo, tallies and head-to-head records."""
-    from arena.analysis.ratings import parse_anchor
-    from arena.reports.leaderboard import board_for
+    from arena.store.queries import auto_vote_count, rated_vote_count
 
     if show_coefficients and not style_control:
         raise ArenaError("--coefficients are the style-control fit's: add --style-control")
     with existing_store(db_path) as store:
+        if not rated_vote_count(store, battle_filter):  # said before numpy and the fit are even imported
+            _no_votes(as_json, auto_vote_count(store) if battle_filter.judge is None else 0)
+            return
+        from arena.analysis.ratings import parse_anchor
+        from arena.reports.leaderboard import board_for
+
         try:
             pinned = parse_anchor(anchor) if anchor else None
             found_board = board_for(
@@ -205,6 +209,19 @@ MAX_REASONS_SHOWN = 10
 """A file with thousands of distinct bad values gets the ten most common reasons, not one giant line."""
 
 
+def _no_votes(as_json: bool, auto_verdicts: int) -> None:
+    """What the leaderboard says when no rated vote matches: an empty list, or one line saying what to do."""
+    if as_json:
+        echo_json([])
+        return
+    more = f"; {counted(auto_verdicts, 'verdict')} of automatic judges: --judge auto:LABEL" if auto_verdicts else ""
+    console().print(
+        f"no battles match (skips are not counted){more}; vote in `arena play` or `arena import` some",
+        soft_wrap=True,
+        markup=False,
+    )
+
+
 @click.command("import")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @db_option
@@ -221,6 +238,8 @@ def import_(path: Path, db_path: Path) -> None:
         )
     with open_store(db_path) as store, progress_bar(transient=True) as progress:
         task = progress.add_task("importing battles", total=len(report.battles))
+        from arena.store import writes
+
         added = writes.import_battles(
             store, report.battles, source=str(path), on_progress=lambda done: progress.update(task, completed=done)
         )

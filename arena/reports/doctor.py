@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from arena import __version__
+import arena
 from arena.backend.helpers import model_cache_dir
 from arena.config import data_dir, default_db_path, find_config
 from arena.errors import ArenaError
@@ -85,7 +85,7 @@ def collect(db_path: Path | None = None) -> dict[str, Any]:
     else:
         config_note = str(config) if config else "none"
     return {
-        "arena": __version__,
+        "arena": arena.__version__,
         "python": f"{sys.version.split()[0]} ({sys.executable})",
         "platform": platform.platform(),
         "packages": {name: _version(name) for name in OPTIONAL_DISTRIBUTIONS},

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from arena import __version__
+import arena
 from arena.errors import ArenaError
 
 
@@ -78,7 +78,7 @@ def check_file(conn: sqlite3.Connection, known: list[str], path: Path) -> set[st
     if newer:
         raise StoreError(
             f"{path}: written by a newer vibe-arena (schema {newer[-1]}); "
-            f"upgrade vibe-arena (this is {__version__}) to use this file"
+            f"upgrade vibe-arena (this is {arena.__version__}) to use this file"
         )
     return applied
 

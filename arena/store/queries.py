@@ -450,6 +450,13 @@ def battle_counts(store: Store) -> dict[frozenset[str], int]:
     return counts
 
 
+def rated_vote_count(store: Store, battle_filter: BattleFilter | None = None) -> int:
+    """How many votes the filter selects (a cheap check before any rating is fitted)."""
+    where, params = (battle_filter or BattleFilter()).where()
+    rows = store.rows("select count(*) from battles b left join prompts p on p.id = b.prompt" + where, params)
+    return int(rows[0][0])
+
+
 def auto_vote_count(store: Store) -> int:
     """Verdicts of automatic judges (``auto:LABEL``) that count (skips and taken-back ones aside)."""
     rows = store.rows(

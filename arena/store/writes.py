@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from arena import __version__
+import arena
 from arena.store import migrations
 from arena.store.connection import Store, new_uid, utc_now
 from arena.store.settings import SessionSettings
@@ -63,7 +63,7 @@ def _insert_session(db: sqlite_utils.Database, kind: str, judge: str | None, set
             "kind": kind,
             "judge": judge,
             "settings_json": _json(settings.to_json()),
-            "app_version": __version__,
+            "app_version": arena.__version__,
             "started": utc_now(),
             "uid": new_uid(),
         }
