@@ -24,6 +24,7 @@ BENCHMARKS = [
     "bench_serve",
     "bench_parallel",
     "bench_autojudge",
+    "bench_cores",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = "## Notes from the sessions"

@@ -97,6 +97,7 @@ def batch(
     prompts = load_prompt_set(prompt_set)
     selected = prompts.prompts[:limit] if limit else prompts.prompts
     err = console(stderr=True)
+    _warn_oversubscribed(contestants, sequential)
     if parallel > 1 and not any(contestant.backend == "openai" for contestant in contestants):
         err.print(f"--parallel {parallel}: no openai: contestant; models in this process generate one answer at a time")
     store = open_store(db_path)
@@ -175,6 +176,15 @@ def batch(
     )
 
 
+def _warn_oversubscribed(contestants: Sequence[Contestant], sequential: bool) -> None:
+    """One line when thread counts set by hand add up to more than the cores (models generating at once)."""
+    from arena.engine.cores import oversubscribed
+
+    warning = None if sequential else oversubscribed(contestants)
+    if warning:
+        console(stderr=True).print(warning, style="yellow", markup=False, highlight=False)
+
+
 def _print_batch(
     title: str, summaries: Sequence[ContestantSummary], report_rows: list[ReportRow], stored: str, session: int
 ) -> None:
@@ -223,6 +233,7 @@ def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
     from arena.tui.pacing import Presentation
 
     prompts = options.check()
+    _warn_oversubscribed(options.contestants, options.sequential)
     presentation = Presentation(pace=options.pace, show_speed=options.show_speed, sequential=options.sequential)
     store = open_store(options.db_path)
     with store, ModelPool() as pool:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from arena.backend import BackendError, Chunk, FinishReason, GenerationParams, GenerationResult, Loaded, Message
+from arena.engine.cores import SHARE
 from arena.untrusted import valid_text
 
 ChunkCallback = Callable[[Chunk], None]
@@ -53,30 +54,31 @@ def generate(
         rendered = loaded.render(messages)
         rendered_text, chat_template = valid_text(str(rendered.text)), rendered.chat_template
         stream = loaded.stream(messages, params, cancel, prompt_id=prompt_id)
-        try:
-            for raw_chunk in stream:
-                chunk = checked_chunk(raw_chunk)
-                if chunk.text or chunk.n_tokens:
-                    now = clock()
-                    if t_first is None:
-                        t_first = now
-                        first_chunk_tokens = chunk.n_tokens
-                    t_last = now
-                    pieces.append(chunk.text)
-                    token_ids.extend(chunk.token_ids)
-                    n_tokens += chunk.n_tokens
-                    if on_chunk is not None:
-                        on_chunk(chunk)
-                if chunk.served is not None:
-                    served = chunk.served
-                if chunk.finish_reason is not None:
-                    reported_reason = chunk.finish_reason
-                if cancel.is_set() or reported_reason is not None:
-                    break
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
+        with SHARE.generating(loaded):  # its share of the cores while it streams (``arena.engine.cores``)
+            try:
+                for raw_chunk in stream:
+                    chunk = checked_chunk(raw_chunk)
+                    if chunk.text or chunk.n_tokens:
+                        now = clock()
+                        if t_first is None:
+                            t_first = now
+                            first_chunk_tokens = chunk.n_tokens
+                        t_last = now
+                        pieces.append(chunk.text)
+                        token_ids.extend(chunk.token_ids)
+                        n_tokens += chunk.n_tokens
+                        if on_chunk is not None:
+                            on_chunk(chunk)
+                    if chunk.served is not None:
+                        served = chunk.served
+                    if chunk.finish_reason is not None:
+                        reported_reason = chunk.finish_reason
+                    if cancel.is_set() or reported_reason is not None:
+                        break
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
     except Exception as exc:  # any backend failure becomes an error result, never a dead battle
         error = valid_text(str(exc) or type(exc).__name__)
     wall_s = clock() - start

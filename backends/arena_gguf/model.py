@@ -92,6 +92,13 @@ class GGUFModel:
         """EOS or any other end-of-generation token the vocab declares (EOT, <|im_end|>, ...)."""
         return bool(llama_cpp.llama_vocab_is_eog(self.llama._model.vocab, token))
 
+    def set_threads(self, threads: int) -> None:
+        """Use ``threads`` from the next decode call on (``arena.engine.cores`` shares the cores between the
+        models generating at once); a count set by hand in the spec (``n_threads``) is kept."""
+        if "n_threads" in self.contestant.options:
+            return
+        llama_cpp.llama_set_n_threads(self.llama._ctx.ctx, threads, threads)
+
     def _token_text(self, token: int) -> str:
         if token < 0:
             return ""

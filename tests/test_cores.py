@@ -1,0 +1,96 @@
+"""Sharing the cores between the models generating at once (``arena.engine.cores``): the plan, the thread
+changes as models start and stop, a real llama.cpp model changing its thread count mid-run without changing
+its text, and the warning for thread counts set by hand."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from arena.backend import Contestant, GenerationParams
+from arena.demo.tinymodels import TinyModels
+from arena.engine.contestants import parse_spec
+from arena.engine.cores import CoreShare, machine_cores, oversubscribed
+from arena.engine.generation import generate
+from arena.engine.pool import ModelPool
+from tests.helpers import run
+
+
+class Recorder:
+    """Stands in for a model whose thread count can change: records each change (the real llama.cpp call is
+    exercised by the test below)."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def set_threads(self, threads: int) -> None:
+        self.threads.append(threads)
+
+
+def test_the_cores_go_to_the_models_generating_now() -> None:
+    share = CoreShare(cores=4)
+    fast, slow = Recorder(), Recorder()
+    with share.generating(slow):
+        assert slow.threads == [4]  # alone: every core
+        with share.generating(fast):
+            assert (slow.threads[-1], fast.threads[-1]) == (2, 2)  # two at once: half each
+        assert slow.threads[-1] == 4  # the fast one stopped: its cores go to the slow one
+    assert share.active == {} and share.plan() == []
+    odd = CoreShare(cores=3)
+    models = [Recorder() for _ in range(4)]
+    for model in models[:2]:
+        odd.active[id(model)] = (model, 1)
+    assert odd.plan() == [2, 1]
+    for model in models[2:]:
+        odd.active[id(model)] = (model, 1)
+    assert odd.plan() == [1, 1, 1, 1]  # more models than cores: one each, never none
+
+
+def test_a_model_that_cannot_change_threads_is_left_out() -> None:
+    share = CoreShare(cores=2)
+    with share.generating(object()):
+        assert share.active == {}
+
+
+def test_a_gguf_model_changes_threads_between_tokens_with_the_same_text(tiny: TinyModels) -> None:
+    params = GenerationParams(temperature=0.0, top_p=1.0, max_tokens=24, seed=0)
+    messages = [{"role": "user", "content": "The moon"}]
+    with ModelPool() as pool:
+        contestant = parse_spec(f"gguf:{tiny.gguf}")
+        pool.load_all([contestant])
+        model = pool[contestant.label]
+        alone = generate(model, messages, params, threading.Event()).text  # type: ignore[arg-type]
+        changes: list[int] = []
+
+        def switch(_chunk: object) -> None:  # every token: one thread, then two, as a neighbour comes and goes
+            model.set_threads(1 + len(changes) % 2)  # type: ignore[attr-defined]
+            changes.append(1)
+
+        switched = generate(model, messages, params, threading.Event(), on_chunk=switch).text  # type: ignore[arg-type]
+    assert switched == alone and len(changes) > 2
+    by_hand = parse_spec(f"gguf:{tiny.gguf}?n_threads=1")
+    with ModelPool() as pool:
+        pool.load_all([by_hand])
+        pool[by_hand.label].set_threads(2)  # type: ignore[attr-defined]  # kept: set by hand
+        assert pool[by_hand.label].llama.context_params.n_threads == 1  # type: ignore[attr-defined]
+
+
+def test_thread_counts_set_by_hand_beyond_the_cores_are_warned_about(tmp_path: Path, tiny: TinyModels) -> None:
+    a = Contestant("a", "gguf", "a.gguf", {"n_threads": 2})
+    b = Contestant("b", "gguf", "b.gguf", {"n_threads": 2})
+    warning = oversubscribed([a, b], cores=2)
+    assert warning is not None and "add up to 4 on 2 cores (a 2, b 2)" in warning
+    assert oversubscribed([a, b], cores=4) is None
+    assert oversubscribed([a, Contestant("c", "gguf", "c.gguf")], cores=1) is None  # c shares what is left
+    spec = f"gguf:{tiny.gguf}?n_threads={machine_cores()}"
+    result = run(
+        "batch", "--db", str(tmp_path / "w.db"), "--limit", "1", "--max-tokens", "2",
+        "--model", spec, "--label", "one", "--model", spec, "--label", "two",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"add up to {2 * machine_cores()} on {machine_cores()} cores" in " ".join(result.stderr.split())
+    quiet = run(
+        "batch", "--db", str(tmp_path / "s.db"), "--limit", "1", "--max-tokens", "2", "--sequential",
+        "--model", spec, "--label", "one", "--model", spec, "--label", "two",
+    )  # fmt: skip
+    assert quiet.exit_code == 0 and "add up to" not in quiet.stderr  # one at a time: nothing to wait for
