@@ -119,3 +119,15 @@ def jsonl_records(text: str) -> Iterator[tuple[int, object]]:
             yield number, BadJson(f"invalid JSON: {exc.msg}")
         except (ValueError, RecursionError) as exc:
             yield number, BadJson(f"unreadable JSON ({type(exc).__name__})")
+
+
+def process_rss() -> int | None:
+    """This process's resident memory now, in bytes (Linux: ``/proc/self/statm``); None where it cannot be
+    read. A backend reads it just before and after building a model, one load at a time, to report what the
+    model really costs the process: weights, caches, compute buffers and allocator overhead together."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None

@@ -211,7 +211,12 @@ def describe_loaded(info: LoadedInfo) -> str:
         parts.append(f"ctx {context}")
     if info.memory_bytes:
         shared = " shared" if info.extra.get("weights_shared") else ""  # one copy serves two contestants
-        parts.append(f"{info.memory_bytes / 2**20:.0f} MiB{shared}")
+        how = {
+            "measured": " (measured growth at load)",
+            "computed": " (weights + KV cache, computed)",
+            "weights": " (weights only)",
+        }
+        parts.append(f"{info.memory_bytes / 2**20:.0f} MiB{shared}{how.get(str(info.extra.get('memory')), '')}")
     if info.chat_template is False:
         parts.append("no chat template")
     return " · ".join(str(part) for part in parts)

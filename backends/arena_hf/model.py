@@ -380,6 +380,7 @@ class HFModel:
                 **({"gguf_file": str(self.gguf_source), "dequantized": True} if self.gguf_source else {}),
                 **({"template_ignored": True} if self.template_in_tokenizer and not self.has_template else {}),
                 **({"weights_shared": True} if self._sharers() > 1 else {}),
+                "memory": "weights",
             },
         )
 
