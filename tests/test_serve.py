@@ -236,3 +236,36 @@ def test_two_judges_vote_from_browsers_into_one_file(served: tuple[str, Path, st
     for judge, png in screens.items():
         assert png.startswith(b"\x89PNG") and len(png) > 10_000, judge  # a rendered page, not a blank one
         (tmp_path / f"{judge}.png").write_bytes(png)
+
+
+async def test_the_demo_shows_its_first_screen_while_the_models_load(tmp_path: Path) -> None:
+    """``arena demo``: the intro at once, the models loading behind it (issue 26); enter before they are
+    ready starts the first battle as soon as they are."""
+    from arena.tui.screens.intro import IntroScreen
+
+    release = threading.Event()
+    app = make_app(tmp_path, ANSWERS, OTHER, intro="Welcome.", load_models=lambda: release.wait(30) or None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, IntroScreen) and "The models are loading" in screen_text(app)
+        box = app.screen.query_one("#intro-box")
+        on_top, _ = app.screen.get_widget_at(box.region.x + 3, box.region.y + 2)
+        assert "LoadingIndicator" not in type(on_top).__name__  # the text is not covered while they load
+        await pilot.press("enter")  # before the models are ready: held
+        await pilot.pause()
+        assert isinstance(app.screen, IntroScreen) and "as soon as the models are loaded" in screen_text(app)
+        assert app.session.current is None
+        release.set()
+        await wait_for(pilot, lambda: app.session.current is not None)
+        assert not isinstance(app.screen, IntroScreen)
+
+
+async def test_the_intro_waits_for_enter_when_the_models_are_ready_first(tmp_path: Path) -> None:
+    from arena.tui.screens.intro import IntroScreen
+
+    app = make_app(tmp_path, ANSWERS, OTHER, intro="Welcome.", load_models=lambda: None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "The models are ready." in screen_text(app))
+        assert isinstance(app.screen, IntroScreen) and app.session.current is None
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.session.current is not None)

@@ -49,10 +49,12 @@ def make_app(
     pace: Pace = "live",
     ask_judge: bool = False,
     load_models: Callable[[], None] | None = None,
+    intro: str | None = None,
 ) -> ArenaApp:
     """Two replay contestants (``steady`` and ``loopy``) over PROMPTS in a real store; ``loopy_tps`` gives
     the loopy model its own speed. With ``ask_judge`` the app asks the judge's name first (``arena serve``);
-    otherwise the judge is "tester". ``load_models`` (with ``ask_judge``) runs in the app's loading thread."""
+    otherwise the judge is "tester". ``load_models`` (with ``ask_judge`` or an ``intro``) runs in the app's
+    loading thread behind the first screen."""
     steady_pace = f"?tps={tps}" if tps else ""
     loopy_speed = loopy_tps or tps
     loopy_pace = f"?tps={loopy_speed}" if loopy_speed else ""
@@ -78,7 +80,9 @@ def make_app(
 
     if ask_judge:
         return ArenaApp(open_session, ask_judge=True, presentation=Presentation(pace=pace), load_models=load_models)
-    return ArenaApp(open_session, judge="tester", presentation=Presentation(pace=pace))
+    return ArenaApp(
+        open_session, judge="tester", presentation=Presentation(pace=pace), intro=intro, load_models=load_models
+    )
 
 
 def screen_text(app: ArenaApp) -> str:

@@ -253,6 +253,14 @@ def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
             )
         elif prompts is None:
             app = ArenaApp(open_session, judge=options.judge, presentation=presentation, intro=intro)
+        elif intro is not None:  # the demo: its first screen at once, the models loading behind it
+            app = ArenaApp(
+                open_session,
+                judge=options.judge,
+                presentation=presentation,
+                intro=intro,
+                load_models=lambda: pool.load_all(options.contestants),
+            )
         else:
             load_models(pool, options.contestants, lambda c: f"loading a model ({c.backend})")  # no label: blind
             app = ArenaApp(open_session, judge=options.judge, presentation=presentation, intro=intro)

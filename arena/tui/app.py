@@ -45,8 +45,8 @@ class ArenaApp(App[None]):
         fails, the app exits with status 2 and ``load_error`` says why."""
         install_paste_guard()  # before the driver starts its input thread, which builds the parser
         super().__init__()
-        if load_models is not None and not ask_judge:
-            raise ValueError("load_models loads behind the name screen: it needs ask_judge")
+        if load_models is not None and not ask_judge and intro is None:
+            raise ValueError("load_models loads behind the name screen or the intro: it needs ask_judge or intro")
         self.load_models = load_models
         self.load_error: str | None = None
         self.open_session = open_session
@@ -71,10 +71,10 @@ class ArenaApp(App[None]):
     def on_mount(self) -> None:
         if self.opened is None:
             self._ask_judge()
-            if self.load_models is not None:
-                self.run_worker(self._load, thread=True, exit_on_error=False)
         else:
             self._start()
+        if self.load_models is not None:  # after the first screen is drawn: a model library's import holds the GIL
+            self.call_after_refresh(lambda: self.run_worker(self._load, thread=True, exit_on_error=False))
 
     def _ask_judge(self) -> None:
         self.push_screen(JudgeNameScreen(loading=self.load_models is not None), self._named)
@@ -94,7 +94,7 @@ class ArenaApp(App[None]):
 
     def _loaded(self) -> None:
         self.load_models = None
-        if isinstance(self.screen, JudgeNameScreen):
+        if isinstance(self.screen, JudgeNameScreen | IntroScreen):
             self.screen.models_ready()
 
     def _load_failed(self, message: str) -> None:
@@ -120,7 +120,8 @@ class ArenaApp(App[None]):
     def _start(self) -> None:
         if self.intro:
             # the first battle starts once the intro is read, so its vote time counts judging, not reading
-            self.push_screen(IntroScreen(self.intro), lambda _: self._open_battle())
+            intro = IntroScreen(self.intro, waiting_for_models=self.load_models is not None)
+            self.push_screen(intro, lambda _: self._open_battle())
         else:
             self._open_battle()
 
