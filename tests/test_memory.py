@@ -1,5 +1,7 @@
-"""Honest memory (issue 26): a GGUF's reported memory is what the process grows by, checked against the
-growth measured here around loading and generating, in a fresh interpreter (nothing else loaded)."""
+"""Honest memory (issue 26): a model's reported memory on the CPU is what the process grows by, checked
+against the growth measured here around loading and generating, in a fresh interpreter (nothing else
+loaded): llama.cpp's growth at load, and transformers' growth over load and a 4-token warm-up (its weights
+are paged in only when used)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ PROBE = textwrap.dedent(
     from arena.engine.generation import generate
     from arena.engine.pool import ModelPool
     from arena.present.info import describe_loaded
-    import llama_cpp  # the library is loaded once for every model: not one model's cost
+    import llama_cpp, torch, transformers  # libraries are loaded once for every model: not one model's cost
 
     contestant = parse_spec(sys.argv[1])
     before = process_rss()
@@ -39,12 +41,12 @@ PROBE = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("options", ["", "?n_ctx=2048"])
-def test_a_gguf_reports_what_the_process_grows_by(smollm2: Path, tmp_path: Path, options: str) -> None:
+@pytest.mark.parametrize("spec", ["gguf:{path}", "gguf:{path}?n_ctx=2048", "hf:{path}?device=cpu"])
+def test_a_model_reports_what_the_process_grows_by(smollm2: Path, tmp_path: Path, spec: str) -> None:
     script = tmp_path / "probe.py"
     script.write_text(PROBE, encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, str(script), f"gguf:{smollm2}{options}"], cwd=REPO, capture_output=True, text=True, timeout=300
+        [sys.executable, str(script), spec.format(path=smollm2)], cwd=REPO, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-2000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])

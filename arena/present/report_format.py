@@ -115,8 +115,8 @@ OPTIONAL_COLUMNS = ("fidelity", "judges' reasons", "flips (samples disagree)")
 CAPTION = (
     "hits/n rate (95% CI; a prompt's several answers count as one cluster); ≈ within noise of the first row; "
     "flips: checks on which a prompt's answers disagree; tok/s with its ratio to the first; "
-    "answers stopped with esc are not counted; mem: a GGUF's measured process growth at load, a torch model's "
-    "weights, or the CUDA peak; "
+    "answers stopped with esc are not counted; mem: on the CPU the process's growth for the model (measured at "
+    "load), on a GPU the CUDA peak; "
     "contestants sharing one copy of the weights (the same checkpoint, other prompting) each show the whole copy"
 )
 

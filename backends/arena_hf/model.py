@@ -33,7 +33,7 @@ from arena.backend import (
     Message,
     RenderedPrompt,
 )
-from arena.backend.helpers import StopStringFilter, raw_completion_prompt
+from arena.backend.helpers import StopStringFilter, process_rss, raw_completion_prompt
 from arena_hf import first_line
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -158,6 +158,9 @@ class _Weights:
     model: Any
     tokenizer: Any
     users: int = 1
+    grown: int | None = None
+    """On the CPU: how much the process grew loading these weights and generating 4 warm-up tokens (the
+    weights are paged in and the buffers allocated only then); None elsewhere or where it cannot be read."""
 
 
 _SHARED: dict[tuple[object, ...], _Weights] = {}
@@ -196,6 +199,7 @@ class HFModel:
         self.eos_ids = sorted(ids)
         self._peak: int | None = None
         self.weights_key: tuple[object, ...] | None = None  # its entry in ``_SHARED`` when loaded by ``load``
+        self.grown: int | None = None  # the process's growth for these weights on the CPU (``_Weights.grown``)
 
     @classmethod
     def load(cls, contestant: Contestant) -> HFModel:
@@ -237,12 +241,16 @@ class HFModel:
             if weights is not None:
                 weights.users += 1
             else:
+                before = process_rss() if device == "cpu" else None
                 weights = _Weights(*_load_weights(target, source, kwargs, quant, device, trust))
+                if before is not None:
+                    weights.grown = _grown_with_warm_up(weights.model, weights.tokenizer, before)
                 _SHARED[weights_key] = weights
         use_template = bool(options.get("template", True))
         loaded = cls(contestant, weights.model, weights.tokenizer, device, quant, use_template=use_template)
         loaded.gguf_source = gguf_source
         loaded.weights_key = weights_key
+        loaded.grown = weights.grown
         return loaded
 
     # -- the Loaded protocol
@@ -364,7 +372,7 @@ class HFModel:
             return int(torch.cuda.max_memory_allocated(self.device))
         if self.device == "mps":
             return int(torch.mps.current_allocated_memory())
-        return int(self.model.get_memory_footprint())
+        return self.grown if self.grown is not None else int(self.model.get_memory_footprint())
 
     def info(self) -> LoadedInfo:
         return LoadedInfo(
@@ -375,12 +383,12 @@ class HFModel:
             quant=None if self.quant == "none" else self.quant,
             chat_template=self.has_template,
             n_params=parameter_count(self.model),
-            memory_bytes=int(self.model.get_memory_footprint()),
+            memory_bytes=self.grown if self.grown is not None else int(self.model.get_memory_footprint()),
             extra={
                 **({"gguf_file": str(self.gguf_source), "dequantized": True} if self.gguf_source else {}),
                 **({"template_ignored": True} if self.template_in_tokenizer and not self.has_template else {}),
                 **({"weights_shared": True} if self._sharers() > 1 else {}),
-                "memory": "weights",
+                "memory": "measured" if self.grown is not None else "weights",
             },
         )
 
@@ -425,6 +433,20 @@ def _load_weights(
         model = cast(Any, model).to(device)
     model.eval()
     return model, tokenizer
+
+
+def _grown_with_warm_up(model: Any, tokenizer: Any, before: int) -> int | None:
+    """The process's growth since ``before`` once the model has generated 4 tokens: loading alone leaves the
+    weights mapped but not paged in (SmolLM2 fp32: 182 MiB at load, 693 after 4 tokens, 709 after 128).
+    None when the warm-up fails (the weights' size is shown instead)."""
+    try:
+        encoded = tokenizer("Hello", return_tensors="pt")
+        with torch.inference_mode():
+            model.generate(**encoded.to(model.device), max_new_tokens=4, do_sample=False, pad_token_id=0)
+    except Exception:  # a warm-up is for measuring only: a model that cannot do it still loads
+        return None
+    after = process_rss()
+    return after - before if after is not None and after > before else None
 
 
 def _bnb_config(quant: str, options: Any, dtype: torch.dtype) -> Any:
