@@ -62,13 +62,18 @@ def test_chatml_template_with_its_default_system_prompt(pool: ModelPool, label: 
 
 
 def test_memory_is_the_models_own_not_the_process(pool: ModelPool, smollm2: Path) -> None:
-    """135M parameters: llama.cpp holds the Q4_1 file plus its f16 KV cache; torch holds fp32 weights."""
+    """135M parameters: what the process grew by for each model, measured as it loaded, one at a time:
+    llama.cpp's Q4_1 weights plus its f16 KV cache and buffers; torch's fp32 weights paged in plus its
+    buffers (the whole process is more: it holds both, and the libraries). ``tests/test_memory.py`` checks
+    these figures against the growth measured around generating, in a fresh interpreter."""
     gguf_bytes, hf_bytes = pool["gguf"].info().memory_bytes, pool["hf"].info().memory_bytes
-    assert gguf_bytes is not None and hf_bytes is not None
-    assert smollm2.stat().st_size * 0.9 < gguf_bytes < 400 * 2**20  # weights + the 8192-token cache
-    assert 4 * 134e6 < hf_bytes < 4 * 136e6  # float32 parameters
+    raw_bytes = pool["gguf-raw"].info().memory_bytes
+    assert gguf_bytes is not None and hf_bytes is not None and raw_bytes is not None
+    assert smollm2.stat().st_size * 0.9 < gguf_bytes < 450 * 2**20  # weights + the 8192-token cache + buffers
+    assert abs(raw_bytes - gguf_bytes) < 0.2 * gguf_bytes  # the same file loaded again costs about the same
+    assert 4 * 134e6 < hf_bytes < 2.5 * 4 * 136e6  # at least the float32 parameters, not the whole process
     generate(pool["gguf"], QUESTION, GREEDY, threading.Event())
-    assert pool["gguf"].peak_memory_bytes() == gguf_bytes == pool["gguf-raw"].info().memory_bytes
+    assert pool["gguf"].peak_memory_bytes() == gguf_bytes
 
 
 def test_template_false_sends_a_raw_prompt_and_is_flagged(pool: ModelPool) -> None:
