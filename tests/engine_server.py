@@ -13,7 +13,7 @@ import http.server
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +33,9 @@ def answer_to(message: str) -> str:
     return f"answer to: {message}"
 
 
-def make_handler(log: EngineLog, token_delay_s: float, gather: int, gather_timeout_s: float) -> type:
+def make_handler(
+    log: EngineLog, token_delay_s: float, gather: int, gather_timeout_s: float, reply: Callable[[str], str]
+) -> type:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -69,7 +71,7 @@ def make_handler(log: EngineLog, token_delay_s: float, gather: int, gather_timeo
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
             self.end_headers()
-            words = answer_to(message).split(" ")[:max_tokens]
+            words = reply(message).split(" ")[:max_tokens]
             for number, word in enumerate(words):
                 time.sleep(token_delay_s)
                 piece = word if number == 0 else " " + word
@@ -89,12 +91,16 @@ def make_handler(log: EngineLog, token_delay_s: float, gather: int, gather_timeo
 
 @contextmanager
 def engine(
-    token_delay_s: float = 0.0, gather: int = 1, gather_timeout_s: float = 5.0
+    token_delay_s: float = 0.0,
+    gather: int = 1,
+    gather_timeout_s: float = 5.0,
+    reply: Callable[[str], str] = answer_to,
 ) -> Iterator[tuple[str, EngineLog]]:
-    """The server on a free port, in threads; (its base URL ending in /v1, its log)."""
+    """The server on a free port, in threads; (its base URL ending in /v1, its log). ``reply`` makes the
+    answer from the user's last message (default: ``answer to: <message>``)."""
     log = EngineLog()
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), make_handler(log, token_delay_s, gather, gather_timeout_s)
+        ("127.0.0.1", 0), make_handler(log, token_delay_s, gather, gather_timeout_s, reply)
     )
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

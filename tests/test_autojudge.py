@@ -304,3 +304,31 @@ def test_merge_carries_both_orders_with_their_verdicts(tmp_path: Path) -> None:
     assert again.exit_code == 0
     with sqlite3.connect(target) as conn:
         assert conn.execute("select count(*) from auto_verdicts").fetchone() == (1,)
+
+
+def test_a_server_judge_is_read_from_its_bracketed_verdicts(tmp_path: Path) -> None:
+    """An ``openai:`` judge writes its verdict; this one always prefers contestant x's answer, wherever it is
+    shown, except on prompt c, where it forgets the verdict: that pair fails in one line and the run goes on."""
+    from tests.engine_server import engine
+
+    def reply(message: str) -> str:
+        if "Question c?" in message:
+            return "Both answers are fine, I think."
+        first = message.index("[The start of assistant A's answer]")
+        shown_as_a = message[first : message.index("[The end of assistant A's answer]")]
+        return "A is better. [[A]]" if "x answers" in shown_as_a else "B is better. [[B]]"
+
+    db = _votes_db(tmp_path / "v.db")
+    with engine(reply=reply) as (url, log):
+        result = run("autojudge", "--judge", f"openai:{url}?model=judge", "--label", "big", "--db", str(db), "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["failed"] == 1 and "t/c: not judged:" in result.stderr and "holds no [[A]]" in result.stderr
+    assert [(v["prompt"], v["verdict"], v["consistent"]) for v in payload["verdicts"]] == [
+        ("t/a", "left", True),
+        ("t/b", "left", True),
+    ]  # x was on the left in both battles, and won both orders
+    assert payload["verdicts"][0]["left_as_a"]["reply"] == "A is better. [[A]]"
+    assert len(log.arrived) == 5  # two pairs in both orders; the failed one stops after its first order
+    assert all("x answers" in message or "y answers" in message for _, message in log.arrived)
+    assert not any(label in message for _, message in log.arrived for label in ("replay", "x.jsonl"))
