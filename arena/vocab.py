@@ -80,3 +80,16 @@ CLUSTERS: tuple[Cluster, ...] = ("prompt", "battle")
 
 ExportFormat = Literal["csv", "json", "jsonl", "fastchat", "dpo"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "jsonl", "fastchat", "dpo")
+
+AUTO_PREFIX = "auto:"
+"""How an automatic judge's name starts (``arena autojudge`` votes as ``auto:LABEL``): what tells its votes
+from people's everywhere they are counted."""
+
+
+def auto_judge(label: str) -> str:
+    """The judge name an automatic judge's verdicts are stored under."""
+    return AUTO_PREFIX + label
+
+
+def is_auto_judge(judge: str | None) -> bool:
+    return judge is not None and judge.startswith(AUTO_PREFIX)

@@ -18,15 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-from tests.engine_server import engine
+from tests.engine_server import engine, llama_server
 
 MAX_TOKENS = 48
+SERVER_OPTIONS = ("--n_ctx", "1024", "--n_threads", "2")
 
 
 def batch(url: str, model: str, db: Path, prompts: int, parallel: int) -> tuple[float, list[tuple[str, str]]]:
@@ -41,43 +38,6 @@ def batch(url: str, model: str, db: Path, prompts: int, parallel: int) -> tuple[
     seconds = time.perf_counter() - start
     rows = json.loads(done.stdout)["generations"]
     return seconds, [(row["output"], row["finish_reason"]) for row in rows]
-
-
-@contextmanager
-def llama_server(gguf: Path, *extra: str) -> Iterator[str]:
-    port = 18000 + int(time.time()) % 1000
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(gguf),
-            "--port",
-            str(port),
-            "--n_ctx",
-            "1024",
-            "--n_threads",
-            "2",
-            "--model_alias",
-            "smol",
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def run(prompts: int = 8) -> str:
@@ -106,7 +66,7 @@ def run(prompts: int = 8) -> str:
                 )
             assert log.most["slow"] <= 8
         gguf = fetch(SMOLLM2_135M)
-        with llama_server(gguf, "--interrupt_requests", "false") as url:
+        with llama_server(gguf, "smol", *SERVER_OPTIONS, "--interrupt_requests", "false") as url:
             base, base_answers = batch(url, "smol", work / "q1.db", prompts, 1)
             seconds, answers = batch(url, "smol", work / "q4.db", prompts, 4)
             lines.append(f"| llama-cpp-python server, queued | 1 | {base:.2f} | 1.00 | True | 0 |")
@@ -114,7 +74,7 @@ def run(prompts: int = 8) -> str:
                 f"| llama-cpp-python server, queued | 4 | {seconds:.2f} | {base / seconds:.2f} | "
                 f"{answers == base_answers} | 0 |"
             )
-        with llama_server(gguf) as url:
+        with llama_server(gguf, "smol", *SERVER_OPTIONS) as url:
             seconds, answers = batch(url, "smol", work / "d4.db", prompts, 4)
             cut = sum(1 for _, reason in answers if reason == "error")
             lines.append(

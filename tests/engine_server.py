@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import http.server
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import httpx
+
+from tests.browser import free_port
 
 
 @dataclass
@@ -110,3 +117,43 @@ def engine(
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def llama_server(model: Path, alias: str, *extra: str) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server on ``model`` under the name ``alias``, on a free port,
+    once it lists its models (at most 120 s); its /v1 URL. ``extra``: the server's options."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--model_alias",
+            alias,
+            *extra,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            assert process.poll() is None, "llama_cpp.server exited during start-up"
+            assert time.monotonic() < deadline, "llama_cpp.server did not come up in 120 s"
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -14,7 +14,6 @@ import pytest
 
 from arena.analysis.judges import Vote
 from arena.analysis.versus import LengthVote, versus_humans, versus_notes
-from arena.backend import Contestant, GenerationParams, GenerationResult
 from arena.errors import ArenaError
 from arena.judging.autojudge import (
     DEFAULT_PROMPT,
@@ -28,6 +27,7 @@ from arena.judging.autojudge import (
 from arena.prompts import Prompt
 from arena.store import Store, writes
 from tests.helpers import EXAMPLES, assert_one_line_error, run
+from tests.votes import add_votes
 
 
 def lv(
@@ -158,34 +158,7 @@ def test_letter_tokens_and_a_vocabulary_without_them_is_refused() -> None:
 def _votes_db(path: Path) -> Path:
     """Two contestants' stored answers on three prompts, voted by a person (x wins twice, y once)."""
     prompts = [Prompt(set="t", id=name, category="misc", text=f"Question {name}?") for name in ("a", "b", "c")]
-    with Store(path) as store:
-        writes.register(store, [Contestant("x", "replay", "x.jsonl"), Contestant("y", "replay", "y.jsonl")], prompts)
-        session = writes.start_session(store, "play", "ann")
-        for prompt, verdict in zip(prompts, ("left", "left", "right"), strict=True):
-            ids = [
-                writes.record_generation(
-                    store,
-                    session=session,
-                    contestant=label,
-                    prompt=prompt.uid,
-                    messages=prompt.messages(),
-                    params=GenerationParams(),
-                    result=GenerationResult(text=f"{label} answers {prompt.id}.", n_tokens=3, finish_reason="stop"),
-                )
-                for label in ("x", "y")
-            ]
-            writes.record_battle(
-                store,
-                session=session,
-                prompt=prompt.uid,
-                left_generation=ids[0],
-                right_generation=ids[1],
-                left_contestant="x",
-                right_contestant="y",
-                verdict=verdict,
-                judge="ann",
-                vote_s=1.0,
-            )
+    add_votes(path, [("x", "y", "left"), ("x", "y", "left"), ("x", "y", "right")], judge="ann", prompts=prompts)
     return path
 
 
@@ -195,11 +168,10 @@ def test_automatic_verdicts_are_left_out_of_the_humans_numbers(tmp_path: Path) -
         session = writes.start_session(store, "autojudge", "auto:j")
         for battle_id, prompt in ((1, "t/a"), (2, "t/b"), (3, "t/c")):
             gens = store.rows("select left_generation, right_generation from battles where id = ?", [battle_id])[0]
-            writes.record_auto_verdict(
+            writes.record_battle(
                 store, session=session, prompt=prompt, left_generation=gens[0], right_generation=gens[1],
-                left_contestant="x", right_contestant="y", verdict="right", judge="auto:j", seconds=1.0,
-                judge_spec="replay:j", prompt_version="v1", consistent=True,
-                first={"choice": "B"}, second={"choice": "A"},
+                left_contestant="x", right_contestant="y", verdict="right", judge="auto:j", vote_s=1.0,
+                auto=writes.AutoVerdictRow("replay:j", "v1", True, {"choice": "B"}, {"choice": "A"}),
             )  # fmt: skip
     people = json.loads(run("leaderboard", "--db", str(db), "--json", "--rounds", "0").stdout)
     assert {row["contestant"]: (row["wins"], row["losses"]) for row in people} == {"x": (2, 1), "y": (1, 2)}
@@ -273,11 +245,11 @@ def test_a_batch_gives_every_pair_to_judge_once(tmp_path: Path) -> None:
         assert all(item.left_answer and item.right_answer and item.left_label != item.right_label for item in items)
         first = items[0]
         session = writes.start_session(store, "autojudge", "auto:j")
-        writes.record_auto_verdict(
+        writes.record_battle(
             store, session=session, prompt=first.prompt, left_generation=first.left_generation,
             right_generation=first.right_generation, left_contestant=first.left_label,
-            right_contestant=first.right_label, verdict="tie", judge="auto:j", seconds=0.1, judge_spec="x",
-            prompt_version="v", consistent=False, first={"choice": "A"}, second={"choice": "A"},
+            right_contestant=first.right_label, verdict="tie", judge="auto:j", vote_s=0.1,
+            auto=writes.AutoVerdictRow("x", "v", False, {"choice": "A"}, {"choice": "A"}),
         )  # fmt: skip
         left, before = items_to_judge(store, judge="auto:j", batch=1)
         assert before == 1 and first.pair not in {item.pair for item in left}
@@ -288,10 +260,10 @@ def test_merge_carries_both_orders_with_their_verdicts(tmp_path: Path) -> None:
     source = _votes_db(tmp_path / "source.db")
     with Store(source) as store:
         session = writes.start_session(store, "autojudge", "auto:j")
-        writes.record_auto_verdict(
+        writes.record_battle(
             store, session=session, prompt="t/a", left_generation=1, right_generation=2, left_contestant="x",
-            right_contestant="y", verdict="left", judge="auto:j", seconds=0.5, judge_spec="gguf:j.gguf",
-            prompt_version="abc", consistent=True, first={"choice": "A"}, second={"choice": "B"},
+            right_contestant="y", verdict="left", judge="auto:j", vote_s=0.5,
+            auto=writes.AutoVerdictRow("gguf:j.gguf", "abc", True, {"choice": "A"}, {"choice": "B"}),
         )  # fmt: skip
     target = _votes_db(tmp_path / "target.db")  # other uids: all of the source's battles are new here
     assert run("merge", str(source), "--into", str(target)).exit_code == 0

@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import http.server
 import json
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
 from arena.backend import BackendError, GenerationParams
@@ -23,61 +17,16 @@ from arena.demo.tinymodels import TinyModels
 from arena.engine.contestants import parse_spec
 from arena.engine.generation import generate
 from arena.engine.pool import ModelPool
+from tests.browser import free_port
+from tests.engine_server import llama_server
 from tests.helpers import assert_one_line_error, run
 
 MESSAGES = [{"role": "user", "content": "Why are there two high tides a day?"}]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def llama_server(tiny: TinyModels, *extra: str) -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server on the tiny GGUF (model name "tiny"); its /v1 URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(tiny.gguf),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "512",
-            "--model_alias",
-            "tiny",
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            assert process.poll() is None, "llama_cpp.server exited during start-up"
-            assert time.monotonic() < deadline, "llama_cpp.server did not come up in 120 s"
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def server(tiny: TinyModels) -> Iterator[str]:
-    with llama_server(tiny) as url:
+    with llama_server(tiny.gguf, "tiny", "--n_ctx", "512") as url:
         yield url
 
 
@@ -227,7 +176,7 @@ def test_parallel_requests_to_a_real_server(server: str, tiny: TinyModels, tmp_p
     interrupted = _batch_rows(server, tmp_path / "cut.db", "3")
     cut = [error for _, _, reason, error, _ in interrupted if reason == "error"]
     assert cut and all("without a finish reason" in error and "--interrupt_requests false" in error for error in cut)
-    with llama_server(tiny, "--interrupt_requests", "false") as queued:
+    with llama_server(tiny.gguf, "tiny", "--n_ctx", "512", "--interrupt_requests", "false") as queued:
         parallel = _batch_rows(queued, tmp_path / "p3.db", "3")
     assert [(prompt, output) for prompt, output, *_ in parallel] == [(p, o) for p, o, *_ in one_at_a_time]
     assert {json.loads(served)["model"] for *_, served in parallel} == {"tiny"}

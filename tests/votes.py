@@ -29,15 +29,21 @@ def result(text: str) -> GenerationResult:
     )
 
 
-def add_votes(db: Path, votes: Sequence[tuple[str, str, str]], judge: str = "ana", flags: bool = False) -> None:
-    """``votes`` are (left, right, verdict); prompts alternate between a code and a poem prompt."""
+def add_votes(
+    db: Path,
+    votes: Sequence[tuple[str, str, str]],
+    judge: str = "ana",
+    flags: bool = False,
+    prompts: Sequence[Prompt] = PROMPTS,
+) -> None:
+    """``votes`` are (left, right, verdict); ``prompts`` take turns (by default a code and a poem prompt)."""
     with Store(db) as store:
         labels = sorted({v[0] for v in votes} | {v[1] for v in votes})
-        writes.register(store, [Contestant(label, "replay", f"{label}.jsonl") for label in labels], PROMPTS)
+        writes.register(store, [Contestant(label, "replay", f"{label}.jsonl") for label in labels], prompts)
         session = writes.start_session(store, "play", judge=judge)
         params = GenerationParams(temperature=0.0)
         for index, (left, right, verdict) in enumerate(votes):
-            prompt = PROMPTS[index % len(PROMPTS)]
+            prompt = prompts[index % len(prompts)]
             ids = [
                 writes.record_generation(
                     store,

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from arena.analysis.judges import Vote, cohen_kappa
+from arena.vocab import is_auto_judge
 
-AUTO_PREFIX = "auto:"
 UNNAMED = "(no name)"
 BASELINES = ("baseline:longest", "baseline:left", "baseline:random")
 
@@ -123,22 +123,20 @@ def _words(value: object) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def is_auto(judge: str) -> bool:
-    return judge.startswith(AUTO_PREFIX)
-
-
 def versus_humans(votes: Sequence[LengthVote]) -> list[VersusRow]:
     """One row per automatic judge, per human and per baseline (see the module's definitions)."""
     latest: dict[str, dict[tuple[str, str, str], LengthVote]] = {}
+    every: dict[str, list[LengthVote]] = {}
     for vote in votes:  # oldest first: the latest vote on an item wins
         latest.setdefault(vote.vote.judge, {})[vote.vote.item] = vote
-    humans = {judge: own for judge, own in latest.items() if not is_auto(judge)}
+        every.setdefault(vote.vote.judge, []).append(vote)
+    humans = {judge: own for judge, own in latest.items() if not is_auto_judge(judge)}
     by_item: dict[tuple[str, str, str], list[LengthVote]] = {}
     for own in humans.values():
         for item, vote in own.items():
             by_item.setdefault(item, []).append(vote)
     rows = []
-    autos = sorted(judge for judge in latest if is_auto(judge))
+    autos = sorted(judge for judge in latest if is_auto_judge(judge))
     for judge in [*autos, *sorted(humans)]:
         own = latest[judge]
         pairs = [
@@ -148,18 +146,19 @@ def versus_humans(votes: Sequence[LengthVote]) -> list[VersusRow]:
             if human.vote.judge != judge
         ]
         compared = {item for item in own if any(h.vote.judge != judge for h in by_item.get(item, []))}
-        all_own = [vote for vote in votes if vote.vote.judge == judge]
         consistency = None
-        if is_auto(judge):
-            flags = [vote.consistent for vote in all_own if vote.consistent is not None]
+        if is_auto_judge(judge):
+            flags = [vote.consistent for vote in every[judge] if vote.consistent is not None]
             consistency = sum(flags) / len(flags) if flags else None
-        rows.append(_row(judge, "auto" if is_auto(judge) else "human", len(compared), pairs, consistency, all_own))
+        kind: Kind = "auto" if is_auto_judge(judge) else "human"
+        rows.append(_row(judge, kind, len(compared), pairs, consistency, every[judge]))
     covered = {item for judge in autos for item in latest[judge]} if autos else set(by_item)
     human_votes = [vote for item in sorted(covered) for vote in by_item.get(item, [])]
+    items = len({human.vote.item for human in human_votes})
     for name in BASELINES:
-        pairs = [(_baseline(name, human).vote.outcome, human.vote.outcome) for human in human_votes]
-        items = len({human.vote.item for human in human_votes})
-        rows.append(_row(name, "baseline", items, pairs, None, [_baseline(name, human) for human in human_votes]))
+        guesses = [_baseline(name, human) for human in human_votes]
+        pairs = [(guess.vote.outcome, human.vote.outcome) for guess, human in zip(guesses, human_votes, strict=True)]
+        rows.append(_row(name, "baseline", items, pairs, None, guesses))
     return rows
 
 

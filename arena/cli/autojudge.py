@@ -21,6 +21,7 @@ from arena.cli.common import (
     trust_remote_code_option,
 )
 from arena.errors import ArenaError
+from arena.vocab import auto_judge
 from arena.wording import counted
 
 if TYPE_CHECKING:
@@ -65,7 +66,14 @@ def autojudge(
     """
     from arena.engine.contestants import resolve_contestants
     from arena.engine.pool import ModelPool
-    from arena.judging.autojudge import DEFAULT_PROMPT, check_template, items_to_judge, judge_for, prompt_version
+    from arena.judging.autojudge import (
+        DEFAULT_PROMPT,
+        check_template,
+        items_to_judge,
+        judge_for,
+        judge_item,
+        prompt_version,
+    )
     from arena.store import writes
     from arena.store.settings import ContestantRef, SessionSettings
 
@@ -75,7 +83,7 @@ def autojudge(
     (contestant,) = resolve_contestants(
         [judge_spec], [label] if label else [], config_path, trust_config_code=trust_remote_code
     )
-    judge = f"auto:{label or contestant.label}"
+    judge = auto_judge(label or contestant.label)
     _check_db_file(db_path, must_exist=True)
     err = console(stderr=True)
     with open_store(db_path) as store, ModelPool() as pool:
@@ -108,13 +116,13 @@ def autojudge(
             try:
                 for item in items:
                     try:
-                        verdict = _judge_one(judging, template, item)
-                    except ArenaError as exc:  # one line, and the run goes on
+                        verdict = judge_item(judging, template, item)
+                    except ArenaError as exc:  # a backend's failure too (BackendError): one line, the run goes on
                         failures += 1
                         progress.console.print(f"{item.prompt}: not judged: {exc}", markup=False, highlight=False)
                         progress.advance(task)
                         continue
-                    writes.record_auto_verdict(
+                    writes.record_battle(
                         store,
                         session=run,
                         prompt=item.prompt,
@@ -124,12 +132,14 @@ def autojudge(
                         right_contestant=item.right_label,
                         verdict=verdict.verdict,
                         judge=judge,
-                        seconds=verdict.seconds,
-                        judge_spec=contestant.spec,
-                        prompt_version=version,
-                        consistent=verdict.consistent,
-                        first=verdict.first.to_dict(),
-                        second=verdict.second.to_dict(),
+                        vote_s=verdict.seconds,
+                        auto=writes.AutoVerdictRow(
+                            contestant.spec,
+                            version,
+                            verdict.consistent,
+                            verdict.first.to_dict(),
+                            verdict.second.to_dict(),
+                        ),
                     )
                     done.append((item, verdict))
                     progress.advance(task)
@@ -165,17 +175,6 @@ def _read_prompt(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ArenaError(f"--judge-prompt {path}: cannot read it ({exc})") from None
-
-
-def _judge_one(judging: Any, template: str, item: JudgeItem) -> AutoVerdict:
-    """One pair, both orders; a backend's failure (context too small, a server error) becomes ``ArenaError``."""
-    from arena.backend import BackendError
-    from arena.judging.autojudge import judge_item
-
-    try:
-        return judge_item(judging, template, item)
-    except BackendError as exc:
-        raise ArenaError(str(exc)) from None
 
 
 def _as_dict(item: JudgeItem, verdict: AutoVerdict) -> dict[str, Any]:

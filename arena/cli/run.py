@@ -223,7 +223,7 @@ def _default_judge() -> str | None:
 
 def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
     """Load, open, run: every model (one at a time, before the screen opens; behind the name screen when
-    the judge names themselves), the session, then the TUI.
+    the judge names themselves, or the demo's welcome; none for stored answers), the session, then the TUI.
 
     A crash inside the app exits non-zero (after saying where the votes are: every vote cast is stored).
     """
@@ -243,27 +243,19 @@ def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
             open_session = session_opener(options, prompts, store, pool)
         from arena.tui.app import ArenaApp
 
-        if options.ask_judge:  # the models load while the judge types their name
-            app = ArenaApp(
-                open_session,
-                ask_judge=True,
-                presentation=presentation,
-                intro=intro,
-                load_models=None if prompts is None else lambda: pool.load_all(options.contestants),
-            )
-        elif prompts is None:
-            app = ArenaApp(open_session, judge=options.judge, presentation=presentation, intro=intro)
-        elif intro is not None:  # the demo: its first screen at once, the models loading behind it
-            app = ArenaApp(
-                open_session,
-                judge=options.judge,
-                presentation=presentation,
-                intro=intro,
-                load_models=lambda: pool.load_all(options.contestants),
-            )
-        else:
+        # the models load behind the first screen where there is one (a browser's name screen, the demo's
+        # welcome), before the app otherwise; stored answers need none
+        behind = prompts is not None and (options.ask_judge or intro is not None)
+        if prompts is not None and not behind:
             load_models(pool, options.contestants, lambda c: f"loading a model ({c.backend})")  # no label: blind
-            app = ArenaApp(open_session, judge=options.judge, presentation=presentation, intro=intro)
+        app = ArenaApp(
+            open_session,
+            judge=options.judge,
+            ask_judge=options.ask_judge,
+            presentation=presentation,
+            intro=intro,
+            load_models=(lambda: pool.load_all(options.contestants)) if behind else None,
+        )
         if options.ask_judge:  # a browser's judge: ends with its server, even one killed with -9
             from arena.web.orphan import watch_server
 

@@ -162,12 +162,10 @@ def leaderboard(
     from arena.analysis.ratings import matrix_rows
     from arena.present.leaderboard import leaderboard_notes, leaderboard_table, matrix_table
 
-    out = console()
-    if not board.ratings:
-        out.print(
-            "no battles match (skips are not counted); vote in `arena play` or `arena import` some", soft_wrap=True
-        )
+    if not board.ratings:  # votes that make no rating (none rated under style control, say)
+        _no_votes(False, found_board.auto_left_out)
         return
+    out = console()
     out.print(leaderboard_table(board, width=out.width))
     for line in leaderboard_notes(board, found_board.leaked, found_board.judges, found_board.auto_left_out):
         out.print(line)

@@ -29,8 +29,8 @@ from arena.backend import GenerationParams, Loaded, Message
 from arena.backend.scoring import TokenScorer, can_score
 from arena.engine.generation import generate
 from arena.errors import ArenaError
-from arena.judging.stored import load_batch
-from arena.store import Store, batch_answers, queries
+from arena.judging.stored import load_batch, not_judged_by
+from arena.store import Store, queries
 from arena.store.auto_verdicts import voted_answer_pairs
 from arena.vocab import Verdict
 
@@ -144,8 +144,7 @@ def items_to_judge(
             )
             for row in voted_answer_pairs(store, session)
         ]
-    done = batch_answers.judged_pairs(store, judge)
-    left = [item for item in items if item.pair not in done]
+    left = not_judged_by(store, judge, items)
     return (left[:limit] if limit else left), len(items) - len(left)
 
 

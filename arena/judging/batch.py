@@ -168,16 +168,30 @@ def _answer_and_store(
     finished: dict[int, BatchRecord] = {}
 
     def store_one(index: int, result: GenerationResult) -> None:
-        label = contestants[index].label
-        answer = record_answer(
-            store, session=session, contestant=label, prompt=prompt, params=params, result=result, sample=sample
-        )
-        finished[index] = BatchRecord(answer.generation_id, label, prompt.uid, result, sample, params.seed)
-        if on_done is not None:
-            on_done(finished[index])
+        finished[index] = _store(store, session, contestants[index].label, prompt, sample, params, result, on_done)
 
     run_streams(jobs, sequential=sequential, on_result=store_one)
     return [finished[index] for index in sorted(finished)]
+
+
+def _store(
+    store: Store,
+    session: int,
+    label: str,
+    prompt: Prompt,
+    sample: int,
+    params: GenerationParams,
+    result: GenerationResult,
+    on_done: Callable[[BatchRecord], None] | None,
+) -> BatchRecord:
+    """Analyze and store one finished answer (its own transaction), then tell ``on_done``: both batch paths."""
+    answer = record_answer(
+        store, session=session, contestant=label, prompt=prompt, params=params, result=result, sample=sample
+    )
+    record = BatchRecord(answer.generation_id, label, prompt.uid, result, sample, params.seed)
+    if on_done is not None:
+        on_done(record)
+    return record
 
 
 def lanes(contestant: Contestant, parallel: int) -> int:
@@ -325,19 +339,9 @@ class _InOrder:
                 prompt, sample = self.items[self.next_index]
                 ready = self.waiting.pop(self.next_index)
                 sampled = _sampled(self.params, sample)
-                answer = record_answer(
-                    self.store,
-                    session=self.session,
-                    contestant=self.label,
-                    prompt=prompt,
-                    params=sampled,
-                    result=ready,
-                    sample=sample,
+                self.records.append(
+                    _store(self.store, self.session, self.label, prompt, sample, sampled, ready, self.on_done)
                 )
-                record = BatchRecord(answer.generation_id, self.label, prompt.uid, ready, sample, sampled.seed)
-                self.records.append(record)
-                if self.on_done is not None:
-                    self.on_done(record)
                 self.next_index += 1
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from arena.backend import Contestant, GenerationParams
 from arena.engine.pool import ModelPool
@@ -74,6 +75,28 @@ class PlayOptions:
         return load_prompt_set(self.prompt_set)
 
 
+ResumeT = TypeVar("ResumeT")
+
+
+def _refuse_busy(store: Store, session: int | None) -> None:
+    """``--resume`` of a session another arena judges right now: one line, before anything loads."""
+    if session is not None and session_busy(store.path, session):
+        raise SessionBusy(f"--resume: session {session} is being judged in another arena right now; finish there first")
+
+
+def _opened_or_own(
+    options: PlayOptions, opened: Callable[[ResumeT | None], PlaySession], continued: ResumeT | None
+) -> PlaySession:
+    """The session ``continued`` resumes; for a browser's judge whose session another tab judges right now, a
+    session of its own (a terminal's ``--resume`` was refused before: ``_refuse_busy``)."""
+    try:
+        return opened(continued)
+    except SessionBusy:
+        if not options.ask_judge:
+            raise
+        return opened(None)
+
+
 def stored_opener(options: PlayOptions, store: Store) -> SessionOpener:
     """The opener of sessions on a batch's stored answers (``--from-batch``); the batch is read now, so a
     wrong session number is one line before the screen opens. ``--resume`` (and a browser judge who comes
@@ -88,21 +111,13 @@ def stored_opener(options: PlayOptions, store: Store) -> SessionOpener:
     resumed = find_stored_resume(store, options.judge, batch.session) if options.resume else None
     if options.resume and resumed is None:
         raise ArenaError(f"--resume: no earlier session by judge {options.judge!r} on batch session {batch.session}")
-    if resumed is not None and session_busy(store.path, resumed.session):
-        raise SessionBusy(
-            f"--resume: session {resumed.session} is being judged in another arena right now; finish there first"
-        )
+    _refuse_busy(store, resumed.session if resumed is not None else None)
 
     def open_session(judge: str | None) -> PlaySession:
         continued = resumed
         if options.ask_judge and judge is not None:
             continued = find_stored_resume(store, judge, batch.session)
-        try:
-            return opened(judge, continued)
-        except SessionBusy:
-            if not options.ask_judge:
-                raise
-            return opened(judge, None)  # another tab under this name judges that session now
+        return _opened_or_own(options, lambda resume: opened(judge, resume), continued)
 
     def opened(judge: str | None, continued: StoredResume | None) -> PlaySession:
         return StoredPlaySession(
@@ -123,10 +138,7 @@ def session_opener(options: PlayOptions, prompts: PromptSet, store: Store, pool:
             f"--resume: your last session ({resumed.session}) has judged all {len(uids)} prompts of "
             f"'{prompts.name}': nothing is left; run without --resume for a new session on them"
         )
-    if resumed is not None and session_busy(store.path, resumed.session):  # said before any model loads
-        raise SessionBusy(
-            f"--resume: session {resumed.session} is being judged in another arena right now; finish there first"
-        )
+    _refuse_busy(store, resumed.session if resumed is not None else None)  # said before any model loads
     settings = SessionSettings(
         prompt_set=prompts.name,
         params=options.params.to_dict(),
@@ -140,13 +152,7 @@ def session_opener(options: PlayOptions, prompts: PromptSet, store: Store, pool:
             continued = resume_if_any(store, judge, options.specs, prompts.name)
             if continued is not None and uids <= continued.judged:  # all judged: a new session on them
                 continued = None
-        try:
-            return opened(judge, continued)
-        except SessionBusy:
-            if not options.ask_judge:
-                raise
-            # another tab under this name judges that session now: this one starts its own
-            return opened(judge, None)
+        return _opened_or_own(options, lambda resume: opened(judge, resume), continued)
 
     def opened(judge: str | None, continued: Resume | None) -> PlaySession:
         return PlaySession(

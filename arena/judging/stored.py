@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from arena.analysis.flags import Counts, Flag
 from arena.analysis.ratings.bt import INITIAL_RATING
@@ -266,10 +266,26 @@ def _loaded_info(raw: Mapping[str, Any]) -> LoadedInfo | None:
     )
 
 
+class Paired(Protocol):
+    """Two stored answers, by their generation ids: a stored battle, an automatic judge's item."""
+
+    @property
+    def pair(self) -> frozenset[int]: ...
+
+
+PairedT = TypeVar("PairedT", bound=Paired)
+
+
+def not_judged_by(store: Store, judge: str | None, items: Sequence[PairedT]) -> list[PairedT]:
+    """The items whose two answers ``judge`` has no counting vote on, in any session (skips count: they
+    were seen), in their order: a judge, person or model, never gets the same two answers twice."""
+    judged = batch_answers.judged_pairs(store, judge)
+    return [item for item in items if item.pair not in judged]
+
+
 def unjudged(store: Store, batch: StoredBatch, judge: str | None) -> int:
     """How many of the batch's battles ``judge`` has no vote on yet (in any session)."""
-    judged = batch_answers.judged_pairs(store, judge)
-    return sum(1 for battle in batch.battles if battle.pair not in judged)
+    return len(not_judged_by(store, judge, batch.battles))
 
 
 @dataclass(frozen=True)
@@ -322,8 +338,7 @@ class StoredPlaySession(PlaySession):
         self.seed = seed if seed is not None else secrets.randbelow(SEED_RANGE)
         self.rng = rng or random.Random(self.seed)
         self.queue = []
-        judged = batch_answers.judged_pairs(store, judge)
-        self.pending = [battle for battle in batch.battles if battle.pair not in judged]
+        self.pending = not_judged_by(store, judge, batch.battles)
         random.Random(self.seed).shuffle(self.pending)
         self.judged_before = len(batch.battles) - len(self.pending)
         self.battles_before = resume.battles if resume is not None else 0
@@ -421,7 +436,3 @@ class StoredPlaySession(PlaySession):
     def _loaded_info(self, label: str) -> tuple[LoadedInfo | None, str | None]:
         info = self.batch.loaded.get(label)
         return (info, None) if info is not None else (None, "not recorded by the batch")
-
-    def describe(self) -> str:
-        """One line for the screen: where the answers come from."""
-        return f"stored answers of batch session {self.batch.session}"

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from arena.analysis.ratings import Leaderboard, StyleColumns, compute_leaderboard, outcomes_from_votes
 from arena.store import Store
 from arena.store.queries import (
-    AUTO_PREFIX,
     BattleFilter,
     StyledVoteRow,
     VoteRow,
@@ -19,7 +18,7 @@ from arena.store.queries import (
     styled_vote_table,
     vote_table,
 )
-from arena.vocab import Cluster
+from arena.vocab import Cluster, is_auto_judge
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def board_for(
         outcomes_from_votes(votes), rounds=rounds, seed=seed, anchor=anchor, k=k, style=style, cluster=cluster
     )
     chosen = battle_filter or BattleFilter()
-    if chosen.judge is not None and chosen.judge.startswith(AUTO_PREFIX):
-        return BoardResult(board, leaked, judges=chosen.judge)
+    if is_auto_judge(chosen.judge):
+        return BoardResult(board, leaked, judges=str(chosen.judge))
     left_out = 0 if chosen.include_auto else auto_vote_count(store)
     return BoardResult(board, leaked, auto_left_out=left_out)

@@ -18,7 +18,7 @@ from arena.errors import ArenaError
 from arena.store.connection import Store
 from arena.store.migrations import STYLE_COLUMNS
 from arena.store.settings import SessionSettings
-from arena.vocab import Verdict
+from arena.vocab import AUTO_PREFIX, Verdict
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,7 @@ class BattleFilter:
         return (" where " + " and ".join(clauses)) if clauses else "", params
 
 
-AUTO_PREFIX = "auto:"
-HUMAN_JUDGES = "(b.judge is null or b.judge not like 'auto:%')"
+HUMAN_JUDGES = f"(b.judge is null or b.judge not like '{AUTO_PREFIX}%')"
 """The votes of people: every judge but the automatic ones (``arena autojudge`` stores ``auto:LABEL``)."""
 
 
@@ -460,7 +459,8 @@ def rated_vote_count(store: Store, battle_filter: BattleFilter | None = None) ->
 def auto_vote_count(store: Store) -> int:
     """Verdicts of automatic judges (``auto:LABEL``) that count (skips and taken-back ones aside)."""
     rows = store.rows(
-        "select count(*) from battles where judge like 'auto:%' and taken_back_at is null and verdict != 'skip'"
+        f"select count(*) from battles where judge like '{AUTO_PREFIX}%' and taken_back_at is null "
+        "and verdict != 'skip'"
     )
     return int(rows[0][0])
 

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import arena
 from arena.store import migrations
@@ -181,8 +181,10 @@ def record_battle(
     verdict: Verdict,
     judge: str | None,
     vote_s: float | None,
+    auto: AutoVerdictRow | None = None,
 ) -> int:
-    """Store one vote in its own transaction; it is durable once this returns."""
+    """Store one vote in its own transaction; it is durable once this returns. An automatic judge's vote
+    (``auto:LABEL``) brings ``auto``, what each order said, stored in the same transaction."""
     verdict = as_verdict(verdict)
     tstamp = time.time()
     with store.transaction() as db:
@@ -204,62 +206,31 @@ def record_battle(
             }
         )
         battle = _last_id(table)
+        if auto is not None:
+            db.table("auto_verdicts").insert(
+                {
+                    "battle": battle,
+                    "judge_spec": auto.judge_spec,
+                    "prompt_version": auto.prompt_version,
+                    "consistent": int(auto.consistent),
+                    "first_json": _json(dict(auto.first)),
+                    "second_json": _json(dict(auto.second)),
+                }
+            )
         migrations.fill_battle_style(db.conn, [battle])
         return battle
 
 
-def record_auto_verdict(
-    store: Store,
-    *,
-    session: int,
-    prompt: str,
-    left_generation: int,
-    right_generation: int,
-    left_contestant: str,
-    right_contestant: str,
-    verdict: Verdict,
-    judge: str,
-    seconds: float,
-    judge_spec: str,
-    prompt_version: str,
-    consistent: bool,
-    first: Mapping[str, Any],
-    second: Mapping[str, Any],
-) -> int:
-    """An automatic judge's verdict: a vote by ``judge`` (``auto:LABEL``) and, in the same transaction, what
-    each order said (``first``: the battle's left answer shown as A; ``second``: swapped)."""
-    tstamp = time.time()
-    with store.transaction() as db:
-        table = db.table("battles")
-        table.insert(
-            {
-                "session": session,
-                "prompt": prompt,
-                "left_generation": left_generation,
-                "right_generation": right_generation,
-                "left_contestant": left_contestant,
-                "right_contestant": right_contestant,
-                "verdict": as_verdict(verdict),
-                "judge": judge,
-                "vote_s": seconds,
-                "created": utc_now(tstamp),
-                "tstamp": tstamp,
-                "uid": new_uid(),
-            }
-        )
-        battle = _last_id(table)
-        db.table("auto_verdicts").insert(
-            {
-                "battle": battle,
-                "judge_spec": judge_spec,
-                "prompt_version": prompt_version,
-                "consistent": int(consistent),
-                "first_json": _json(dict(first)),
-                "second_json": _json(dict(second)),
-            }
-        )
-        migrations.fill_battle_style(db.conn, [battle])
-        return battle
+class AutoVerdictRow(NamedTuple):
+    """What an automatic judge's vote stores beside it (``auto_verdicts``): the judge's spec, the judge
+    prompt's version, whether both orders agreed, and what each order said (``first``: the battle's left
+    answer shown as A; ``second``: swapped)."""
+
+    judge_spec: str
+    prompt_version: str
+    consistent: bool
+    first: Mapping[str, Any]
+    second: Mapping[str, Any]
 
 
 def discard_generations(store: Store, generation_ids: Sequence[int]) -> None:

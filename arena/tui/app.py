@@ -40,9 +40,10 @@ class ArenaApp(App[None]):
         load_models: Callable[[], None] | None = None,
     ) -> None:
         """The session of ``judge`` is opened now; with ``ask_judge`` the judge names themselves first (no
-        session row is written until they have). ``load_models``, given with ``ask_judge``, fills the models'
-        pool in a thread while the judge types (a browser judge sees the app at once, not a blank page); when it
-        fails, the app exits with status 2 and ``load_error`` says why."""
+        session row is written until they have). ``load_models``, given with ``ask_judge`` or an ``intro``, fills
+        the models' pool in a thread behind that first screen (a browser judge sees the app at once, not a blank
+        page; the demo's welcome shows before torch is imported); when it fails, the app exits with status 2
+        and ``load_error`` says why."""
         install_paste_guard()  # before the driver starts its input thread, which builds the parser
         super().__init__()
         if load_models is not None and not ask_judge and intro is None:

@@ -130,11 +130,11 @@ class BattleScreen(Screen[None]):
 
     def _settings_line(self, battle_seed: int | None) -> str:
         sampled = any(contestant.backend != "replay" for contestant in self.session.contestants)
+        stored = self.session.stored_from
+        if stored is not None:  # the battle seed placed nothing: the answers exist already
+            battle_seed = None
         line = settings_line(self.session.params, self.session.seed, self.session.judge, battle_seed, sampled=sampled)
-        if self.session.stored_from is not None:  # the battle seed placed nothing: the answers exist already
-            line = settings_line(self.session.params, self.session.seed, self.session.judge, None, sampled=sampled)
-            return f"stored answers of batch session {self.session.stored_from} · {line}"
-        return line
+        return line if stored is None else f"stored answers of batch session {stored} · {line}"
 
     def pane(self, side: Side) -> AnswerPane:
         return self.query_one(f"#{side}", AnswerPane)
