@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from arena.analysis.judges import Vote
+from arena.analysis.stats import clustered_interval, wilson_interval
 from arena.analysis.versus import LengthVote, versus_humans, versus_notes
 from arena.errors import ArenaError
 from arena.judging.autojudge import (
@@ -70,6 +71,11 @@ def test_agreement_and_baselines_match_a_hand_computation() -> None:
     assert (longest.comparisons, longest.decided) == (5, 4)
     assert longest.agreement_with_ties == pytest.approx(0.4) and longest.agreement == pytest.approx(0.25)
     assert left.agreement_with_ties == pytest.approx(0.4) and left.agreement == pytest.approx(0.5)
+    # 95% intervals cluster the comparisons by item: auto:j's two decided ones share item p1 (one cluster)
+    assert (auto.agreement_low, auto.agreement_high) == pytest.approx(wilson_interval(2, 2))
+    assert (rows["h1"].agreement_low, rows["h1"].agreement_high) == pytest.approx(wilson_interval(1, 2))
+    assert (longest.agreement_low, longest.agreement_high) == pytest.approx(clustered_interval([(0, 2), (1, 2)]))
+    assert (longest.agreement_high or 0) - (longest.agreement_low or 0) > 0
     coin = rows["baseline:random"]
     assert coin.comparisons == 5 and coin.agreement is not None
     assert list(rows) == ["auto:j", "h1", "h2", "baseline:longest", "baseline:left", "baseline:random"]

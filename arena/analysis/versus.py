@@ -10,7 +10,9 @@ left pane" and a coin. MT-Bench's definitions (Zheng et al. 2023, section 4.2):
   item by someone else (so an item three people judged gives three comparisons);
 - ``agreement_with_ties`` (MT-Bench's S1): the share of comparisons where both say the same, a tie being a
   third answer ("both bad" counts as a tie);
-- ``agreement`` (S2): the same over the comparisons where neither says tie;
+- ``agreement`` (S2): the same over the comparisons where neither says tie, with a 95% interval that
+  clusters the comparisons by item (a judge's one vote on an item is compared with each human's: those
+  comparisons are not independent);
 - ``kappa``: Cohen's kappa over the comparisons (first / second / tie);
 - baselines vote on each human's own battle (its two answers as shown): ``baseline:longest`` picks the
   answer with more words (a tie when equal), ``baseline:left`` the left pane, ``baseline:random`` a seeded
@@ -30,12 +32,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from arena.analysis.judges import Vote, cohen_kappa
+from arena.analysis.stats import clustered_interval
 from arena.vocab import is_auto_judge
 
 UNNAMED = "(no name)"
 BASELINES = ("baseline:longest", "baseline:left", "baseline:random")
 
 Kind = Literal["auto", "human", "baseline"]
+Item = tuple[str, str, str]
+"""A prompt and an unordered pair of contestants (``Vote.item``)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,10 @@ class VersusRow:
     agreement_with_ties: float | None
     """S1: the same answer, a tie being one."""
     kappa: float | None
+    agreement_low: float | None = None
+    agreement_high: float | None = None
+    """The 95% interval of ``agreement``, comparisons clustered by item (one item's comparisons share a
+    vote and lean together: they are not independent)."""
     consistency: float | None = None
     """Automatic judges: the share of verdicts where both orders agreed."""
     prefers_longer: float | None = None
@@ -86,6 +95,9 @@ class VersusRow:
             "items": self.items,
             "comparisons": self.comparisons,
             "agreement": _rounded(self.agreement),
+            "agreement_ci": None
+            if self.agreement_low is None or self.agreement_high is None
+            else [_rounded(self.agreement_low), _rounded(self.agreement_high)],
             "decided": self.decided,
             "agreement_with_ties": _rounded(self.agreement_with_ties),
             "kappa": _rounded(self.kappa),
@@ -140,7 +152,7 @@ def versus_humans(votes: Sequence[LengthVote]) -> list[VersusRow]:
     for judge in [*autos, *sorted(humans)]:
         own = latest[judge]
         pairs = [
-            (vote.vote.outcome, human.vote.outcome)
+            (item, vote.vote.outcome, human.vote.outcome)
             for item, vote in own.items()
             for human in by_item.get(item, [])
             if human.vote.judge != judge
@@ -157,7 +169,10 @@ def versus_humans(votes: Sequence[LengthVote]) -> list[VersusRow]:
     items = len({human.vote.item for human in human_votes})
     for name in BASELINES:
         guesses = [_baseline(name, human) for human in human_votes]
-        pairs = [(guess.vote.outcome, human.vote.outcome) for guess, human in zip(guesses, human_votes, strict=True)]
+        pairs = [
+            (human.vote.item, guess.vote.outcome, human.vote.outcome)
+            for guess, human in zip(guesses, human_votes, strict=True)
+        ]
         rows.append(_row(name, "baseline", items, pairs, None, guesses))
     return rows
 
@@ -166,11 +181,18 @@ def _row(
     judge: str,
     kind: Kind,
     items: int,
-    pairs: Sequence[tuple[str, str]],
+    pairs: Sequence[tuple[Item, str, str]],
     consistency: float | None,
     own: Sequence[LengthVote],
 ) -> VersusRow:
-    decided = [(a, b) for a, b in pairs if a != "tie" and b != "tie"]
+    decided = [(a, b) for _, a, b in pairs if a != "tie" and b != "tie"]
+    by_item: dict[Item, list[int]] = {}
+    for item, a, b in pairs:
+        if a != "tie" and b != "tie":
+            counted = by_item.setdefault(item, [0, 0])
+            counted[0] += a == b
+            counted[1] += 1
+    low, high = clustered_interval([(hits, n) for hits, n in by_item.values()]) if decided else (None, None)
     longer = [flag for vote in own if (flag := vote.decided_longer) is not None]
     return VersusRow(
         judge=judge,
@@ -179,8 +201,10 @@ def _row(
         comparisons=len(pairs),
         agreement=sum(a == b for a, b in decided) / len(decided) if decided else None,
         decided=len(decided),
-        agreement_with_ties=sum(a == b for a, b in pairs) / len(pairs) if pairs else None,
-        kappa=cohen_kappa([a for a, _ in pairs], [b for _, b in pairs]) if pairs else None,
+        agreement_with_ties=sum(a == b for _, a, b in pairs) / len(pairs) if pairs else None,
+        kappa=cohen_kappa([a for _, a, _ in pairs], [b for _, _, b in pairs]) if pairs else None,
+        agreement_low=low,
+        agreement_high=high,
         consistency=consistency,
         prefers_longer=sum(longer) / len(longer) if longer else None,
     )

@@ -169,7 +169,7 @@ def versus_table(rows: Sequence[VersusRow], notes: Sequence[str], width: int) ->
     columns = [
         Column("judge", "name", 100),
         Column("items", priority=60, justify="right"),
-        Column("agreement (no ties)", priority=95, justify="right"),
+        Column("agreement, no ties (95% CI)", priority=95, justify="right"),
         Column("with ties", priority=80, justify="right"),
         Column("kappa", priority=70, justify="right"),
         Column("orders agree", priority=65, justify="right"),
@@ -179,7 +179,13 @@ def versus_table(rows: Sequence[VersusRow], notes: Sequence[str], width: int) ->
         [
             literal(row.judge, style="bold" if row.kind == "auto" else ("dim" if row.kind == "baseline" else "")),
             str(row.items),
-            f"{share(row.agreement)} of {row.decided}",
+            f"{share(row.agreement)}"
+            + (
+                f" ({share(row.agreement_low)}-{share(row.agreement_high)})"
+                if row.agreement_low is not None and row.agreement_high is not None
+                else ""
+            )
+            + f" of {row.decided}",
             f"{share(row.agreement_with_ties)} of {row.comparisons}",
             "-" if row.kappa is None else f"{row.kappa:.2f}",
             share(row.consistency),
