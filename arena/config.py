@@ -13,11 +13,6 @@ from typing import Any, cast
 
 from arena.errors import ArenaError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 CONFIG_FILENAME = "arena.toml"
 DB_FILENAME = "arena.db"
 
@@ -51,7 +46,13 @@ def find_config(explicit: Path | None = None) -> Path | None:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, naming the file and the position on a syntax error."""
+    """Parse a TOML file, naming the file and the position on a syntax error. The parser is imported here:
+    most commands never read TOML, and compiling its patterns costs each of them milliseconds."""
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415 - only commands that read TOML pay for it
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # noqa: PLC0415
+
     try:
         with path.open("rb") as handle:
             return cast(dict[str, Any], tomllib.load(handle))

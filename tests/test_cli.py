@@ -30,6 +30,28 @@ def test_help_lists_commands_without_heavy_imports() -> None:
         assert f"  {command} " in done.stdout
 
 
+def test_a_small_leaderboard_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """Issue 26's quick start, checked by what is imported rather than by a timing: `arena leaderboard` loads
+    its own command module only, no TOML parser, and not ``numpy.ma`` (which ``np.quantile`` would pull in:
+    a tenth of the command on a small database). Timings are in bench/bench_leaderboard.py."""
+    from tests.votes import add_votes
+
+    db = tmp_path / "small.db"
+    add_votes(db, [("a", "b", "left"), ("b", "a", "tie"), ("a", "b", "right"), ("b", "a", "left")])
+    unwanted = ("numpy.ma", "tomllib", "arena.cli.run", "arena.cli.serve", "arena.cli.report", "arena.cli.autojudge")
+    code = (
+        "import sys, json\n"
+        "from arena.cli import main\n"
+        f"sys.argv = ['arena', 'leaderboard', '--db', {str(db)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(json.dumps([m for m in {unwanted!r} if m in sys.modules]), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "4 battles" in done.stdout  # it did draw the board
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
 def test_batch_acceptance_fills_generations(tmp_path: Path) -> None:
     db = tmp_path / "out.db"
     result = run(

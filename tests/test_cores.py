@@ -4,24 +4,27 @@ its text, and the warning for thread counts set by hand."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
 from arena.backend import Contestant, GenerationParams
 from arena.demo.tinymodels import TinyModels
 from arena.engine.contestants import parse_spec
-from arena.engine.cores import CoreShare, machine_cores, oversubscribed
+from arena.engine.cores import SHARE, CoreShare, machine_cores, oversubscribed
 from arena.engine.generation import generate
 from arena.engine.pool import ModelPool
 from tests.helpers import run
 
 
 class Recorder:
-    """Stands in for a model whose thread count can change: records each change (the real llama.cpp call is
-    exercised by the test below)."""
+    """Stands in for a model whose thread count can change: records each change (the real llama.cpp and
+    torch calls are exercised by the tests below)."""
 
-    def __init__(self) -> None:
+    def __init__(self, contestant: Contestant | None = None, shares_cores: bool = True) -> None:
         self.threads: list[int] = []
+        self.contestant = contestant or Contestant("m", "gguf", "m.gguf")
+        self.shares_cores = shares_cores
 
     def set_threads(self, threads: int) -> None:
         self.threads.append(threads)
@@ -38,18 +41,35 @@ def test_the_cores_go_to_the_models_generating_now() -> None:
     assert share.active == {} and share.plan() == []
     odd = CoreShare(cores=3)
     models = [Recorder() for _ in range(4)]
-    for model in models[:2]:
-        odd.active[id(model)] = (model, 1)
-    assert odd.plan() == [2, 1]
-    for model in models[2:]:
-        odd.active[id(model)] = (model, 1)
-    assert odd.plan() == [1, 1, 1, 1]  # more models than cores: one each, never none
+    with share.generating(models[0]), share.generating(models[1]):
+        assert odd.plan() == [] and share.plan() == [2, 2]
+    with odd.generating(models[0]), odd.generating(models[1]):
+        assert odd.plan() == [2, 1]
+        with odd.generating(models[2]), odd.generating(models[3]):
+            assert odd.plan() == [1, 1, 1, 1]  # more models than cores: one each, never none
 
 
-def test_a_model_that_cannot_change_threads_is_left_out() -> None:
+def test_a_model_that_cannot_change_threads_or_needs_no_cores_is_left_out() -> None:
     share = CoreShare(cores=2)
     with share.generating(object()):
         assert share.active == {}
+    on_a_gpu = Recorder(shares_cores=False)
+    with share.generating(on_a_gpu):
+        assert share.active == {} and on_a_gpu.threads == []
+
+
+def test_threads_set_by_hand_are_kept_and_held_back_from_the_share() -> None:
+    share = CoreShare(cores=8)
+    by_hand = Recorder(Contestant("fixed", "hf", "./m", {"threads": 3}))
+    shared, other = Recorder(), Recorder()
+    with share.generating(by_hand), share.generating(shared):
+        assert by_hand.threads == [] and shared.threads[-1] == 5  # the 3 set by hand are not handed out
+        with share.generating(other):
+            assert (shared.threads[-1], other.threads[-1]) == (3, 2)
+    crowded = CoreShare(cores=2)
+    greedy = Recorder(Contestant("greedy", "gguf", "g.gguf", {"n_threads": 4}))
+    with crowded.generating(greedy), crowded.generating(shared):
+        assert shared.threads[-1] == 1  # never none, even when the counts by hand took every core
 
 
 def test_a_gguf_model_changes_threads_between_tokens_with_the_same_text(tiny: TinyModels) -> None:
@@ -73,6 +93,38 @@ def test_a_gguf_model_changes_threads_between_tokens_with_the_same_text(tiny: Ti
         pool.load_all([by_hand])
         pool[by_hand.label].set_threads(2)  # type: ignore[attr-defined]  # kept: set by hand
         assert pool[by_hand.label].llama.context_params.n_threads == 1  # type: ignore[attr-defined]
+
+
+def test_an_hf_model_follows_its_share_in_the_generating_thread_with_the_same_text(tiny: TinyModels) -> None:
+    """torch's thread count is per OS thread: the generating thread takes the share at its next token, and
+    the caller's own count is left as it was."""
+    import torch
+
+    params = GenerationParams(temperature=0.0, top_p=1.0, max_tokens=24, seed=0)
+    messages = [{"role": "user", "content": "The moon"}]
+    caller_threads = torch.get_num_threads()
+    with ModelPool() as pool:
+        contestant = parse_spec(f"hf:{tiny.hf}?device=cpu")
+        pool.load_all([contestant])
+        model = pool[contestant.label]
+        alone = generate(model, messages, params, threading.Event()).text  # type: ignore[arg-type]
+        seen: list[int] = []  # the thread count in the generating thread, at each forward pass
+        hook = model.model.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))  # type: ignore[attr-defined]
+        changes: list[int] = []
+        with contextlib.ExitStack() as neighbour:
+            neighbour.enter_context(SHARE.generating(Recorder()))  # another model generating: half the cores
+
+            def switch(_chunk: object) -> None:  # after a few tokens the neighbour stops: every core
+                changes.append(1)
+                if len(changes) == 4:
+                    neighbour.close()
+
+            switched = generate(model, messages, params, threading.Event(), on_chunk=switch).text  # type: ignore[arg-type]
+        hook.remove()
+    assert switched == alone and len(changes) > 4
+    half = max(SHARE.cores // 2, 1)
+    assert seen[0] == half and seen[-1] == SHARE.cores and seen == sorted(seen)
+    assert torch.get_num_threads() == caller_threads
 
 
 def test_thread_counts_set_by_hand_beyond_the_cores_are_warned_about(tmp_path: Path, tiny: TinyModels) -> None:

@@ -7,6 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import click
 import pytest
 from textual.worker import WorkerFailed
 
@@ -27,7 +28,7 @@ def test_the_cli_offers_exactly_the_choices_the_core_knows() -> None:
     from arena.vocab import EXPORT_FORMATS, FINISH_REASONS, PAIRINGS
 
     def choices(command: str, option: str) -> tuple[str, ...]:
-        found = next(p for p in cli.commands[command].params if p.name == option)
+        found = next(p for p in cli.get_command(click.Context(cli), command).params if p.name == option)
         return tuple(found.type.choices)  # type: ignore[attr-defined]
 
     assert choices("play", "pace") == choices("demo", "pace") == PACES == ("live", "even", "together")

@@ -27,6 +27,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from arena.analysis.quantiles import linear_quantiles
+
 FloatArray = npt.NDArray[np.float64]
 FEATURES = ("length", "headers", "lists", "bold")
 RIDGE = 1e-6
@@ -194,7 +196,7 @@ def coefficients(fit: StyleFit, confidence: float = 0.95) -> list[StyleCoefficie
     for index, name in enumerate(FEATURES):
         value = float(fit.gamma[index])
         if len(fit.gamma_draws):
-            low, high = np.quantile(fit.gamma_draws[:, index], [alpha, 1 - alpha])
+            low, high = linear_quantiles(fit.gamma_draws[:, index], [alpha, 1 - alpha])
         else:
             low = high = value
         found.append(StyleCoefficient(name, value, float(low), float(high)))

@@ -1,29 +1,44 @@
 """The ``arena`` command: parse arguments, call the core, print. No logic lives here.
 
 One module per command group (``run``: models; ``report``: flags and reports; ``votes``: ratings, export,
-import, merge; ``info``: prompts, backends, doctor), shared options in ``common``. Imports of rich and of
-the core happen inside the commands, so ``arena --help`` loads only click. A user mistake (``ArenaError``)
-becomes one ``Error:`` line and exit status 2, never a traceback.
+import, merge; ``info``: prompts, backends, doctor), shared options in ``common``. A command's module is
+imported when that command runs (``COMMANDS``), rich and the core inside the command, so ``arena --help``
+loads only click and ``arena leaderboard`` no other command's module. A user mistake (``ArenaError``) becomes
+one ``Error:`` line and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import click
 
-from arena.cli.autojudge import autojudge
 from arena.cli.common import ArenaGroup, UserError
-from arena.cli.fidelity import fidelity
-from arena.cli.info import backends, doctor, prompts
-from arena.cli.judges import judges
-from arena.cli.report import flags, report
-from arena.cli.run import batch, demo, parity, play
-from arena.cli.serve import serve
-from arena.cli.votes import export, import_, leaderboard, merge
 
 __all__ = ["UserError", "cli", "main"]
 
 
-@click.group(cls=ArenaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+COMMANDS: dict[str, str] = {
+    "batch": "arena.cli.run:batch",
+    "play": "arena.cli.run:play",
+    "serve": "arena.cli.serve:serve",
+    "demo": "arena.cli.run:demo",
+    "prompts": "arena.cli.info:prompts",
+    "backends": "arena.cli.info:backends",
+    "doctor": "arena.cli.info:doctor",
+    "flags": "arena.cli.report:flags",
+    "report": "arena.cli.report:report",
+    "parity": "arena.cli.run:parity",
+    "fidelity": "arena.cli.fidelity:fidelity",
+    "leaderboard": "arena.cli.votes:leaderboard",
+    "judges": "arena.cli.judges:judges",
+    "autojudge": "arena.cli.autojudge:autojudge",
+    "export": "arena.cli.votes:export",
+    "import": "arena.cli.votes:import_",
+    "merge": "arena.cli.votes:merge",
+}
+"""Each command's name and where it lives (``module:attribute``)."""
+
+
+@click.group(cls=ArenaGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vibe-arena", prog_name="arena")
 def cli() -> None:
     """Blind side-by-side arena for language models: two anonymous models answer the same prompt,
@@ -40,28 +55,6 @@ def cli() -> None:
       arena serve --model hf:./my-checkpoint --model 'hf:./my-checkpoint?quant=nf4' --db team.db
     Then: arena leaderboard, arena report, arena export.
     """
-
-
-for command in (
-    batch,
-    play,
-    serve,
-    demo,
-    prompts,
-    backends,
-    doctor,
-    flags,
-    report,
-    parity,
-    fidelity,
-    leaderboard,
-    judges,
-    autojudge,
-    export,
-    import_,
-    merge,
-):
-    cli.add_command(command)
 
 
 def main() -> None:

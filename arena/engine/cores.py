@@ -2,14 +2,15 @@
 
 Two contestants at once used to get a fixed thread count each (llama.cpp's default: half the cores), so
 when the faster one finished, its cores sat idle while the slower one decoded on one thread. Here every
-model that can change its thread count between decode calls (``set_threads``: llama.cpp's
-``llama_set_n_threads``) is registered while it generates, and the cores are split between those
+model that can change its thread count between tokens (``set_threads``: llama.cpp's ``llama_set_n_threads``
+between decode calls; torch's ``set_num_threads`` in the thread that generates, a per-thread setting with
+torch's OpenMP backend) is registered while it generates, and the cores are split between those
 generating now: one model alone gets all of them, two get half each, and when one stops the other takes
 its share at its next token. Never more threads in total than cores: a llama.cpp thread that waits for a
 core stalls its whole team at every barrier.
 
-Models whose thread count was set by hand (``n_threads=``) are left alone (``threads_by_hand``);
-``oversubscribed`` says when such settings add up to more threads than cores.
+Models whose thread count was set by hand (``n_threads=``, ``threads=``) keep it (``threads_by_hand``) and the
+others share what is left; ``oversubscribed`` says when such settings add up to more threads than cores.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from arena.backend import Contestant
 
@@ -31,49 +32,62 @@ def machine_cores() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
+class _Active(NamedTuple):
+    model: Any
+    running: int
+    """How many of its generations run now."""
+    by_hand: int | None
+    """Its thread count when set by hand (kept, and held back from the others' share), else None."""
+
+
 class CoreShare:
     """The models generating now and the threads each may use."""
 
     def __init__(self, cores: int | None = None) -> None:
         self.cores = cores or machine_cores()
         self.lock = threading.Lock()
-        self.active: dict[int, tuple[Any, int]] = {}
-        """id(model) -> (the model, how many of its generations run now)."""
+        self.active: dict[int, _Active] = {}
+        """id(model) -> the model, its running generations, its thread count if set by hand."""
 
     @contextlib.contextmanager
     def generating(self, loaded: object) -> Iterator[None]:
-        """While ``loaded`` generates, it has its share of the cores (models that cannot change their thread
-        count are not counted: they do not take part)."""
-        if not callable(getattr(loaded, "set_threads", None)):
+        """While ``loaded`` generates, it has its share of the cores. Models that cannot change their thread
+        count, or need no cores (``shares_cores`` false: an hf model on a GPU), are not counted; a model whose
+        count was set by hand keeps it, and those threads are not given to the others."""
+        if not callable(getattr(loaded, "set_threads", None)) or not getattr(loaded, "shares_cores", True):
             yield
             return
         key = id(loaded)
+        contestant = getattr(loaded, "contestant", None)
+        by_hand = threads_by_hand(contestant) if isinstance(contestant, Contestant) else None
         with self.lock:
-            model, running = self.active.get(key, (loaded, 0))
-            self.active[key] = (model, running + 1)
+            running = self.active[key].running if key in self.active else 0
+            self.active[key] = _Active(loaded, running + 1, by_hand)
             self._rebalance()
         try:
             yield
         finally:
             with self.lock:
-                model, running = self.active[key]
+                running = self.active[key].running
                 if running <= 1:
                     del self.active[key]
                 else:
-                    self.active[key] = (model, running - 1)
+                    self.active[key] = _Active(loaded, running - 1, by_hand)
                 self._rebalance()
 
     def plan(self) -> list[int]:
-        """Threads per active model, in registration order: the cores split as evenly as they go, at
-        least one each."""
-        count = len(self.active)
+        """Threads per model sharing the cores (not set by hand), in registration order: the cores left by
+        the counts set by hand, split as evenly as they go, at least one each."""
+        count = sum(1 for active in self.active.values() if active.by_hand is None)
         if not count:
             return []
-        share, extra = divmod(self.cores, count)
-        return [max(share + (1 if index < extra else 0), 1) for index in range(count)]
+        reserved = sum(active.by_hand or 0 for active in self.active.values())
+        share, extra = divmod(max(self.cores - reserved, count), count)
+        return [share + (1 if index < extra else 0) for index in range(count)]
 
     def _rebalance(self) -> None:
-        for (model, _), threads in zip(self.active.values(), self.plan(), strict=True):
+        sharing = [active.model for active in self.active.values() if active.by_hand is None]
+        for model, threads in zip(sharing, self.plan(), strict=True):
             with contextlib.suppress(Exception):  # a model's thread change is a speed nicety, never a failure
                 model.set_threads(threads)
 

@@ -14,7 +14,7 @@ import math
 import os
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -98,10 +98,15 @@ class SeededSampler(LogitsProcessor):
 
 
 class _Stop(StoppingCriteria):
-    def __init__(self, halt: threading.Event) -> None:
+    """Ends ``generate`` when ``halt`` is set; ``each_step`` runs at every token, in the generating thread."""
+
+    def __init__(self, halt: threading.Event, each_step: Callable[[], None] | None = None) -> None:
         self.halt = halt
+        self.each_step = each_step
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+        if self.each_step is not None:
+            self.each_step()
         return torch.full((input_ids.shape[0],), self.halt.is_set(), dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
 
 
@@ -198,6 +203,8 @@ class HFModel:
         )
         self.eos_ids = sorted(ids)
         self._peak: int | None = None
+        self.shared_threads: int | None = None
+        """This model's share of the cores now (``set_threads``), applied by the thread that generates."""
         self.weights_key: tuple[object, ...] | None = None  # its entry in ``_SHARED`` when loaded by ``load``
         self.grown: int | None = None  # the process's growth for these weights on the CPU (``_Weights.grown``)
 
@@ -253,6 +260,37 @@ class HFModel:
         loaded.grown = weights.grown
         return loaded
 
+    # -- sharing the cores (``arena.engine.cores``)
+
+    @property
+    def shares_cores(self) -> bool:
+        """On the CPU torch's threads do the work, so the model takes its share; on a GPU it needs none."""
+        return self.device == "cpu"
+
+    def set_threads(self, threads: int) -> None:
+        """Use ``threads`` from the next token on. torch's thread count belongs to the OS thread that sets it
+        (with its OpenMP backend, OpenMP's and MKL's per-thread settings), so two contestants generating at
+        once can have different counts, but only the thread running ``generate`` can change its own: it reads
+        this at every step (``_follow_threads``). A count set by hand (``threads``) is kept."""
+        if "threads" not in self.contestant.options:
+            self.shared_threads = threads
+
+    def _follow_threads(self) -> Callable[[], None]:
+        """For the generating thread: applies the count set by hand, or the current share, when it changed."""
+        applied: list[int] = []
+        by_hand = self.contestant.options.get("threads")
+
+        def follow() -> None:
+            wanted = int(by_hand) if by_hand is not None else self.shared_threads
+            if wanted is None or (applied and applied[-1] == wanted):
+                return
+            if not applied:
+                torch.get_num_threads()  # torch's first use in a thread sets the process default: get it done first
+            torch.set_num_threads(wanted)
+            applied.append(wanted)
+
+        return follow
+
     # -- the Loaded protocol
 
     def render(self, messages: Sequence[Message]) -> RenderedPrompt:
@@ -276,6 +314,7 @@ class HFModel:
     ) -> Iterator[Chunk]:
         input_ids = self._input_ids(self.render(messages))
         halt = threading.Event()
+        follow_threads = self._follow_threads() if self.shares_cores else None
         streamer = _CountingStreamer(self.tokenizer)
         stops = StopStringFilter(params.stop)
         processors = LogitsProcessorList()
@@ -290,7 +329,7 @@ class HFModel:
             "top_p": None,
             "top_k": None,
             "logits_processor": processors,
-            "stopping_criteria": [_Stop(halt)],
+            "stopping_criteria": [_Stop(halt, follow_threads)],
             "streamer": streamer,
             "pad_token_id": self.tokenizer.pad_token_id
             if self.tokenizer.pad_token_id is not None
@@ -303,6 +342,8 @@ class HFModel:
 
         def run() -> None:
             try:
+                if follow_threads is not None:
+                    follow_threads()  # before the prompt's forward pass: its share, in this thread
                 with torch.inference_mode():
                     self.model.generate(**generate_kwargs)
             except BaseException as exc:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from arena.analysis.quantiles import linear_quantiles
 from arena.analysis.ratings.bt import FloatArray, elo_ratings, fit_bradley_terry, to_points, win_probability
 from arena.analysis.ratings.data import (
     Cells,
@@ -302,7 +303,7 @@ def _fit(
     if draws is None:
         return Fitted(point, point.copy(), point.copy(), None, found_style)
     alpha = (1 - confidence) / 2
-    low, high = np.quantile(draws, [alpha, 1 - alpha], axis=0)
+    low, high = linear_quantiles(draws, [alpha, 1 - alpha])
     return Fitted(point, low, high, draws, found_style)
 
 
