@@ -5,7 +5,10 @@ different speed, SmolLM2-135M-Instruct Q4_1 and the same weights as F32 (about 4
 - the best one-at-a-time run (``--sequential``, each model with every core);
 - the limit: the fixed cost of a command plus the two models' 1-thread generation times spread over the
   cores (what perfect sharing would reach);
-- the old default (both at once, one thread each, fixed).
+- a fixed thread plan (both at once, one thread each, as llama.cpp's default gave on 2 cores).
+
+Both at once, each contestant goes through the prompts at its own pace (``arena batch`` no longer moves
+prompt by prompt), so the faster model starts its next answer instead of waiting.
 
 Then llama.cpp's spinning threads: SmolLM2 alone on every core, quiet and with one busy process beside it,
 with ``OMP_WAIT_POLICY`` ACTIVE and PASSIVE (decode tokens/s).
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +29,7 @@ from pathlib import Path
 
 PROMPTS = 4
 TOKENS = 100
+REPEATS = 3
 
 
 def f32_copy(q4: Path) -> Path:
@@ -94,22 +99,28 @@ def hf_rows(cores: int) -> list[str]:
     if not found:
         return ["", "(transformers rows skipped: run `arena demo` once for SmolLM2's float32 copy)"]
     pair = [f"hf:{found[0]}", f"hf:{found[0]}?dtype=bfloat16"]
-    shared, _ = batch(pair)
-    old, _ = batch([f"{spec}{'&' if '?' in spec else '?'}threads={cores}" for spec in pair])
-    sequential, _ = batch(pair, "--sequential")
+    runs: dict[str, list[float]] = {"shared": [], "fixed": [], "sequential": []}
+    for _ in range(REPEATS):  # interleaved, as above
+        runs["shared"].append(batch(pair)[0])
+        runs["fixed"].append(batch([f"{spec}{'&' if '?' in spec else '?'}threads={cores}" for spec in pair])[0])
+        runs["sequential"].append(batch(pair, "--sequential")[0])
+    best_sequential = statistics.median(runs["sequential"])
     lines = [
         "",
         f"Two transformers contestants (SmolLM2 float32 and bfloat16 on the CPU), {PROMPTS} prompts x {TOKENS} "
-        "greedy tokens, whole commands:\n",
-        "| run | seconds | / best one-at-a-time |",
-        "|---|---|---|",
+        f"greedy tokens, whole commands, {REPEATS} runs of each, interleaved:\n",
+        "| run | median s | range s | / best one-at-a-time |",
+        "|---|---|---|---|",
     ]
-    for name, seconds in (
-        ("both at once, cores shared (the default now)", shared),
-        (f"both at once, {cores} threads each (before: torch's process-wide default)", old),
-        (f"one at a time, {cores} threads each", sequential),
+    for name, key in (
+        ("both at once, cores shared (the default now)", "shared"),
+        (f"both at once, {cores} threads each (before: torch's process-wide default)", "fixed"),
+        (f"one at a time, {cores} threads each", "sequential"),
     ):
-        lines.append(f"| {name} | {seconds:.2f} | {seconds / sequential:.2f} |")
+        median = statistics.median(runs[key])
+        lines.append(
+            f"| {name} | {median:.2f} | {min(runs[key]):.2f}-{max(runs[key]):.2f} | {median / best_sequential:.2f} |"
+        )
     return lines
 
 
@@ -120,26 +131,39 @@ def run() -> str:
     f32 = f32_copy(q4)
     pair = [f"gguf:{q4}", f"gguf:{f32}"]
     cores = os.cpu_count() or 1
-    shared, _ = batch(pair)
-    old, _ = batch([f"{spec}?n_threads=1" for spec in pair])
-    sequential, sequential_gen = batch([f"{spec}?n_threads={cores}" for spec in pair], "--sequential")
+    runs: dict[str, list[float]] = {"shared": [], "fixed": [], "sequential": []}
+    fixed_costs = []
+    for _ in range(REPEATS):  # interleaved, so a slow spell of the machine hits every configuration alike
+        runs["shared"].append(batch(pair)[0])
+        runs["fixed"].append(batch([f"{spec}?n_threads=1" for spec in pair])[0])
+        sequential, sequential_gen = batch([f"{spec}?n_threads={cores}" for spec in pair], "--sequential")
+        runs["sequential"].append(sequential)
+        fixed_costs.append(sequential - sequential_gen)
     one_thread = [batch([f"{spec}?n_threads=1"])[1] for spec in pair]
-    fixed = sequential - sequential_gen
-    limit = fixed + sum(one_thread) / cores
+    limit = statistics.median(fixed_costs) + sum(one_thread) / cores
+    best_sequential = statistics.median(runs["sequential"])
     lines = [
         "## Both at once on two GGUFs of different speed (`bench/bench_cores.py`)\n",
         f"SmolLM2-135M-Instruct Q4_1 and F32, {PROMPTS} prompts x {TOKENS} greedy tokens, whole `arena batch` "
-        f"commands on {cores} cores; ratios to references measured in the same run.\n",
-        "| run | seconds | / best one-at-a-time | / limit |",
-        "|---|---|---|---|",
+        f"commands on {cores} cores, {REPEATS} runs of each, interleaved; ratios of medians to references "
+        f"measured in the same run. Load average {os.getloadavg()[0]:.2f} at the end.\n",
+        "| run | median s | range s | / best one-at-a-time | / limit |",
+        "|---|---|---|---|---|",
     ]
-    for name, seconds in (
-        ("both at once, cores shared (the default now)", shared),
-        ("both at once, 1 thread each (the old default)", old),
-        (f"one at a time, {cores} threads each (best sequential)", sequential),
-        ("the limit (fixed cost + 1-thread generation over the cores)", limit),
+    for name, key in (
+        ("both at once, cores shared (the default now)", "shared"),
+        ("both at once, 1 thread each, fixed", "fixed"),
+        (f"one at a time, {cores} threads each (best sequential)", "sequential"),
     ):
-        lines.append(f"| {name} | {seconds:.2f} | {seconds / sequential:.2f} | {seconds / limit:.2f} |")
+        median = statistics.median(runs[key])
+        lines.append(
+            f"| {name} | {median:.2f} | {min(runs[key]):.2f}-{max(runs[key]):.2f} | {median / best_sequential:.2f} "
+            f"| {median / limit:.2f} |"
+        )
+    lines.append(
+        f"| the limit (fixed cost + 1-thread generation over the cores) | {limit:.2f} | | "
+        f"{limit / best_sequential:.2f} | 1.00 |"
+    )
     lines += hf_rows(cores)
     lines += [
         "",

@@ -4,7 +4,8 @@ many it held at once). Used by the tests and by ``bench/bench_parallel.py`` (as 
 
 Each answer is ``answer to: <the user's message>`` streamed word by word, ``token_delay_s`` apart; with
 ``gather`` N, a request waits (at most ``gather_timeout_s``) until N requests for its model are in flight,
-so a test can see that N were sent at once without depending on timing.
+so a test can see that N were sent at once without depending on timing; ``hold`` keeps a request waiting
+until the log shows what the test expects to come first.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class EngineLog:
     in_flight: dict[str, int] = field(default_factory=dict)
     most: dict[str, int] = field(default_factory=dict)
     arrived: list[tuple[str, str]] = field(default_factory=list)
+    held_too_long: list[tuple[str, str]] = field(default_factory=list)
+    """Requests whose ``hold`` was still on when ``gather_timeout_s`` ran out."""
     lock: threading.Condition = field(default_factory=threading.Condition)
 
 
@@ -40,8 +43,17 @@ def answer_to(message: str) -> str:
     return f"answer to: {message}"
 
 
+Hold = Callable[[EngineLog, str], bool]
+"""(the log, a request's model) -> whether the request may be answered now (checked as requests arrive)."""
+
+
 def make_handler(
-    log: EngineLog, token_delay_s: float, gather: int, gather_timeout_s: float, reply: Callable[[str], str]
+    log: EngineLog,
+    token_delay_s: float,
+    gather: int,
+    gather_timeout_s: float,
+    reply: Callable[[str], str],
+    hold: Hold | None = None,
 ) -> type:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -67,6 +79,8 @@ def make_handler(
                 log.most[model] = max(log.most.get(model, 0), log.in_flight[model])
                 log.lock.notify_all()
                 log.lock.wait_for(lambda: log.in_flight[model] >= gather, timeout=gather_timeout_s)
+                if hold is not None and not log.lock.wait_for(lambda: hold(log, model), timeout=gather_timeout_s):
+                    log.held_too_long.append((model, message))
             try:
                 self._stream(model, message, int(request.get("max_tokens", 200)))
             finally:
@@ -102,12 +116,14 @@ def engine(
     gather: int = 1,
     gather_timeout_s: float = 5.0,
     reply: Callable[[str], str] = answer_to,
+    hold: Hold | None = None,
 ) -> Iterator[tuple[str, EngineLog]]:
     """The server on a free port, in threads; (its base URL ending in /v1, its log). ``reply`` makes the
-    answer from the user's last message (default: ``answer to: <message>``)."""
+    answer from the user's last message (default: ``answer to: <message>``); ``hold`` keeps a request waiting
+    (at most ``gather_timeout_s``) until it says go."""
     log = EngineLog()
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), make_handler(log, token_delay_s, gather, gather_timeout_s, reply)
+        ("127.0.0.1", 0), make_handler(log, token_delay_s, gather, gather_timeout_s, reply, hold)
     )
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

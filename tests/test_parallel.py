@@ -10,7 +10,7 @@ from pathlib import Path
 from arena.backend import Contestant
 from arena.judging.batch import lanes
 from arena.prompts import load_prompt_set
-from tests.engine_server import answer_to, engine
+from tests.engine_server import EngineLog, answer_to, engine
 from tests.helpers import run
 
 
@@ -52,6 +52,30 @@ def test_without_parallel_one_request_at_a_time_per_contestant(tmp_path: Path) -
         )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert log.most == {"alpha": 1, "beta": 1}
+
+
+def test_at_once_each_contestant_goes_at_its_own_pace(tmp_path: Path) -> None:
+    """Issue 26: without --parallel the contestants still do not move in lockstep. beta's first answer is
+    held until alpha has asked for all three prompts; prompt by prompt, alpha's second request would wait
+    for beta's first answer, and the hold would run out."""
+
+    def after_alphas_three(log: EngineLog, model: str) -> bool:
+        return model != "beta" or sum(1 for asked, _ in log.arrived if asked == "alpha") >= 3
+
+    db = tmp_path / "pace.db"
+    with engine(hold=after_alphas_three, gather_timeout_s=20) as (url, log):
+        result = run(
+            "batch", "--db", str(db), "--limit", "3", "--max-tokens", "400",
+            "--model", f"openai:{url}?model=alpha", "--model", f"openai:{url}?model=beta",
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert log.held_too_long == []  # alpha asked for all three while beta's first answer waited
+    assert log.most == {"alpha": 1, "beta": 1}  # still one request at a time per contestant
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("select contestant, prompt from generations order by id").fetchall()
+    uids = [prompt.uid for prompt in load_prompt_set("everyday").prompts[:3]]
+    assert [prompt for label, prompt in stored if label == "alpha"] == uids
+    assert [prompt for label, prompt in stored if label == "beta"] == uids
 
 
 def test_local_models_keep_one_generation_at_a_time() -> None:

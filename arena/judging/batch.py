@@ -107,14 +107,16 @@ def run_batch(
     samples: int = 1,
     parallel: int = 1,
 ) -> list[BatchRecord]:
-    """Generate and store an answer from every contestant to every prompt, prompt by prompt; with
-    ``samples`` K, K answers each, the k-th with seed ``params.seed + k`` (the same k for every contestant).
+    """Generate and store an answer from every contestant to every prompt; with ``samples`` K, K answers
+    each, the k-th with seed ``params.seed + k`` (the same k for every contestant).
 
-    With ``parallel`` N > 1, each ``openai`` contestant keeps up to N requests in flight (a server that
-    batches answers them together) and every contestant goes through the prompts at its own pace instead of
-    prompt by prompt (``lanes``)."""
+    At once (the default), every contestant goes through the prompts at its own pace (``lanes``): a model
+    that finishes an answer starts its next one instead of waiting for the slower one, and the cores are
+    shared between the models generating (``arena.engine.cores``), so no core idles until the last model's
+    last answer. With ``parallel`` N > 1, each ``openai`` contestant keeps up to N requests in flight (a
+    server that batches answers them together). ``sequential`` goes prompt by prompt, one model at a time."""
     stop_all = cancel or threading.Event()
-    if parallel > 1:
+    if not sequential or parallel > 1:
         return _run_in_lanes(
             contestants,
             prompts,
@@ -222,7 +224,9 @@ def _run_in_lanes(
     writers = [_InOrder(contestant.label, items, params, store, session, on_done) for contestant in contestants]
     failures: list[Exception] = []
 
-    def work(contestant: Contestant, writer: _InOrder, next_item: Callable[[], int | None]) -> None:
+    def work(
+        contestant: Contestant, writer: _InOrder, next_item: Callable[[], int | None], finished: threading.Event
+    ) -> None:
         try:
             while not cancel.is_set() and (index := next_item()) is not None:
                 prompt, sample = items[index]
@@ -238,22 +242,23 @@ def _run_in_lanes(
         except Exception as exc:  # the database refused a write: stop everyone, raise it in the caller
             failures.append(exc)
             cancel.set()
+        finally:
+            finished.set()
 
     groups = [[index] for index in range(len(contestants))] if sequential else [list(range(len(contestants)))]
     for group in groups:
-        threads = []
+        finished: list[threading.Event] = []
         for index in group:
             taken = _Counter(len(items))
             for lane in range(lanes(contestants[index], parallel)):
-                thread = threading.Thread(
+                finished.append(threading.Event())
+                threading.Thread(
                     target=work,
-                    args=(contestants[index], writers[index], taken.next),
+                    args=(contestants[index], writers[index], taken.next, finished[-1]),
                     name=f"arena-lane-{index}-{lane}",
                     daemon=True,
-                )
-                threads.append(thread)
-                thread.start()
-        _wait_all(threads, cancel)
+                ).start()
+        _wait_all(finished, cancel)
         if failures:
             raise failures[0]
     return sorted((record for writer in writers for record in writer.records), key=_record_order(items, contestants))
@@ -280,16 +285,20 @@ def _record_order(
     return lambda record: (position[(record.prompt, record.sample)], order[record.contestant])
 
 
-def _wait_all(threads: Sequence[threading.Thread], cancel: threading.Event) -> None:
-    """Wait for the lanes; on Ctrl-C cancel them and give them the grace to store what they have."""
+def _wait_all(finished: Sequence[threading.Event], cancel: threading.Event) -> None:
+    """Wait for the lanes; on Ctrl-C cancel them and give them the grace to store what they have.
+
+    Waits on each lane's event, not ``Thread.join``: a join interrupted by Ctrl-C can mark a live thread as
+    stopped (CPython's bpo-45274 repair), and the grace wait would then return at once and lose the answer
+    still streaming (``engine.generation.run_streams`` waits the same way)."""
     try:
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(timeout=0.2)  # short joins: Ctrl-C reaches this thread between them
+        for event in finished:
+            while not event.wait(timeout=0.2):  # short waits: Ctrl-C reaches this thread between them
+                pass
     except KeyboardInterrupt:
         cancel.set()
-        for thread in threads:
-            thread.join(timeout=INTERRUPT_GRACE_S)
+        for event in finished:
+            event.wait(timeout=INTERRUPT_GRACE_S)
         raise
 
 
