@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 PROMPTS = 4
@@ -92,6 +93,29 @@ def decode_speed(gguf: Path, policy: str, busy: bool, threads: int | None = None
             hog.kill()
 
 
+def with_option(spec: str, option: str) -> str:
+    """``spec`` with one more ``?key=value`` option."""
+    return f"{spec}{'&' if '?' in spec else '?'}{option}"
+
+
+def interleaved(configurations: dict[str, Callable[[], tuple[float, float]]]) -> dict[str, list[tuple[float, float]]]:
+    """Each configuration's ``batch`` results over ``REPEATS`` rounds, every round running each once in turn,
+    so a slow spell of the machine hits every configuration alike."""
+    found: dict[str, list[tuple[float, float]]] = {name: [] for name in configurations}
+    for _ in range(REPEATS):
+        for name, command in configurations.items():
+            found[name].append(command())
+    return found
+
+
+def timing_row(name: str, runs: list[tuple[float, float]], *references: float) -> str:
+    """A table row: the whole commands' median and range, and the median as a ratio to each reference."""
+    seconds = [whole for whole, _ in runs]
+    median = statistics.median(seconds)
+    ratios = " | ".join(f"{median / reference:.2f}" for reference in references)
+    return f"| {name} | {median:.2f} | {min(seconds):.2f}-{max(seconds):.2f} | {ratios} |"
+
+
 def hf_rows(cores: int) -> list[str]:
     """The same comparison for two transformers contestants (SmolLM2 in float32 and bfloat16): torch's thread
     count is per thread, so they share the cores too (``HFModel.set_threads``)."""
@@ -99,29 +123,26 @@ def hf_rows(cores: int) -> list[str]:
     if not found:
         return ["", "(transformers rows skipped: run `arena demo` once for SmolLM2's float32 copy)"]
     pair = [f"hf:{found[0]}", f"hf:{found[0]}?dtype=bfloat16"]
-    runs: dict[str, list[float]] = {"shared": [], "fixed": [], "sequential": []}
-    for _ in range(REPEATS):  # interleaved, as above
-        runs["shared"].append(batch(pair)[0])
-        runs["fixed"].append(batch([f"{spec}{'&' if '?' in spec else '?'}threads={cores}" for spec in pair])[0])
-        runs["sequential"].append(batch(pair, "--sequential")[0])
-    best_sequential = statistics.median(runs["sequential"])
-    lines = [
+    runs = interleaved(
+        {
+            "shared": lambda: batch(pair),
+            "fixed": lambda: batch([with_option(spec, f"threads={cores}") for spec in pair]),
+            "sequential": lambda: batch(pair, "--sequential"),
+        }
+    )
+    best_sequential = statistics.median(whole for whole, _ in runs["sequential"])
+    return [
         "",
         f"Two transformers contestants (SmolLM2 float32 and bfloat16 on the CPU), {PROMPTS} prompts x {TOKENS} "
         f"greedy tokens, whole commands, {REPEATS} runs of each, interleaved:\n",
         "| run | median s | range s | / best one-at-a-time |",
         "|---|---|---|---|",
+        timing_row("both at once, cores shared (the default now)", runs["shared"], best_sequential),
+        timing_row(
+            f"both at once, {cores} threads each (before: torch's process-wide default)", runs["fixed"], best_sequential
+        ),
+        timing_row(f"one at a time, {cores} threads each", runs["sequential"], best_sequential),
     ]
-    for name, key in (
-        ("both at once, cores shared (the default now)", "shared"),
-        (f"both at once, {cores} threads each (before: torch's process-wide default)", "fixed"),
-        (f"one at a time, {cores} threads each", "sequential"),
-    ):
-        median = statistics.median(runs[key])
-        lines.append(
-            f"| {name} | {median:.2f} | {min(runs[key]):.2f}-{max(runs[key]):.2f} | {median / best_sequential:.2f} |"
-        )
-    return lines
 
 
 def run() -> str:
@@ -131,17 +152,17 @@ def run() -> str:
     f32 = f32_copy(q4)
     pair = [f"gguf:{q4}", f"gguf:{f32}"]
     cores = os.cpu_count() or 1
-    runs: dict[str, list[float]] = {"shared": [], "fixed": [], "sequential": []}
-    fixed_costs = []
-    for _ in range(REPEATS):  # interleaved, so a slow spell of the machine hits every configuration alike
-        runs["shared"].append(batch(pair)[0])
-        runs["fixed"].append(batch([f"{spec}?n_threads=1" for spec in pair])[0])
-        sequential, sequential_gen = batch([f"{spec}?n_threads={cores}" for spec in pair], "--sequential")
-        runs["sequential"].append(sequential)
-        fixed_costs.append(sequential - sequential_gen)
-    one_thread = [batch([f"{spec}?n_threads=1"])[1] for spec in pair]
-    limit = statistics.median(fixed_costs) + sum(one_thread) / cores
-    best_sequential = statistics.median(runs["sequential"])
+    runs = interleaved(
+        {
+            "shared": lambda: batch(pair),
+            "fixed": lambda: batch([with_option(spec, "n_threads=1") for spec in pair]),
+            "sequential": lambda: batch([with_option(spec, f"n_threads={cores}") for spec in pair], "--sequential"),
+        }
+    )
+    one_thread = [batch([with_option(spec, "n_threads=1")])[1] for spec in pair]
+    fixed_cost = statistics.median(whole - generating for whole, generating in runs["sequential"])
+    limit = fixed_cost + sum(one_thread) / cores
+    best_sequential = statistics.median(whole for whole, _ in runs["sequential"])
     lines = [
         "## Both at once on two GGUFs of different speed (`bench/bench_cores.py`)\n",
         f"SmolLM2-135M-Instruct Q4_1 and F32, {PROMPTS} prompts x {TOKENS} greedy tokens, whole `arena batch` "
@@ -149,21 +170,14 @@ def run() -> str:
         f"measured in the same run. Load average {os.getloadavg()[0]:.2f} at the end.\n",
         "| run | median s | range s | / best one-at-a-time | / limit |",
         "|---|---|---|---|---|",
-    ]
-    for name, key in (
-        ("both at once, cores shared (the default now)", "shared"),
-        ("both at once, 1 thread each, fixed", "fixed"),
-        (f"one at a time, {cores} threads each (best sequential)", "sequential"),
-    ):
-        median = statistics.median(runs[key])
-        lines.append(
-            f"| {name} | {median:.2f} | {min(runs[key]):.2f}-{max(runs[key]):.2f} | {median / best_sequential:.2f} "
-            f"| {median / limit:.2f} |"
-        )
-    lines.append(
+        timing_row("both at once, cores shared (the default now)", runs["shared"], best_sequential, limit),
+        timing_row("both at once, 1 thread each, fixed", runs["fixed"], best_sequential, limit),
+        timing_row(
+            f"one at a time, {cores} threads each (best sequential)", runs["sequential"], best_sequential, limit
+        ),
         f"| the limit (fixed cost + 1-thread generation over the cores) | {limit:.2f} | | "
-        f"{limit / best_sequential:.2f} | 1.00 |"
-    )
+        f"{limit / best_sequential:.2f} | 1.00 |",
+    ]
     lines += hf_rows(cores)
     lines += [
         "",

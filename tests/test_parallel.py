@@ -78,6 +78,21 @@ def test_at_once_each_contestant_goes_at_its_own_pace(tmp_path: Path) -> None:
     assert [prompt for label, prompt in stored if label == "beta"] == uids
 
 
+def test_sequential_goes_prompt_by_prompt_one_model_after_the_other(tmp_path: Path) -> None:
+    from tests.helpers import EXAMPLES
+
+    db = tmp_path / "seq.db"
+    result = run(
+        "batch", "--db", str(db), "--limit", "2", "--sequential",
+        "--model", f"replay:{EXAMPLES / 'steady.jsonl'}", "--model", f"replay:{EXAMPLES / 'loopy.jsonl'}",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("select contestant, prompt from generations order by id").fetchall()
+    uids = [prompt.uid for prompt in load_prompt_set("everyday").prompts[:2]]
+    assert stored == [(label, uid) for uid in uids for label in ("steady", "loopy")]
+
+
 def test_local_models_keep_one_generation_at_a_time() -> None:
     assert lanes(Contestant("m", "gguf", "m.gguf"), 8) == 1
     assert lanes(Contestant("m", "hf", "org/m"), 8) == 1

@@ -108,13 +108,14 @@ def run_batch(
     parallel: int = 1,
 ) -> list[BatchRecord]:
     """Generate and store an answer from every contestant to every prompt; with ``samples`` K, K answers
-    each, the k-th with seed ``params.seed + k`` (the same k for every contestant).
+        each, the k-th with seed ``params.seed + k`` (the same k for every contestant).
 
-    At once (the default), every contestant goes through the prompts at its own pace (``lanes``): a model
-    that finishes an answer starts its next one instead of waiting for the slower one, and the cores are
-    shared between the models generating (``arena.engine.cores``), so no core idles until the last model's
-    last answer. With ``parallel`` N > 1, each ``openai`` contestant keeps up to N requests in flight (a
-    server that batches answers them together). ``sequential`` goes prompt by prompt, one model at a time."""
+        At once (the default), every contestant goes through the prompts at its own pace (``lanes``): a model
+        that finishes an answer starts its next one instead of waiting for the slower one, and the cores are
+        shared between the models generating (``arena.engine.cores``), so no core idles until the last model's
+        last answer. With ``parallel`` N > 1, each ``openai`` contestant keeps up to N requests in flight (a
+        server that batches answers them together). ``sequential`` runs one model at a time: prompt by prompt, or
+    with ``parallel``, one contestant's lanes after the other's."""
     stop_all = cancel or threading.Event()
     if not sequential or parallel > 1:
         return _run_in_lanes(
@@ -131,7 +132,7 @@ def run_batch(
             samples,
             parallel,
         )
-    records: list[BatchRecord] = []
+    records: list[BatchRecord] = []  # --sequential: prompt by prompt, one model after the other
     for prompt, sample in ((prompt, sample) for prompt in prompts for sample in range(samples)):
         if stop_all.is_set():
             break
@@ -149,30 +150,30 @@ def run_batch(
             )
             for contestant in contestants
         ]
-        stored = _answer_and_store(jobs, contestants, prompt, sampled, store, session, sequential, on_done, sample)
+        stored = _answer_one_by_one(jobs, contestants, prompt, sampled, store, session, on_done, sample)
         records.extend(stored)
     return records
 
 
-def _answer_and_store(
+def _answer_one_by_one(
     jobs: Sequence[StreamJob],
     contestants: Sequence[Contestant],
     prompt: Prompt,
     params: GenerationParams,
     store: Store,
     session: int,
-    sequential: bool,
     on_done: Callable[[BatchRecord], None] | None,
     sample: int = 0,
 ) -> list[BatchRecord]:
-    """One prompt's streams; each side is stored the moment it finishes, so Ctrl-C while the other side
-    still streams loses nothing that was done. Records come back in contestant order."""
+    """One prompt's streams, one model after the other (``--sequential``); each answer is stored the moment
+    it finishes, so Ctrl-C during the next one loses nothing that was done. Records come back in contestant
+    order."""
     finished: dict[int, BatchRecord] = {}
 
     def store_one(index: int, result: GenerationResult) -> None:
         finished[index] = _store(store, session, contestants[index].label, prompt, sample, params, result, on_done)
 
-    run_streams(jobs, sequential=sequential, on_result=store_one)
+    run_streams(jobs, sequential=True, on_result=store_one)
     return [finished[index] for index in sorted(finished)]
 
 
