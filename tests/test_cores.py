@@ -8,7 +8,7 @@ import contextlib
 import threading
 from pathlib import Path
 
-from arena.backend import Contestant, GenerationParams
+from arena.backend import Contestant, GenerationParams, LoadedBase
 from arena.demo.tinymodels import TinyModels
 from arena.engine.contestants import parse_spec
 from arena.engine.cores import SHARE, CoreShare, machine_cores, oversubscribed
@@ -17,13 +17,13 @@ from arena.engine.pool import ModelPool
 from tests.helpers import run
 
 
-class Recorder:
+class Recorder(LoadedBase):
     """Stands in for a model whose thread count can change: records each change (the real llama.cpp and
-    torch calls are exercised by the tests below)."""
+    torch calls are exercised by the tests below). It declares what it offers as every backend's model does."""
 
-    def __init__(self, contestant: Contestant | None = None, shares_cores: bool = True) -> None:
+    def __init__(self, by_hand: int | None = None, shares_cores: bool = True) -> None:
         self.threads: list[int] = []
-        self.contestant = contestant or Contestant("m", "gguf", "m.gguf")
+        self.threads_by_hand = by_hand
         self.shares_cores = shares_cores
 
     def set_threads(self, threads: int) -> None:
@@ -51,7 +51,7 @@ def test_the_cores_go_to_the_models_generating_now() -> None:
 
 def test_a_model_that_cannot_change_threads_or_needs_no_cores_is_left_out() -> None:
     share = CoreShare(cores=2)
-    with share.generating(object()):
+    with share.generating(LoadedBase()):  # the contract's default: a model that does not share the cores
         assert share.active == {}
     on_a_gpu = Recorder(shares_cores=False)
     with share.generating(on_a_gpu):
@@ -60,14 +60,14 @@ def test_a_model_that_cannot_change_threads_or_needs_no_cores_is_left_out() -> N
 
 def test_threads_set_by_hand_are_kept_and_held_back_from_the_share() -> None:
     share = CoreShare(cores=8)
-    by_hand = Recorder(Contestant("fixed", "hf", "./m", {"threads": 3}))
+    by_hand = Recorder(by_hand=3)
     shared, other = Recorder(), Recorder()
     with share.generating(by_hand), share.generating(shared):
         assert by_hand.threads == [] and shared.threads[-1] == 5  # the 3 set by hand are not handed out
         with share.generating(other):
             assert (shared.threads[-1], other.threads[-1]) == (3, 2)
     crowded = CoreShare(cores=2)
-    greedy = Recorder(Contestant("greedy", "gguf", "g.gguf", {"n_threads": 4}))
+    greedy = Recorder(by_hand=4)
     with crowded.generating(greedy), crowded.generating(shared):
         assert shared.threads[-1] == 1  # never none, even when the counts by hand took every core
 

@@ -193,10 +193,10 @@ async def test_hostile_labels_and_categories_stay_literal_in_the_tui(tmp_path: P
 def test_non_text_and_impossible_counts_fail_one_generation(tmp_path: Path) -> None:
     import threading
 
-    from arena.backend import Chunk
+    from arena.backend import Chunk, LoadedBase
     from arena.engine.generation import generate
 
-    class Hostile:
+    class Hostile(LoadedBase):
         def __init__(self, chunk: Chunk) -> None:
             self.chunk = chunk
 
@@ -208,9 +208,6 @@ def test_non_text_and_impossible_counts_fail_one_generation(tmp_path: Path) -> N
         def stream(self, *args: object, **kwargs: object) -> object:
             yield Chunk("fine ")
             yield self.chunk
-
-        def peak_memory_bytes(self) -> None:
-            return None
 
     for chunk, reason in (
         (Chunk(123, 1), "int where text was expected"),  # type: ignore[arg-type]

@@ -107,6 +107,6 @@ def test_parallel_with_local_models_says_it_does_not_apply(tmp_path: Path) -> No
         "--model", f"replay:{EXAMPLES / 'steady.jsonl'}", "--model", f"replay:{EXAMPLES / 'loopy.jsonl'}",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "no openai: contestant" in result.stderr
+    assert "no contestant's backend serves requests in parallel" in result.stderr
     with sqlite3.connect(tmp_path / "l.db") as conn:
         assert conn.execute("select count(*) from generations").fetchone()[0] == 4

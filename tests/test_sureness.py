@@ -47,7 +47,7 @@ def test_leaderboard_pairs_and_coefficients_on_the_command_line(tmp_path: Path) 
     add_votes(db, [("a", "b", "left")] * 8 + [("b", "a", "left")] * 3 + [("a", "c", "left")] * 6)
     pairs = json.loads(run("leaderboard", "--db", str(db), "--pairs", "--json", "--rounds", "200").stdout)
     expected = {"a", "b", "battles", "prompts", "p_a_better", "votes_to_separate", "prompts_to_separate", "provisional"}
-    covered = {"ci_resamples", "prompts_on_board", "judges", "auto_verdicts_left_out"}
+    covered = {"ci_resamples", "prompts_on_board", "judges", "method", "auto_verdicts_left_out"}
     assert [set(row) for row in pairs] == [expected | covered] * 2
     assert pairs[0]["a"] == "a"
     styled = run("leaderboard", "--db", str(db), "--style-control", "--json", "--rounds", "100")

@@ -17,7 +17,8 @@ import math
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, TypedDict
+from types import MappingProxyType
+from typing import Any, ClassVar, Protocol, TypedDict
 from urllib.parse import urlencode
 
 from arena.errors import ArenaError
@@ -26,13 +27,16 @@ from arena.vocab import FINISH_REASONS, FinishReason
 __all__ = [
     "FINISH_REASONS",
     "Backend",
+    "BackendBase",
     "BackendError",
+    "Capabilities",
     "Chunk",
     "Contestant",
     "FinishReason",
     "GenerationParams",
     "GenerationResult",
     "Loaded",
+    "LoadedBase",
     "LoadedInfo",
     "Message",
     "Option",
@@ -183,7 +187,23 @@ class LoadedInfo:
 
 
 class Loaded(Protocol):
-    """A model ready to generate. One instance may serve many prompts; it is closed once at the end."""
+    """A model ready to generate. One instance may serve many prompts; it is closed once at the end.
+
+    ``LoadedBase`` gives every optional member its default: a backend's model class derives from it and
+    overrides what it offers."""
+
+    timed: bool
+    """Its timing means something (False: a replay without a pace streams as fast as the loop runs, so its
+    tokens/s would be a made-up figure)."""
+    shares_cores: bool
+    """It generates on this machine's cores and can change its thread count between tokens (``set_threads``):
+    the cores are then split between the models generating at the moment (``arena.engine.cores``)."""
+    threads_by_hand: int | None
+    """The thread count its spec set by hand (kept, and held back from the others' share); None: shared."""
+
+    def set_threads(self, threads: int) -> None:
+        """Use ``threads`` threads from the next token on (only called where ``shares_cores``)."""
+        ...
 
     def render(self, messages: Sequence[Message]) -> RenderedPrompt:
         """The exact prompt string ``stream`` will send for these messages."""
@@ -247,13 +267,88 @@ class Option:
         return value
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend offers beyond streaming, each with its default: a backend declares only what it has,
+    and the arena gives every backend that declares a capability the same treatment, built-in or not."""
+
+    concurrent_requests: bool = False
+    """One loaded model answers several requests at once (a server batching them): ``arena batch --parallel N``
+    keeps up to N in flight for it. False: one answer at a time per model."""
+    sampled: bool = True
+    """Its answers depend on the sampling settings and seed (False: recorded answers, replayed as they are;
+    the arena then does not show a seed that changes nothing)."""
+    thread_option: str | None = None
+    """The spec option that sets its CPU thread count by hand (``n_threads``), where it has one: such models
+    keep their count and the others share the cores left."""
+
+
 class Backend(Protocol):
-    """A kind of model source (replay file, transformers, GGUF, HTTP server)."""
+    """A kind of model source (replay file, transformers, GGUF, HTTP server).
+
+    ``BackendBase`` gives every optional member its default: a backend class derives from it."""
 
     name: str
     description: str
     requires: tuple[str, ...]
     """Import names of the optional libraries ``load`` needs; ``arena backends`` checks they import."""
     options: Mapping[str, Option]
+    extra: str | None
+    """The vibe-arena extra that installs ``requires`` (``pip install 'vibe-arena[EXTRA]'``), None for a
+    backend that is its own package (its own pip name is then said)."""
+    capabilities: Capabilities
+
+    def default_label(self, target: str, options: Mapping[str, Any]) -> str | None:
+        """A label for ``target`` when the user gives none, or None for the target's last path part."""
+        ...
+
+    def load_note(self, contestant: Contestant) -> str | None:
+        """What to say beside "loading ..." when this load may take long (a conversion on first load)."""
+        ...
 
     def load(self, contestant: Contestant) -> Loaded: ...
+
+
+class BackendBase:
+    """The defaults of every optional member of ``Backend``; a backend class derives from it."""
+
+    name: str
+    description: str
+    requires: tuple[str, ...] = ()
+    options: ClassVar[Mapping[str, Option]] = MappingProxyType({})
+    extra: str | None = None
+    capabilities: Capabilities = Capabilities()
+
+    def default_label(self, target: str, options: Mapping[str, Any]) -> str | None:
+        return None
+
+    def load_note(self, contestant: Contestant) -> str | None:
+        return None
+
+
+class LoadedBase:
+    """The defaults of every optional member of ``Loaded``; a backend's model class derives from it."""
+
+    timed: bool = True
+    shares_cores: bool = False
+    threads_by_hand: int | None = None
+
+    def set_threads(self, threads: int) -> None:
+        """Nothing to change by default: a model that does not share the cores ignores it."""
+
+    def peak_memory_bytes(self) -> int | None:
+        return None
+
+    def close(self) -> None:
+        """Nothing held by default."""
+
+
+BACKEND_MEMBERS = ("name", "description", "requires", "options", "extra", "capabilities", "default_label", "load_note")
+LOADED_MEMBERS = ("timed", "shares_cores", "threads_by_hand", "set_threads", "render", "stream", "info")
+"""What a backend and its loaded model must have at run time (checked once, where a plugin enters)."""
+
+
+def missing_members(found: object, members: Sequence[str]) -> list[str]:
+    """The members of the contract ``found`` lacks (a plugin written before a member existed, or not
+    deriving from ``BackendBase`` / ``LoadedBase``)."""
+    return [name for name in members if not hasattr(found, name)]

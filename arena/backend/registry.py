@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from importlib.metadata import EntryPoint, entry_points
 
-from arena.backend import Backend
+from arena.backend import BACKEND_MEMBERS, Backend, Capabilities, Contestant, missing_members
 from arena.errors import ArenaError
 
 ENTRY_POINT_GROUP = "arena.backends"
@@ -29,8 +29,34 @@ def get_backend(name: str) -> Backend:
         backend_class = found[name].load()
     except Exception as exc:  # a broken third-party plugin must not take the CLI down with a traceback
         raise ArenaError(f"backend {name!r} failed to import: {exc}") from exc
-    backend: Backend = backend_class()
+    try:
+        backend: Backend = backend_class()
+    except Exception as exc:
+        raise ArenaError(f"backend {name!r} failed to start: {exc}") from exc
+    lacking = missing_members(backend, BACKEND_MEMBERS)
+    if lacking:
+        raise ArenaError(
+            f"backend {name!r} lacks {', '.join(lacking)} of the backend contract "
+            "(its class should derive from arena.backend.BackendBase)"
+        )
     return backend
+
+
+def load_note(contestant: Contestant) -> str | None:
+    """What the contestant's backend says a load may take (None when it says nothing or is not installed)."""
+    try:
+        return get_backend(contestant.backend).load_note(contestant)
+    except ArenaError:
+        return None
+
+
+def capabilities_of(name: str) -> Capabilities:
+    """What the backend registered as ``name`` declares it can do (the defaults for one not installed:
+    an unknown name fails where the model loads, with the installed ones named)."""
+    try:
+        return get_backend(name).capabilities
+    except ArenaError:
+        return Capabilities()
 
 
 def missing_requirements(backend: Backend) -> list[str]:

@@ -344,13 +344,15 @@ def load_models(pool: ModelPool, contestants: Sequence[Contestant], describe: Ca
 
     The console is pinned to the real stderr: a library that swaps ``sys.stderr`` to hide its own bars
     (transformers' GGUF reader) must not hide the spinner for the minutes a first conversion takes."""
+    from arena.backend.registry import load_note
     from arena.present.terminal import literal
 
     err = console(stderr=True)
     err.file = sys.stderr
     for number, contestant in enumerate(contestants, 1):
         what = describe(contestant) + (f", {number} of {len(contestants)}" if len(contestants) > 1 else "")
-        if contestant.backend == "hf" and contestant.target.lower().endswith(".gguf"):
-            what += " (a GGUF in transformers is converted once, on its first load: a minute or more)"
+        note = load_note(contestant)
+        if note:
+            what += f" ({note})"
         with err.status(literal(what)):  # a str would be parsed as markup by the spinner
             pool.load_all([contestant])

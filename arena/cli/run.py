@@ -90,7 +90,7 @@ def batch(
     import threading
 
     from arena.engine.pool import ModelPool
-    from arena.judging.batch import BatchRecord, run_batch, start_batch_session, summarize
+    from arena.judging.batch import BatchRecord, lanes, run_batch, start_batch_session, summarize
     from arena.prompts import load_prompt_set
     from arena.reports.vibe_check import build_report
 
@@ -98,8 +98,11 @@ def batch(
     selected = prompts.prompts[:limit] if limit else prompts.prompts
     err = console(stderr=True)
     _warn_oversubscribed(contestants, sequential)
-    if parallel > 1 and not any(contestant.backend == "openai" for contestant in contestants):
-        err.print(f"--parallel {parallel}: no openai: contestant; models in this process generate one answer at a time")
+    if parallel > 1 and not any(lanes(contestant, parallel) > 1 for contestant in contestants):
+        err.print(
+            f"--parallel {parallel}: no contestant's backend serves requests in parallel (a server such as openai:); "
+            "models in this process generate one answer at a time"
+        )
     store = open_store(db_path)
     with store, ModelPool() as pool:
         load_models(pool, contestants, lambda c: f"loading {c.label} ({c.backend})")

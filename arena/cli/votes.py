@@ -20,7 +20,7 @@ from arena.cli.common import (
     say,
 )
 from arena.errors import ArenaError
-from arena.vocab import CLUSTERS, EXPORT_FORMATS, Cluster
+from arena.vocab import CLUSTERS, EXPORT_FORMATS, RATING_METHODS, Cluster, RatingMethod
 from arena.wording import counted
 
 if TYPE_CHECKING:
@@ -76,15 +76,18 @@ def _battles(db_path: Path, battle_filter: BattleFilter) -> list[BattleRow]:
 )
 @click.option("--matrix", "show_matrix", is_flag=True, help="Also print win-rate and battle-count matrices.")
 @click.option(
-    "--style-control",
-    is_flag=True,
-    help="Fit the ratings with answer length and markdown (headers, lists, bold) taken out.",
+    "--method",
+    type=click.Choice(RATING_METHODS),
+    default="bt",
+    show_default=True,
+    help="How ratings are fitted: bt (Bradley-Terry) or style (with answer length and markdown taken out).",
 )
+@click.option("--style-control", is_flag=True, help="The same as --method style.")
 @click.option(
     "--coefficients",
     "show_coefficients",
     is_flag=True,
-    help="With --style-control: print how much each style feature swayed the judges.",
+    help="With --method style: print how much each style feature swayed the judges.",
 )
 @click.option(
     "--pairs",
@@ -102,16 +105,22 @@ def leaderboard(
     cluster: Cluster,
     k_factor: float,
     show_matrix: bool,
+    method: RatingMethod,
     style_control: bool,
     show_coefficients: bool,
     show_pairs: bool,
     as_json: bool,
 ) -> None:
-    """Bradley-Terry ratings with bootstrap intervals, Elo, tallies and head-to-head records."""
+    """Ratings with bootstrap intervals (Bradley-Terry, or --method style), Elo, tallies and head-to-head
+    records."""
     from arena.store.queries import auto_vote_count, rated_vote_count
 
-    if show_coefficients and not style_control:
-        raise ArenaError("--coefficients are the style-control fit's: add --style-control")
+    if style_control:
+        if method not in ("bt", "style"):
+            raise ArenaError(f"--style-control is --method style: it cannot go with --method {method}")
+        method = "style"
+    if show_coefficients and method != "style":
+        raise ArenaError("--coefficients are the style-control fit's: add --method style (or --style-control)")
     with existing_store(db_path) as store:
         if not rated_vote_count(store, battle_filter):  # said before numpy and the fit are even imported
             _no_votes(as_json, auto_vote_count(store) if battle_filter.judge is None else 0)
@@ -124,7 +133,7 @@ def leaderboard(
             found_board = board_for(
                 store,
                 battle_filter,
-                style_control=style_control,
+                method=method,
                 rounds=rounds,
                 seed=seed,
                 anchor=pinned,
@@ -138,6 +147,7 @@ def leaderboard(
         "ci_resamples": board.cluster if rounds else None,
         "prompts_on_board": board.prompts,
         "judges": found_board.judges,
+        "method": board.method,
         "auto_verdicts_left_out": found_board.auto_left_out,
     }
     if show_coefficients:

@@ -41,14 +41,11 @@ def validate_options(backend: Backend, raw_options: Mapping[str, object]) -> dic
 
 def default_label(backend: Backend, target: str, options: Mapping[str, Any]) -> str:
     """A readable label: the target's last path part (or the backend's own choice), plus output-changing options."""
-    custom = getattr(backend, "default_label", None)
-    chosen = custom(target, options) if custom is not None else None
+    chosen = backend.default_label(target, options)
     name = chosen or target.rstrip("/").rsplit("/", 1)[-1] or target
     for suffix in _STRIPPED_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             name = name[: -len(suffix)]
-            if suffix == ".gguf" and backend.name != "gguf":  # the same file in another engine: two labels
-                name += f"@{backend.name}"
             break
     shown = {
         key: format_option_value(value) for key, value in sorted(options.items()) if backend.options[key].affects_output

@@ -9,8 +9,10 @@ generating now: one model alone gets all of them, two get half each, and when on
 its share at its next token. Never more threads in total than cores: a llama.cpp thread that waits for a
 core stalls its whole team at every barrier.
 
-Models whose thread count was set by hand (``n_threads=``, ``threads=``) keep it (``threads_by_hand``) and the
-others share what is left; ``oversubscribed`` says when such settings add up to more threads than cores.
+Which models take part is what each declares (``Loaded.shares_cores``, ``Loaded.threads_by_hand``; the
+backend's ``Capabilities.thread_option`` names the spec option), never a backend's name. Models whose thread
+count was set by hand keep it and the others share what is left; ``oversubscribed`` says when such settings
+add up to more threads than cores.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from arena.backend import Contestant
+from arena.backend import Contestant, Loaded
+from arena.backend.registry import capabilities_of
 
 
 def machine_cores() -> int:
@@ -33,7 +36,7 @@ def machine_cores() -> int:
 
 
 class _Active(NamedTuple):
-    model: Any
+    model: Loaded
     running: int
     """How many of its generations run now."""
     by_hand: int | None
@@ -50,16 +53,15 @@ class CoreShare:
         """id(model) -> the model, its running generations, its thread count if set by hand."""
 
     @contextlib.contextmanager
-    def generating(self, loaded: object) -> Iterator[None]:
+    def generating(self, loaded: Loaded) -> Iterator[None]:
         """While ``loaded`` generates, it has its share of the cores. Models that cannot change their thread
         count, or need no cores (``shares_cores`` false: an hf model on a GPU), are not counted; a model whose
         count was set by hand keeps it, and those threads are not given to the others."""
-        if not callable(getattr(loaded, "set_threads", None)) or not getattr(loaded, "shares_cores", True):
+        if not loaded.shares_cores:
             yield
             return
         key = id(loaded)
-        contestant = getattr(loaded, "contestant", None)
-        by_hand = threads_by_hand(contestant) if isinstance(contestant, Contestant) else None
+        by_hand = loaded.threads_by_hand
         with self.lock:
             running = self.active[key].running if key in self.active else 0
             self.active[key] = _Active(loaded, running + 1, by_hand)
@@ -97,12 +99,10 @@ SHARE = CoreShare()
 
 
 def threads_by_hand(contestant: Contestant) -> int | None:
-    """The thread count a contestant's spec sets (``n_threads`` for gguf, ``threads`` for hf), if any."""
-    for name in ("n_threads", "threads"):
-        value = contestant.options.get(name)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
+    """The thread count a contestant's spec sets by hand (its backend's ``Capabilities.thread_option``), if any."""
+    option = capabilities_of(contestant.backend).thread_option
+    value = contestant.options.get(option) if option is not None else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def oversubscribed(contestants: Sequence[Contestant], cores: int | None = None) -> str | None:
@@ -116,5 +116,5 @@ def oversubscribed(contestants: Sequence[Contestant], cores: int | None = None) 
     listed = ", ".join(f"{label} {n}" for label, n in counts)
     return (
         f"threads set by hand add up to {total} on {available} cores ({listed}): generating at once they will "
-        "wait for each other at every token; leave n_threads out to share the cores, or use --sequential"
+        "wait for each other at every token; leave the thread counts out to share the cores, or use --sequential"
     )

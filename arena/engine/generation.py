@@ -85,8 +85,7 @@ def generate(
 
     tokens_per_s: float | None = None
     # a model may say its timing means nothing (a replay with no pace set streams as fast as the loop runs)
-    timed = getattr(loaded, "timed", True)
-    if timed and t_first is not None and t_last is not None and t_last > t_first:
+    if loaded.timed and t_first is not None and t_last is not None and t_last > t_first:
         tokens_per_s = (n_tokens - first_chunk_tokens) / (t_last - t_first)
 
     try:

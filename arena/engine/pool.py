@@ -13,15 +13,14 @@ import contextlib
 from collections.abc import Sequence
 from types import TracebackType
 
-from arena.backend import Backend, BackendError, Contestant, Loaded, LoadedInfo
+from arena.backend import LOADED_MEMBERS, Backend, BackendError, Contestant, Loaded, LoadedInfo, missing_members
 from arena.backend.registry import get_backend
 
 
 def missing_library_message(backend: Backend, contestant: Contestant, exc: ImportError) -> str:
     """One line: which library is missing and the pip command that installs it."""
     library = exc.name or str(exc)
-    extra = getattr(backend, "extra", None)
-    fix = f"pip install 'vibe-arena[{extra}]'" if extra else f"pip install {library}"
+    fix = f"pip install 'vibe-arena[{backend.extra}]'" if backend.extra else f"pip install {library}"
     return (
         f"cannot load {contestant.label!r}: the {backend.name} backend needs {library}, which is not installed ({fix})"
     )
@@ -39,11 +38,20 @@ class ModelPool:
                 continue
             backend = get_backend(contestant.backend)
             try:
-                self._loaded[contestant.label] = backend.load(contestant)
+                loaded = backend.load(contestant)
             except BackendError as exc:
                 raise BackendError(f"cannot load {contestant.label!r}: {exc}") from exc
             except ImportError as exc:
                 raise BackendError(missing_library_message(backend, contestant, exc)) from exc
+            lacking = missing_members(loaded, LOADED_MEMBERS)
+            if lacking:
+                with contextlib.suppress(Exception):
+                    loaded.close()
+                raise BackendError(
+                    f"cannot use {contestant.label!r}: the {backend.name} backend's model lacks {', '.join(lacking)} "
+                    "(its class should derive from arena.backend.LoadedBase)"
+                )
+            self._loaded[contestant.label] = loaded
 
     def __getitem__(self, label: str) -> Loaded:
         return self._loaded[label]

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from arena.backend import Chunk, Contestant, GenerationParams, GenerationResult, LoadedInfo
+from arena.backend.registry import capabilities_of
 from arena.engine.generation import INTERRUPT_GRACE_S, StreamJob, run_job, run_streams
 from arena.engine.pool import ModelPool
 from arena.judging.answers import record_answer
@@ -198,9 +199,10 @@ def _store(
 
 
 def lanes(contestant: Contestant, parallel: int) -> int:
-    """Answers one contestant generates at once: ``parallel`` for a server, one for a model in this process
-    (two generations in one llama.cpp or torch model would only share its cores)."""
-    return parallel if contestant.backend == "openai" else 1
+    """Answers one contestant generates at once: ``parallel`` for a backend that serves concurrent requests
+    (``Capabilities.concurrent_requests``: a server), one for a model in this process (two generations in one
+    llama.cpp or torch model would only share its cores)."""
+    return parallel if capabilities_of(contestant.backend).concurrent_requests else 1
 
 
 def _run_in_lanes(

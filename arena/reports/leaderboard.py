@@ -1,5 +1,5 @@
-"""The one recipe from a store to a leaderboard: the votes that match a filter, their style differences when
-style control is asked for, the fit. The CLI's ``arena leaderboard``, the arena's leaderboard screen and
+"""The one recipe from a store to a leaderboard: the votes that match a filter, what the rating method reads
+beside them (``arena.reports.methods``), the fit. The CLI's ``arena leaderboard``, the arena's leaderboard screen and
 ``arena play --pairing uncertain`` all call it, so they cannot disagree about which votes count.
 """
 
@@ -7,18 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from arena.analysis.ratings import Leaderboard, StyleColumns, compute_leaderboard, outcomes_from_votes
+from arena.analysis.ratings import Leaderboard, compute_leaderboard, outcomes_from_votes
+from arena.reports.methods import METHODS
 from arena.store import Store
-from arena.store.queries import (
-    BattleFilter,
-    StyledVoteRow,
-    VoteRow,
-    auto_vote_count,
-    style_table,
-    styled_vote_table,
-    vote_table,
-)
-from arena.vocab import Cluster, is_auto_judge
+from arena.store.queries import BattleFilter, auto_vote_count
+from arena.vocab import Cluster, RatingMethod, is_auto_judge
 
 
 @dataclass(frozen=True)
@@ -37,24 +30,20 @@ def board_for(
     store: Store,
     battle_filter: BattleFilter | None = None,
     *,
-    style_control: bool = False,
+    method: RatingMethod = "bt",
     rounds: int = 1000,
     seed: int = 0,
     anchor: tuple[str, float] | None = None,
     k: float = 32.0,
     cluster: Cluster = "prompt",
 ) -> BoardResult:
-    """The leaderboard of the votes ``battle_filter`` selects (``ValueError`` for an anchor without battles)."""
-    style = None
-    votes: list[VoteRow] | list[StyledVoteRow]
-    if style_control:
-        votes = styled_vote_table(store, battle_filter)
-        style = StyleColumns.of(style_table(store, votes, battle_filter))
-    else:
-        votes = vote_table(store, battle_filter)
+    """The leaderboard of the votes ``battle_filter`` selects, fitted by ``method`` (``ValueError`` for an
+    anchor without battles)."""
+    read = METHODS[method].read(store, battle_filter)
+    votes = read.votes
     leaked = sum(1 for vote in votes if vote.leaked and vote.verdict != "skip")
     board = compute_leaderboard(
-        outcomes_from_votes(votes), rounds=rounds, seed=seed, anchor=anchor, k=k, style=style, cluster=cluster
+        outcomes_from_votes(votes), rounds=rounds, seed=seed, anchor=anchor, k=k, cluster=cluster, model=read.model
     )
     chosen = battle_filter or BattleFilter()
     if is_auto_judge(chosen.judge):

@@ -35,7 +35,7 @@ def collect_page(store: Store, rounds: int = 1000) -> PageData:
     styled = None
     if board.ratings:
         try:
-            styled = board_for(store, style_control=True, rounds=rounds).board
+            styled = board_for(store, method="style", rounds=rounds).board
         except (ValueError, ArithmeticError):  # too few battles to fit the style terms: the page says so
             styled = None
     categories = {}

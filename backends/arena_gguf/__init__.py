@@ -7,21 +7,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from arena.backend import Option
+from arena.backend import BackendBase, Capabilities, Option
 
 if TYPE_CHECKING:
     from arena.backend import Contestant
     from arena_gguf.model import GGUFModel
 
 
-class GGUFBackend:
+class GGUFBackend(BackendBase):
     """Registered as ``gguf``."""
 
     name = "gguf"
     description = "GGUF files through llama-cpp-python (CPU, CUDA, Metal)"
     extra = "gguf"
-    """The vibe-arena extra that installs what ``requires`` names (``pip install 'vibe-arena[gguf]'``)."""
     requires: tuple[str, ...] = ("llama_cpp",)
+    capabilities = Capabilities(thread_option="n_threads")
     options: ClassVar[dict[str, Option]] = {
         "template": Option(
             bool, "false: ignore the model's chat template and send a raw completion prompt (to see the damage)"

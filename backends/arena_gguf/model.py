@@ -29,6 +29,7 @@ from arena.backend import (
     Contestant,
     FinishReason,
     GenerationParams,
+    LoadedBase,
     LoadedInfo,
     Message,
     RenderedPrompt,
@@ -75,9 +76,13 @@ def quantized(file_type: str | None) -> str | None:
     return None if file_type in (None, "F32", "F16", "BF16") else file_type
 
 
-class GGUFModel:
+class GGUFModel(LoadedBase):
+    shares_cores = True
+    """llama.cpp decodes on this machine's cores and changes its thread count between decode calls."""
+
     def __init__(self, contestant: Contestant, llama: Any, load_growth: int | None = None) -> None:
         self.contestant = contestant
+        self.threads_by_hand = contestant.options.get("n_threads")
         self.llama = llama
         self.load_growth = load_growth
         """How much the process grew while llama.cpp built this model (weights, KV cache, compute buffers,
@@ -98,7 +103,7 @@ class GGUFModel:
     def set_threads(self, threads: int) -> None:
         """Use ``threads`` from the next decode call on (``arena.engine.cores`` shares the cores between the
         models generating at once); a count set by hand in the spec (``n_threads``) is kept."""
-        if "n_threads" in self.contestant.options:
+        if self.threads_by_hand is not None:
             return
         llama_cpp.llama_set_n_threads(self.llama._ctx.ctx, threads, threads)
 

@@ -6,23 +6,24 @@ transformers are imported only when a model is loaded, so registering this backe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from arena.backend import Option
+from arena.backend import BackendBase, Capabilities, Option
 
 if TYPE_CHECKING:
     from arena.backend import Contestant
     from arena_hf.model import HFModel
 
 
-class HFBackend:
+class HFBackend(BackendBase):
     """Registered as ``hf``."""
 
     name = "hf"
     description = "transformers + torch (CUDA, MPS, CPU), bitsandbytes int8 / nf4 / fp4"
     extra = "hf"
-    """The vibe-arena extra that installs what ``requires`` names (``pip install 'vibe-arena[hf]'``)."""
     requires: tuple[str, ...] = ("torch", "transformers")
+    capabilities = Capabilities(thread_option="threads")
     options: ClassVar[dict[str, Option]] = {
         "template": Option(
             bool, "false: ignore the model's chat template and send a raw completion prompt (to see the damage)"
@@ -40,6 +41,16 @@ class HFBackend:
         "revision": Option(str, "hub revision (branch, tag or commit)"),
         "threads": Option(int, "torch CPU threads (process-wide)", affects_output=False),
     }
+
+    def default_label(self, target: str, options: Mapping[str, Any]) -> str | None:
+        """A GGUF file loaded by transformers is dequantized: the same file in two engines gets two labels."""
+        name = target.rstrip("/").rsplit("/", 1)[-1]
+        return f"{name[: -len('.gguf')]}@{self.name}" if name.lower().endswith(".gguf") and len(name) > 5 else None
+
+    def load_note(self, contestant: Contestant) -> str | None:
+        if contestant.target.lower().endswith(".gguf"):
+            return "a GGUF in transformers is converted once, on its first load: a minute or more"
+        return None
 
     def load(self, contestant: Contestant) -> HFModel:
         from arena_hf.model import HFModel

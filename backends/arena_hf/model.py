@@ -29,6 +29,7 @@ from arena.backend import (
     Contestant,
     FinishReason,
     GenerationParams,
+    LoadedBase,
     LoadedInfo,
     Message,
     RenderedPrompt,
@@ -177,7 +178,7 @@ has its own cache, sampler and streamer), so two threads generating on one copy 
 alone; ``test_backends_local`` checks exactly that."""
 
 
-class HFModel:
+class HFModel(LoadedBase):
     """One checkpoint on one device (its weights possibly shared with another contestant, see ``_SHARED``)."""
 
     def __init__(
@@ -263,25 +264,30 @@ class HFModel:
     # -- sharing the cores (``arena.engine.cores``)
 
     @property
-    def shares_cores(self) -> bool:
+    def shares_cores(self) -> bool:  # type: ignore[override]  # follows the device
         """On the CPU torch's threads do the work, so the model takes its share; on a GPU it needs none."""
         return self.device == "cpu"
+
+    @property
+    def threads_by_hand(self) -> int | None:  # type: ignore[override]  # read from the spec, never assigned
+        by_hand = self.contestant.options.get("threads")
+        return int(by_hand) if by_hand is not None else None
 
     def set_threads(self, threads: int) -> None:
         """Use ``threads`` from the next token on. torch's thread count belongs to the OS thread that sets it
         (with its OpenMP backend, OpenMP's and MKL's per-thread settings), so two contestants generating at
         once can have different counts, but only the thread running ``generate`` can change its own: it reads
         this at every step (``_follow_threads``). A count set by hand (``threads``) is kept."""
-        if "threads" not in self.contestant.options:
+        if self.threads_by_hand is None:
             self.shared_threads = threads
 
     def _follow_threads(self) -> Callable[[], None]:
         """For the generating thread: applies the count set by hand, or the current share, when it changed."""
         applied: list[int] = []
-        by_hand = self.contestant.options.get("threads")
+        by_hand = self.threads_by_hand
 
         def follow() -> None:
-            wanted = int(by_hand) if by_hand is not None else self.shared_threads
+            wanted = by_hand if by_hand is not None else self.shared_threads
             if wanted is None or (applied and applied[-1] == wanted):
                 return
             if not applied:

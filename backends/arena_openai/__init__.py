@@ -11,21 +11,21 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from arena.backend import Option
+from arena.backend import BackendBase, Capabilities, Option
 
 if TYPE_CHECKING:
     from arena.backend import Contestant
     from arena_openai.client import OpenAIModel
 
 
-class OpenAIBackend:
+class OpenAIBackend(BackendBase):
     """Registered as ``openai``."""
 
     name = "openai"
     description = "OpenAI-compatible HTTP servers (vLLM, TGI, SGLang, llama.cpp server, Ollama)"
     extra = "openai"
-    """The vibe-arena extra that installs what ``requires`` names (``pip install 'vibe-arena[openai]'``)."""
     requires: tuple[str, ...] = ("httpx",)
+    capabilities = Capabilities(concurrent_requests=True)
     options: ClassVar[dict[str, Option]] = {
         # the model name already is the default label, so it is not repeated as an option suffix
         "model": Option(str, "model name the server knows (default: the first it lists)", affects_output=False),
@@ -38,7 +38,9 @@ class OpenAIBackend:
         """The served model's name says more than the URL; without one, the server's host and port."""
         model = options.get("model")
         if model:
-            return str(model).rstrip("/").rsplit("/", 1)[-1]
+            name = str(model).rstrip("/").rsplit("/", 1)[-1]
+            # a server named after its GGUF file: not the same contestant as that file in llama.cpp
+            return f"{name[: -len('.gguf')]}@{self.name}" if name.lower().endswith(".gguf") and len(name) > 5 else name
         try:
             host = urlsplit(target).netloc
         except ValueError:  # not a URL at all: loading says so in one line

@@ -21,7 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from arena.backend import BackendError, Chunk, FinishReason, GenerationParams, LoadedInfo, Message, RenderedPrompt
+from arena.backend import (
+    BackendError,
+    Chunk,
+    FinishReason,
+    GenerationParams,
+    LoadedBase,
+    LoadedInfo,
+    Message,
+    RenderedPrompt,
+)
 from arena_openai.sse import LineTooLong, bounded_lines
 
 if TYPE_CHECKING:
@@ -133,7 +142,7 @@ def _seconds(options: Mapping[str, Any], name: str, default: float) -> float:
     return value
 
 
-class OpenAIModel:
+class OpenAIModel(LoadedBase):
     def __init__(
         self, contestant: Contestant, client: httpx.Client, base_url: str, model: str, deadline_s: float
     ) -> None:

@@ -21,11 +21,14 @@ from typing import Any, ClassVar
 
 from arena.backend import (
     FINISH_REASONS,
+    BackendBase,
     BackendError,
+    Capabilities,
     Chunk,
     Contestant,
     FinishReason,
     GenerationParams,
+    LoadedBase,
     LoadedInfo,
     Message,
     Option,
@@ -61,7 +64,7 @@ def _cut_at_stop(tokens: Sequence[str], stop: Sequence[str]) -> tuple[list[str],
     return kept + ([tail] if tail else []), stops.stopped
 
 
-class ReplayModel:
+class ReplayModel(LoadedBase):
     """A loaded replay file: recordings indexed by prompt id and by prompt text."""
 
     def __init__(self, path: Path, tps: float | None, ttft: float) -> None:
@@ -189,12 +192,12 @@ class ReplayModel:
         self.by_text.clear()
 
 
-class ReplayBackend:
+class ReplayBackend(BackendBase):
     """Registered as ``replay``: ``replay:outputs.jsonl?tps=40``."""
 
     name = "replay"
     description = "recorded outputs from a JSONL file (judge outputs generated elsewhere)"
-    requires: tuple[str, ...] = ()
+    capabilities = Capabilities(sampled=False)
     options: ClassVar[dict[str, Option]] = {
         "tps": Option(float, "pace the stream at this many tokens per second", affects_output=False),
         "ttft": Option(float, "seconds to wait before the first token", affects_output=False),

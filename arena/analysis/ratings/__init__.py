@@ -1,8 +1,9 @@
 """Turn votes into ratings a careful person can trust: Bradley-Terry with bootstrap intervals, plus Elo.
 
-The parts, each one job: ``data`` (outcomes and every count taken from them), ``bt`` (the model, its scale and
-win probability, Elo), ``styled`` (the fit with style taken out) and ``board`` (the leaderboard put
-together). The names below are the package's surface, for callers that want a board rather than its parts.
+The parts, each one job: ``data`` (outcomes and every count taken from them), ``method`` (the seam a rating
+method plugs into: ``RatingModel``, one class per method), ``bt`` (the model, its scale and win probability,
+Elo, the plain fit), ``styled`` (the fit with style taken out) and ``board`` (the leaderboard put together).
+The names below are the package's surface, for callers that want a board rather than its parts.
 """
 
 from arena.analysis.ratings.board import (
@@ -13,7 +14,14 @@ from arena.analysis.ratings.board import (
     compute_leaderboard,
     parse_anchor,
 )
-from arena.analysis.ratings.bt import INITIAL_RATING, SCALE, elo_ratings, fit_bradley_terry, win_probability
+from arena.analysis.ratings.bt import (
+    INITIAL_RATING,
+    SCALE,
+    BradleyTerry,
+    elo_ratings,
+    fit_bradley_terry,
+    win_probability,
+)
 from arena.analysis.ratings.data import (
     Outcome,
     PairRecord,
@@ -24,18 +32,24 @@ from arena.analysis.ratings.data import (
     tallies,
     tally,
 )
-from arena.analysis.ratings.styled import StyleColumns
+from arena.analysis.ratings.method import FitInput, Fitted, RatingModel
+from arena.analysis.ratings.styled import StyleColumns, StyleControlled
 
 __all__ = [
     "INITIAL_RATING",
     "PROVISIONAL_BELOW",
     "SCALE",
+    "BradleyTerry",
+    "FitInput",
+    "Fitted",
     "Leaderboard",
     "Outcome",
     "PairRecord",
     "PositionBias",
     "Rating",
+    "RatingModel",
     "StyleColumns",
+    "StyleControlled",
     "Sureness",
     "compute_leaderboard",
     "elo_ratings",

@@ -2,7 +2,8 @@
 how sure the board is of each neighbouring pair.
 
 ``compute_leaderboard`` puts the parts together: the tally and counts (``data``), the fit and its intervals
-(``bt``, or ``styled`` with style control), then one ``Rating`` per contestant.
+(a ``method.RatingModel``: ``bt.BradleyTerry``, ``styled.StyleControlled``, ...), then one ``Rating`` per
+contestant.
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-
-from arena.analysis.quantiles import linear_quantiles
-from arena.analysis.ratings.bt import FloatArray, elo_ratings, fit_bradley_terry, to_points, win_probability
+from arena.analysis.ratings.bt import BradleyTerry, FloatArray, elo_ratings, win_probability
 from arena.analysis.ratings.data import (
     Cells,
     Outcome,
@@ -31,9 +29,10 @@ from arena.analysis.ratings.data import (
     tally,
     win_matrix,
 )
-from arena.analysis.ratings.styled import StyleColumns, style_fit
+from arena.analysis.ratings.method import FitInput, Fitted, RatingModel
+from arena.analysis.ratings.styled import StyleColumns, StyleControlled
 from arena.analysis.stats import intervals_overlap, wilson_interval
-from arena.analysis.style import StyleCoefficient, coefficients
+from arena.analysis.style import StyleCoefficient
 from arena.vocab import RATED_VERDICTS, Cluster
 from arena.wording import counted
 
@@ -174,6 +173,8 @@ class Leaderboard:
     cluster: Cluster = "battle"
     """What the intervals resample: "prompt" (all of a prompt's battles together) or "battle"."""
     cluster_asked: Cluster = "prompt"
+    method: str = "bt"
+    """The rating method that fitted the ratings (``vocab.RATING_METHODS``)."""
 
 
 MIN_PROMPTS_TO_RESAMPLE = 5
@@ -181,18 +182,6 @@ MIN_PROMPTS_TO_RESAMPLE = 5
 the intervals then resample battles, and the board says they describe these prompts only."""
 FEW_PROMPTS = 20
 """Below this many prompts the board says its ratings describe these prompts, not prompts in general."""
-
-
-@dataclass(frozen=True)
-class Fitted:
-    """Ratings in points, their interval bounds, the bootstrap draws (None without rounds) and, when the fit
-    took style out, its coefficients."""
-
-    point: FloatArray
-    low: FloatArray
-    high: FloatArray
-    draws: FloatArray | None
-    style: list[StyleCoefficient] | None
 
 
 def compute_leaderboard(
@@ -205,19 +194,22 @@ def compute_leaderboard(
     confidence: float = 0.95,
     style: StyleColumns | None = None,
     cluster: Cluster = "prompt",
+    model: RatingModel | None = None,
 ) -> Leaderboard:
     """Ratings with bootstrap intervals, Rank(UB), Elo, tallies, the pairwise scoreboard and matrices.
 
     ``outcomes`` are in the order the votes were cast (only Elo uses it); ``skip`` verdicts are ignored.
-    With ``style`` (differences aligned with ``outcomes``) the ratings are fitted with the answers' style
-    taken out (``arena.analysis.style``); tallies, Elo and the scoreboard stay the raw ones.
+    ``model`` fits the ratings (``method.RatingModel``; plain Bradley-Terry by default); ``style``
+    (differences aligned with ``outcomes``) is a spelling of ``model=StyleControlled(style)``: the ratings
+    fitted with the answers' style taken out. Tallies, Elo and the scoreboard are the raw votes' whatever
+    the model.
     ``cluster`` "prompt" resamples prompts (``PromptCells``; the style fit's sandwich sums scores within a
     prompt), where there are at least ``MIN_PROMPTS_TO_RESAMPLE``; "battle" resamples battles.
     """
     kept = [index for index, o in enumerate(outcomes) if o.verdict in RATED_VERDICTS and o.left != o.right]
     rated = [outcomes[index] for index in kept]
-    if style is not None and len(kept) != len(outcomes):
-        style = style.take(kept)
+    if model is None:
+        model = StyleControlled(style) if style is not None else BradleyTerry()
     counted = tally(rated)
     labels = sorted({key[0] for key in counted} | {key[1] for key in counted})
     if anchor is not None and anchor[0] not in labels:
@@ -228,12 +220,8 @@ def compute_leaderboard(
     cells = Cells.from_tally(counted, labels)
     by_prompt = PromptCells.of(rated, cells)
     used: Cluster = "prompt" if cluster == "prompt" and by_prompt.prompts >= MIN_PROMPTS_TO_RESAMPLE else "battle"
-    fitted = _fit(
-        rated,
-        cells,
-        labels,
-        style,
-        by_prompt if used == "prompt" else None,
+    fitted = model.fit(
+        FitInput(rated, kept, cells, by_prompt if used == "prompt" else None),
         rounds=rounds,
         seed=seed,
         anchor=anchor,
@@ -264,47 +252,8 @@ def compute_leaderboard(
         prompts=by_prompt.prompts,
         cluster=used,
         cluster_asked=cluster,
+        method=model.name,
     )
-
-
-def _fit(
-    rated: Sequence[Outcome],
-    cells: Cells,
-    labels: Sequence[str],
-    style: StyleColumns | None,
-    by_prompt: PromptCells | None,
-    *,
-    rounds: int,
-    seed: int,
-    anchor: tuple[str, float] | None,
-    confidence: float,
-) -> Fitted:
-    """The point ratings and, with ``rounds``, their bootstrap: the plain fit refits each round, drawn over
-    whole prompts (``by_prompt``) or over battles (a multinomial over the cells); the style-controlled one
-    draws from its sandwich covariance, cluster-robust over prompts with ``by_prompt``."""
-    draws: FloatArray | None = None
-    found_style = None
-    if style is not None:
-        clusters = by_prompt.battle_prompt if by_prompt is not None else None
-        fit = style_fit(rated, style, labels, rounds, seed, clusters)
-        point = to_points(fit.beta[None, :], labels, anchor)[0]
-        found_style = coefficients(fit, confidence)
-        if rounds > 0:
-            draws = to_points(fit.beta_draws, labels, anchor)
-    else:
-        point = to_points(fit_bradley_terry(cells.score_matrices(cells.count[None, :])), labels, anchor)[0]
-        if rounds > 0:
-            rng = np.random.default_rng(seed)
-            if by_prompt is not None and not by_prompt.singletons:
-                resampled = by_prompt.resample(rounds, rng)
-            else:  # battles, or prompts of one battle each: the same draw
-                resampled = rng.multinomial(len(rated), cells.count / cells.count.sum(), size=rounds)
-            draws = to_points(fit_bradley_terry(cells.score_matrices(resampled)), labels, anchor)
-    if draws is None:
-        return Fitted(point, point.copy(), point.copy(), None, found_style)
-    alpha = (1 - confidence) / 2
-    low, high = linear_quantiles(draws, [alpha, 1 - alpha])
-    return Fitted(point, low, high, draws, found_style)
 
 
 def _ratings(

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from arena.analysis.ratings.data import Outcome
+from arena.analysis.ratings.method import FitInput, Fitted, with_interval
 from arena.vocab import SCORE
 
 SCALE = 400.0
@@ -102,3 +103,32 @@ def to_points(beta: FloatArray, labels: Sequence[str], anchor: tuple[str, float]
     position = list(labels).index(anchor[0])
     anchored: FloatArray = points - points[..., position : position + 1] + anchor[1]
     return anchored
+
+
+class BradleyTerry:
+    """Plain Bradley-Terry (the default method): the maximum-likelihood fit on the cells, refitted on each
+    bootstrap round, drawn over whole prompts (``FitInput.by_prompt``) or over battles (a multinomial over the
+    cells)."""
+
+    name = "bt"
+
+    def fit(
+        self,
+        data: FitInput,
+        *,
+        rounds: int,
+        seed: int,
+        anchor: tuple[str, float] | None,
+        confidence: float,
+    ) -> Fitted:
+        cells = data.cells
+        point = to_points(fit_bradley_terry(cells.score_matrices(cells.count[None, :])), data.labels, anchor)[0]
+        if rounds <= 0:
+            return with_interval(point, None, confidence)
+        rng = np.random.default_rng(seed)
+        if data.by_prompt is not None and not data.by_prompt.singletons:
+            resampled = data.by_prompt.resample(rounds, rng)
+        else:  # battles, or prompts of one battle each: the same draw
+            resampled = rng.multinomial(len(data.rated), cells.count / cells.count.sum(), size=rounds)
+        draws = to_points(fit_bradley_terry(cells.score_matrices(resampled)), data.labels, anchor)
+        return with_interval(point, draws, confidence)

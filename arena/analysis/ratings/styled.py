@@ -11,9 +11,17 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from arena.analysis.ratings.bt import FloatArray, weak_prior_precision
+from arena.analysis.ratings.bt import FloatArray, to_points, weak_prior_precision
 from arena.analysis.ratings.data import Outcome
-from arena.analysis.style import StyleCounts, StyleFit, fit_style_controlled, raw_differences, standardize
+from arena.analysis.ratings.method import FitInput, Fitted, with_interval
+from arena.analysis.style import (
+    StyleCounts,
+    StyleFit,
+    coefficients,
+    fit_style_controlled,
+    raw_differences,
+    standardize,
+)
 from arena.vocab import SCORE
 
 
@@ -63,3 +71,32 @@ def style_fit(
         seed=seed,
         clusters=clusters,
     )
+
+
+class StyleControlled:
+    """Bradley-Terry with the answers' style taken out (``arena.analysis.style``): ``columns`` holds each
+    battle's style differences, aligned with the outcomes given to ``compute_leaderboard``. Its draws come
+    from the fit's sandwich covariance, cluster-robust over prompts where ``FitInput.by_prompt`` is set."""
+
+    name = "style"
+
+    def __init__(self, columns: StyleColumns) -> None:
+        self.columns = columns
+
+    def fit(
+        self,
+        data: FitInput,
+        *,
+        rounds: int,
+        seed: int,
+        anchor: tuple[str, float] | None,
+        confidence: float,
+    ) -> Fitted:
+        columns = self.columns
+        if len(data.kept) != len(columns.raw):
+            columns = columns.take(data.kept)
+        clusters = data.by_prompt.battle_prompt if data.by_prompt is not None else None
+        fit = style_fit(data.rated, columns, data.labels, rounds, seed, clusters)
+        point = to_points(fit.beta[None, :], data.labels, anchor)[0]
+        draws = to_points(fit.beta_draws, data.labels, anchor) if rounds > 0 else None
+        return with_interval(point, draws, confidence, style=coefficients(fit, confidence))

@@ -26,7 +26,7 @@ KEYS = [
     ("r", "regenerate: both models answer again with a new seed (before the vote; the old answers are kept)"),
     ("e", "type a prompt of your own"),
     ("v", "answers as markdown (the default) or as their exact text, both panes alike"),
-    ("l", "leaderboard (s there: raw / style-controlled)"),
+    ("l", "leaderboard (s there: the next rating method: raw, style-controlled)"),
     ("p", "the exact prompts both sides received (after the vote)"),
     ("1 2 3 4", "after the vote, why the winner won: correct, followed instructions, concise, well formatted"),
     ("5 6 7 8", "after the vote, why the loser lost: hallucinated, looped, wrong language, unsafe"),

@@ -16,7 +16,9 @@ from textual.widgets import Footer, Static
 from arena.analysis.ratings import Leaderboard
 from arena.present.leaderboard import leaderboard_notes, leaderboard_table
 from arena.reports.leaderboard import board_for
+from arena.reports.methods import METHODS
 from arena.store import Store
+from arena.vocab import RATING_METHODS, RatingMethod
 
 ROUNDS = 300  # fewer bootstrap rounds than the CLI: the screen should open instantly
 
@@ -25,14 +27,14 @@ class LeaderboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("l", "app.pop_screen", "Back", show=False),
-        Binding("s", "toggle_style", "Raw / style-controlled"),
+        Binding("s", "next_method", "Rating method"),
     ]
 
     def __init__(self, store: Store) -> None:
         super().__init__()
         self.store = store
         self.board: Leaderboard | None = None
-        self.style_control = False
+        self.method: RatingMethod = RATING_METHODS[0]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -44,12 +46,12 @@ class LeaderboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def compute(self) -> None:
-        board = board_for(self.store, style_control=self.style_control, rounds=ROUNDS).board
+        board = board_for(self.store, method=self.method, rounds=ROUNDS).board
         self.app.call_from_thread(self.show_board, board)
 
-    def action_toggle_style(self) -> None:
-        """Switch between the raw ratings and the ones with length and markdown taken out."""
-        self.style_control = not self.style_control
+    def action_next_method(self) -> None:
+        """The next rating method (raw Bradley-Terry, then with length and markdown taken out, ...)."""
+        self.method = RATING_METHODS[(RATING_METHODS.index(self.method) + 1) % len(RATING_METHODS)]
         self.query_one("#board", Static).update(Text("computing ratings..."))
         self.compute()
 
@@ -60,8 +62,8 @@ class LeaderboardScreen(Screen[None]):
             content: Group | Text = Text("No votes yet: judge a battle first.")
         else:
             width = max(self.size.width - 2, 20)  # the scrollbar and the border
-            styled = board.style is not None
-            title = "leaderboard (style-controlled; s: raw)" if styled else "leaderboard (s: style-controlled)"
+            following = METHODS[RATING_METHODS[(RATING_METHODS.index(self.method) + 1) % len(RATING_METHODS)]]
+            title = f"leaderboard ({METHODS[self.method].title}; s: {following.title})"
             content = Group(leaderboard_table(board, width=width, title=title), *leaderboard_notes(board))
         self.query_one("#board", Static).update(content)
 
