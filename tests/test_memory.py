@@ -45,6 +45,15 @@ PROBE = textwrap.dedent(
 def test_a_model_reports_what_the_process_grows_by(smollm2: Path, tmp_path: Path, spec: str) -> None:
     script = tmp_path / "probe.py"
     script.write_text(PROBE, encoding="utf-8")
+    if spec.startswith("hf:"):
+        # transformers converts a GGUF once, on its first load, and caches the result: that conversion's
+        # transient memory stays in the process's RSS, so on a machine that never converted this file the
+        # growth measured would be the conversion's. Convert first (a no-op once cached), then measure a load.
+        subprocess.run(
+            [sys.executable, "-c", f"from arena.engine.contestants import parse_spec; from arena.engine.pool import ModelPool; "
+             f"ModelPool().load_all([parse_spec({spec.format(path=smollm2)!r})])"],
+            cwd=REPO, capture_output=True, text=True, timeout=600, check=True,
+        )  # fmt: skip
     done = subprocess.run(
         [sys.executable, str(script), spec.format(path=smollm2)], cwd=REPO, capture_output=True, text=True, timeout=600
     )
