@@ -107,9 +107,9 @@ async def _measure() -> Figures:
             streaming, stop_after_switch, vote = await _stop_and_vote(
                 app, lambda: _help_round_trips(app, 3, lambda: not votable(app))
             )
-            await _key(app, "n", "n", lambda: app.session.position == 2)
+            await _key(app, "n", "n", lambda: app.session.source.position == 2)
             _, stop, _ = await _stop_and_vote(app, lambda: asyncio.sleep(0.5))  # no screen switch before esc
-            await _key(app, "n", "n", lambda: app.session.position == 3)
+            await _key(app, "n", "n", lambda: app.session.source.position == 3)
             started = time.perf_counter()
             await wait_for(pilot, lambda: votable(app), 60)
             elapsed = time.perf_counter() - started

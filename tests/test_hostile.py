@@ -21,6 +21,7 @@ from arena.cli.votes import VisibleWriter
 from arena.engine.contestants import parse_spec
 from arena.engine.pool import ModelPool
 from arena.judging.session import PlaySession
+from arena.judging.sources import LiveSource
 from arena.prompts import Prompt
 from arena.store import Store, writes
 from arena.tui.app import ArenaApp
@@ -165,13 +166,9 @@ async def test_hostile_labels_and_categories_stay_literal_in_the_tui(tmp_path: P
         pool.load_all(contestants)
         session = PlaySession(
             store,
-            contestants,
-            [prompt],
-            GenerationParams(),
+            LiveSource(contestants, [prompt], GenerationParams(), pool=pool, shuffle=False),
             judge=f"judge{ESC}]0;x",
             rng=random.Random(0),
-            shuffle=False,
-            pool=pool,
         )
         app = ArenaApp(lambda _judge: session)
         async with app.run_test(size=(160, 48)) as pilot:

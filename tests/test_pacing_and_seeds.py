@@ -13,6 +13,7 @@ from textual.worker import WorkerFailed
 
 from arena.backend import Contestant, GenerationParams
 from arena.judging.session import PlaySession
+from arena.judging.sources import LiveSource
 from arena.prompts import load_prompt_set
 from arena.store import Store
 from arena.tui.pacing import PACES, fully_shown, visible_lengths
@@ -61,7 +62,7 @@ async def test_even_pace_never_shows_one_side_ahead_of_the_other(tmp_path: Path)
         while not (app.session.current is not None and app.session.current.both_done):
             await pilot.pause(0.03)
             left, right = screen.pane("left").body_text, screen.pane("right").body_text
-            if not (left and right) or len(screen.streamed) == 2:
+            if not (left and right) or len(screen.streams.streamed) == 2:
                 continue  # the fast side may have finished: it must still wait for the slow one
             frames += 1
             assert len(left) == len(right), (len(left), len(right))
@@ -78,7 +79,7 @@ async def test_together_pace_shows_nothing_until_both_are_done(tmp_path: Path) -
     app = make_app(tmp_path, *FAST_SLOW, tps=400, loopy_tps=60, pace="together")
     async with app.run_test(size=(160, 48)) as pilot:
         screen = app.battle
-        await wait_for(pilot, lambda: len(screen.streamed) == 1)  # the fast side has finished...
+        await wait_for(pilot, lambda: len(screen.streams.streamed) == 1)  # the fast side has finished...
         assert screen.pane("left").body_text == screen.pane("right").body_text == ""  # ...and shows nothing
         await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
         await pilot.pause()
@@ -89,7 +90,7 @@ def _session(tmp_path: Path, name: str, seed: int | None) -> PlaySession:
     contestants = [Contestant(label, "replay", f"{label}.jsonl") for label in ("a", "b", "c")]
     store = Store(tmp_path / f"{name}.db")
     prompts = load_prompt_set("constraints").prompts
-    return PlaySession(store, contestants, prompts, GenerationParams(), judge="j", seed=seed)
+    return PlaySession(store, LiveSource(contestants, prompts, GenerationParams()), judge="j", seed=seed)
 
 
 def _plan(session: PlaySession, battles: int) -> list[tuple[str, str, str, int]]:
@@ -117,7 +118,7 @@ def test_sessions_without_a_seed_differ_and_record_theirs(tmp_path: Path) -> Non
     with sqlite3.connect(tmp_path / "one.db") as conn:
         settings = json.loads(conn.execute("select settings_json from sessions").fetchone()[0])
     assert settings["seed"] == one.seed
-    assert settings["prompt_order"] == [prompt.uid for prompt in one.queue]
+    assert settings["prompt_order"] == [prompt.uid for prompt in one.source.queue]  # type: ignore[attr-defined]
     assert sorted(settings["prompt_order"]) == sorted(p.uid for p in load_prompt_set("constraints").prompts)
 
 

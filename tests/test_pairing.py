@@ -13,6 +13,7 @@ def test_uncertain_pairing_prefers_an_open_question_over_a_settled_one(tmp_path:
     least-met asks b vs c (they never met); uncertain asks a vs c, whose order is open."""
     from arena.backend import Contestant, GenerationParams
     from arena.judging.session import PlaySession
+    from arena.judging.sources import LiveSource
     from arena.store import Store
 
     db = tmp_path / "p.db"
@@ -24,9 +25,8 @@ def test_uncertain_pairing_prefers_an_open_question_over_a_settled_one(tmp_path:
         for pairing, expected in (("least-met", {"b", "c"}), ("uncertain", {"a", "c"})):
             picked = set()
             for seed in range(5):
-                session = PlaySession(
-                    store, contestants, PROMPTS, GenerationParams(), judge="j", seed=seed, pairing=pairing
-                )
+                source = LiveSource(contestants, PROMPTS, GenerationParams())
+                session = PlaySession(store, source, judge="j", seed=seed, pairing=pairing)
                 current = session.next_round()
                 assert current is not None
                 picked.add(frozenset((current.battle.left.label, current.battle.right.label)))

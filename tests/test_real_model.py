@@ -22,6 +22,7 @@ from arena.engine.contestants import parse_spec
 from arena.engine.generation import generate
 from arena.engine.pool import ModelPool
 from arena.judging.session import PlaySession
+from arena.judging.sources import LiveSource
 from arena.prompts import load_prompt_set
 from arena.store import Store
 from arena.tui.app import ArenaApp
@@ -168,13 +169,9 @@ async def test_play_two_real_models_vote_and_reveal(smollm2: Path, tmp_path: Pat
         models.load_all(contestants)
         session = PlaySession(
             store,
-            contestants,
-            prompts,
-            GenerationParams(max_tokens=40),
+            LiveSource(contestants, prompts, GenerationParams(max_tokens=40), pool=models, shuffle=False),
             judge="t",
             rng=random.Random(3),
-            shuffle=False,
-            pool=models,
         )
         app = ArenaApp(lambda _judge: session)
         async with app.run_test(size=(160, 48)) as pilot:

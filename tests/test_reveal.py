@@ -11,7 +11,7 @@ from textual.widgets._footer import FooterKey
 
 from arena.backend import LoadedInfo
 from arena.present.info import describe_loaded
-from arena.tui.screens.help import KEYS
+from arena.tui.keys import BATTLE_BINDINGS, SESSION_ACTIONS, action_name, help_rows, key_name
 from arena.tui.screens.rendered_prompts import RenderedPromptsScreen
 from tests.tui_helpers import LOOPY_SHORT, STEADY_SHORT, make_app, screen_text, wait_for
 
@@ -55,14 +55,25 @@ async def test_the_reveal_says_what_ran_where_and_p_shows_the_prompts_after_the_
         assert not isinstance(app.screen, RenderedPromptsScreen)
 
 
-def test_the_help_names_every_key_the_battle_screen_binds() -> None:
+def test_the_help_is_built_from_the_bindings_the_battle_screen_uses() -> None:
     from arena.tui.screens.battle import BattleScreen
 
-    listed = " ".join(key for key, _ in KEYS)
-    for binding in BattleScreen.BINDINGS:
-        key = binding.key if hasattr(binding, "key") else binding[0]  # type: ignore[index]
-        shown = {"question_mark": "?", "escape": "esc", "left": "←", "right": "→"}.get(key, key)
-        assert shown in listed, key
+    assert BattleScreen.BINDINGS == BATTLE_BINDINGS  # one list: the screen's keys are the help's
+    rows = help_rows({})
+    listed = " ".join(keys for keys, _ in rows)
+    for binding in BATTLE_BINDINGS:
+        assert key_name(binding.key) in listed.split(), binding.key
+        assert binding.tooltip or binding.group, f"{binding.key}: no help text"
+    reasons = next(what for keys, what in rows if keys.startswith("1"))
+    assert reasons.startswith("after the vote, why the winner won: correct, followed instructions")
+    assert next(keys for keys, what in rows if what == "Model A is better") == "a  ←"
+    # what the session decides is named by round.Action, read from it: a binding to an action the session
+    # does not know would never be refused, so every session-like action must be one of them
+    bound = {action_name(binding.action) for binding in BATTLE_BINDINGS}
+    assert {"vote", "next", "follow_up", "regenerate", "custom", "note", "prompts", "reason", "undo"} <= bound
+    assert bound >= SESSION_ACTIONS  # every action the session decides has a key
+    off = dict(help_rows({"follow_up": "stored answers", "custom": "stored answers"}))
+    assert off["f"] == "off: stored answers" and off["e"] == "off: stored answers" and not off["r"].startswith("off")
 
 
 @pytest.mark.parametrize("width", [80, 100])

@@ -17,6 +17,7 @@ from arena.errors import ArenaError
 from arena.judging.open import PlayOptions, session_opener
 from arena.judging.round import Round
 from arena.judging.session import PlaySession
+from arena.judging.sources import LiveSource
 from arena.prompts import PromptSet, custom_prompt
 from arena.store import Store
 from arena.store.session_lock import SessionBusy
@@ -46,7 +47,9 @@ def test_resume_skips_what_was_judged_and_brings_back_a_battle_left_mid_stream(t
     answer = GenerationResult(text="x", n_tokens=1, finish_reason="stop")
     with Store(tmp_path / "r.db") as store:
         settings = SessionSettings(prompt_set="t", contestants=tuple(ContestantRef(spec) for spec in specs))
-        first = PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="ana", settings=settings, seed=7)
+        first = PlaySession(
+            store, LiveSource(contestants, PROMPTS, GenerationParams()), judge="ana", settings=settings, seed=7
+        )
         judged = first.next_round()
         assert judged is not None
         for side in ("left", "right"):
@@ -57,10 +60,16 @@ def test_resume_skips_what_was_judged_and_brings_back_a_battle_left_mid_stream(t
         resume = find_resume(store, "ana", specs, "t")
         assert resume.session == first.session_id and resume.judged == {judged.battle.prompt.uid}
         with pytest.raises(SessionBusy, match="being judged in another arena"):  # the first one still runs
-            PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="ana", settings=settings, resume=resume)
+            PlaySession(
+                store,
+                LiveSource(contestants, PROMPTS, GenerationParams()),
+                judge="ana",
+                settings=settings,
+                resume=resume,
+            )
         first.close()
         again = PlaySession(
-            store, contestants, PROMPTS, GenerationParams(), judge="ana", settings=settings, resume=resume
+            store, LiveSource(contestants, PROMPTS, GenerationParams()), judge="ana", settings=settings, resume=resume
         )
         assert again.session_id == first.session_id and again.total == len(PROMPTS) - 1
         upcoming = again.next_round()
@@ -223,7 +232,7 @@ def test_the_turn_limit_is_a_clear_message(tmp_path: Path) -> None:
         parse_spec(f"replay:{write_replay(tmp_path / 'b.jsonl', LOOPY)}", label="b"),
     ]
     with Store(tmp_path / "t.db") as store:
-        session = PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="j", seed=1)
+        session = PlaySession(store, LiveSource(contestants, PROMPTS, GenerationParams()), judge="j", seed=1)
         current = session.next_round()
         assert current is not None
         for turn in range(MAX_TURNS):
@@ -252,7 +261,7 @@ def replay_session(tmp_path: Path) -> Iterator[PlaySession]:
     ]
     with ModelPool() as pool, Store(tmp_path / "s.db") as store:
         pool.load_all(contestants)
-        yield PlaySession(store, contestants, PROMPTS, GenerationParams(), judge="j", seed=3, pool=pool)
+        yield PlaySession(store, LiveSource(contestants, PROMPTS, GenerationParams(), pool=pool), judge="j", seed=3)
 
 
 def run_both(session: PlaySession, current: Round) -> dict[str, str]:

@@ -3,7 +3,7 @@ pairs of contestants on one prompt and sample, sides placed by the seed, never a
 votes point at the batch's generations and nothing new is generated or loaded.
 
 The batch is a real ``arena batch`` run (replay contestants) into a real SQLite file; the judging runs
-through ``StoredPlaySession``, the Textual app (Pilot, in a fresh interpreter so what it imported can be
+through a ``PlaySession`` on a ``StoredSource``, the Textual app (Pilot, in a fresh interpreter so what it imported can be
 checked) and the CLI.
 """
 
@@ -15,15 +15,28 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from arena.judging.stored import NOTHING_GENERATES, StoredPlaySession, load_batch, resolve_batch, unjudged
+from arena.judging.session import PlaySession
+from arena.judging.stored import NOTHING_GENERATES, StoredBatch, StoredSource, load_batch, resolve_batch, unjudged
 from arena.store import Store
 from tests.helpers import EXAMPLES, REPO, assert_one_line_error, run, write_replay
 
 STEADY = EXAMPLES / "steady.jsonl"
 LOOPY = EXAMPLES / "loopy.jsonl"
+
+
+def stored_session(store: Store, batch: StoredBatch, **options: Any) -> PlaySession:
+    """A judging session on a batch's stored answers, as ``arena play --from-batch`` opens one."""
+    return PlaySession(store, StoredSource(batch), **options)
+
+
+def stored_rounds(session: PlaySession) -> dict[int, Any]:
+    """The stored battle each round of ``session`` showed, by round number."""
+    assert isinstance(session.source, StoredSource)
+    return session.source.stored_rounds
 
 
 def make_batch(tmp_path: Path, *extra: str, limit: int = 2, models: int = 2) -> Path:
@@ -72,7 +85,7 @@ def test_a_judge_never_gets_a_pair_twice_and_votes_point_at_the_batch(tmp_path: 
     before = generation_count(db)
     with Store(db) as store:
         batch = load_batch(store, resolve_batch(store, "1"))
-        session = StoredPlaySession(store, batch, judge="ann", seed=5)
+        session = stored_session(store, batch, judge="ann", seed=5)
         assert session.remaining == 3 and session.progress == "0/3"
         current = session.next_round()
         assert current is not None
@@ -88,16 +101,16 @@ def test_a_judge_never_gets_a_pair_twice_and_votes_point_at_the_batch(tmp_path: 
         reveal = session.reveal(current)
         assert reveal["left"].info is not None and reveal["left"].info.backend == "replay"  # the batch recorded it
         session.close()
-        again = StoredPlaySession(store, batch, judge="ann", seed=5)  # a new session: the judged pair stays out
+        again = stored_session(store, batch, judge="ann", seed=5)  # a new session: the judged pair stays out
         assert again.remaining == 2 and again.judged_before == 1
         seen = set()
         while (next_round := again.next_round()) is not None:
-            stored = again.stored_rounds[next_round.number]
+            stored = stored_rounds(again)[next_round.number]
             seen.add(stored.pair)
             for side in ("left", "right"):
                 again.run_side(next_round, side, None, lambda _chunk: None)  # type: ignore[arg-type]
             again.vote(next_round, "tie")
-        assert len(seen) == 2 and session.stored_rounds[1].pair not in seen
+        assert len(seen) == 2 and stored_rounds(session)[1].pair not in seen
         assert unjudged(store, batch, "ann") == 0 and unjudged(store, batch, "bob") == 3
         again.close()
     assert generation_count(db) == before  # nothing generated, nothing copied
@@ -117,7 +130,7 @@ def test_sides_and_order_follow_the_seed(tmp_path: Path) -> None:
 
     def order(judge: str, seed: int) -> list[tuple[str, str, str]]:
         with Store(db) as store:
-            session = StoredPlaySession(store, load_batch(store, 1), judge=judge, seed=seed)
+            session = stored_session(store, load_batch(store, 1), judge=judge, seed=seed)
             found = []
             while (current := session.next_round()) is not None:
                 found.append((current.battle.prompt.uid, current.battle.left.label, current.battle.right.label))
@@ -134,7 +147,7 @@ def test_sides_and_order_follow_the_seed(tmp_path: Path) -> None:
 def test_a_vote_taken_back_brings_its_battle_back(tmp_path: Path) -> None:
     db = make_batch(tmp_path, limit=2)
     with Store(db) as store:
-        session = StoredPlaySession(store, load_batch(store, 1), judge="ann", seed=3)
+        session = stored_session(store, load_batch(store, 1), judge="ann", seed=3)
         current = session.next_round()
         assert current is not None
         for side in ("left", "right"):
@@ -144,8 +157,8 @@ def test_a_vote_taken_back_brings_its_battle_back(tmp_path: Path) -> None:
         assert taken is current and session.remaining == 2
         pairs = []
         while (again := session.next_round()) is not None:
-            pairs.append(session.stored_rounds[again.number].pair)
-        assert session.stored_rounds[1].pair in pairs
+            pairs.append(stored_rounds(session)[again.number].pair)
+        assert stored_rounds(session)[1].pair in pairs
         session.close()
 
 
@@ -167,7 +180,7 @@ def test_play_from_batch_refuses_bad_input_in_one_line(tmp_path: Path, args: lis
 def test_play_from_batch_refuses_a_play_session_and_an_empty_file(tmp_path: Path) -> None:
     db = make_batch(tmp_path, limit=1)
     with Store(db) as store:
-        session = StoredPlaySession(store, load_batch(store, 1), judge="ann", seed=1)
+        session = stored_session(store, load_batch(store, 1), judge="ann", seed=1)
         session.close()
     assert_one_line_error(run("play", "--db", str(db), "--from-batch", "2"), "is an `arena play` session, not a batch")
     assert_one_line_error(run("play", "--db", str(tmp_path / "empty.db"), "--from-batch", "latest"), "no batch session")
@@ -325,7 +338,7 @@ def test_resume_continues_the_judges_session_on_the_batch(tmp_path: Path) -> Non
     with Store(db) as store:
         with pytest.raises(ArenaError, match="no earlier session by judge 'ann'"):
             stored_opener(options, store)
-        first = StoredPlaySession(store, load_batch(store, 1), judge="ann", seed=9)
+        first = stored_session(store, load_batch(store, 1), judge="ann", seed=9)
         current = first.next_round()
         assert current is not None
         for side in ("left", "right"):

@@ -210,11 +210,11 @@ async def test_skip_then_next_prompt_and_vote_is_stored_first(tmp_path: Path) ->
         await wait_for(pilot, lambda: both_done(app))
         await pilot.press("n")  # no vote yet: refused
         await pilot.pause()
-        assert app.session.position == 1
+        assert app.session.source.position == 1
         await pilot.press("s")
         await pilot.press("n")
         await pilot.pause()
-        assert app.session.position == 2
+        assert app.session.source.position == 2
         assert "2/3" in screen_text(app)
         assert [row[2] for row in battles(tmp_path / "arena.db")] == ["skip"]
 
@@ -413,6 +413,7 @@ async def test_the_demo_builds_two_models_and_runs_a_battle(tmp_path: Path) -> N
     from arena.demo import DEMO_INTRO, DEMO_PARAMS, build_demo
     from arena.engine.pool import ModelPool
     from arena.judging.session import PlaySession
+    from arena.judging.sources import LiveSource
     from arena.prompts import load_prompt_set
     from arena.store import Store
     from arena.tui.screens.intro import IntroScreen
@@ -424,12 +425,9 @@ async def test_the_demo_builds_two_models_and_runs_a_battle(tmp_path: Path) -> N
         pool.load_all(contestants)
         session = PlaySession(
             store,
-            contestants,
-            load_prompt_set("everyday").prompts,
-            DEMO_PARAMS,
+            LiveSource(contestants, load_prompt_set("everyday").prompts, DEMO_PARAMS, pool=pool),
             judge="t",
             rng=random.Random(1),
-            pool=pool,
         )
         app = ArenaApp(lambda _judge: session, intro=DEMO_INTRO.format(db=tmp_path / "demo.db", why=""))
         async with app.run_test(size=SIZE) as pilot:

@@ -16,6 +16,7 @@ from arena.backend import GenerationParams
 from arena.engine.contestants import parse_spec
 from arena.engine.pool import ModelPool
 from arena.judging.session import PlaySession, Round
+from arena.judging.sources import LiveSource
 from arena.prompts import Prompt
 from arena.store import Store
 from arena.tui.app import ArenaApp
@@ -69,13 +70,9 @@ def make_app(
     def open_session(judge: str | None) -> PlaySession:
         return PlaySession(
             store,
-            contestants,
-            PROMPTS,
-            params or GenerationParams(),
+            LiveSource(contestants, PROMPTS, params or GenerationParams(), pool=pool, shuffle=False),
             judge=judge,
             rng=random.Random(seed),
-            shuffle=False,
-            pool=pool,
         )
 
     if ask_judge:

@@ -7,13 +7,15 @@ judged and written the same way wherever it came from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from arena.analysis.flags import Counts, Flag, analyze_result, failed_flag
 from arena.backend import GenerationParams, GenerationResult, Message
+from arena.engine.battle import Battle
 from arena.prompts import Prompt
 from arena.store import Store, writes
+from arena.vocab import Side, Verdict
 
 
 @dataclass(frozen=True)
@@ -67,3 +69,41 @@ def record_answer(
         sample=sample,
     )
     return AnalyzedAnswer(contestant, result, flags, counts, generation_id)
+
+
+def record_side(store: Store, session: int, battle: Battle, side: Side, result: GenerationResult) -> AnalyzedAnswer:
+    """One side's answer to a battle, analyzed and stored (a follow-up turn with its conversation)."""
+    return record_answer(
+        store,
+        session=session,
+        contestant=battle.contestant(side).label,
+        prompt=battle.prompt,
+        params=battle.params,
+        result=result,
+        messages=battle.messages(side) if battle.history is not None else None,
+    )
+
+
+def record_verdict(
+    store: Store,
+    session: int,
+    battle: Battle,
+    answers: Mapping[Side, AnalyzedAnswer],
+    verdict: Verdict,
+    *,
+    judge: str | None,
+    vote_s: float,
+) -> int:
+    """A judge's verdict on a battle's two stored answers, durable when this returns; its battle id."""
+    return writes.record_battle(
+        store,
+        session=session,
+        prompt=battle.prompt.uid,
+        left_generation=answers["left"].generation_id,
+        right_generation=answers["right"].generation_id,
+        left_contestant=battle.left.label,
+        right_contestant=battle.right.label,
+        verdict=verdict,
+        judge=judge,
+        vote_s=vote_s,
+    )

@@ -11,21 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from arena.backend import Contestant, GenerationParams
 from arena.engine.pool import ModelPool
 from arena.errors import ArenaError
 from arena.judging.resume import Resume, find_resume, resume_if_any
 from arena.judging.session import PlaySession
-from arena.judging.stored import (
-    StoredPlaySession,
-    StoredResume,
-    find_stored_resume,
-    load_batch,
-    resolve_batch,
-    unjudged,
-)
+from arena.judging.sources import LiveSource
+from arena.judging.stored import StoredSource, find_stored_resume, load_batch, resolve_batch, unjudged
 from arena.prompts import PromptSet, load_prompt_set
 from arena.store import Store
 from arena.store.session_lock import SessionBusy, session_busy
@@ -75,9 +68,6 @@ class PlayOptions:
         return load_prompt_set(self.prompt_set)
 
 
-ResumeT = TypeVar("ResumeT")
-
-
 def _refuse_busy(store: Store, session: int | None) -> None:
     """``--resume`` of a session another arena judges right now: one line, before anything loads."""
     if session is not None and session_busy(store.path, session):
@@ -85,7 +75,7 @@ def _refuse_busy(store: Store, session: int | None) -> None:
 
 
 def _opened_or_own(
-    options: PlayOptions, opened: Callable[[ResumeT | None], PlaySession], continued: ResumeT | None
+    options: PlayOptions, opened: Callable[[Resume | None], PlaySession], continued: Resume | None
 ) -> PlaySession:
     """The session ``continued`` resumes; for a browser's judge whose session another tab judges right now, a
     session of its own (a terminal's ``--resume`` was refused before: ``_refuse_busy``)."""
@@ -119,9 +109,15 @@ def stored_opener(options: PlayOptions, store: Store) -> SessionOpener:
             continued = find_stored_resume(store, judge, batch.session)
         return _opened_or_own(options, lambda resume: opened(judge, resume), continued)
 
-    def opened(judge: str | None, continued: StoredResume | None) -> PlaySession:
-        return StoredPlaySession(
-            store, batch, judge=judge, seed=options.seed, pairing=options.pairing, pace=options.pace, resume=continued
+    def opened(judge: str | None, continued: Resume | None) -> PlaySession:
+        return PlaySession(
+            store,
+            StoredSource(batch),
+            judge=judge,
+            settings=SessionSettings(pace=options.pace),
+            seed=options.seed,
+            pairing=options.pairing,
+            resume=continued,
         )
 
     return open_session
@@ -157,15 +153,12 @@ def session_opener(options: PlayOptions, prompts: PromptSet, store: Store, pool:
     def opened(judge: str | None, continued: Resume | None) -> PlaySession:
         return PlaySession(
             store,
-            options.contestants,
-            prompts.prompts,
-            options.params,
+            LiveSource(options.contestants, prompts.prompts, options.params, pool=pool),
             judge=judge,
             settings=settings,
             seed=options.seed,
             pairing=options.pairing,
             resume=continued,
-            pool=pool,
         )
 
     return open_session

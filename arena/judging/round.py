@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from arena.backend import GenerationResult
+from arena.backend import GenerationResult, Message
 from arena.engine.battle import Battle
 from arena.judging.answers import AnalyzedAnswer
-from arena.vocab import Side, Verdict
+from arena.vocab import SIDES, Side, Verdict
 
 Phase = Literal["streaming", "answered", "voted", "skipped"]
 """streaming: an answer is still coming (or its analysis is); answered: both stopped, no vote yet;
@@ -45,6 +45,18 @@ class Round:
     """Seconds from the round's start to its vote (as stored with the vote)."""
     taken_back: bool = False
     """The judge took this vote back (``u``): stored, marked, not counted; its prompt comes again later."""
+
+    def conversations_after(self, text: str) -> dict[Side, list[Message]]:
+        """Each side's conversation so far (its own answers, not the other side's) and the judge's next
+        message ``text``: what a follow-up sends."""
+        return {
+            side: [
+                *self.battle.messages(side),
+                {"role": "assistant", "content": self.finished[side].result.text},
+                {"role": "user", "content": text},
+            ]
+            for side in SIDES
+        }
 
     @property
     def both_done(self) -> bool:

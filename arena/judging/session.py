@@ -14,128 +14,118 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
-from arena.backend import Contestant, GenerationParams, GenerationResult, LoadedInfo, Message
-from arena.engine.battle import new_battle
-from arena.engine.generation import ChunkCallback, run_job
-from arena.engine.pool import ModelPool
+from arena.backend import Contestant, GenerationParams, GenerationResult
+from arena.engine.generation import ChunkCallback
 from arena.errors import ArenaError
-from arena.judging.answers import AnalyzedAnswer, record_answer
+from arena.judging.answers import AnalyzedAnswer, record_side, record_verdict
 from arena.judging.resume import Resume
+from arena.judging.reveal import Reveal, reveal_sides
 from arena.judging.round import MAX_TURNS, Action, Round
+from arena.judging.sources import BattleSource, Draw
 from arena.prompts import Prompt
-from arena.reports.leaderboard import board_for
-from arena.reports.vibe_check import Fidelity, fidelity_by_label
-from arena.store import Store, queries, writes
+from arena.reports.leaderboard import point_ratings
+from arena.reports.vibe_check import fidelity_by_label
+from arena.store import Store, writes
 from arena.store.faults import StoreError
-from arena.store.session_lock import SessionBusy, SessionLock
+from arena.store.session_lock import hold_session
 from arena.store.settings import SessionSettings
-from arena.vocab import REASONS, SIDES, Pairing, Side, as_verdict, reason_targets
+from arena.vocab import REASONS, Pairing, Side, as_verdict, reason_targets
+from arena.wording import counted
 
 __all__ = ["MAX_TURNS", "PlaySession", "Reveal", "Round"]
 
 SEED_RANGE = 2**31
-
-
-@dataclass(frozen=True)
-class Reveal:
-    """What the judge learns about one side after the vote: who it was, what ran where, how faithful it is."""
-
-    label: str
-    backend: str
-    answer: AnalyzedAnswer
-    info: LoadedInfo | None
-    """As the backend resolved it at load (None when unknown: no pool, or ``info()`` failed)."""
-    info_error: str | None
-    fidelity: Fidelity | None
+GENERATING: tuple[Action, ...] = ("follow_up", "regenerate", "custom")
+"""What makes the models generate: refused where the source cannot (``BattleSource.generation_refused``)."""
 
 
 class PlaySession:
-    """State of one ``arena play`` run over a store, a set of contestants and a queue of prompts."""
+    """One judge's session over a store and a source of battles (``arena.judging.sources``): live models
+    answering a prompt set, or a batch's stored answers. The rules are the same whatever the source."""
 
     def __init__(
         self,
         store: Store,
-        contestants: Sequence[Contestant],
-        prompts: Sequence[Prompt],
-        params: GenerationParams,
+        source: BattleSource,
         *,
         judge: str | None,
         settings: SessionSettings | None = None,
         seed: int | None = None,
-        shuffle: bool = True,
         rng: random.Random | None = None,
         pairing: Pairing = "least-met",
         resume: Resume | None = None,
-        pool: ModelPool | None = None,
     ) -> None:
-        """``resume`` continues an earlier session (its id, seed and judged prompts) instead of starting one.
-
-        ``seed`` is the session seed (a fresh random one when None): it orders the prompts (``shuffle``),
-        places the models on their sides and gives each battle its sampling seed, so the same seed replays a
-        session exactly, and a new session never replays the last one's answers. ``rng`` replaces the
-        seeded generator (tests that need a fixed pairing). ``pairing`` is "least-met" (every pair in turn) or
-        "uncertain" (the pair whose order the votes so far leave least certain: ``battle.pick_uncertain_pair``).
-        ``settings`` is what the session row records (the seed, pairing and prompt order are filled in here);
-        ``pool`` holds the loaded models ``run_side`` streams from."""
-        if len(contestants) < 2:
-            raise ValueError("arena play needs at least two contestants")
+        """``seed`` (a fresh random one when None) orders the queue, places the models on their sides and gives
+        each battle its sampling seed: the same seed replays a session, a new one never replays the last one's
+        answers. ``resume`` continues an earlier session (its id, seed and judged items); ``rng`` replaces the
+        seeded generator (tests); ``pairing``: "least-met" (every pair in turn) or "uncertain" (the pair whose
+        order is least certain); ``settings``: what the session row records (the source completes it)."""
         self.store = store
-        self.pool = pool
-        self.contestants = list(contestants)
+        self.source = source
         if resume is not None:
             seed = resume.seed
         self.seed = seed if seed is not None else secrets.randbelow(SEED_RANGE)
         self.rng = rng or random.Random(self.seed)
-        self.queue = list(prompts)
-        if shuffle:
-            random.Random(self.seed).shuffle(self.queue)
-        self.params = params
         self.judge = judge
         self.pairing = pairing
-        writes.register(store, self.contestants, self.queue)
-        self.battles_before = 0
-        self.judged_before = 0
-        """Prompts of this set the resumed session had judged already (0 for a new session)."""
         self.resumed = resume
+        self.battles_before = resume.battles if resume is not None else 0
+        source.start(store, seed=self.seed, judge=judge, resume=resume)
         if resume is None:
-            recorded = replace(
-                settings or SessionSettings(),
-                seed=self.seed,
-                pairing=pairing,
-                prompt_order=tuple(prompt.uid for prompt in self.queue),
-            )
+            recorded = source.recorded(replace(settings or SessionSettings(), seed=self.seed, pairing=pairing))
             self.session_id = writes.start_session(store, "play", judge=judge, settings=recorded)
-        else:  # the same order, without what was judged; new battles get seeds after the old ones
+        else:
             self.session_id = resume.session
-            self.judged_before = sum(1 for prompt in self.queue if prompt.uid in resume.judged)
-            self.queue = [prompt for prompt in self.queue if prompt.uid not in resume.judged]
-            self.battles_before = resume.battles
-        self._hold(total=len(self.queue))
-
-    stored_from: int | None = None
-    """The batch session whose stored answers are judged (``arena play --from-batch``); None when the
-    contestants generate live."""
-
-    def _hold(self, total: int) -> None:
-        """Take this session's lock and start counting: the part of opening a session every kind shares."""
-        self.lock = SessionLock(self.store.path, self.session_id)
-        """Held while this process judges the session: a second tab under the same name starts its own."""
-        if not self.lock.acquire():
-            raise SessionBusy(
-                f"session {self.session_id} is being judged in another arena right now (another tab or "
-                "terminal under this name); finish there, or start a new session without --resume"
-            )
-        self.total = total
+        self.lock = hold_session(store.path, self.session_id)  # a second tab under the same name starts its own
         self.rounds: list[Round] = []
         self.write_failures: list[str] = []  # database errors the judge saw; the CLI exits 2 when any
-        self.position = 0
         self.finished_all = False
         """True once the queue ran out (until the judge asks a prompt of their own)."""
+
+    # -- what front ends show about the session (they never ask the source)
+
+    @property
+    def contestants(self) -> list[Contestant]:
+        return list(self.source.contestants)
+
+    @property
+    def params(self) -> GenerationParams:
+        return self.source.params
+
+    @property
+    def total(self) -> int:
+        return self.source.total
+
+    @property
+    def judged_before(self) -> int:
+        """Items a resumed session had judged already (0 for a new session)."""
+        return self.source.judged_before
+
+    @property
+    def generation_refused(self) -> str | None:
+        """Why nothing can generate in this session (stored answers), or None."""
+        return self.source.generation_refused
+
+    @property
+    def description(self) -> str | None:
+        """What the battles are where they are not live models ("stored answers of batch session 3")."""
+        return self.source.description
+
+    @property
+    def sampled(self) -> bool:
+        """Whether a battle's seed changes its answers: live models that sample (not replays, not stored ones)."""
+        return self.source.sampled and self.source.generation_refused is None
+
+    def done_line(self) -> str:
+        """What the session says once its queue is done ("All 8 prompts judged.")."""
+        judged = counted(self.total + self.judged_before, self.source.unit)
+        return f"All {judged} judged" + (f" ({self.description})." if self.description else ".")
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -161,6 +151,8 @@ class PlaySession:
             if last is None:
                 return ""
             return last.allows("undo")
+        if action in GENERATING and self.generation_refused:
+            return self.generation_refused
         current = self.current
         if current is None or self.finished_all:
             return "" if action not in ("next", "custom") else None
@@ -183,28 +175,18 @@ class PlaySession:
         with self._writing():
             writes.take_back(self.store, last.battle_id, self.judge)
         last.taken_back = True
-        self._again_later(last)
-        return last
-
-    def _again_later(self, taken_back: Round) -> None:
-        """Queue the battle of a vote taken back again, at the end (a custom prompt is not queued)."""
-        if taken_back.battle.prompt.set != "custom":
-            self.queue.append(taken_back.battle.prompt)
-            self.total += 1
+        if self.source.again_later(last):
             self.finished_all = False
+        return last
 
     def _require(self, current: Round, action: Action) -> None:
         """The session's own guard: a front end that skipped ``allows`` gets an error, not a bad write."""
-        why = current.allows(action)
+        refused = self.generation_refused if action in GENERATING else None
+        why = refused or current.allows(action)
         if why is not None:
             raise RuntimeError(f"{action} is not allowed in phase {current.phase}: {why or 'nothing to do'}")
 
     # -- the queue
-
-    def current_ratings(self) -> dict[str, float]:
-        """Point ratings from every stored vote (no bootstrap: this runs before each battle)."""
-        board = board_for(self.store, rounds=0).board
-        return {rating.contestant: rating.rating for rating in board.ratings}
 
     def battle_seed(self, number: int) -> int:
         """The sampling seed of battle ``number`` (1-based, counting a resumed session's earlier battles):
@@ -216,29 +198,34 @@ class PlaySession:
         return self.rounds[-1] if self.rounds else None
 
     @property
+    def state(self) -> tuple[int, str]:
+        """(round number, phase; "finished" once the queue is done): what the actions allowed depend on."""
+        current = self.current
+        return (current.number if current else 0, "finished" if self.finished_all else current.phase if current else "")
+
+    @property
     def progress(self) -> str:
-        """ "3/8": the prompt now shown and the set's size, counting a resumed session's judged prompts."""
-        return f"{self.judged_before + self.position}/{self.judged_before + self.total}"
+        """ "3/8": the item now shown and the queue's size, counting a resumed session's judged ones."""
+        return f"{self.judged_before + self.source.position}/{self.judged_before + self.total}"
 
     @property
     def remaining(self) -> int:
-        return len(self.queue) - self.position
+        return self.total - self.source.position
 
     def next_round(self, prompt: Prompt | None = None) -> Round | None:
-        """Start the next battle: the next queued prompt, or ``prompt`` (a custom one). None when done."""
-        if prompt is None:
-            if self.position >= len(self.queue):
-                self.finished_all = True
-                return None
-            prompt = self.queue[self.position]
-            self.position += 1
-        else:
-            writes.register(self.store, [], [prompt])
+        """Start the next battle: the next in the queue, or on ``prompt`` (a judge's own). None when done."""
+        if prompt is not None and self.generation_refused:
+            raise ArenaError(self.generation_refused)
+        number = len(self.rounds) + 1
+        draw = Draw(
+            self.store, number, self.battle_seed(number), self.rng, self.pairing, partial(point_ratings, self.store)
+        )
+        battle = self.source.next_battle(draw, prompt)
+        if battle is None:
+            self.finished_all = True
+            return None
         self.finished_all = False
-        params = replace(self.params, seed=self.battle_seed(len(self.rounds) + 1))
-        ratings = self.current_ratings() if self.pairing == "uncertain" else None
-        battle = new_battle(prompt, self.contestants, queries.battle_counts(self.store), params, self.rng, ratings)
-        current = Round(number=len(self.rounds) + 1, battle=battle)
+        current = Round(number=number, battle=battle)
         self.rounds.append(current)
         return current
 
@@ -252,14 +239,15 @@ class PlaySession:
         on_chunk: ChunkCallback,
         on_stopped: Callable[[GenerationResult], object] = lambda _result: None,
     ) -> AnalyzedAnswer:
-        """Stream one side's answer (on the caller's thread), tell ``on_stopped`` the moment it stops, then
-        analyze and store it (``finish``; its ``StoreError`` propagates with the answer kept for a retry)."""
-        if self.pool is None:
-            raise RuntimeError("this session was opened without its models: no pool to stream from")
-        job = current.battle.job(side, self.pool, cancel=cancel, on_chunk=on_chunk)
-        result = run_job(job)
-        on_stopped(result)
-        return self.finish(current, side, result)
+        """One side's answer from the source (streamed on the caller's thread), ``on_stopped`` told the moment
+        it stops; a new answer is then analyzed and stored (``finish``; its ``StoreError`` propagates with the
+        answer kept for a retry), a stored one is shown as it is."""
+        answered = self.source.answer(current, side, cancel, on_chunk)
+        on_stopped(answered.result)
+        if answered.stored is not None:
+            current.finished[side] = answered.stored
+            return answered.stored
+        return self.finish(current, side, answered.result)
 
     def finish(self, current: Round, side: Side, result: GenerationResult) -> AnalyzedAnswer:
         """Analyze and store one side's answer (its own transaction, flags included).
@@ -269,15 +257,7 @@ class PlaySession:
         """
         try:
             with self._writing():
-                answer = record_answer(
-                    self.store,
-                    session=self.session_id,
-                    contestant=current.battle.contestant(side).label,
-                    prompt=current.battle.prompt,
-                    params=current.battle.params,
-                    result=result,
-                    messages=current.battle.messages(side) if current.battle.history is not None else None,
-                )
+                answer = record_side(self.store, self.session_id, current.battle, side, result)
         except StoreError:
             current.unstored[side] = result
             raise
@@ -300,15 +280,7 @@ class PlaySession:
         self._require(current, "follow_up")
         if not text.strip():
             raise ArenaError("the follow-up is empty")
-        history: dict[Side, list[Message]] = {}
-        for side in SIDES:
-            answer = current.finished[side].result.text
-            history[side] = [
-                *current.battle.messages(side),
-                {"role": "assistant", "content": answer},
-                {"role": "user", "content": text.strip()},
-            ]
-        return self._again(current, history=history)
+        return self._again(current, history=current.conversations_after(text.strip()))
 
     def regenerate(self, current: Round) -> Round:
         """Ask both sides again with a new seed, before the vote: the same prompt, pair and sides (the judge
@@ -336,55 +308,20 @@ class PlaySession:
         checked = as_verdict(verdict)
         self._require(current, "vote")
         self.store_unstored(current)
-        battle = current.battle
+        vote_s = time.monotonic() - current.started
         with self._writing():
-            current.battle_id = writes.record_battle(
-                self.store,
-                session=self.session_id,
-                prompt=battle.prompt.uid,
-                left_generation=current.finished["left"].generation_id,
-                right_generation=current.finished["right"].generation_id,
-                left_contestant=battle.left.label,
-                right_contestant=battle.right.label,
-                verdict=checked,
-                judge=self.judge,
-                vote_s=(vote_s := time.monotonic() - current.started),
+            current.battle_id = record_verdict(
+                self.store, self.session_id, current.battle, current.finished, checked, judge=self.judge, vote_s=vote_s
             )
         current.verdict = checked
         current.vote_s = vote_s
         return current.battle_id
 
     def reveal(self, current: Round) -> dict[Side, Reveal]:
-        """Who answered on each side, what ran where, and the newest fidelity numbers (read now: a
-        measurement made in another terminal during the session shows up at the next vote). After the vote."""
+        """Who answered on each side, what ran where, and the newest fidelity numbers. After the vote."""
         if not current.voted:
             raise RuntimeError("the reveal follows the vote")
-        fidelity = self.fidelity()
-        revealed = {}
-        for side in SIDES:
-            contestant = current.battle.contestant(side)
-            info, error = self._loaded_info(contestant.label)
-            revealed[side] = Reveal(
-                label=contestant.label,
-                backend=contestant.backend,
-                answer=current.finished[side],
-                info=info,
-                info_error=error,
-                fidelity=fidelity.get(contestant.label),
-            )
-        return revealed
-
-    def _loaded_info(self, label: str) -> tuple[LoadedInfo | None, str | None]:
-        if self.pool is None:
-            return None, None
-        try:
-            return self.pool[label].info(), None
-        except Exception as exc:  # a backend's info() is a nicety: never let it cost the reveal
-            return None, type(exc).__name__
-
-    def fidelity(self) -> dict[str, Fidelity]:
-        """The contestants' newest ``arena fidelity`` numbers, by label."""
-        return fidelity_by_label(self.store)
+        return reveal_sides(current, self.source.loaded_info, fidelity_by_label(self.store))
 
     def toggle_reason(self, current: Round, key: str) -> list[tuple[str, str, bool]]:
         """Toggle the reason on key ``key`` (``vocab.REASONS``) for the side(s) it is about, after the

@@ -6,18 +6,17 @@ prompt (and the same sample index when the batch took several), sides placed by 
 answers the judge has already voted on. Nothing generates, so no model is loaded and the judge's process
 stays small; the vote points at the stored generations, and the reveal shows what the batch recorded.
 
-``StoredPlaySession`` is a ``PlaySession`` whose battles come from that list instead of from live streams:
-the phase rules, the vote, reasons, notes, undo and the summary are the same code.
+``StoredSource`` is the source of a ``PlaySession`` whose battles come from that list instead of from live
+streams: the phase rules, the vote, reasons, notes, undo and the summary are the session's, the same code.
 """
 
 from __future__ import annotations
 
 import itertools
 import random
-import secrets
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol, TypeVar
 
 from arena.analysis.flags import Counts, Flag
@@ -27,13 +26,14 @@ from arena.engine.battle import Battle, assign_sides, uncertainty
 from arena.engine.generation import ChunkCallback, checked_served
 from arena.errors import ArenaError
 from arena.judging.answers import AnalyzedAnswer
-from arena.judging.round import Action, Round
-from arena.judging.session import SEED_RANGE, PlaySession
+from arena.judging.resume import Resume
+from arena.judging.round import Round
+from arena.judging.sources import Draw, SideAnswer
 from arena.prompts import Prompt
-from arena.store import Store, batch_answers, queries, writes
+from arena.store import Store, batch_answers, queries
 from arena.store.settings import ContestantRef, SessionSettings
 from arena.untrusted import valid_text
-from arena.vocab import FINISH_REASONS, FinishReason, Pairing, Side
+from arena.vocab import FINISH_REASONS, FinishReason, Side
 
 NOTHING_GENERATES = "These are stored answers (batch session {batch}): nothing can generate here."
 """Why follow-ups, regenerating and prompts of one's own are off in a ``--from-batch`` session."""
@@ -288,98 +288,60 @@ def unjudged(store: Store, batch: StoredBatch, judge: str | None) -> int:
     return len(not_judged_by(store, judge, batch.battles))
 
 
-@dataclass(frozen=True)
-class StoredResume:
-    """The judge's earlier session on the same batch: its id, seed and battle count."""
-
-    session: int
-    seed: int
-    battles: int
-
-
-def find_stored_resume(store: Store, judge: str | None, batch: int) -> StoredResume | None:
+def find_stored_resume(store: Store, judge: str | None, batch: int) -> Resume | None:
     """The judge's latest session on ``batch``'s answers, if any (and if it recorded its seed)."""
     found = batch_answers.last_stored_session(store, judge, batch)
     if found is None or found[1].seed is None:
         return None
     session, settings, battles = found
     assert settings.seed is not None
-    return StoredResume(session=session, seed=settings.seed, battles=battles)
+    return Resume(session=session, seed=settings.seed, judged=frozenset(), battles=battles)
 
 
-class StoredPlaySession(PlaySession):
-    """A play session on a batch's stored answers: battles come from ``StoredBatch.battles``, not streams."""
+class StoredSource:
+    """A batch's stored answers as battles: of those the judge has not voted on (in any session), the pair
+    that met least (or, pairing ``uncertain``, whose order is least certain), a prompt this session showed
+    least often, then the seed's order. Nothing generates; each answer arrives whole at once."""
 
-    def __init__(
-        self,
-        store: Store,
-        batch: StoredBatch,
-        *,
-        judge: str | None,
-        seed: int | None = None,
-        pairing: Pairing = "least-met",
-        pace: str | None = None,
-        resume: StoredResume | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        """The battles the judge has not voted on yet (in any session), in the seed's order; ``resume``
-        continues an earlier session on this batch (its id and seed)."""
-        self.store = store
-        self.pool = None
+    unit = "battle"
+
+    def __init__(self, batch: StoredBatch) -> None:
         self.batch = batch
-        self.stored_from = batch.session
         self.contestants = list(batch.contestants)
         self.params = batch.params
-        self.judge = judge
-        self.pairing = pairing
-        self.resumed = None
-        if resume is not None:
-            seed = resume.seed
-        self.seed = seed if seed is not None else secrets.randbelow(SEED_RANGE)
-        self.rng = rng or random.Random(self.seed)
-        self.queue = []
-        self.pending = not_judged_by(store, judge, batch.battles)
-        random.Random(self.seed).shuffle(self.pending)
-        self.judged_before = len(batch.battles) - len(self.pending)
-        self.battles_before = resume.battles if resume is not None else 0
+        self.description: str | None = f"stored answers of batch session {batch.session}"
+        self.generation_refused: str | None = NOTHING_GENERATES.format(batch=batch.session)
+        self.sampled = False
+        self.pending: list[StoredBattle] = []
+        self.total = 0
+        self.position = 0
+        self.judged_before = 0
         self.stored_rounds: dict[int, StoredBattle] = {}
         """The stored battle each round shows, by round number."""
-        if resume is None:
-            settings = SessionSettings(
-                prompt_set=batch.prompt_set,
-                params=batch.params.to_dict(),
-                contestants=tuple(ContestantRef(spec=c.spec, label=c.label) for c in batch.contestants),
-                seed=self.seed,
-                pace=pace,
-                pairing=pairing,
-                from_batch=batch.session,
-            )
-            self.session_id = writes.start_session(store, "play", judge=judge, settings=settings)
-        else:
-            self.session_id = resume.session
-        self._hold(total=len(self.pending))
 
-    @property
-    def remaining(self) -> int:
-        return len(self.pending) - self.position
+    def start(self, store: Store, *, seed: int, judge: str | None, resume: Resume | None) -> None:
+        self.pending = not_judged_by(store, judge, self.batch.battles)
+        random.Random(seed).shuffle(self.pending)
+        self.judged_before = len(self.batch.battles) - len(self.pending)
+        self.total = len(self.pending)
 
-    def allows(self, action: Action) -> str | None:
-        """As in live play, except that nothing can generate: no follow-up, regenerating or own prompt."""
-        if action in ("follow_up", "regenerate", "custom"):
-            return NOTHING_GENERATES.format(batch=self.batch.session)
-        return super().allows(action)
+    def recorded(self, settings: SessionSettings) -> SessionSettings:
+        batch = self.batch
+        return replace(
+            settings,
+            prompt_set=batch.prompt_set,
+            params=batch.params.to_dict(),
+            contestants=tuple(ContestantRef(spec=c.spec, label=c.label) for c in batch.contestants),
+            from_batch=batch.session,
+        )
 
-    def next_round(self, prompt: Prompt | None = None) -> Round | None:
-        """The next stored battle: of those left, the pair that met least (or, pairing ``uncertain``, whose
-        order is least certain), a prompt this session showed least often, then the seed's order."""
+    def next_battle(self, draw: Draw, prompt: Prompt | None = None) -> Battle | None:
         if prompt is not None:
             raise ArenaError(NOTHING_GENERATES.format(batch=self.batch.session))
         if self.position >= len(self.pending):
-            self.finished_all = True
             return None
-        self.finished_all = False
-        counts = queries.battle_counts(self.store)
-        ratings = self.current_ratings() if self.pairing == "uncertain" else {}
+        counts = queries.battle_counts(draw.store)
+        ratings = draw.ratings() if draw.pairing == "uncertain" else {}
         shown: dict[str, int] = {}
         for done in self.pending[: self.position]:
             shown[done.prompt.uid] = shown.get(done.prompt.uid, 0) + 1
@@ -388,7 +350,7 @@ class StoredPlaySession(PlaySession):
             battle = self.pending[index]
             met = counts.get(battle.labels, 0)
             need = float(met)
-            if self.pairing == "uncertain":
+            if draw.pairing == "uncertain":
                 a, b = (ratings.get(label, INITIAL_RATING) for label in sorted(battle.labels))
                 need = -uncertainty(a, b, met)
             return need, shown.get(battle.prompt.uid, 0), index
@@ -399,12 +361,9 @@ class StoredPlaySession(PlaySession):
         stored = pending[self.position]
         self.position += 1
         by_label = {c.label: c for c in self.contestants}
-        left, right = assign_sides((by_label[stored.first.contestant], by_label[stored.second.contestant]), self.rng)
-        battle = Battle(prompt=stored.prompt, left=left, right=right, params=stored.params)
-        current = Round(number=len(self.rounds) + 1, battle=battle)
-        self.stored_rounds[current.number] = stored
-        self.rounds.append(current)
-        return current
+        left, right = assign_sides((by_label[stored.first.contestant], by_label[stored.second.contestant]), draw.rng)
+        self.stored_rounds[draw.number] = stored
+        return Battle(prompt=stored.prompt, left=left, right=right, params=stored.params)
 
     def stored_answer(self, current: Round, side: Side) -> AnalyzedAnswer:
         """The stored answer on ``side`` of ``current``."""
@@ -412,27 +371,18 @@ class StoredPlaySession(PlaySession):
         label = current.battle.contestant(side).label
         return stored.first if stored.first.contestant == label else stored.second
 
-    def run_side(
-        self,
-        current: Round,
-        side: Side,
-        cancel: threading.Event,
-        on_chunk: ChunkCallback,
-        on_stopped: Callable[[GenerationResult], object] = lambda _result: None,
-    ) -> AnalyzedAnswer:
+    def answer(self, current: Round, side: Side, cancel: threading.Event, on_chunk: ChunkCallback) -> SideAnswer:
         """The stored answer, whole at once (both sides alike: neither can look faster); nothing is written."""
         answer = self.stored_answer(current, side)
         on_chunk(Chunk(text=answer.result.text, n_tokens=answer.result.n_tokens))
-        on_stopped(answer.result)
-        current.finished[side] = answer
-        return answer
+        return SideAnswer(answer.result, stored=answer)
 
-    def _again_later(self, taken_back: Round) -> None:
+    def again_later(self, taken_back: Round) -> bool:
         """A vote taken back: its battle comes again at the end (it cannot get new answers; it is judged again)."""
         self.pending.append(self.stored_rounds[taken_back.number])
         self.total += 1
-        self.finished_all = False
+        return True
 
-    def _loaded_info(self, label: str) -> tuple[LoadedInfo | None, str | None]:
+    def loaded_info(self, label: str) -> tuple[LoadedInfo | None, str | None]:
         info = self.batch.loaded.get(label)
         return (info, None) if info is not None else (None, "not recorded by the batch")

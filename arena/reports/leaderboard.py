@@ -50,3 +50,9 @@ def board_for(
         return BoardResult(board, leaked, judges=str(chosen.judge))
     left_out = 0 if chosen.include_auto else auto_vote_count(store)
     return BoardResult(board, leaked, auto_left_out=left_out)
+
+
+def point_ratings(store: Store) -> dict[str, float]:
+    """Point ratings from every counting vote of people, no bootstrap: what pairing by uncertainty reads
+    before each battle."""
+    return {rating.contestant: rating.rating for rating in board_for(store, rounds=0).board.ratings}

@@ -66,6 +66,17 @@ class SessionLock:
             self._handle = None
 
 
+def hold_session(db_path: Path, session: int) -> SessionLock:
+    """The session's lock, taken; ``SessionBusy`` when another arena judges the session right now."""
+    lock = SessionLock(db_path, session)
+    if not lock.acquire():
+        raise SessionBusy(
+            f"session {session} is being judged in another arena right now (another tab or terminal under this "
+            "name); finish there, or start a new session without --resume"
+        )
+    return lock
+
+
 def session_busy(db_path: Path, session: int) -> bool:
     """Whether another live process is judging ``session`` now (checked by taking and dropping the lock)."""
     probe = SessionLock(db_path, session)

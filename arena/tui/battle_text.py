@@ -3,11 +3,13 @@ hint. Plain functions of the session's state, so the screen only places them (an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from arena.backend import GenerationParams
+from arena.judging.reveal import Reveal
 from arena.judging.round import Round
-from arena.judging.session import Reveal
+from arena.judging.session import PlaySession
 from arena.present.info import describe_loaded
 from arena.present.report_format import fidelity_text
 from arena.prompts import Prompt
@@ -67,3 +69,22 @@ def after_vote_hint(verdict: Verdict, remaining: int, tagged: list[str]) -> str:
             why += " · tagged: " + ", ".join(tagged)
     described = VERDICT_DESCRIPTIONS[verdict]
     return f"vote stored: {described}. n: next prompt ({remaining} left){why}"
+
+
+def retagged(tags: Sequence[str], changes: Sequence[tuple[str, bool]]) -> list[str]:
+    """The reason tags shown after a vote ("concise A"), with each (tag, now set) change applied in order."""
+    shown = list(tags)
+    for tag, now in changes:
+        if now and tag not in shown:
+            shown.append(tag)
+        elif not now and tag in shown:
+            shown.remove(tag)
+    return shown
+
+
+def session_line(session: PlaySession, battle_seed: int | None) -> str:
+    """The settings line over the panes, with what the battles are where they are not live models."""
+    if session.generation_refused:  # the battle seed placed nothing: the answers exist already
+        battle_seed = None
+    line = settings_line(session.params, session.seed, session.judge, battle_seed, sampled=session.sampled)
+    return f"{session.description} · {line}" if session.description else line

@@ -6,14 +6,14 @@ buffers to the screen, so thousands of tokens per second never mean thousands of
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar, cast
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -23,23 +23,32 @@ from arena.backend import GenerationResult
 from arena.errors import ArenaError
 from arena.judging.answers import AnalyzedAnswer
 from arena.judging.round import Action
-from arena.judging.session import PlaySession, Round
+from arena.judging.session import GENERATING, PlaySession, Round
 from arena.judging.summary import summarize
 from arena.prompts import Prompt, custom_prompt
-from arena.tui.battle_text import after_vote_hint, header_prompt, reveal_notes, settings_line
-from arena.tui.pacing import Presentation, fully_shown, visible_lengths
+from arena.tui.battle_text import after_vote_hint, header_prompt, retagged, reveal_notes, session_line
+from arena.tui.keys import BATTLE_BINDINGS, SESSION_ACTIONS, action_name
+from arena.tui.pacing import Presentation
 from arena.tui.screens.custom_prompt import CustomPromptScreen
 from arena.tui.screens.help import HelpScreen
 from arena.tui.screens.leaderboard import LeaderboardScreen
 from arena.tui.screens.rendered_prompts import RenderedPromptsScreen
 from arena.tui.screens.summary import SummaryScreen
+from arena.tui.streams import RoundStreams
 from arena.tui.text import literal
-from arena.tui.widgets.answer_pane import AnswerPane, StreamBuffer
+from arena.tui.widgets.answer_pane import AnswerPane
 from arena.tui.widgets.prompt_header import PromptHeader
-from arena.vocab import REASONS, SIDES, Side, as_verdict
-from arena.wording import counted
+from arena.vocab import SIDES, Side, as_verdict
 
+T = TypeVar("T")
 REFRESH_HZ = 30
+
+
+class Refused:
+    """What ``BattleScreen.attempt`` gives back when the database refused a write."""
+
+
+REFUSED = Refused()
 PANE_NAMES: dict[Side, str] = {"left": "Model A", "right": "Model B"}
 
 
@@ -71,70 +80,25 @@ class SideUnstored(Message):
 
 
 class BattleScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help"),  # first: at 80 columns the footer may be cut on the right
-        Binding("q", "quit", "Quit"),
-        Binding("a", "vote('left')", "A better"),
-        Binding("left", "vote('left')", "A better", show=False, priority=True),
-        Binding("b", "vote('right')", "B better"),
-        Binding("right", "vote('right')", "B better", show=False, priority=True),
-        Binding("t", "vote('tie')", "Tie"),
-        Binding("x", "vote('both_bad')", "Both bad"),
-        Binding("s", "vote('skip')", "Skip"),
-        Binding("escape", "stop", "Stop"),
-        Binding("n", "next", "Next"),
-        Binding("u", "undo", "Undo vote"),
-        Binding("f", "follow_up", "Follow up"),
-        Binding("r", "regenerate", "Regenerate"),
-        Binding("e", "custom", "Own prompt"),
-        Binding("m", "note", "Note"),
-        Binding("p", "prompts", "Prompts sent"),
-        Binding("l", "leaderboard", "Leaderboard"),
-        Binding("v", "toggle_view", "Markdown / exact", show=False),
-        *[Binding(key, f"reason('{key}')", reason, show=False) for key, (reason, _) in REASONS.items()],
-    ]
-    SESSION_ACTIONS: ClassVar[dict[str, Action]] = {
-        "vote": "vote",
-        "next": "next",
-        "follow_up": "follow_up",
-        "regenerate": "regenerate",
-        "custom": "custom",
-        "note": "note",
-        "prompts": "prompts",
-        "reason": "reason",
-        "undo": "undo",
-    }
-    """The screen's actions that the session's phase rules decide; the footer shows only those allowed now."""
+    BINDINGS: ClassVar[list[BindingType]] = list(BATTLE_BINDINGS)
 
     def __init__(self, session: PlaySession, presentation: Presentation | None = None) -> None:
         super().__init__()
         self.session = session
         self.presentation = presentation or Presentation()
-        self.buffers: dict[Side, StreamBuffer] = {side: StreamBuffer() for side in SIDES}
-        self.cancels: dict[Side, threading.Event] = {side: threading.Event() for side in SIDES}
+        self.streams = RoundStreams()
         self.reasons_shown: list[str] = []  # "concise (m2)": the tags of the battle just judged
-        self.streamed: dict[Side, GenerationResult] = {}
-        """Results of the sides whose stream has stopped (analysis and storage may still be running)."""
-        self.shown_final: set[Side] = set()
         self.keys_phase: tuple[int, str] | None = None
         """(round number, phase) the footer's keys were last chosen for."""
 
     def compose(self) -> ComposeResult:
-        yield Static(literal(self._settings_line(None)), id="settings")
+        yield Static(literal(session_line(self.session, None)), id="settings")
         yield PromptHeader(id="prompt")
         with Horizontal(id="panes"):
             yield AnswerPane(PANE_NAMES["left"], id="left")
             yield AnswerPane(PANE_NAMES["right"], id="right")
         yield Static(Text(""), id="hint")
         yield Footer(compact=True, show_command_palette=False)
-
-    def _settings_line(self, battle_seed: int | None) -> str:
-        sampled = any(contestant.backend != "replay" for contestant in self.session.contestants)
-        stored = self.session.stored_from
-        if stored is not None:  # the battle seed placed nothing: the answers exist already
-            battle_seed = None
-        line = settings_line(self.session.params, self.session.seed, self.session.judge, battle_seed, sampled=sampled)
-        return line if stored is None else f"stored answers of batch session {stored} · {line}"
 
     def pane(self, side: Side) -> AnswerPane:
         return self.query_one(f"#{side}", AnswerPane)
@@ -154,22 +118,15 @@ class BattleScreen(Screen[None]):
 
     def start(self, current: Round | None) -> None:
         if current is None:
-            if self.session.stored_from is None:
-                judged = counted(self.session.total + self.session.judged_before, "prompt")
-                self.hint(f"All {judged} judged. l: leaderboard · e: a prompt of your own · q: quit")
-            else:
-                judged = counted(self.session.total + self.session.judged_before, "battle")
-                self.hint(f"All {judged} of batch session {self.session.stored_from} judged. l: leaderboard · q: quit")
+            own = "" if self.session.allows("custom") else " · e: a prompt of your own"
+            self.hint(f"{self.session.done_line()} l: leaderboard{own} · q: quit")
             self.app.push_screen(SummaryScreen(summarize(self.session), finished=True))
             return
         self.show_prompt(header_prompt(current))
-        self.query_one("#settings", Static).update(literal(self._settings_line(current.battle.params.seed)))
+        self.query_one("#settings", Static).update(literal(session_line(self.session, current.battle.params.seed)))
         self.hint("generating... esc stops both answers")
-        self.streamed = {}
-        self.shown_final = set()
+        self.streams = RoundStreams()
         for side in SIDES:
-            self.buffers[side] = StreamBuffer()
-            self.cancels[side] = threading.Event()
             follow_up = current.battle.history is not None
             self.pane(side).reset(current.battle.messages(side) if follow_up else None)
         if self.presentation.sequential:
@@ -190,12 +147,13 @@ class BattleScreen(Screen[None]):
     def _run_side(self, current: Round, side: Side) -> None:
         """Worker thread: the session streams, analyzes and stores; the screen is told by messages only
         (the stop at once, then the stored answer). Nothing here touches widgets."""
+        streams = self.streams
         try:
             answer = self.session.run_side(
                 current,
                 side,
-                self.cancels[side],
-                self.buffers[side].add,
+                streams.cancels[side],
+                streams.buffers[side].add,
                 on_stopped=lambda result: self.post_message(SideStreamed(current.number, side, result)),
             )
         except ArenaError as exc:  # kept in current.unstored; the next vote key retries the write
@@ -206,8 +164,8 @@ class BattleScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only the keys that do something now are live and in the footer (a footer of every key is cut at
         80 columns); a key pressed out of turn still gets its reason, from ``on_key``."""
-        if action in self.SESSION_ACTIONS:
-            return self.session.allows(self.SESSION_ACTIONS[action]) is None
+        if action in SESSION_ACTIONS:
+            return self.session.allows(cast(Action, action)) is None
         if action == "stop":
             current = self.session.current
             return current is not None and current.phase == "streaming"
@@ -215,52 +173,28 @@ class BattleScreen(Screen[None]):
 
     def on_key(self, event: events.Key) -> None:
         """A key whose action is not live now: say why (once), as the session words it."""
-        bound = next((b.action for b in self.BINDINGS if isinstance(b, Binding) and b.key == event.key), None)
-        action = self.SESSION_ACTIONS.get(bound.split("(")[0]) if bound else None
-        if action is not None:
-            self.refused(action)
+        bound = next((action_name(b.action) for b in BATTLE_BINDINGS if b.key == event.key), None)
+        if bound in SESSION_ACTIONS:
+            self.refused(cast(Action, bound))
 
     def sync_keys(self) -> None:
         """Re-choose the footer's keys when the round or its phase changed (checked every frame)."""
-        current = self.session.current
-        phase = (current.number, current.phase) if current is not None else (0, "none")
-        if self.session.finished_all:
-            phase = (phase[0], "finished")
-        if phase != self.keys_phase:
+        if (phase := self.session.state) != self.keys_phase:
             self.keys_phase = phase
             self.refresh_bindings()
 
     def refresh_streams(self) -> None:
         """Each frame: what each pane may show under the pace, and a side's final answer once all shown."""
         self.sync_keys()
-        current = self.session.current
-        if current is None or len(self.shown_final) == len(SIDES):
-            return
-        texts: dict[Side, str] = {}
-        tokens: dict[Side, int] = {}
-        for side in SIDES:
-            result = self.streamed.get(side)
-            streamed_text, tokens[side] = self.buffers[side].snapshot()
-            texts[side] = result.text if result is not None else streamed_text
-        done = {side: side in self.streamed for side in SIDES}
-        produced = {side: len(texts[side]) for side in SIDES}
-        limits = visible_lengths(self.presentation.pace, produced, done)
-        for side in SIDES:
-            if side in self.shown_final:
-                continue
-            if fully_shown(self.presentation.pace, side, produced, done):
-                self.shown_final.add(side)
-                self.pane(side).show_finished(self.streamed[side], self.presentation.show_speed)
-            else:
-                detail = counted(tokens[side], "token") if self.presentation.show_speed else ""
-                self.pane(side).show_stream(texts[side][: limits[side]], detail)
+        if self.session.current is not None and not self.streams.all_shown:
+            self.streams.frame(self.presentation, self.pane)
 
     @on(SideStreamed)
     def side_streamed(self, message: SideStreamed) -> None:
         current = self.session.current
         if current is None or message.round_number != current.number:
             return
-        self.streamed[message.side] = message.result
+        self.streams.streamed[message.side] = message.result
         self.refresh_streams()  # in live pace the judge sees the stop at once
 
     @on(SideDone)
@@ -281,6 +215,14 @@ class BattleScreen(Screen[None]):
         self.notify(f"{what} was NOT stored: {error}", title="database", severity="error", timeout=60, markup=False)
         self.hint(f"{what} was NOT stored (see the message): fix the cause and press the key again · q quits")
 
+    def attempt(self, what: str, call: Callable[[], T]) -> T | Refused:
+        """``call()``'s result; ``REFUSED`` when the database refused the write (the judge is told)."""
+        try:
+            return call()
+        except ArenaError as exc:
+            self.store_failed(what, str(exc))
+            return REFUSED
+
     # -- actions
 
     def refused(self, action: Action) -> bool:
@@ -299,15 +241,9 @@ class BattleScreen(Screen[None]):
         current = self.allowed("vote")
         if current is None:
             return
-        try:
-            self.session.store_unstored(current)
-        except ArenaError as exc:
-            self.store_failed("an answer", str(exc))
+        if self.attempt("an answer", lambda: self.session.store_unstored(current)) is REFUSED:
             return
-        try:
-            self.session.vote(current, as_verdict(verdict))
-        except ArenaError as exc:
-            self.store_failed("the vote", str(exc))
+        if self.attempt("the vote", lambda: self.session.vote(current, as_verdict(verdict))) is REFUSED:
             return
         self.show_prompt(header_prompt(current), reveal=True)
         for side, revealed in self.session.reveal(current).items():
@@ -326,19 +262,11 @@ class BattleScreen(Screen[None]):
         current = self.allowed("reason")
         if current is None:
             return
-        try:
-            changed = self.session.toggle_reason(current, key)
-        except ArenaError as exc:
-            self.store_failed("the reason", str(exc))
-            return
-        pane = {current.battle.contestant(side).label: PANE_NAMES[side][-1] for side in SIDES}
-        for label, reason, now in changed:
-            tag = f"{reason} {pane[label]}"
-            if now and tag not in self.reasons_shown:
-                self.reasons_shown.append(tag)
-            elif not now and tag in self.reasons_shown:
-                self.reasons_shown.remove(tag)
-        self.after_vote_hint()
+        changed = self.attempt("the reason", lambda: self.session.toggle_reason(current, key))
+        if not isinstance(changed, Refused):
+            pane = {current.battle.contestant(side).label: PANE_NAMES[side][-1] for side in SIDES}
+            self.reasons_shown = retagged(self.reasons_shown, [(f"{r} {pane[who]}", now) for who, r, now in changed])
+            self.after_vote_hint()
 
     def action_follow_up(self) -> None:
         """Ask both models a follow-up (before the vote); each continues its own conversation."""
@@ -347,14 +275,11 @@ class BattleScreen(Screen[None]):
             return
 
         def asked(text: str | None) -> None:
-            if not text or not text.strip():
-                return
-            try:
-                again = self.session.follow_up(current, text)
-            except ArenaError as exc:
-                self.notify(str(exc), severity="warning", markup=False)
-                return
-            self.start(again)
+            if text and text.strip():
+                try:
+                    self.start(self.session.follow_up(current, text))
+                except ArenaError as exc:  # the turn limit, reached in another way meanwhile
+                    self.notify(str(exc), severity="warning", markup=False)
 
         title = f"Follow-up to both models, turn {current.battle.turn + 1} (ctrl+s sends it, esc cancels):"
         self.app.push_screen(CustomPromptScreen(title), asked)
@@ -365,12 +290,9 @@ class BattleScreen(Screen[None]):
         current = self.allowed("regenerate")
         if current is None:
             return
-        try:
-            again = self.session.regenerate(current)
-        except ArenaError as exc:
-            self.store_failed("the regeneration", str(exc))
-            return
-        self.start(again)
+        again = self.attempt("the regeneration", lambda: self.session.regenerate(current))
+        if not isinstance(again, Refused):
+            self.start(again)
 
     def action_note(self) -> None:
         current = self.allowed("note")
@@ -378,14 +300,8 @@ class BattleScreen(Screen[None]):
             return
 
         def noted(text: str | None) -> None:
-            if text is None:
-                return
-            try:
-                self.session.set_note(current, text)
-            except ArenaError as exc:
-                self.store_failed("the note", str(exc))
-                return
-            self.notify("Note stored.", markup=False)
+            if text is not None and self.attempt("the note", lambda: self.session.set_note(current, text)) is None:
+                self.notify("Note stored.", markup=False)
 
         title = "A note on this battle (ctrl+s stores it, esc cancels):"
         self.app.push_screen(CustomPromptScreen(title, empty_ok=True), noted)
@@ -404,10 +320,8 @@ class BattleScreen(Screen[None]):
         """Take back the session's latest vote (kept, marked, not counted); its prompt comes again later."""
         if self.refused("undo"):
             return
-        try:
-            taken = self.session.undo()
-        except ArenaError as exc:
-            self.store_failed("taking the vote back", str(exc))
+        taken = self.attempt("taking the vote back", self.session.undo)
+        if isinstance(taken, Refused):
             return
         self.refresh_bindings()
         again = "" if taken.battle.prompt.set == "custom" else "; its prompt comes again later, with new answers"
@@ -424,8 +338,7 @@ class BattleScreen(Screen[None]):
         self.notify(shown, markup=False)
 
     def action_stop(self) -> None:
-        for cancel in self.cancels.values():
-            cancel.set()
+        self.streams.stop()
 
     def action_next(self) -> None:
         if not self.refused("next"):
@@ -444,17 +357,16 @@ class BattleScreen(Screen[None]):
         if self.refused("custom"):
             return
 
-        def chosen(text: str | None) -> None:
-            if text and text.strip():
-                self.start_next(custom_prompt(text))
-
-        self.app.push_screen(CustomPromptScreen(), chosen)
+        self.app.push_screen(
+            CustomPromptScreen(), lambda text: self.start_next(custom_prompt(text)) if text and text.strip() else None
+        )
 
     def action_leaderboard(self) -> None:
         self.app.push_screen(LeaderboardScreen(self.session.store))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.session.stored_from))
+        refused = self.session.generation_refused
+        self.app.push_screen(HelpScreen(dict.fromkeys(GENERATING, refused) if refused else None))
 
     def action_quit(self) -> None:
         """The session's summary first; q there quits (and the streams stop as the screen goes), esc

@@ -1,4 +1,4 @@
-"""Keys and what the arena hides until the vote."""
+"""Keys and what the arena hides until the vote: the rows come from the battle screen's bindings."""
 
 from __future__ import annotations
 
@@ -12,33 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = [
-    ("a  or  ←", "Model A is better"),
-    ("b  or  →", "Model B is better"),
-    ("t", "tie"),
-    ("x", "both bad"),
-    ("s", "skip (recorded, not rated)"),
-    ("esc", "stop generation"),
-    ("tab  shift+tab", "move the focus between the two answers"),
-    ("↑ ↓  pgup pgdn  home end", "scroll the focused answer (the mouse wheel scrolls too)"),
-    ("n", "next prompt (after the vote)"),
-    ("f", "follow up: a next message to both models, each continuing its own conversation (before the vote)"),
-    ("r", "regenerate: both models answer again with a new seed (before the vote; the old answers are kept)"),
-    ("e", "type a prompt of your own"),
-    ("v", "answers as markdown (the default) or as their exact text, both panes alike"),
-    ("l", "leaderboard (s there: the next rating method: raw, style-controlled)"),
-    ("p", "the exact prompts both sides received (after the vote)"),
-    ("1 2 3 4", "after the vote, why the winner won: correct, followed instructions, concise, well formatted"),
-    ("5 6 7 8", "after the vote, why the loser lost: hallucinated, looped, wrong language, unsafe"),
-    ("m", "a note on the battle just judged"),
-    ("u", "take back your last vote (kept and marked, no longer counted); its prompt comes again later"),
-    ("?", "this help"),
-    ("q", "quit (votes are already saved)"),
-]
-
-
-GENERATING_KEYS = ("f", "r", "e")
-"""Keys that make the models generate: off when the answers are stored ones (``--from-batch``)."""
+from arena.tui.keys import help_rows
 
 
 class HelpScreen(ModalScreen[None]):
@@ -47,16 +21,15 @@ class HelpScreen(ModalScreen[None]):
         Binding("question_mark", "app.pop_screen", "Close"),
     ]
 
-    def __init__(self, stored_from: int | None = None) -> None:
-        """``stored_from``: the batch session whose stored answers are judged (None: live models)."""
+    def __init__(self, refused: dict[str, str] | None = None) -> None:
+        """``refused``: the actions the session refuses for its whole length, with why (action -> reason;
+        stored answers cannot follow up, regenerate or answer a prompt of one's own)."""
         super().__init__()
-        self.stored_from = stored_from
+        self.refused = refused or {}
 
     def compose(self) -> ComposeResult:
         table = Table(show_header=False, box=None, padding=(0, 2))
-        for key, what in KEYS:
-            if self.stored_from is not None and key in GENERATING_KEYS:
-                what = f"off: these are stored answers (batch session {self.stored_from}), nothing generates"
+        for key, what in help_rows(self.refused):
             table.add_row(Text(key, style="bold"), Text(what))
         notes = Text(
             "\nUntil you vote, the screen does not name the models: not their names, backends, colours or load "
