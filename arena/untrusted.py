@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 _FORMAT_AND_CONTROL: tuple[tuple[int, int], ...] = (
@@ -52,7 +52,7 @@ _FORMAT_AND_CONTROL: tuple[tuple[int, int], ...] = (
 """Every control (but tab and newline), format character (category Cf: bidi controls, zero-width, soft
 hyphen, tag characters, ...), surrogate and line or paragraph separator, as code point spans, written out
 from Unicode 14.0.0 (computing them at import would cost a tenth of a second);
-``tests/test_hostile.py`` checks them against the running Python's Unicode database."""
+``tests/app/test_hostile.py`` checks them against the running Python's Unicode database."""
 
 
 def _hidden_class() -> str:
@@ -139,3 +139,20 @@ def json_text(value: Any, *, indent: int | None = 2) -> str:
     zero-width, lone surrogates) as a ``\\uXXXX`` escape, so the data stays exact and ``cat`` stays safe."""
     text = json.dumps(value, indent=indent, ensure_ascii=False, default=str)
     return _HIDDEN.sub(_json_escape, text)
+
+
+SERVED_KEYS = ("model", "system_fingerprint")
+SERVED_MAX_CHARS = 200
+
+
+def checked_served(served: object) -> dict[str, str] | None:
+    """What a server said it ran, kept only where it is short text under a known key (a server's JSON is
+    untrusted: a number, a list or a megabyte is dropped, not stored)."""
+    if not isinstance(served, Mapping):
+        return None
+    kept = {
+        key: valid_text(value)
+        for key in SERVED_KEYS
+        if isinstance(value := served.get(key), str) and 0 < len(value) <= SERVED_MAX_CHARS
+    }
+    return kept or None

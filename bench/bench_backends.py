@@ -22,7 +22,7 @@ from arena.backend import Contestant, GenerationParams
 from arena.demo.tinymodels import TinySpec, build_family
 from arena.engine.contestants import parse_spec
 from arena.engine.pool import ModelPool
-from arena.judging.batch import run_batch
+from arena.judging.batch import BatchPlan, run_batch
 from arena.prompts import load_prompt_set
 from arena.store import Store, writes
 
@@ -122,7 +122,7 @@ def measure(contestant: Contestant, pool: ModelPool, store: Store, session: int)
             shift = round_index % 3
             for name, loop in loops[shift:] + loops[:shift]:
                 if loop is None:
-                    [record] = run_batch([contestant], [prompt], params, pool, store, session=session)
+                    [record] = run_batch(BatchPlan([contestant], [prompt], params), pool, store, session=session)
                     rates[name].append(record.result.n_tokens / record.result.wall_s)
                 else:
                     n, seconds = loop(model, prompt_input)

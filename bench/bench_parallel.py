@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.engine_server import engine, llama_server
+from tests.support.engine_server import engine, llama_server
 
 MAX_TOKENS = 48
 SERVER_OPTIONS = ("--n_ctx", "1024", "--n_threads", "2")

@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tests.browser import (
+from tests.support.browser import (
     CHROMIUM_FLAGS,
     find_chromium,
     free_port,

@@ -29,7 +29,7 @@ from arena.backend import GenerationParams
 from arena.tui.app import ArenaApp
 from arena.tui.screens.battle import BattleScreen
 from arena.tui.screens.help import HelpScreen
-from tests.tui_helpers import make_app, wait_for
+from tests.support.tui_helpers import make_app, wait_for
 
 TPS = 2000
 TOKENS = 4000

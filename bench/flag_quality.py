@@ -1,13 +1,13 @@
 """Report precision and recall of the flag detectors on the labelled collection (tests/data/flag_cases.jsonl).
 
-The scoring lives in ``tests.flag_quality``; this runner prints it as the markdown in bench/RESULTS.md.
+The scoring lives in ``tests.support.flag_quality``; this runner prints it as the markdown in bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.flag_quality import evaluate, load_cases
+from tests.support.flag_quality import evaluate, load_cases
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "flag_cases.jsonl"
 

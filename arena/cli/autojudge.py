@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from arena.cli.common import (
-    _check_db_file,
+    check_db_file,
     config_option,
     console,
     db_option,
@@ -25,7 +25,7 @@ from arena.vocab import auto_judge
 from arena.wording import counted
 
 if TYPE_CHECKING:
-    from arena.judging.autojudge import AutoVerdict, JudgeItem
+    from arena.judging.autojudge import AutojudgeRun, AutoVerdict, JudgeItem
 
 
 @click.command()
@@ -66,16 +66,7 @@ def autojudge(
     """
     from arena.engine.contestants import resolve_contestants
     from arena.engine.pool import ModelPool
-    from arena.judging.autojudge import (
-        DEFAULT_PROMPT,
-        check_template,
-        items_to_judge,
-        judge_for,
-        judge_item,
-        prompt_version,
-    )
-    from arena.store import writes
-    from arena.store.settings import ContestantRef, SessionSettings
+    from arena.judging.autojudge import DEFAULT_PROMPT, check_template, items_to_judge, judge_for, run_autojudge
 
     if session is not None and batch_session is not None:
         raise ArenaError("--session and --batch choose what is judged: give one")
@@ -84,7 +75,7 @@ def autojudge(
         [judge_spec], [label] if label else [], config_path, trust_config_code=trust_remote_code
     )
     judge = auto_judge(label or contestant.label)
-    _check_db_file(db_path, must_exist=True)
+    check_db_file(db_path, must_exist=True)
     err = console(stderr=True)
     with open_store(db_path) as store, ModelPool() as pool:
         items, before = items_to_judge(store, judge=judge, session=session, batch=batch_session, limit=limit)
@@ -98,76 +89,51 @@ def autojudge(
                 + " (votes on imported battles without conversations have none; try --batch N)"
             )
         load_models(pool, [contestant], lambda c: f"loading the judge {c.label} ({c.backend})")
-        judging = judge_for(pool[contestant.label])
-        version = prompt_version(template)
-        run = writes.start_session(
-            store,
-            "autojudge",
-            judge=judge,
-            settings=SessionSettings(
-                contestants=(ContestantRef(spec=contestant.spec, label=contestant.label),),
-                source=f"judge prompt {version}",
-            ),
-        )
-        done: list[tuple[JudgeItem, AutoVerdict]] = []
-        failures = 0
         with progress_bar(eta=True, transient=as_json) as progress:
             task = progress.add_task(f"{judge}: {counted(len(items), 'pair')}, both orders", total=len(items))
-            try:
-                for item in items:
-                    try:
-                        verdict = judge_item(judging, template, item)
-                    except ArenaError as exc:  # a backend's failure too (BackendError): one line, the run goes on
-                        failures += 1
-                        progress.console.print(f"{item.prompt}: not judged: {exc}", markup=False, highlight=False)
-                        progress.advance(task)
-                        continue
-                    writes.record_battle(
-                        store,
-                        session=run,
-                        prompt=item.prompt,
-                        left_generation=item.left_generation,
-                        right_generation=item.right_generation,
-                        left_contestant=item.left_label,
-                        right_contestant=item.right_label,
-                        verdict=verdict.verdict,
-                        judge=judge,
-                        vote_s=verdict.seconds,
-                        auto=writes.AutoVerdictRow(
-                            contestant.spec,
-                            version,
-                            verdict.consistent,
-                            verdict.first.to_dict(),
-                            verdict.second.to_dict(),
-                        ),
-                    )
-                    done.append((item, verdict))
-                    progress.advance(task)
-            except KeyboardInterrupt:
-                progress.stop()
-                err.print(
-                    f"interrupted: {counted(len(done), 'verdict')} by {judge} stored in {store.path}", markup=False
-                )
-                sys.exit(130)
+
+            def judged(item: JudgeItem, outcome: AutoVerdict | ArenaError) -> None:
+                if isinstance(outcome, ArenaError):
+                    progress.console.print(f"{item.prompt}: not judged: {outcome}", markup=False, highlight=False)
+                progress.advance(task)
+
+            run = run_autojudge(
+                store,
+                judge_for(pool[contestant.label]),
+                items,
+                judge=judge,
+                judge_contestant=contestant,
+                template=template,
+                on_item=judged,
+            )
+    _report(run, store.path, as_json)
+
+
+def _report(run: AutojudgeRun, db: Path, as_json: bool) -> None:
+    """What the run stored, and where to look next (or, interrupted, what was kept: exit status 130)."""
+    from arena.judging.autojudge import verdict_record
+
+    if run.interrupted:
+        console(stderr=True).print(
+            f"interrupted: {counted(len(run.done), 'verdict')} by {run.judge} stored in {db}", markup=False
+        )
+        sys.exit(130)
     if as_json:
+        verdicts = [verdict_record(*done) for done in run.done]
         echo_json(
-            {"judge": judge, "prompt_version": version, "failed": failures, "verdicts": [_as_dict(*d) for d in done]}
+            {"judge": run.judge, "prompt_version": run.prompt_version, "failed": run.failures, "verdicts": verdicts}
         )
         return
-    inconsistent = sum(1 for _, verdict in done if not verdict.consistent)
-    seconds = sum(verdict.seconds for _, verdict in done) / len(done) if done else 0.0
     out = console()
     out.print(
-        f"{counted(len(done), 'verdict')} by {judge} stored in {store.path} ({inconsistent} inconsistent between the "
-        f"two orders, counted as ties; {seconds:.1f} s per pair)"
-        + (f"; {failures} not judged (see above)" if failures else ""),
+        f"{counted(len(run.done), 'verdict')} by {run.judge} stored in {db} ({run.inconsistent} inconsistent between "
+        f"the two orders, counted as ties; {run.seconds_per_pair:.1f} s per pair)"
+        + (f"; {run.failures} not judged (see above)" if run.failures else ""),
         markup=False,
         highlight=False,
     )
-    out.print(f"Agreement with the humans: arena judges --db {store.path}", markup=False, highlight=False)
-    out.print(
-        f"The judge's own board: arena leaderboard --judge {judge} --db {store.path}", markup=False, highlight=False
-    )
+    out.print(f"Agreement with the humans: arena judges --db {db}", markup=False, highlight=False)
+    out.print(f"The judge's own board: arena leaderboard --judge {run.judge} --db {db}", markup=False, highlight=False)
 
 
 def _read_prompt(path: Path) -> str:
@@ -175,18 +141,3 @@ def _read_prompt(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ArenaError(f"--judge-prompt {path}: cannot read it ({exc})") from None
-
-
-def _as_dict(item: JudgeItem, verdict: AutoVerdict) -> dict[str, Any]:
-    return {
-        "prompt": item.prompt,
-        "left": item.left_label,
-        "right": item.right_label,
-        "left_generation": item.left_generation,
-        "right_generation": item.right_generation,
-        "verdict": verdict.verdict,
-        "consistent": verdict.consistent,
-        "left_as_a": verdict.first.to_dict(),
-        "left_as_b": verdict.second.to_dict(),
-        "seconds": round(verdict.seconds, 3),
-    }

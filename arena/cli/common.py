@@ -271,7 +271,7 @@ def echo_json(value: Any) -> None:
     click.echo(json_text(value))
 
 
-def _check_db_file(path: Path, *, must_exist: bool) -> None:
+def check_db_file(path: Path, *, must_exist: bool) -> None:
     """One line, before SQLite is asked, for a --db that cannot be a database file: a directory, a FIFO or
     device (SQLite would block on it), a name too long for the file system; or, for reading commands, none."""
     import stat
@@ -294,7 +294,7 @@ def _check_db_file(path: Path, *, must_exist: bool) -> None:
 def open_store(db_path: Path) -> Store:
     from arena.store import Store
 
-    _check_db_file(db_path, must_exist=False)
+    check_db_file(db_path, must_exist=False)
     return Store(db_path)
 
 
@@ -303,7 +303,7 @@ def existing_store(path: Path) -> Store:
     (an older arena schema is upgraded in memory; another program's file is refused)."""
     from arena.store import Store
 
-    _check_db_file(path, must_exist=True)
+    check_db_file(path, must_exist=True)
     return Store(path, read_only=True)
 
 

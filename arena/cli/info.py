@@ -54,6 +54,8 @@ def prompts(name_or_path: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable output.")
 def backends(as_json: bool) -> None:
     """List installed backends and whether their libraries import."""
+    from dataclasses import asdict
+
     from arena.backend.registry import backend_entry_points, get_backend, missing_requirements
     from arena.present.info import backends_table
 
@@ -63,13 +65,14 @@ def backends(as_json: bool) -> None:
         try:
             backend = get_backend(name)
         except ArenaError as exc:
-            row.update(description="", options=[], missing=[], status=f"broken: {exc}")
+            row.update(description="", options=[], missing=[], capabilities={}, status=f"broken: {exc}")
         else:
             missing = missing_requirements(backend)
             row.update(
                 description=backend.description,
                 options=sorted(backend.options),
                 missing=missing,
+                capabilities=asdict(backend.capabilities),
                 status="ok" if not missing else "missing: " + ", ".join(missing),
             )
         rows.append(row)

@@ -27,22 +27,17 @@ def judges(db_path: Path, battle_filter: BattleFilter, as_json: bool) -> None:
     Agreement needs judges who voted on the same prompt and pair of contestants: after `arena merge` of
     their files, or when they judge the same prompt set.
     """
-    from arena.analysis.judges import judge_report, votes_from_rows
-    from arena.analysis.versus import length_votes, versus_humans, versus_notes
     from arena.present.info import judges_tables, versus_table
-    from arena.store.auto_verdicts import votes_with_lengths
-    from arena.store.queries import judge_votes
+    from arena.reports.judges import judges_for
 
     with existing_store(db_path) as store:
-        votes = votes_from_rows(judge_votes(store, battle_filter))
-        versus = versus_humans(length_votes(votes_with_lengths(store, battle_filter)))
-    if not votes and not any(row.kind == "auto" for row in versus):
+        found = judges_for(store, battle_filter)
+    if found.empty:
         raise ArenaError("no votes with a judge name match (skips are not counted)")
-    report = judge_report(votes)
-    notes = versus_notes(versus)
     if as_json:
-        echo_json({**report.to_dict(), "versus_humans": [row.to_dict() for row in versus], "versus_notes": notes})
+        versus = [row.to_dict() for row in found.versus]
+        echo_json({**found.people.to_dict(), "versus_humans": versus, "versus_notes": found.notes})
         return
     out = console()
-    for renderable in [*judges_tables(report, out.width), *versus_table(versus, notes, out.width)]:
+    for renderable in [*judges_tables(found.people, out.width), *versus_table(found.versus, found.notes, out.width)]:
         out.print(renderable)

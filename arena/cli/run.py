@@ -29,9 +29,11 @@ from arena.wording import counted
 
 if TYPE_CHECKING:
     from arena.backend import Contestant, GenerationParams
-    from arena.judging.batch import ContestantSummary
+    from arena.engine.pool import ModelPool
+    from arena.judging.batch import BatchPlan, BatchRecord, ContestantSummary
     from arena.judging.open import PlayOptions
     from arena.reports.vibe_check import ReportRow
+    from arena.store import Store
     from arena.tui.app import ArenaApp
 
 pace_option = click.option(
@@ -70,9 +72,8 @@ pace_option = click.option(
     type=click.IntRange(1, 256),
     default=1,
     show_default=True,
-    help="Requests in flight per openai: contestant, for a server that batches them (vLLM, SGLang, llama.cpp's "
-    "server with parallel slots); each contestant then goes through the prompts at its own pace. Models in "
-    "this process still generate one answer at a time.",
+    help="Requests in flight per contestant on a server backend (openai:), for a server that batches them (vLLM, "
+    "SGLang, llama.cpp's server with parallel slots). Models in this process still generate one answer at a time.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable results instead of a table.")
 def batch(
@@ -87,96 +88,74 @@ def batch(
     as_json: bool,
 ) -> None:
     """Run every contestant over a prompt set headlessly and store the generations."""
-    import threading
-
     from arena.engine.pool import ModelPool
-    from arena.judging.batch import BatchRecord, lanes, run_batch, start_batch_session, summarize
+    from arena.judging.batch import BatchPlan, lanes, start_batch_session, summarize
     from arena.prompts import load_prompt_set
     from arena.reports.vibe_check import build_report
 
     prompts = load_prompt_set(prompt_set)
     selected = prompts.prompts[:limit] if limit else prompts.prompts
-    err = console(stderr=True)
+    plan = BatchPlan(contestants, selected, params, prompts.name, samples, parallel, sequential)
     _warn_oversubscribed(contestants, sequential)
     if parallel > 1 and not any(lanes(contestant, parallel) > 1 for contestant in contestants):
-        err.print(
+        console(stderr=True).print(
             f"--parallel {parallel}: no contestant's backend serves requests in parallel (a server such as openai:); "
             "models in this process generate one answer at a time"
         )
     store = open_store(db_path)
     with store, ModelPool() as pool:
         load_models(pool, contestants, lambda c: f"loading {c.label} ({c.backend})")
-        session = start_batch_session(
-            store,
-            contestants,
-            selected,
-            prompt_set=prompts.name,
-            params=params,
-            sequential=sequential,
-            samples=samples,
-            loaded=pool.infos(),
-            parallel=parallel,
-        )
-        tokens = {"n": 0}
-        cancel = threading.Event()
-        with progress_bar(tokens=True, transient=as_json) as progress:
-            task = progress.add_task(
-                f"{prompts.name}: {len(contestants)} models",
-                total=len(selected) * len(contestants) * samples,
-                tokens=0,
-            )
-
-            counting = threading.Lock()  # lanes (--parallel) count from several threads
-
-            def on_tokens(_label: str, count: int) -> None:
-                with counting:
-                    tokens["n"] += count
-                    progress.update(task, tokens=tokens["n"])
-
-            def on_done(_record: BatchRecord) -> None:
-                progress.advance(task)
-
-            try:
-                records = run_batch(
-                    contestants,
-                    selected,
-                    params,
-                    pool,
-                    store,
-                    session=session,
-                    sequential=sequential,
-                    on_tokens=on_tokens,
-                    on_done=on_done,
-                    cancel=cancel,
-                    samples=samples,
-                    parallel=parallel,
-                )
-            except KeyboardInterrupt:
-                cancel.set()
-                progress.stop()
-                err.print(f"interrupted: finished generations are stored in {store.path}")
-                sys.exit(130)
+        session = start_batch_session(store, plan, loaded=pool.infos())
+        records = _generate(plan, pool, store, session, transient=as_json)
         report_rows = build_report(store, session)  # while the store is open: no second connect
     summaries = summarize(contestants, records)
     if as_json:
-        payload = {
-            "db": str(store.path),
-            "session": session,
-            "prompt_set": prompts.name,
-            "params": params.to_dict(),
-            "samples": samples,
-            "parallel": parallel,
-            "contestants": [{"label": c.label, "spec": c.spec} for c in contestants],
-            "summary": [summary.to_dict() for summary in summaries],
-            "report": [row.to_dict() for row in report_rows],
-            "generations": [record.to_dict() for record in records],
-        }
-        echo_json(payload)
+        echo_json(
+            {
+                "db": str(store.path),
+                "session": session,
+                "prompt_set": prompts.name,
+                "params": params.to_dict(),
+                "samples": samples,
+                "parallel": parallel,
+                "contestants": [{"label": c.label, "spec": c.spec} for c in contestants],
+                "summary": [summary.to_dict() for summary in summaries],
+                "report": [row.to_dict() for row in report_rows],
+                "generations": [record.to_dict() for record in records],
+            }
+        )
         return
     title = f"{prompts.name} - {counted(len(selected), 'prompt')}" + (f" x {samples} samples" if samples > 1 else "")
-    _print_batch(
-        title, summaries, report_rows, f"{counted(len(records), 'generation')} stored in {store.path}", session
-    )
+    stored = f"{counted(len(records), 'generation')} stored in {store.path}"
+    _print_batch(title, summaries, report_rows, stored, session)
+
+
+def _generate(plan: BatchPlan, pool: ModelPool, store: Store, session: int, *, transient: bool) -> list[BatchRecord]:
+    """The batch's answers under a progress bar counting answers and tokens; Ctrl-C keeps what finished
+    (exit status 130)."""
+    import threading
+
+    from arena.judging.batch import BatchHooks, run_batch
+
+    tokens = {"n": 0}
+    cancel = threading.Event()
+    counting = threading.Lock()  # lanes (--parallel) count from several threads
+    with progress_bar(tokens=True, transient=transient) as progress:
+        task = progress.add_task(f"{plan.prompt_set}: {len(plan.contestants)} models", total=plan.answers, tokens=0)
+
+        def on_tokens(_label: str, count: int) -> None:
+            with counting:
+                tokens["n"] += count
+                progress.update(task, tokens=tokens["n"])
+
+        hooks = BatchHooks(on_tokens=on_tokens, on_done=lambda _record: progress.advance(task))
+        try:
+            return run_batch(plan, pool, store, session=session, hooks=hooks, cancel=cancel)
+        except KeyboardInterrupt:
+            cancel.set()
+            progress.stop()
+            console(stderr=True).print(f"interrupted: finished generations are stored in {store.path}")
+            sys.exit(130)
 
 
 def _warn_oversubscribed(contestants: Sequence[Contestant], sequential: bool) -> None:

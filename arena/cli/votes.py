@@ -24,6 +24,7 @@ from arena.vocab import CLUSTERS, EXPORT_FORMATS, RATING_METHODS, Cluster, Ratin
 from arena.wording import counted
 
 if TYPE_CHECKING:
+    from arena.reports.leaderboard import BoardResult
     from arena.store.queries import BattleFilter, BattleRow
 
 
@@ -142,24 +143,29 @@ def leaderboard(
             )
         except ValueError as exc:
             raise ArenaError(str(exc)) from None
-    board = found_board.board
+    _show_board(found_board, show_coefficients, show_pairs, show_matrix, as_json)
+
+
+def _show_board(found: BoardResult, coefficients: bool, pairs: bool, matrix: bool, as_json: bool) -> None:
+    """The board as asked: the style coefficients, the neighbouring pairs, or the ratings (as JSON or a
+    table with its notes and, with ``matrix``, the win-rate and battle-count matrices)."""
+    board = found.board
     covered = {
-        "ci_resamples": board.cluster if rounds else None,
+        "ci_resamples": board.cluster if board.rounds else None,
         "prompts_on_board": board.prompts,
-        "judges": found_board.judges,
+        "judges": found.judges,
         "method": board.method,
-        "auto_verdicts_left_out": found_board.auto_left_out,
+        "auto_verdicts_left_out": found.auto_left_out,
     }
-    if show_coefficients:
-        found = board.style or []
+    if coefficients:
         if as_json:
-            echo_json([coefficient.to_dict() for coefficient in found])
+            echo_json([coefficient.to_dict() for coefficient in board.style or []])
         else:
             from arena.analysis.style import describe
 
-            console().print(describe(found))
+            console().print(describe(board.style or []))
         return
-    if show_pairs:
+    if pairs:
         if as_json:
             echo_json([{**neighbour.to_dict(), **covered} for neighbour in board.neighbours])
         else:
@@ -173,13 +179,13 @@ def leaderboard(
     from arena.present.leaderboard import leaderboard_notes, leaderboard_table, matrix_table
 
     if not board.ratings:  # votes that make no rating (none rated under style control, say)
-        _no_votes(False, found_board.auto_left_out)
+        _no_votes(False, found.auto_left_out)
         return
     out = console()
     out.print(leaderboard_table(board, width=out.width))
-    for line in leaderboard_notes(board, found_board.leaked, found_board.judges, found_board.auto_left_out):
+    for line in leaderboard_notes(board, found.leaked, found.judges, found.auto_left_out):
         out.print(line)
-    if show_matrix:
+    if matrix:
         out.print(matrix_table("win rate (row vs column)", matrix_rows(board.win_matrix)))
         out.print(matrix_table("battles", matrix_rows(board.count_matrix)))
 

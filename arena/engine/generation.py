@@ -18,9 +18,48 @@ from dataclasses import dataclass, field, replace
 
 from arena.backend import BackendError, Chunk, FinishReason, GenerationParams, GenerationResult, Loaded, Message
 from arena.engine.cores import SHARE
-from arena.untrusted import valid_text
+from arena.untrusted import checked_served, valid_text
 
 ChunkCallback = Callable[[Chunk], None]
+
+
+@dataclass
+class _Measured:
+    """What a stream has delivered so far, and when: the text, token counts and ids, the first and last
+    chunk's times, the finish reason and what the engine said it ran."""
+
+    pieces: list[str] = field(default_factory=list)
+    token_ids: list[int] = field(default_factory=list)
+    n_tokens: int = 0
+    first_chunk_tokens: int = 0
+    t_first: float | None = None
+    t_last: float | None = None
+    reason: FinishReason | None = None
+    served: Mapping[str, str] | None = None
+
+    def take(self, chunk: Chunk, now: float) -> bool:
+        """Count one checked chunk; whether it carried text or tokens (and so was shown)."""
+        if chunk.served is not None:
+            self.served = chunk.served
+        if chunk.finish_reason is not None:
+            self.reason = chunk.finish_reason
+        if not (chunk.text or chunk.n_tokens):
+            return False
+        if self.t_first is None:
+            self.t_first = now
+            self.first_chunk_tokens = chunk.n_tokens
+        self.t_last = now
+        self.pieces.append(chunk.text)
+        self.token_ids.extend(chunk.token_ids)
+        self.n_tokens += chunk.n_tokens
+        return True
+
+    def tokens_per_s(self) -> float | None:
+        """Decode speed: the tokens after the first chunk over the time after it, so prompt processing
+        (which time-to-first-token already shows) does not dilute it."""
+        if self.t_first is None or self.t_last is None or self.t_last <= self.t_first:
+            return None
+        return (self.n_tokens - self.first_chunk_tokens) / (self.t_last - self.t_first)
 
 
 def generate(
@@ -33,23 +72,12 @@ def generate(
     on_chunk: ChunkCallback | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> GenerationResult:
-    """Run ``loaded.stream`` to the end (or cancel, or error) and return the measured result.
-
-    Decode speed counts the tokens after the first chunk over the time after it, so prompt processing
-    (which time-to-first-token already shows) does not dilute it.
-    """
-    pieces: list[str] = []
-    token_ids: list[int] = []
-    n_tokens = 0
-    first_chunk_tokens = 0
-    reported_reason: FinishReason | None = None
+    """Run ``loaded.stream`` to the end (or cancel, or error) and return the measured result."""
+    measured = _Measured()
     error: str | None = None
-    t_first: float | None = None
-    t_last: float | None = None
     start = clock()
     rendered_text = ""
     chat_template: bool | None = None
-    served: Mapping[str, str] | None = None
     try:
         rendered = loaded.render(messages)
         rendered_text, chat_template = valid_text(str(rendered.text)), rendered.chat_template
@@ -58,54 +86,36 @@ def generate(
             try:
                 for raw_chunk in stream:
                     chunk = checked_chunk(raw_chunk)
-                    if chunk.text or chunk.n_tokens:
-                        now = clock()
-                        if t_first is None:
-                            t_first = now
-                            first_chunk_tokens = chunk.n_tokens
-                        t_last = now
-                        pieces.append(chunk.text)
-                        token_ids.extend(chunk.token_ids)
-                        n_tokens += chunk.n_tokens
-                        if on_chunk is not None:
-                            on_chunk(chunk)
-                    if chunk.served is not None:
-                        served = chunk.served
-                    if chunk.finish_reason is not None:
-                        reported_reason = chunk.finish_reason
-                    if cancel.is_set() or reported_reason is not None:
+                    if measured.take(chunk, clock()) and on_chunk is not None:
+                        on_chunk(chunk)
+                    if cancel.is_set() or measured.reason is not None:
                         break
             finally:
-                close = getattr(stream, "close", None)
+                close = getattr(stream, "close", None)  # a generator's: an Iterator need not have one
                 if close is not None:
                     close()
     except Exception as exc:  # any backend failure becomes an error result, never a dead battle
         error = valid_text(str(exc) or type(exc).__name__)
     wall_s = clock() - start
-
-    tokens_per_s: float | None = None
-    # a model may say its timing means nothing (a replay with no pace set streams as fast as the loop runs)
-    if loaded.timed and t_first is not None and t_last is not None and t_last > t_first:
-        tokens_per_s = (n_tokens - first_chunk_tokens) / (t_last - t_first)
-
     try:
         peak = loaded.peak_memory_bytes()
     except Exception:  # memory is a nice-to-have; never lose a generation over it
         peak = None
-
+    at_limit = measured.n_tokens >= params.max_tokens
     return GenerationResult(
-        text="".join(pieces),
-        n_tokens=n_tokens,
-        finish_reason=_finish_reason(error, cancel.is_set(), reported_reason, n_tokens >= params.max_tokens),
-        ttft_s=None if t_first is None else t_first - start,
-        tokens_per_s=tokens_per_s,
+        text="".join(measured.pieces),
+        n_tokens=measured.n_tokens,
+        finish_reason=_finish_reason(error, cancel.is_set(), measured.reason, at_limit),
+        ttft_s=None if measured.t_first is None else measured.t_first - start,
+        # a model may say its timing means nothing (a replay with no pace streams as fast as the loop runs)
+        tokens_per_s=measured.tokens_per_s() if loaded.timed else None,
         wall_s=wall_s,
         peak_mem_bytes=peak,
         rendered_prompt=rendered_text,
         chat_template=chat_template,
         error=error,
-        token_ids=tuple(token_ids) if token_ids else None,
-        served=served,
+        token_ids=tuple(measured.token_ids) if measured.token_ids else None,
+        served=measured.served,
     )
 
 
@@ -139,23 +149,6 @@ def checked_chunk(chunk: Chunk) -> Chunk:
     if chunk.served is not None:
         return replace(chunk, text=text, served=checked_served(chunk.served))
     return chunk if text is chunk.text else replace(chunk, text=text)
-
-
-SERVED_KEYS = ("model", "system_fingerprint")
-SERVED_MAX_CHARS = 200
-
-
-def checked_served(served: object) -> dict[str, str] | None:
-    """What a server said it ran, kept only where it is short text under a known key (a server's JSON is
-    untrusted: a number, a list or a megabyte is dropped, not stored)."""
-    if not isinstance(served, Mapping):
-        return None
-    kept = {
-        key: valid_text(value)
-        for key in SERVED_KEYS
-        if isinstance(value := served.get(key), str) and 0 < len(value) <= SERVED_MAX_CHARS
-    }
-    return kept or None
 
 
 def failed_result(error: str, *, wall_s: float = 0.0) -> GenerationResult:

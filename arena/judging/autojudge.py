@@ -21,17 +21,18 @@ import math
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from arena.backend import GenerationParams, Loaded, Message
+from arena.backend import Contestant, GenerationParams, Loaded, Message
 from arena.backend.scoring import TokenScorer, can_score
 from arena.engine.generation import generate
 from arena.errors import ArenaError
 from arena.judging.stored import load_batch, not_judged_by
-from arena.store import Store, queries
+from arena.store import Store, writes
 from arena.store.auto_verdicts import voted_answer_pairs
+from arena.store.settings import ContestantRef, SessionSettings
 from arena.vocab import Verdict
 
 Letter = Literal["A", "B", "C"]
@@ -102,13 +103,6 @@ class JudgeItem:
         return frozenset((self.left_generation, self.right_generation))
 
 
-def _messages(value: object) -> list[Message]:
-    return [
-        {"role": str(m.get("role")), "content": str(m.get("content") or "")}
-        for m in queries.message_list(value if isinstance(value, str) else None)
-    ]
-
-
 def items_to_judge(
     store: Store, *, judge: str, session: int | None = None, batch: int | None = None, limit: int | None = None
 ) -> tuple[list[JudgeItem], int]:
@@ -132,15 +126,15 @@ def items_to_judge(
     else:
         items = [
             JudgeItem(
-                prompt=str(row["prompt"]),
-                left_label=str(row["left_contestant"]),
-                right_label=str(row["right_contestant"]),
-                left_generation=int(row["left_generation"]),
-                right_generation=int(row["right_generation"]),
-                left_messages=_messages(row["left_messages_json"]),
-                right_messages=_messages(row["right_messages_json"]),
-                left_answer=str(row["left_output"] or ""),
-                right_answer=str(row["right_output"] or ""),
+                prompt=row.prompt,
+                left_label=row.left_contestant,
+                right_label=row.right_contestant,
+                left_generation=row.left_generation,
+                right_generation=row.right_generation,
+                left_messages=row.left_messages,
+                right_messages=row.right_messages,
+                left_answer=row.left_output,
+                right_answer=row.right_output,
             )
             for row in voted_answer_pairs(store, session)
         ]
@@ -294,3 +288,91 @@ def judge_item(judge: Judge, template: str, item: JudgeItem) -> AutoVerdict:
     second = judge.verdict(judge_messages(template, item, left_first=False, verdict_format=judge.verdict_format))
     verdict, consistent = combine(first, second)
     return AutoVerdict(verdict, consistent, first, second, time.perf_counter() - start)
+
+
+@dataclass
+class AutojudgeRun:
+    """One ``arena autojudge`` run: its session, what it stored, what failed, whether it was interrupted."""
+
+    judge: str
+    prompt_version: str
+    session: int
+    done: list[tuple[JudgeItem, AutoVerdict]] = field(default_factory=list)
+    failures: int = 0
+    interrupted: bool = False
+
+    @property
+    def inconsistent(self) -> int:
+        return sum(1 for _, verdict in self.done if not verdict.consistent)
+
+    @property
+    def seconds_per_pair(self) -> float:
+        return sum(verdict.seconds for _, verdict in self.done) / len(self.done) if self.done else 0.0
+
+
+def run_autojudge(
+    store: Store,
+    judging: Judge,
+    items: Sequence[JudgeItem],
+    *,
+    judge: str,
+    judge_contestant: Contestant,
+    template: str,
+    on_item: Callable[[JudgeItem, AutoVerdict | ArenaError], None] = lambda _item, _outcome: None,
+) -> AutojudgeRun:
+    """Judge ``items`` in both orders under a session of their own, storing each verdict as a vote by
+    ``judge`` the moment it is made (its own transaction). A pair the judge fails on (``ArenaError``, a
+    backend's too) is counted and skipped; ``on_item`` hears of each. Ctrl-C stops the run with every
+    verdict made so far stored (``interrupted``)."""
+    version = prompt_version(template)
+    ref = ContestantRef(spec=judge_contestant.spec, label=judge_contestant.label)
+    settings = SessionSettings(contestants=(ref,), source=f"judge prompt {version}")
+    run = AutojudgeRun(judge, version, writes.start_session(store, "autojudge", judge=judge, settings=settings))
+    try:
+        for item in items:
+            try:
+                verdict = judge_item(judging, template, item)
+            except ArenaError as exc:  # one line per failed pair, the run goes on
+                run.failures += 1
+                on_item(item, exc)
+                continue
+            _store_verdict(store, run, item, verdict, judge_contestant.spec)
+            run.done.append((item, verdict))
+            on_item(item, verdict)
+    except KeyboardInterrupt:
+        run.interrupted = True
+    return run
+
+
+def _store_verdict(store: Store, run: AutojudgeRun, item: JudgeItem, verdict: AutoVerdict, spec: str) -> None:
+    writes.record_battle(
+        store,
+        session=run.session,
+        prompt=item.prompt,
+        left_generation=item.left_generation,
+        right_generation=item.right_generation,
+        left_contestant=item.left_label,
+        right_contestant=item.right_label,
+        verdict=verdict.verdict,
+        judge=run.judge,
+        vote_s=verdict.seconds,
+        auto=writes.AutoVerdictRow(
+            spec, run.prompt_version, verdict.consistent, verdict.first.to_dict(), verdict.second.to_dict()
+        ),
+    )
+
+
+def verdict_record(item: JudgeItem, verdict: AutoVerdict) -> dict[str, Any]:
+    """One verdict with both orders, as ``arena autojudge --json`` prints it."""
+    return {
+        "prompt": item.prompt,
+        "left": item.left_label,
+        "right": item.right_label,
+        "left_generation": item.left_generation,
+        "right_generation": item.right_generation,
+        "verdict": verdict.verdict,
+        "consistent": verdict.consistent,
+        "left_as_a": verdict.first.to_dict(),
+        "left_as_b": verdict.second.to_dict(),
+        "seconds": round(verdict.seconds, 3),
+    }

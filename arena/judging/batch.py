@@ -29,6 +29,31 @@ from arena.store.settings import ContestantRef, SessionSettings
 
 
 @dataclass(frozen=True)
+class BatchPlan:
+    """What a batch runs: every contestant on every prompt, ``samples`` answers each (the k-th with seed
+    ``params.seed + k``), at once or ``sequential``, with up to ``parallel`` requests in flight for a backend
+    that serves them concurrently."""
+
+    contestants: Sequence[Contestant]
+    prompts: Sequence[Prompt]
+    params: GenerationParams
+    prompt_set: str = ""
+    samples: int = 1
+    parallel: int = 1
+    sequential: bool = False
+
+    @property
+    def answers(self) -> int:
+        """How many answers the batch generates."""
+        return len(self.prompts) * len(self.contestants) * self.samples
+
+    @property
+    def items(self) -> list[tuple[Prompt, int]]:
+        """(prompt, sample) in the order each contestant answers them."""
+        return [(prompt, sample) for prompt in self.prompts for sample in range(self.samples)]
+
+
+@dataclass(frozen=True)
 class BatchRecord:
     """One stored generation of a batch run."""
 
@@ -59,30 +84,19 @@ class BatchRecord:
         }
 
 
-def start_batch_session(
-    store: Store,
-    contestants: Sequence[Contestant],
-    prompts: Sequence[Prompt],
-    *,
-    prompt_set: str,
-    params: GenerationParams,
-    sequential: bool,
-    samples: int = 1,
-    loaded: Mapping[str, LoadedInfo] | None = None,
-    parallel: int = 1,
-) -> int:
+def start_batch_session(store: Store, plan: BatchPlan, loaded: Mapping[str, LoadedInfo] | None = None) -> int:
     """Register the run's contestants and prompts and open its session; returns the session id. ``loaded``
     (what each contestant ran as, by label) is kept with the session for the reveal of battles judged later
     on these answers (``arena play --from-batch``)."""
-    writes.register(store, contestants, prompts)
+    writes.register(store, plan.contestants, plan.prompts)
     settings = SessionSettings(
-        prompt_set=prompt_set,
-        params=params.to_dict(),
-        contestants=tuple(ContestantRef(spec=c.spec, label=c.label) for c in contestants),  # in --model order
-        sequential=sequential,
-        samples=samples if samples > 1 else None,
+        prompt_set=plan.prompt_set,
+        params=plan.params.to_dict(),
+        contestants=tuple(ContestantRef(spec=c.spec, label=c.label) for c in plan.contestants),  # --model order
+        sequential=plan.sequential,
+        samples=plan.samples if plan.samples > 1 else None,
         loaded={label: _plain(asdict(info)) for label, info in (loaded or {}).items()},
-        parallel=parallel if parallel > 1 else None,
+        parallel=plan.parallel if plan.parallel > 1 else None,
     )
     return writes.start_session(store, "batch", judge=None, settings=settings)
 
@@ -93,66 +107,53 @@ def _plain(info: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
+@dataclass(frozen=True)
+class BatchHooks:
+    """What a batch tells its caller as it goes: tokens as they stream (by label), each stored answer."""
+
+    on_tokens: Callable[[str, int], None] | None = None
+    on_done: Callable[[BatchRecord], None] | None = None
+
+
 def run_batch(
-    contestants: Sequence[Contestant],
-    prompts: Sequence[Prompt],
-    params: GenerationParams,
+    plan: BatchPlan,
     pool: ModelPool,
     store: Store,
     *,
     session: int,
-    sequential: bool = False,
-    on_tokens: Callable[[str, int], None] | None = None,
-    on_done: Callable[[BatchRecord], None] | None = None,
+    hooks: BatchHooks = BatchHooks(),
     cancel: threading.Event | None = None,
-    samples: int = 1,
-    parallel: int = 1,
 ) -> list[BatchRecord]:
-    """Generate and store an answer from every contestant to every prompt; with ``samples`` K, K answers
-        each, the k-th with seed ``params.seed + k`` (the same k for every contestant).
+    """Generate and store every answer of ``plan``.
 
-        At once (the default), every contestant goes through the prompts at its own pace (``lanes``): a model
-        that finishes an answer starts its next one instead of waiting for the slower one, and the cores are
-        shared between the models generating (``arena.engine.cores``), so no core idles until the last model's
-        last answer. With ``parallel`` N > 1, each ``openai`` contestant keeps up to N requests in flight (a
-        server that batches answers them together). ``sequential`` runs one model at a time: prompt by prompt, or
-    with ``parallel``, one contestant's lanes after the other's."""
+    At once (the default), every contestant goes through the prompts at its own pace (``lanes``): a model
+    that finishes an answer starts its next one instead of waiting for the slower one, and the cores are
+    shared between the models generating (``arena.engine.cores``), so no core idles until the last model's
+    last answer. With ``parallel`` N > 1, each contestant whose backend serves concurrent requests keeps up
+    to N in flight. ``sequential`` runs one model at a time: prompt by prompt, or with ``parallel``, one
+    contestant's lanes after the other's."""
     stop_all = cancel or threading.Event()
-    if not sequential or parallel > 1:
-        return _run_in_lanes(
-            contestants,
-            prompts,
-            params,
-            pool,
-            store,
-            session,
-            sequential,
-            on_tokens,
-            on_done,
-            stop_all,
-            samples,
-            parallel,
-        )
+    if not plan.sequential or plan.parallel > 1:
+        return _run_in_lanes(plan, pool, store, session, hooks, stop_all)
     records: list[BatchRecord] = []  # --sequential: prompt by prompt, one model after the other
-    for prompt, sample in ((prompt, sample) for prompt in prompts for sample in range(samples)):
+    for prompt, sample in plan.items:
         if stop_all.is_set():
             break
-        messages = prompt.messages()
-        sampled = _sampled(params, sample)
-
+        sampled = _sampled(plan.params, sample)
         jobs = [
             StreamJob(
                 loaded=pool[contestant.label],
-                messages=messages,
+                messages=prompt.messages(),
                 params=sampled,
                 prompt_id=prompt.uid,
                 cancel=stop_all,
-                on_chunk=_token_counter(on_tokens, contestant.label),
+                on_chunk=_token_counter(hooks.on_tokens, contestant.label),
             )
-            for contestant in contestants
+            for contestant in plan.contestants
         ]
-        stored = _answer_one_by_one(jobs, contestants, prompt, sampled, store, session, on_done, sample)
-        records.extend(stored)
+        records.extend(
+            _answer_one_by_one(jobs, plan.contestants, prompt, sampled, store, session, hooks.on_done, sample)
+        )
     return records
 
 
@@ -206,25 +207,15 @@ def lanes(contestant: Contestant, parallel: int) -> int:
 
 
 def _run_in_lanes(
-    contestants: Sequence[Contestant],
-    prompts: Sequence[Prompt],
-    params: GenerationParams,
-    pool: ModelPool,
-    store: Store,
-    session: int,
-    sequential: bool,
-    on_tokens: Callable[[str, int], None] | None,
-    on_done: Callable[[BatchRecord], None] | None,
-    cancel: threading.Event,
-    samples: int,
-    parallel: int,
+    plan: BatchPlan, pool: ModelPool, store: Store, session: int, hooks: BatchHooks, cancel: threading.Event
 ) -> list[BatchRecord]:
     """Each contestant works through the (prompt, sample) list with ``lanes`` threads of its own; answers
     are stored in list order per contestant (an answer that finishes early waits for the ones before it,
     so the file reads in prompt order), each in its own transaction. Ctrl-C cancels what is in flight and
     stores it, like the prompt-by-prompt path; a failed write stops the run and is raised."""
-    items = [(prompt, sample) for prompt in prompts for sample in range(samples)]
-    writers = [_InOrder(contestant.label, items, params, store, session, on_done) for contestant in contestants]
+    items = plan.items
+    contestants = plan.contestants
+    writers = [_InOrder(c.label, items, plan.params, store, session, hooks.on_done) for c in contestants]
     failures: list[Exception] = []
 
     def work(
@@ -236,10 +227,10 @@ def _run_in_lanes(
                 job = StreamJob(
                     loaded=pool[contestant.label],
                     messages=prompt.messages(),
-                    params=_sampled(params, sample),
+                    params=_sampled(plan.params, sample),
                     prompt_id=prompt.uid,
                     cancel=cancel,
-                    on_chunk=_token_counter(on_tokens, contestant.label),
+                    on_chunk=_token_counter(hooks.on_tokens, contestant.label),
                 )
                 writer.done(index, run_job(job))
         except Exception as exc:  # the database refused a write: stop everyone, raise it in the caller
@@ -248,12 +239,12 @@ def _run_in_lanes(
         finally:
             finished.set()
 
-    groups = [[index] for index in range(len(contestants))] if sequential else [list(range(len(contestants)))]
+    groups = [[index] for index in range(len(contestants))] if plan.sequential else [list(range(len(contestants)))]
     for group in groups:
         finished: list[threading.Event] = []
         for index in group:
             taken = _Counter(len(items))
-            for lane in range(lanes(contestants[index], parallel)):
+            for lane in range(lanes(contestants[index], plan.parallel)):
                 finished.append(threading.Event())
                 threading.Thread(
                     target=work,

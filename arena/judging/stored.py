@@ -16,14 +16,13 @@ import itertools
 import random
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Protocol, TypeVar
 
-from arena.analysis.flags import Counts, Flag
 from arena.analysis.ratings.bt import INITIAL_RATING
-from arena.backend import Chunk, Contestant, GenerationParams, GenerationResult, LoadedInfo
+from arena.backend import Chunk, Contestant, GenerationParams, LoadedInfo, Message
 from arena.engine.battle import Battle, assign_sides, uncertainty
-from arena.engine.generation import ChunkCallback, checked_served
+from arena.engine.generation import ChunkCallback
 from arena.errors import ArenaError
 from arena.judging.answers import AnalyzedAnswer
 from arena.judging.resume import Resume
@@ -32,8 +31,7 @@ from arena.judging.sources import Draw, SideAnswer
 from arena.prompts import Prompt
 from arena.store import Store, batch_answers, queries
 from arena.store.settings import ContestantRef, SessionSettings
-from arena.untrusted import valid_text
-from arena.vocab import FINISH_REASONS, FinishReason, Side
+from arena.vocab import Side
 
 NOTHING_GENERATES = "These are stored answers (batch session {batch}): nothing can generate here."
 """Why follow-ups, regenerating and prompts of one's own are off in a ``--from-batch`` session."""
@@ -99,36 +97,33 @@ def load_batch(store: Store, session: int) -> StoredBatch:
     """The battles a batch session's stored answers make; ``ArenaError`` when they make none."""
     kind = batch_answers.session_kind(store, session)
     settings = kind[1] if kind is not None else SessionSettings()
-    rows = batch_answers.answers(store, session)
-    latest: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
+    latest: dict[tuple[str, int], dict[str, batch_answers.StoredAnswer]] = {}
     order: list[str] = list(settings.labels)
-    for row in rows:  # oldest first: a label answering the same prompt and sample again keeps its newest
-        label = str(row["contestant"])
-        latest.setdefault((str(row["prompt"]), int(row["sample"] or 0)), {})[label] = row
-        if label not in order:
-            order.append(label)
-    contestants = _contestants(store, order)
+    for stored in batch_answers.answers(store, session):  # oldest first: a label answering again keeps its newest
+        latest.setdefault((stored.prompt, stored.sample), {})[stored.contestant] = stored
+        if stored.contestant not in order:
+            order.append(stored.contestant)
+    contestants = batch_answers.contestants(store, order)
     if len({label for answers in latest.values() for label in answers}) < 2:
         raise ArenaError(
             f"--from-batch {session}: the batch holds answers of fewer than two contestants: nothing to compare"
         )
-    flags = batch_answers.flags_of(store, [row["id"] for answers in latest.values() for row in answers.values()])
     prompt_rows = batch_answers.prompts(store, sorted({uid for uid, _ in latest}))
-    default_params = _params(settings.params, GenerationParams())
+    default_params = batch_answers.stored_params(settings.params) or GenerationParams()
     battles = []
     for (uid, sample), answers in latest.items():
         present = [label for label in order if label in answers]
         if len(present) < 2:
             continue
-        prompt = _prompt(uid, prompt_rows.get(uid), answers[present[0]])
+        prompt = _prompt(uid, prompt_rows.get(uid), answers[present[0]].messages)
         for first, second in itertools.combinations(present, 2):
             battles.append(
                 StoredBattle(
                     prompt=prompt,
                     sample=sample,
-                    first=_answer(answers[first], flags),
-                    second=_answer(answers[second], flags),
-                    params=_params(queries.decode_json(answers[first]["params_json"], {}), default_params),
+                    first=_analyzed(answers[first]),
+                    second=_analyzed(answers[second]),
+                    params=answers[first].params or default_params,
                 )
             )
     if not battles:
@@ -139,130 +134,26 @@ def load_batch(store: Store, session: int) -> StoredBatch:
         battles=tuple(battles),
         params=default_params,
         prompt_set=settings.prompt_set,
-        loaded={label: info for label, raw in settings.loaded.items() if (info := _loaded_info(raw)) is not None},
+        loaded=batch_answers.loaded_infos(settings),
     )
 
 
-def _contestants(store: Store, labels: Sequence[str]) -> dict[str, Contestant]:
-    """Labels as contestants, from their stored rows (a label without one: an unknown backend)."""
-    rows = batch_answers.contestants(store, labels)
-    found = {}
-    for label in labels:
-        row = rows.get(label, {})
-        options = queries.decode_json(row.get("options_json"), {})
-        found[label] = Contestant(
-            label=label,
-            backend=str(row.get("backend") or "unknown"),
-            target=str(row.get("target") or ""),
-            options=options if isinstance(options, dict) else {},
-        )
-    return found
+def _analyzed(stored: batch_answers.StoredAnswer) -> AnalyzedAnswer:
+    return AnalyzedAnswer(stored.contestant, stored.result, stored.flags, stored.counts, stored.generation_id)
 
 
-def _prompt(uid: str, row: Mapping[str, Any] | None, answer: Mapping[str, Any]) -> Prompt:
+def _prompt(uid: str, row: batch_answers.StoredPrompt | None, messages: Sequence[Message]) -> Prompt:
     """The prompt as the batch sent it (its messages), with the category and constraints of its stored row."""
-    row = row or {}
-    prompt_set = str(row.get("set") or uid.partition("/")[0])
-    messages = queries.message_list(answer.get("messages_json"))
-    system = next((str(m.get("content")) for m in messages if m.get("role") == "system"), row.get("system"))
-    users = [str(m.get("content")) for m in messages if m.get("role") == "user"]
-    constraints = queries.decode_json(row.get("constraints_json"), [])
+    prompt_set = (row.set if row is not None else None) or uid.partition("/")[0]
+    system = next((m["content"] for m in messages if m["role"] == "system"), row.system if row else None)
+    users = [m["content"] for m in messages if m["role"] == "user"]
     return Prompt(
         set=prompt_set,
         id=uid[len(prompt_set) + 1 :] if uid.startswith(prompt_set + "/") else uid,
-        category=str(row.get("category") or "uncategorized"),
-        text=valid_text(users[-1] if users else str(row.get("text") or "")),
-        system=valid_text(system) if isinstance(system, str) else None,
-        constraints=tuple(c for c in constraints if isinstance(c, dict)) if isinstance(constraints, list) else (),
-    )
-
-
-def _params(raw: Mapping[str, Any], default: GenerationParams) -> GenerationParams:
-    """Stored sampling settings (``default`` where they do not make valid ones)."""
-    known = {f.name for f in fields(GenerationParams)}
-    try:
-        values = {key: value for key, value in raw.items() if key in known}
-        if "stop" in values:
-            values["stop"] = tuple(str(stop) for stop in values["stop"])
-        return GenerationParams(**values)
-    except (ArenaError, TypeError, ValueError):
-        return default
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _count(value: object) -> int | None:
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _answer(row: Mapping[str, Any], flags: Mapping[int, list[dict[str, Any]]]) -> AnalyzedAnswer:
-    """One stored generation as the answer the judge sees and the reveal describes."""
-    reason = row.get("finish_reason")
-    finish: FinishReason = reason if reason in FINISH_REASONS else "stop"
-    template = row.get("chat_template")
-    result = GenerationResult(
-        text=valid_text(str(row.get("output") or "")),
-        n_tokens=max(_count(row.get("n_tokens")) or 0, 0),
-        finish_reason=finish,
-        ttft_s=_number(row.get("ttft_s")),
-        tokens_per_s=_number(row.get("tokens_per_s")),
-        wall_s=_number(row.get("wall_s")) or 0.0,
-        peak_mem_bytes=_count(row.get("peak_mem_bytes")),
-        rendered_prompt=valid_text(str(row.get("rendered_prompt") or "")),
-        chat_template=None if template is None else bool(template),
-        error=valid_text(str(row["error"])) if row.get("error") else None,
-        served=checked_served(queries.decode_json(row.get("served_json"), None)),
-    )
-    words = _count(row.get("n_words"))
-    counts = None
-    if words is not None:
-        counts = Counts(
-            words=words,
-            characters=_count(row.get("n_chars")) or 0,
-            sentences=_count(row.get("n_sentences")) or 0,
-            tokens=result.n_tokens,
-            headers=_count(row.get("n_headers")),
-            list_items=_count(row.get("n_list_items")),
-            bold=_count(row.get("n_bold")),
-        )
-    stored_flags = [_flag(flag) for flag in flags.get(int(row["id"]), [])]
-    return AnalyzedAnswer(str(row["contestant"]), result, stored_flags, counts, int(row["id"]))
-
-
-def _flag(row: Mapping[str, Any]) -> Flag:
-    evidence = queries.decode_json(row.get("evidence_json"), [])
-    return Flag(
-        name=str(row.get("name")),
-        hit=bool(row.get("hit")),
-        score=_number(row.get("score")),
-        evidence=[valid_text(str(item)) for item in evidence] if isinstance(evidence, list) else [],
-        error=str(row["error"]) if row.get("error") else None,
-    )
-
-
-def _loaded_info(raw: Mapping[str, Any]) -> LoadedInfo | None:
-    """A stored ``LoadedInfo`` (None when it is not one: a merged file may hold anything)."""
-    if not isinstance(raw.get("backend"), str) or not isinstance(raw.get("target"), str):
-        return None
-
-    def text(name: str) -> str | None:
-        value = raw.get(name)
-        return value if isinstance(value, str) else None
-
-    extra = raw.get("extra")
-    template = raw.get("chat_template")
-    return LoadedInfo(
-        backend=raw["backend"],
-        target=raw["target"],
-        device=text("device"),
-        dtype=text("dtype"),
-        quant=text("quant"),
-        chat_template=template if isinstance(template, bool) else None,
-        n_params=_count(raw.get("n_params")),
-        memory_bytes=_count(raw.get("memory_bytes")),
-        extra=dict(extra) if isinstance(extra, dict) else {},
+        category=(row.category if row is not None else None) or "uncategorized",
+        text=users[-1] if users else (row.text if row is not None else ""),
+        system=system,
+        constraints=row.constraints if row is not None else (),
     )
 
 

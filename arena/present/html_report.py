@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from arena.analysis.flags import FLAGS, RATED_FLAGS
 from arena.analysis.ratings import Leaderboard
 from arena.errors import ArenaError
 from arena.present.leaderboard import leaderboard_notes
@@ -187,7 +188,7 @@ def _board_rows(board: Leaderboard) -> list[list[object]]:
 
 
 BOARD_HEADER = ["contestant", "rank", "rating", "95% CI", "W-T-L-B", "win% (CI)"]
-RATE_HEADER = ["contestant", "answers", "constraints met", "loops", "garbage", "empty", "cut off", "names itself"]
+RATE_HEADER = ["contestant", "answers", "constraints met", *(spec.column for spec in FLAGS if spec.column is not None)]
 
 
 def _share(value: float | None, low: float, high: float) -> str:
@@ -209,12 +210,18 @@ def render_page(data: PageData, *, source: str) -> str:
 
 
 def _page(data: PageData, source: str) -> str:
-    board = data.board
-    if not board.ratings:
+    """The page: a header, then one section per part of the report the data has (each section says why)."""
+    if not data.board.ratings:
         raise ArenaError("no votes to report on: judge some battles first (arena play, arena demo)")
+    sections = (_board, _matrix, _categories, _style, _flags, _judges, _fidelity)
+    parts = [*_head(data, source), *(part for section in sections for part in section(data))]
+    return "\n".join([*parts, "</body></html>\n"])
+
+
+def _head(data: PageData, source: str) -> list[str]:
+    board = data.board
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    notes = "".join(f'<p class="note">{_text(note.plain)}</p>' for note in leaderboard_notes(board))
-    parts = [
+    return [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -223,6 +230,13 @@ def _page(data: PageData, source: str) -> str:
         f'<p class="meta">{_text(source)} · {counted(board.battles, "battle")} on '
         f"{counted(board.prompts, 'prompt')} · human judges' votes only (skips and votes taken back left out) · "
         f"{board.rounds} bootstrap rounds · generated {generated}</p>",
+    ]
+
+
+def _board(data: PageData) -> list[str]:
+    board = data.board
+    notes = "".join(f'<p class="note">{_text(note.plain)}</p>' for note in leaderboard_notes(board))
+    parts = [
         "<h2>Leaderboard</h2>",
         f'<div class="pair"><div>{forest_plot(board)}</div><div>{_table(BOARD_HEADER, _board_rows(board))}'
         f'<p class="note">rank: Rank(UB), the rank no one is surely above; ? = provisional (too few battles to '
@@ -231,107 +245,121 @@ def _page(data: PageData, source: str) -> str:
     ]
     if data.leaked:
         parts.append(f'<p class="note">{counted(data.leaked, "battle")} had an answer that named its model</p>')
-    if len(board.ratings) >= 2:
-        matrix_rows = [
-            [row]
-            + [
+    return parts
+
+
+def _matrix(data: PageData) -> list[str]:
+    board = data.board
+    if len(board.ratings) < 2:
+        return []
+    labels = [r.contestant for r in board.ratings]
+
+    def cell(row: str, column: str) -> str:
+        value = board.win_matrix.get(row, {}).get(column)
+        if row == column or value is None:
+            return "-"
+        return f"{value * 100:.0f}% of {board.count_matrix.get(row, {}).get(column, 0)}"
+
+    rows = [[row] + [cell(row, column) for column in labels] for row in labels]
+    return [
+        "<h2>Win rates between contestants</h2>",
+        f'<div class="pair"><div>{heatmap(board)}</div><div>'
+        f"{_table(['row against column', *labels], rows)}</div></div>",
+    ]
+
+
+def _categories(data: PageData) -> list[str]:
+    if not data.categories:
+        return []
+    labels = [rating.contestant for rating in data.board.ratings]
+    rows: list[list[object]] = []
+    for category, of_category in data.categories.items():
+        by_label = {rating.contestant: rating for rating in of_category.ratings}
+        ranks = [
+            "-" if label not in by_label else ("?" if by_label[label].provisional else by_label[label].rank_ub)
+            for label in labels
+        ]
+        rows.append([category, of_category.battles, *ranks])
+    return [
+        "<h2>Ranks per category</h2>",
+        _table(["category", "battles", *labels], rows),
+        f'<p class="note">Rank(UB) within each category that has at least {MIN_CATEGORY_BATTLES} battles; '
+        "? = provisional there.</p>",
+    ]
+
+
+def _style(data: PageData) -> list[str]:
+    styled = data.styled
+    if styled is None or styled.style is None:
+        return []
+    if not any(c.ci_low != 0.0 or c.ci_high != 0.0 for c in styled.style):
+        return []  # answers without text (imported votes alone) leave nothing to control for
+    coefficients = [[c.feature, f"{c.coefficient:+.3f}", f"{c.ci_low:+.3f} to {c.ci_high:+.3f}"] for c in styled.style]
+    return [
+        "<h2>Style control</h2>",
+        '<p class="note">Ratings with answer length and markdown taken out, and how much each swayed the judges.</p>',
+        f'<div class="pair"><div>{style_plot(styled)}</div><div>'
+        f"{_table(['feature', 'coefficient', '95% CI'], coefficients)}"
+        f"{_table(BOARD_HEADER, _board_rows(styled))}</div></div>",
+    ]
+
+
+def _flags(data: PageData) -> list[str]:
+    if not data.report:
+        return []
+    rate_rows = []
+    for row in data.report:
+        cells: list[object] = [row.contestant, row.generations]
+        for name in ("constraints", *RATED_FLAGS):
+            rate = row.rates[name]
+            cells.append(
                 "-"
-                if row == column
-                else (
-                    f"{value * 100:.0f}% of {board.count_matrix.get(row, {}).get(column, 0)}"
-                    if (value := board.win_matrix.get(row, {}).get(column)) is not None
-                    else "-"
-                )
-                for column in (r.contestant for r in board.ratings)
-            ]
-            for row in (r.contestant for r in board.ratings)
-        ]
-        parts += [
-            "<h2>Win rates between contestants</h2>",
-            f'<div class="pair"><div>{heatmap(board)}</div><div>'
-            f"{_table(['row against column'] + [r.contestant for r in board.ratings], matrix_rows)}</div></div>",
-        ]
-    if data.categories:
-        labels = [rating.contestant for rating in board.ratings]
-        rows: list[list[object]] = []
-        for category, of_category in data.categories.items():
-            by_label = {rating.contestant: rating for rating in of_category.ratings}
-            rows.append(
-                [category, of_category.battles]
-                + [
-                    "-" if label not in by_label else ("?" if by_label[label].provisional else by_label[label].rank_ub)
-                    for label in labels
-                ]
+                if not rate.n or rate.rate is None
+                else f"{rate.hits}/{rate.n} {rate.rate * 100:.0f}% ({rate.low * 100:.0f}-{rate.high * 100:.0f})"
             )
-        parts += [
-            "<h2>Ranks per category</h2>",
-            _table(["category", "battles", *labels], rows),
-            f'<p class="note">Rank(UB) within each category that has at least {MIN_CATEGORY_BATTLES} battles; '
-            "? = provisional there.</p>",
+        rate_rows.append(cells)
+    return [
+        "<h2>Flags and constraints (every answer in the database)</h2>",
+        f'<div class="pair"><div>{rate_plot(data)}</div><div>'
+        f"{_table(RATE_HEADER, rate_rows)}"
+        '<p class="note">hits/n rate (95% CI); answers stopped by the judge are not counted.</p></div></div>',
+    ]
+
+
+def _judges(data: PageData) -> list[str]:
+    judges = data.judges
+    if judges is None:
+        return []
+    alpha = "-" if judges.alpha is None else f"{judges.alpha:.2f}"
+    pairs = [[p.a, p.b, p.shared, "-" if p.kappa is None else f"{p.kappa:.2f}"] for p in judges.pairs if p.shared]
+    bias = [
+        [
+            j.judge,
+            j.votes,
+            "-"
+            if j.left_share is None
+            else f"{j.left_share * 100:.0f}% ({j.left_low * 100:.0f}-{j.left_high * 100:.0f})",
+            "yes" if j.flagged else "no",
         ]
-    varied = data.styled is not None and any(
-        c.ci_low != 0.0 or c.ci_high != 0.0 for c in data.styled.style or ()
-    )  # answers without text (imported votes alone) leave nothing to control for
-    if data.styled is not None and data.styled.style is not None and varied:
-        coefficients = [
-            [c.feature, f"{c.coefficient:+.3f}", f"{c.ci_low:+.3f} to {c.ci_high:+.3f}"] for c in data.styled.style
-        ]
-        parts += [
-            "<h2>Style control</h2>",
-            '<p class="note">Ratings with answer length and markdown taken out, and how much each swayed the '
-            "judges.</p>",
-            f'<div class="pair"><div>{style_plot(data.styled)}</div><div>'
-            f"{_table(['feature', 'coefficient', '95% CI'], coefficients)}"
-            f"{_table(BOARD_HEADER, _board_rows(data.styled))}</div></div>",
-        ]
-    if data.report:
-        rate_rows = []
-        for row in data.report:
-            cells: list[object] = [row.contestant, row.generations]
-            for name in ("constraints", "repetitive", "garbage", "empty", "truncated", "identity"):
-                rate = row.rates[name]
-                cells.append(
-                    "-"
-                    if not rate.n or rate.rate is None
-                    else f"{rate.hits}/{rate.n} {rate.rate * 100:.0f}% ({rate.low * 100:.0f}-{rate.high * 100:.0f})"
-                )
-            rate_rows.append(cells)
-        parts += [
-            "<h2>Flags and constraints (every answer in the database)</h2>",
-            f'<div class="pair"><div>{rate_plot(data)}</div><div>'
-            f"{_table(RATE_HEADER, rate_rows)}"
-            '<p class="note">hits/n rate (95% CI); answers stopped by the judge are not counted.</p></div></div>',
-        ]
-    if data.judges is not None:
-        judges = data.judges
-        alpha = "-" if judges.alpha is None else f"{judges.alpha:.2f}"
-        pairs = [[p.a, p.b, p.shared, "-" if p.kappa is None else f"{p.kappa:.2f}"] for p in judges.pairs if p.shared]
-        bias = [
-            [
-                j.judge,
-                j.votes,
-                "-"
-                if j.left_share is None
-                else f"{j.left_share * 100:.0f}% ({j.left_low * 100:.0f}-{j.left_high * 100:.0f})",
-                "yes" if j.flagged else "no",
-            ]
-            for j in judges.judges
-        ]
-        parts += [
-            "<h2>Judges</h2>",
-            f'<p class="note">Krippendorff\'s alpha over {counted(judges.items_with_several_judges, "item")} judged '
-            f"by several judges: {alpha}</p>",
-            _table(["judge", "judge", "shared items", "Cohen's kappa"], pairs, names=2) if pairs else "",
-            _table(["judge", "votes", "left pane chosen (CI)", "votes unlike the rest"], bias),
-        ]
-    if data.fidelity:
-        fidelity_rows = [
-            [label, f.reference, f"{f.top1_agreement * 100:.1f}%", f"{f.mean_kld:.4f}", f.tokens]
-            for label, f in data.fidelity.items()
-        ]
-        parts += [
-            "<h2>Fidelity to a reference model</h2>",
-            _table(["contestant", "reference", "top-1 agreement", "mean KL", "tokens"], fidelity_rows, names=2),
-        ]
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+        for j in judges.judges
+    ]
+    return [
+        "<h2>Judges</h2>",
+        f'<p class="note">Krippendorff\'s alpha over {counted(judges.items_with_several_judges, "item")} judged '
+        f"by several judges: {alpha}</p>",
+        _table(["judge", "judge", "shared items", "Cohen's kappa"], pairs, names=2) if pairs else "",
+        _table(["judge", "votes", "left pane chosen (CI)", "votes unlike the rest"], bias),
+    ]
+
+
+def _fidelity(data: PageData) -> list[str]:
+    if not data.fidelity:
+        return []
+    rows = [
+        [label, f.reference, f"{f.top1_agreement * 100:.1f}%", f"{f.mean_kld:.4f}", f.tokens]
+        for label, f in data.fidelity.items()
+    ]
+    return [
+        "<h2>Fidelity to a reference model</h2>",
+        _table(["contestant", "reference", "top-1 agreement", "mean KL", "tokens"], rows, names=2),
+    ]

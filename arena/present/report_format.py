@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from arena.analysis.flags import FLAGS
 from arena.reports.vibe_check import Fidelity, Rate, ReportRow
 
 
@@ -86,12 +87,12 @@ COLUMNS: tuple[ReportColumn, ...] = (
     ReportColumn("contestant", "contestant", lambda row, sep: row.contestant, numeric=False, priority=100),
     ReportColumn("gens", "gens", lambda row, sep: str(row.generations), in_terminal=False),
     ReportColumn("stopped", "stopped", lambda row, sep: str(row.cancelled), in_terminal=False),
-    _rate_column("repetitive", "repetitive", "loops", 80),
-    _rate_column("garbage", "garbage", "garbage", 80),
-    _rate_column("empty", "empty", "empty", 55),
-    _rate_column("truncated", "truncated", "cut off", 60),
     _rate_column("constraints", "constraints met", "constr.", 75),
-    _rate_column("identity", "names itself", "leaks", 50),
+    *(
+        _rate_column(spec.name, spec.column, spec.short or spec.column, spec.priority)
+        for spec in FLAGS
+        if spec.column is not None
+    ),
     ReportColumn("tok/s (vs first)", "tok/s", _speed_cell, priority=40),
     ReportColumn("peak mem", "mem", lambda row, sep: format_memory(row.peak_mem_bytes), priority=30),
     ReportColumn("fidelity", "fidelity", format_fidelity, priority=45),

@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from arena.analysis.flags import CONSTRAINT_PREFIX
+from arena.analysis.flags import CONSTRAINT_PREFIX, RATED_FLAGS
 from arena.errors import ArenaError
-from arena.reports.vibe_check import RATE_FLAGS
 from arena.store import Store
-from arena.store.queries import session_answers, session_exists
+from arena.store.queries import SessionAnswer, session_answers, session_exists
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ def compare_sessions(store: Store, before: str, after: str) -> Comparison:
         if not session_exists(store, session):
             raise ArenaError(f"--compare: no session {session} in this database")
         rows = session_answers(store, session)
-        labels = list(dict.fromkeys(row["contestant"] for row in rows))
+        labels = list(dict.fromkeys(row.contestant for row in rows))
         if label is None:
             if len(labels) != 1:
                 named = ", ".join(labels) or "none"
@@ -112,21 +111,21 @@ def compare_sessions(store: Store, before: str, after: str) -> Comparison:
     flips = []
     for prompt in shared:
         a, b = first[prompt], second[prompt]
-        for check in sorted(set(a["checks"]) & set(b["checks"])):
-            if not (check in RATE_FLAGS or check.startswith(CONSTRAINT_PREFIX)):
+        for check in sorted(set(a.checks) & set(b.checks)):
+            if not (check in RATED_FLAGS or check.startswith(CONSTRAINT_PREFIX)):
                 continue
-            failed_before, failed_after = a["checks"][check], b["checks"][check]
+            failed_before, failed_after = a.checks[check], b.checks[check]
             if failed_before != failed_after:
                 kind = "regression" if failed_after else "fix"
-                flips.append(Flip(prompt, check, kind, str(a["output"]), str(b["output"])))
+                flips.append(Flip(prompt, check, kind, str(a.output), str(b.output)))
     only = len(set(first) ^ set(second))
     return Comparison(sides[0], sides[1], len(shared), only, flips)
 
 
-def _first_answer_per_prompt(rows: list[dict[str, Any]], label: str) -> dict[str, dict[str, Any]]:
+def _first_answer_per_prompt(rows: list[SessionAnswer], label: str) -> dict[str, SessionAnswer]:
     """The contestant's first answer to each prompt that was not stopped (the lowest sample)."""
-    chosen: dict[str, dict[str, Any]] = {}
+    chosen: dict[str, SessionAnswer] = {}
     for row in rows:
-        if row["contestant"] == label and row["finish_reason"] != "cancelled" and row["prompt"] not in chosen:
-            chosen[row["prompt"]] = row
+        if row.contestant == label and row.finish_reason != "cancelled" and row.prompt not in chosen:
+            chosen[row.prompt] = row
     return chosen

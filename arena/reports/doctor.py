@@ -7,27 +7,43 @@ and only when installed.
 from __future__ import annotations
 
 import platform
+import re
 import sys
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 from typing import Any
 
 import arena
 from arena.backend.helpers import model_cache_dir
+from arena.backend.registry import backend_entry_points
 from arena.config import data_dir, default_db_path, find_config
 from arena.errors import ArenaError
 from arena.store import Store, queries
 
-OPTIONAL_DISTRIBUTIONS = (
-    "textual",
-    "torch",
-    "transformers",
-    "accelerate",
-    "bitsandbytes",
-    "llama-cpp-python",
-    "gguf",
-    "httpx",
-)
+DISTRIBUTION = "vibe-arena"
+NOT_FOR_USERS = frozenset({"test", "all"})
+"""Extras that install tools for the project's own tests, or everything: not what a backend needs."""
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_EXTRA = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+
+
+def optional_distributions() -> list[str]:
+    """The libraries the user-facing extras install (read from the package's own metadata, so a new extra
+    needs no list here), then the distributions that ship installed backends (third-party ones included),
+    with textual first: the versions worth reporting when something breaks."""
+    found: dict[str, None] = {"textual": None}
+    try:
+        requirements = requires(DISTRIBUTION) or []
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        requirements = []
+    for requirement in requirements:
+        name, extra = _NAME.match(requirement), _EXTRA.search(requirement)
+        if name and extra and extra.group(1) not in NOT_FOR_USERS and name.group(1) != DISTRIBUTION:
+            found[name.group(1)] = None
+    for entry in backend_entry_points().values():
+        if entry.dist is not None and entry.dist.name != DISTRIBUTION:
+            found[entry.dist.name] = None
+    return list(found)
 
 
 def _version(distribution: str) -> str:
@@ -88,7 +104,7 @@ def collect(db_path: Path | None = None) -> dict[str, Any]:
         "arena": arena.__version__,
         "python": f"{sys.version.split()[0]} ({sys.executable})",
         "platform": platform.platform(),
-        "packages": {name: _version(name) for name in OPTIONAL_DISTRIBUTIONS},
+        "packages": {name: _version(name) for name in optional_distributions()},
         "devices": torch_devices() if _version("torch") != "not installed" else {"torch": "not installed"},
         "paths": {"data_dir": str(data_dir()), "config": config_note, **_model_cache()},
         "database": _database(db_path),

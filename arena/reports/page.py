@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from arena.analysis.judges import JudgesReport, judge_report, votes_from_rows
+from arena.analysis.judges import JudgesReport
 from arena.analysis.ratings import Leaderboard
+from arena.reports.judges import judges_for
 from arena.reports.leaderboard import board_for
 from arena.reports.vibe_check import Fidelity, ReportRow, build_report, fidelity_by_label
 from arena.store import Store
-from arena.store.queries import BattleFilter, judge_votes, voted_categories
+from arena.store.queries import BattleFilter, voted_categories
 
 MIN_CATEGORY_BATTLES = 10
 """A category's ranks are shown only where it has this many battles: fewer would rank noise."""
@@ -43,8 +44,8 @@ def collect_page(store: Store, rounds: int = 1000) -> PageData:
         board_of = board_for(store, BattleFilter(category=category), rounds=rounds).board
         if board_of.battles >= MIN_CATEGORY_BATTLES:
             categories[category] = board_of
-    votes = votes_from_rows(judge_votes(store, BattleFilter()))
-    judges = judge_report(votes) if len({vote.judge for vote in votes}) >= 2 else None
+    found = judges_for(store)
+    judges = found.people if found.judges >= 2 else None
     return PageData(
         board=board,
         styled=styled if styled is not None and styled.style else None,

@@ -15,12 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from arena.analysis.flags import CONSTRAINT_PREFIX
+from arena.analysis.flags import CONSTRAINT_PREFIX, RATED_FLAGS
 from arena.analysis.stats import clustered_interval, intervals_overlap
 from arena.store import Store
 from arena.store.queries import latest_fidelity, reason_counts, report_generations, session_contestants
-
-RATE_FLAGS = ("repetitive", "garbage", "empty", "truncated", "identity")
 
 
 @dataclass(frozen=True)
@@ -107,22 +105,22 @@ def build_report(store: Store, session: int | None, reference: str | None = None
     report covers one batch, else the contestants in alphabetical order. Answers the judge stopped (esc)
     are counted apart and left out of every rate: a cut-short answer says nothing about loops or constraints.
     """
-    generations, by_generation = report_generations(store, session)
-    measured = latest_fidelity(store, reference)
+    generations = report_generations(store, session)
+    measured = fidelity_by_label(store, reference)
     tagged = reason_counts(store)
-    present = sorted({row["contestant"] for row in generations})
+    present = sorted({row.contestant for row in generations})
     given = [label for label in session_contestants(store, session) if label in present] if session else []
     order = given + [label for label in present if label not in given]
     rows: list[ReportRow] = []
     for contestant in order:
-        own = [g for g in generations if g["contestant"] == contestant]
-        judged = [g for g in own if g["finish_reason"] != "cancelled"]
-        analyzed = [(g["prompt"], by_generation[g["id"]]) for g in judged if g["id"] in by_generation]
-        rates = {name: _rate(analyzed, _flag_hit(name)) for name in RATE_FLAGS}
+        own = [g for g in generations if g.contestant == contestant]
+        judged = [g for g in own if g.finish_reason != "cancelled"]
+        analyzed = [(g.prompt, g.checks) for g in judged if g.checks is not None]
+        rates = {name: _rate(analyzed, _flag_hit(name)) for name in RATED_FLAGS}
         rates["constraints"] = _rate(analyzed, _constraints_met)
         flips, flippiest = _flips(analyzed)
-        speeds = [g["tokens_per_s"] for g in own if g["tokens_per_s"] is not None]
-        memory = [g["peak_mem_bytes"] for g in own if g["peak_mem_bytes"] is not None]
+        speeds = [g.tokens_per_s for g in own if g.tokens_per_s is not None]
+        memory = [g.peak_mem_bytes for g in own if g.peak_mem_bytes is not None]
         rows.append(
             ReportRow(
                 contestant=contestant,
@@ -132,7 +130,7 @@ def build_report(store: Store, session: int | None, reference: str | None = None
                 median_tokens_per_s=statistics.median(speeds) if speeds else None,
                 speed_ratio=None,
                 peak_mem_bytes=max(memory) if memory else None,
-                fidelity=_fidelity(measured.get(contestant)),
+                fidelity=measured.get(contestant),
                 reasons=tagged.get(contestant, {}),
                 flips=flips,
                 flippiest=flippiest,
@@ -177,7 +175,7 @@ def _flips(analyzed: Analyzed) -> tuple[Rate | None, tuple[str, ...]]:
         if len(answers) < 2:
             continue
         shared = set.intersection(*(set(found) for found in answers))
-        checks = [name for name in shared if name in RATE_FLAGS or name.startswith(CONSTRAINT_PREFIX)]
+        checks = [name for name in shared if name in RATED_FLAGS or name.startswith(CONSTRAINT_PREFIX)]
         flipped = sum(1 for name in checks if len({found[name] for found in answers}) > 1)
         groups.append((flipped, len(checks)))
         disagreeing[prompt] = flipped
@@ -191,16 +189,10 @@ def _flips(analyzed: Analyzed) -> tuple[Rate | None, tuple[str, ...]]:
 
 def fidelity_by_label(store: Store, reference: str | None = None) -> dict[str, Fidelity]:
     """Each measured contestant's newest fidelity (against ``reference``, or any reference)."""
-    return {label: found for label, row in latest_fidelity(store, reference).items() if (found := _fidelity(row))}
-
-
-def _fidelity(row: dict[str, Any] | None) -> Fidelity | None:
-    if row is None:
-        return None
-    try:  # a merged file's row may hold anything: no numbers, no fidelity shown
-        return Fidelity(str(row["reference"]), float(row["top1_agreement"]), float(row["mean_kld"]), int(row["tokens"]))
-    except (TypeError, ValueError, OverflowError):
-        return None
+    return {
+        label: Fidelity(row.reference, row.top1_agreement, row.mean_kld, row.tokens)
+        for label, row in latest_fidelity(store, reference).items()
+    }
 
 
 def _compare_with_first(rows: list[ReportRow]) -> list[ReportRow]:

@@ -21,6 +21,7 @@ Migration = tuple[str, Callable[["sqlite_utils.Database"], None]]
 
 
 def _initial_schema(db: sqlite_utils.Database) -> None:
+    """``0001_initial``: contestants, prompts, sessions, generations with their flags, battles."""
     db.table("contestants").create(
         {"label": str, "backend": str, "target": str, "options_json": str, "first_seen": str},
         pk="label",
@@ -40,6 +41,12 @@ def _initial_schema(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
+    _initial_generations(db)
+    _initial_battles(db)
+
+
+def _initial_generations(db: sqlite_utils.Database) -> None:
+    """Part of ``0001_initial``: the answers and their flags."""
     db.table("generations").create(
         {
             "id": int,
@@ -78,6 +85,10 @@ def _initial_schema(db: sqlite_utils.Database) -> None:
     )
     db.table("flags").create_index(["generation"])
     db.table("flags").create_index(["name", "hit"])
+
+
+def _initial_battles(db: sqlite_utils.Database) -> None:
+    """Part of ``0001_initial``: the votes."""
     db.table("battles").create(
         {
             "id": int,

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, TypedDict, cast
 
+from arena.backend import Message
 from arena.errors import ArenaError
 from arena.store.connection import Store
 from arena.store.migrations import STYLE_COLUMNS
 from arena.store.settings import SessionSettings
+from arena.untrusted import valid_text
 from arena.vocab import AUTO_PREFIX, Verdict
 
 
@@ -210,6 +212,14 @@ def message_list(text: str | None) -> list[dict[str, Any]]:
     return [m for m in found if isinstance(m, dict)] if isinstance(found, list) else []
 
 
+def stored_messages(text: str | None) -> list[Message]:
+    """A stored ``messages_json`` as chat messages with valid text (a role or content that is not text is
+    written as text: stored rows may come from another machine)."""
+    return [
+        {"role": str(m.get("role")), "content": valid_text(str(m.get("content") or ""))} for m in message_list(text)
+    ]
+
+
 def latest_batch_session(store: Store) -> int | None:
     """The newest ``arena batch`` session that stored something, the default subject of ``arena report``
     (a batch killed before its first answer leaves an empty session behind)."""
@@ -220,19 +230,32 @@ def latest_batch_session(store: Store) -> int | None:
     return rows[0]["id"] if rows and rows[0]["id"] is not None else None
 
 
-def report_generations(store: Store, session: int | None) -> tuple[list[dict[str, Any]], dict[int, dict[str, bool]]]:
-    """Generations (id, contestant, speed, memory) in id order, and each one's flags as name -> hit.
+class ReportGeneration(NamedTuple):
+    """What the vibe check reads of one generation, with its checks (flag or constraint name -> hit)."""
 
-    ``session`` None means every session.
-    """
+    id: int
+    contestant: str
+    prompt: str
+    finish_reason: str
+    tokens_per_s: float | None
+    peak_mem_bytes: int | None
+    checks: dict[str, bool] | None
+    """None where no flag was stored for it (an imported answer)."""
+
+
+def report_generations(store: Store, session: int | None) -> list[ReportGeneration]:
+    """Generations in id order with their speed, memory and checks; ``session`` None means every session."""
     where, params = ("where g.session = ?", [session]) if session is not None else ("", [])
-    generations = store.query(
+    rows = store.rows(
         f"select g.id, g.contestant, g.prompt, g.finish_reason, g.tokens_per_s, g.peak_mem_bytes "
-        f"from generations g {where} "
-        "order by g.id",
+        f"from generations g {where} order by g.id",
         params,
     )
-    return generations, _checks_by_generation(store, where, params)
+    checks = _checks_by_generation(store, where, params)
+    return [
+        ReportGeneration(int(id_), str(contestant), str(prompt), str(reason), speed, memory, checks.get(id_))
+        for id_, contestant, prompt, reason, speed, memory in rows
+    ]
 
 
 def _checks_by_generation(store: Store, where: str, params: list[Any]) -> dict[int, dict[str, bool]]:
@@ -247,18 +270,32 @@ def _checks_by_generation(store: Store, where: str, params: list[Any]) -> dict[i
     return by_generation
 
 
-def session_answers(store: Store, session: int) -> list[dict[str, Any]]:
-    """A session's answers (id, contestant, prompt, output, finish reason, sample) in id order, each with its
-    checks as name -> hit under ``checks``: what ``arena report --compare`` sets side by side."""
-    answers = store.query(
+class SessionAnswer(NamedTuple):
+    """One answer of a session, with its checks (name -> hit): what ``arena report --compare`` compares."""
+
+    id: int
+    contestant: str
+    prompt: str
+    output: str
+    finish_reason: str
+    sample: int | None
+    checks: dict[str, bool]
+
+
+def session_answers(store: Store, session: int) -> list[SessionAnswer]:
+    """A session's answers in id order (regenerated ones left out)."""
+    rows = store.rows(
         "select id, contestant, prompt, output, finish_reason, sample from generations "
         "where session = ? and (discarded is null or discarded = 0) order by id",
         [session],
     )
     by_generation = _checks_by_generation(store, "where g.session = ?", [session])
-    for answer in answers:
-        answer["checks"] = by_generation.get(answer["id"], {})
-    return answers
+    return [
+        SessionAnswer(
+            int(id_), str(contestant), str(prompt), str(output or ""), str(reason), sample, by_generation.get(id_, {})
+        )
+        for id_, contestant, prompt, output, reason, sample in rows
+    ]
 
 
 def voted_categories(store: Store) -> list[str]:
@@ -282,24 +319,53 @@ def session_contestants(store: Store, session: int) -> list[str]:
     return SessionSettings.from_json(rows[0][0]).labels if rows else []
 
 
-def latest_fidelity(store: Store, reference: str | None = None) -> dict[str, dict[str, Any]]:
-    """Each contestant's newest ``arena fidelity`` measurement (against ``reference``, or any), by label."""
+class FidelityMeasure(NamedTuple):
+    """One ``arena fidelity`` measurement: agreement with the reference's first choice, mean KL, tokens."""
+
+    contestant: str
+    reference: str
+    top1_agreement: float
+    mean_kld: float
+    tokens: int
+
+
+def latest_fidelity(store: Store, reference: str | None = None) -> dict[str, FidelityMeasure]:
+    """Each contestant's newest ``arena fidelity`` measurement (against ``reference``, or any), by label; a
+    row whose numbers are not numbers (a merged file may hold anything) is left out."""
     where, params = ("where reference = ?", [reference]) if reference is not None else ("", [])
-    rows = store.query(
-        f"select contestant, reference, top1_agreement, mean_kld, p99_kld, tokens from fidelity {where} order by id",
-        params,
+    rows = store.rows(
+        f"select contestant, reference, top1_agreement, mean_kld, tokens from fidelity {where} order by id", params
     )
-    return {row["contestant"]: row for row in rows}  # later rows replace earlier ones
+    found = {}
+    for contestant, measured_against, top1, kld, tokens in rows:  # later rows replace earlier ones
+        try:
+            found[str(contestant)] = FidelityMeasure(
+                str(contestant), str(measured_against), float(top1), float(kld), int(tokens)
+            )
+        except (TypeError, ValueError, OverflowError):
+            found.pop(str(contestant), None)
+    return found
 
 
-def judge_votes(store: Store, battle_filter: BattleFilter | None = None) -> list[dict[str, Any]]:
+class JudgeVoteRow(NamedTuple):
+    """Who voted what on which prompt and pair (``arena judges``)."""
+
+    judge: str | None
+    prompt: str
+    left: str
+    right: str
+    verdict: str
+
+
+def judge_votes(store: Store, battle_filter: BattleFilter | None = None) -> list[JudgeVoteRow]:
     """Each vote's judge, prompt, sides and verdict, oldest first, filtered like the leaderboard's battles."""
     where, params = (battle_filter or BattleFilter()).where()
-    return store.query(
-        "select b.judge, b.prompt, b.left_contestant as left, b.right_contestant as right, b.verdict "
+    rows = store.rows(
+        "select b.judge, b.prompt, b.left_contestant, b.right_contestant, b.verdict "
         "from battles b left join prompts p on p.id = b.prompt" + where + " order by b.tstamp, b.id",
         params,
     )
+    return [JudgeVoteRow(*row) for row in rows]
 
 
 class VoteRow(NamedTuple):

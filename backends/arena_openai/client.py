@@ -142,6 +142,83 @@ def _seconds(options: Mapping[str, Any], name: str, default: float) -> float:
     return value
 
 
+def _request(model: str, messages: Sequence[Message], params: GenerationParams) -> dict[str, Any]:
+    """The chat completion request's body: a stream, with the usage count asked for at its end."""
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": list(messages),
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "max_tokens": params.max_tokens,
+        "seed": params.seed,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if params.stop:
+        body["stop"] = list(params.stop)
+    return body
+
+
+class _Read:
+    """What one answer's stream said so far: tokens with text, the finish reason, the server's usage count,
+    what the engine says it ran, and whether the stream ended (``[DONE]``, or cut at ``max_tokens``)."""
+
+    def __init__(self, max_tokens: int) -> None:
+        self.max_tokens = max_tokens
+        self.reason: FinishReason | None = None
+        self.counted = 0
+        self.usage_tokens: int | None = None
+        self.served: dict[str, str] = {}
+        self.ended = False
+
+    def chunks(self, response: httpx.Response, url: str, cancel: threading.Event, watch: _Watch) -> Iterator[Chunk]:
+        """The answer's text as it streams, one chunk per server token."""
+        for line in bounded_lines(response.iter_bytes()):
+            if cancel.is_set() or watch.fired:
+                return  # the watch closed the connection: what is left of the line is not the server's
+            if not line.strip() or line.startswith(":"):
+                continue
+            event = _event(line, url)
+            if event is None:
+                self.ended = True
+                return
+            self._note(event)
+            for choice in _choices(event, url):
+                if choice["text"]:
+                    if self.counted >= self.max_tokens:  # the server ignored max_tokens: cut here
+                        self.reason, self.ended = "length", True
+                        return
+                    self.counted += 1
+                    yield Chunk(choice["text"], n_tokens=1)
+                if choice["finish_reason"] in ("stop", "length"):
+                    self.reason = choice["finish_reason"]
+
+    def _note(self, event: dict[str, Any]) -> None:
+        """What the engine says it ran (checked later) and its token count, from any event."""
+        for key in ("model", "system_fingerprint"):
+            if isinstance(event.get(key), str) and event[key]:
+                self.served[key] = event[key]
+        usage = event.get("usage")
+        if isinstance(usage, dict):
+            self.usage_tokens = _plausible_count(usage.get("completion_tokens"))
+
+    def ending(self, url: str) -> Iterator[Chunk]:
+        """The final chunk, or why the stream is not a whole answer."""
+        if not self.ended and self.reason is None:
+            raise BackendError(f"{url} cut the stream off after {self.counted} tokens (no [DONE], no finish reason)")
+        if self.reason is None:  # [DONE] without a finish reason: the engine ended this answer, not the model
+            raise BackendError(
+                f"{url} ended the stream after {self.counted} tokens without a finish reason: the server cut this "
+                "answer short (llama-cpp-python's server does when another request arrives, unless started with "
+                "--interrupt_requests false)"
+            )
+        usage = self.usage_tokens
+        if usage is not None and self.counted <= usage <= max(self.max_tokens, self.counted) + 1:
+            # the server's own count is exact: account for tokens that carried no text (e.g. EOS)
+            yield Chunk("", n_tokens=usage - self.counted)
+        yield Chunk("", n_tokens=0, finish_reason=self.reason, served=self.served or None)
+
+
 class OpenAIModel(LoadedBase):
     def __init__(
         self, contestant: Contestant, client: httpx.Client, base_url: str, model: str, deadline_s: float
@@ -206,57 +283,14 @@ class OpenAIModel(LoadedBase):
         """Stream one answer, trusting nothing the server says: the stream must end with ``[DONE]`` or a
         finish reason (a cut is an error), ``max_tokens`` holds even if the server ignores it, a usage count
         is used only when it is plausible, lines are bounded, and the whole answer has a deadline."""
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": list(messages),
-            "temperature": params.temperature,
-            "top_p": params.top_p,
-            "max_tokens": params.max_tokens,
-            "seed": params.seed,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if params.stop:
-            body["stop"] = list(params.stop)
         url = f"{self.base_url}/chat/completions"
-        reason: FinishReason | None = None
-        counted = 0
-        usage_tokens: int | None = None
-        served: dict[str, str] = {}
-        ended = False
+        read = _Read(params.max_tokens)
         watch = _Watch(cancel, self.deadline_s)
         try:
-            with self.client.stream("POST", url, json=body) as response:
+            with self.client.stream("POST", url, json=_request(self.model, messages, params)) as response:
                 _check_status(response, url)
                 watch.start(response)
-                for line in bounded_lines(response.iter_bytes()):
-                    if cancel.is_set() or watch.fired:
-                        break  # the watch closed the connection: what is left of the line is not the server's
-                    if not line.strip() or line.startswith(":"):
-                        continue
-                    event = _event(line, url)
-                    if event is None:
-                        ended = True
-                        break
-                    for key in ("model", "system_fingerprint"):  # what the engine says it ran (checked later)
-                        if isinstance(event.get(key), str) and event[key]:
-                            served[key] = event[key]
-                    usage = event.get("usage")
-                    if isinstance(usage, dict):
-                        usage_tokens = _plausible_count(usage.get("completion_tokens"))
-                    for choice in _choices(event, url):
-                        text = choice["text"]
-                        if text:
-                            if counted >= params.max_tokens:  # the server ignored max_tokens: cut here
-                                reason = "length"
-                                ended = True
-                                break
-                            counted += 1
-                            yield Chunk(text, n_tokens=1)
-                        if choice["finish_reason"] in ("stop", "length"):
-                            reason = choice["finish_reason"]
-                    if ended:
-                        break
+                yield from read.chunks(response, url, cancel, watch)
         except httpx.HTTPError as exc:
             if watch.fired == "cancel":
                 return
@@ -271,18 +305,7 @@ class OpenAIModel(LoadedBase):
             return
         if watch.fired == "deadline":
             raise BackendError(f"{url} did not finish the answer within {self.deadline_s:g} s")
-        if not ended and reason is None:
-            raise BackendError(f"{url} cut the stream off after {counted} tokens (no [DONE], no finish reason)")
-        if reason is None:  # [DONE] without a finish reason: the engine ended this answer, not the model
-            raise BackendError(
-                f"{url} ended the stream after {counted} tokens without a finish reason: the server cut this answer "
-                "short (llama-cpp-python's server does when another request arrives, unless started with "
-                "--interrupt_requests false)"
-            )
-        if usage_tokens is not None and counted <= usage_tokens <= max(params.max_tokens, counted) + 1:
-            # the server's own count is exact: account for tokens that carried no text (e.g. EOS)
-            yield Chunk("", n_tokens=usage_tokens - counted)
-        yield Chunk("", n_tokens=0, finish_reason=reason or "stop", served=served or None)
+        yield from read.ending(url)
 
     def info(self) -> LoadedInfo:
         return LoadedInfo(backend="openai", target=self.base_url, extra={"model": self.model})

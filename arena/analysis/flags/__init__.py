@@ -159,6 +159,97 @@ PROMPT_SIDE_FLAGS = ("no_chat_template", "identity_prompt")
 """Flags about what the model was sent rather than what it wrote: unknown for a bare text."""
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What a detector may look at: the answer and what is known of how it was produced."""
+
+    text: str
+    prompt: str | None = None
+    finish_reason: str | None = None
+    chat_template: bool | None = None
+    label: str | None = None
+    rendered_prompt: str | None = None
+    message_texts: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class FlagSpec:
+    """One automatic flag, declared once: its detector and every place it shows.
+
+    The answer pane, the reports (terminal, markdown, HTML), the vibe check and ``arena report --compare``
+    all read ``FLAGS``, so a new flag is its detector plus one entry here."""
+
+    name: str
+    detect: Callable[[Seen], Flag]
+    meaning: str
+    """One line a person reads: what a hit means."""
+    badge: str | None = None
+    """Its badge on the answer pane at the reveal (None: not shown as a badge)."""
+    column: str | None = None
+    """Its rate's column header in the reports ("repetitive"); None: not rated per contestant."""
+    short: str | None = None
+    """The column's narrow header in a terminal (default: ``column``)."""
+    priority: int = 50
+    """Which report columns a narrow terminal keeps longest (highest first)."""
+
+
+FLAGS: tuple[FlagSpec, ...] = (
+    FlagSpec("empty", lambda seen: empty_flag(seen.text), "no word-like content", "empty", "empty", priority=55),
+    FlagSpec("blank_run", lambda seen: blank_run_flag(seen.text), "a long run of blank lines or spaces", "blank run"),
+    FlagSpec(
+        "truncated",
+        lambda seen: truncated_flag(seen.finish_reason),
+        "stopped at the token budget",
+        "cut off",
+        "truncated",
+        short="cut off",
+        priority=60,
+    ),
+    FlagSpec(
+        "repetitive",
+        lambda seen: _repetitive_flag(seen.text),
+        "the same span rewritten again and again",
+        "loops",
+        "repetitive",
+        short="loops",
+        priority=80,
+    ),
+    FlagSpec(
+        "garbage",
+        lambda seen: _garbage_flag(seen.text, seen.prompt),
+        "coherent text collapsing into symbol soup or invented words",
+        "garbage",
+        "garbage",
+        priority=80,
+    ),
+    FlagSpec(
+        "no_chat_template",
+        lambda seen: no_chat_template_flag(seen.chat_template),
+        "a raw completion prompt: the model had no chat template",
+        "no template",
+    ),
+    FlagSpec(
+        "identity",
+        lambda seen: identity_flag(seen.text, seen.label),
+        "the answer names its model or maker",
+        "names itself",
+        "names itself",
+        short="leaks",
+        priority=50,
+    ),
+    FlagSpec(
+        "identity_prompt",
+        lambda seen: identity_prompt_flag(seen.rendered_prompt, seen.message_texts),
+        "the rendered prompt (a template's system prompt) names a model or maker",
+    ),
+)
+"""Every detector, in the order it runs and is stored."""
+
+RATED_FLAGS: tuple[str, ...] = tuple(spec.name for spec in FLAGS if spec.column is not None)
+"""The flags the reports rate per contestant (with an interval), in ``FLAGS`` order."""
+BADGES: dict[str, str] = {spec.name: spec.badge for spec in FLAGS if spec.badge is not None}
+
+
 def analyze(
     text: str,
     *,
@@ -170,17 +261,9 @@ def analyze(
     rendered_prompt: str | None = None,
     message_texts: Sequence[str] = (),
 ) -> list[Flag]:
-    """All detectors, then one flag per declared constraint."""
-    flags = [
-        guarded("empty", lambda: empty_flag(text)),
-        guarded("blank_run", lambda: blank_run_flag(text)),
-        guarded("truncated", lambda: truncated_flag(finish_reason)),
-        guarded("repetitive", lambda: _repetitive_flag(text)),
-        guarded("garbage", lambda: _garbage_flag(text, prompt)),
-        guarded("no_chat_template", lambda: no_chat_template_flag(chat_template)),
-        guarded("identity", lambda: identity_flag(text, label)),
-        guarded("identity_prompt", lambda: identity_prompt_flag(rendered_prompt, message_texts)),
-    ]
+    """Every detector of ``FLAGS``, then one flag per declared constraint."""
+    seen = Seen(text, prompt, finish_reason, chat_template, label, rendered_prompt, message_texts)
+    flags = [guarded(spec.name, functools.partial(spec.detect, seen)) for spec in FLAGS]
     for constraint in constraints:
         name = CONSTRAINT_PREFIX + str(constraint.get("kind"))
         flags.append(guarded(name, functools.partial(_constraint_flag, text, constraint)))

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from arena.analysis.flags import CONSTRAINT_PREFIX, constraints_met
+from arena.analysis.flags import BADGES, CONSTRAINT_PREFIX, constraints_met
 from arena.backend import Chunk, GenerationResult, Message
 from arena.judging.answers import AnalyzedAnswer
 from arena.tui.markdown import AnswerMarkdown
@@ -21,15 +21,6 @@ from arena.wording import counted
 
 STREAM_TAIL_CHARS = 6000  # more than a maximized pane can show
 TAIL_NOTE = "[... earlier text above, shown when the answer stops ...]\n"
-BADGES = {
-    "repetitive": "loops",
-    "garbage": "garbage",
-    "empty": "empty",
-    "blank_run": "blank run",
-    "truncated": "cut off",
-    "no_chat_template": "no template",
-    "identity": "names itself",
-}
 
 
 LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")

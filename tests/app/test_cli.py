@@ -1,0 +1,248 @@
+"""The ``arena`` command: acceptance runs of batch, listings, diagnostics, and one-line errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.helpers import EXAMPLES, REPO, WriteReplay, assert_one_line_error, run
+
+HEAVY = ("torch", "transformers", "llama_cpp", "textual", "bitsandbytes", "sqlite_utils", "numpy", "rich")
+
+
+def test_help_lists_commands_without_heavy_imports() -> None:
+    code = (
+        "import sys, json\n"
+        "from arena.cli import main\n"
+        "sys.argv = ['arena', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+    for command in ("batch", "prompts", "backends", "doctor"):
+        assert f"  {command} " in done.stdout
+
+
+def test_a_small_leaderboard_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """Issue 26's quick start, checked by what is imported rather than by a timing: `arena leaderboard` loads
+    its own command module only, no TOML parser, and not ``numpy.ma`` (which ``np.quantile`` would pull in:
+    a tenth of the command on a small database). Timings are in bench/bench_leaderboard.py."""
+    from tests.support.votes import add_votes
+
+    db = tmp_path / "small.db"
+    add_votes(db, [("a", "b", "left"), ("b", "a", "tie"), ("a", "b", "right"), ("b", "a", "left")])
+    unwanted = ("numpy.ma", "tomllib", "arena.cli.run", "arena.cli.serve", "arena.cli.report", "arena.cli.autojudge")
+    code = (
+        "import sys, json\n"
+        "from arena.cli import main\n"
+        f"sys.argv = ['arena', 'leaderboard', '--db', {str(db)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(json.dumps([m for m in {unwanted!r} if m in sys.modules]), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "4 battles" in done.stdout  # it did draw the board
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
+def test_batch_acceptance_fills_generations(tmp_path: Path) -> None:
+    db = tmp_path / "out.db"
+    result = run(
+        "batch",
+        "--prompts",
+        "everyday",
+        "--model",
+        f"replay:{EXAMPLES / 'steady.jsonl'}",
+        "--model",
+        f"replay:{EXAMPLES / 'loopy.jsonl'}",
+        "--db",
+        str(db),
+    )
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(db)
+    assert conn.execute("select count(*) from generations").fetchone()[0] == 16
+    per_model = dict(conn.execute("select contestant, count(*) from generations group by contestant").fetchall())
+    assert per_model == {"steady": 8, "loopy": 8}
+    assert conn.execute("select count(*) from prompts").fetchone()[0] == 8
+    assert "steady" in result.stdout and "loopy" in result.stdout
+    assert "16 generations stored" in result.stdout
+
+
+def test_batch_json_output_and_sampling_flags(tmp_path: Path, write_replay: WriteReplay) -> None:
+    replay = write_replay("r", {"everyday/science-tides": "one two three four five"})
+    result = run(
+        "batch",
+        "--model",
+        f"replay:{replay}",
+        "--limit",
+        "1",
+        "--max-tokens",
+        "3",
+        "--temperature",
+        "0",
+        "--seed",
+        "7",
+        "--db",
+        str(tmp_path / "j.db"),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["params"] == {"temperature": 0.0, "top_p": 0.9, "max_tokens": 3, "seed": 7, "stop": []}
+    [generation] = payload["generations"]
+    assert generation["output"] == "one two three"
+    assert generation["finish_reason"] == "length"
+    assert payload["summary"][0]["contestant"] == "r"
+
+
+def test_batch_reports_a_missing_recording_as_an_error_row(tmp_path: Path, write_replay: WriteReplay) -> None:
+    replay = write_replay("partial", {"everyday/science-tides": "tides"})
+    result = run("batch", "--model", f"replay:{replay}", "--limit", "2", "--db", str(tmp_path / "p.db"))
+    assert result.exit_code == 0, result.output
+    assert "no output for prompt 'everyday/trains-meet'" in result.stdout
+    conn = sqlite3.connect(tmp_path / "p.db")
+    reasons = [row[0] for row in conn.execute("select finish_reason from generations order by id")]
+    assert reasons == ["stop", "error"]
+
+
+def test_default_db_lives_in_arena_home(isolated_home: Path, write_replay: WriteReplay) -> None:
+    replay = write_replay("r", {"everyday/science-tides": "x"})
+    assert run("batch", "--model", f"replay:{replay}", "--limit", "1").exit_code == 0
+    assert (isolated_home / "arena.db").is_file()
+
+
+def test_unknown_backend_exits_2_with_one_line() -> None:
+    assert_one_line_error(run("batch", "--model", "nosuch:x"), "unknown backend 'nosuch'", "replay")
+
+
+def test_malformed_prompt_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[prompts]]\nid = "p1"\ncategory = "c"\ntext = "t"\nconstraints = [{kind = "sentences"}]\n')
+    result = run("batch", "--prompts", str(bad), "--model", "replay:x.jsonl")
+    assert_one_line_error(result, str(bad), "'p1'", "constraints[0]")
+
+
+def test_missing_replay_file_exits_2_with_one_line() -> None:
+    assert_one_line_error(run("batch", "--model", "replay:nowhere.jsonl"), "replay file not found: nowhere.jsonl")
+
+
+def test_bad_option_and_bad_params_exit_2(tmp_path: Path) -> None:
+    assert_one_line_error(run("batch", "--model", "replay:a.jsonl?tps=x"), "tps='x'")
+    assert_one_line_error(run("batch", "--model", "replay:a.jsonl", "--top-p", "0"), "top_p must be in (0, 1]")
+
+
+def test_db_that_is_a_directory_exits_2(tmp_path: Path) -> None:
+    assert_one_line_error(run("batch", "--model", "replay:a.jsonl", "--db", str(tmp_path)), "is a directory")
+
+
+def test_demo_takes_plays_session_options_and_refuses_bad_ones_before_preparing_models(tmp_path: Path) -> None:
+    db = ["--db", str(tmp_path / "d.db")]
+    assert_one_line_error(run("demo", "--resume", "--seed", "3", *db), "leave out --seed")
+    assert_one_line_error(run("demo", "--prompts", "nope", *db), "unknown prompt set 'nope'")
+    assert not (tmp_path / "d.db").exists()
+
+
+def test_prompts_lists_the_shipped_sets() -> None:
+    result = run("prompts", "--json")
+    sets = {row["name"]: row["prompts"] for row in json.loads(result.stdout)}
+    assert sets == {"everyday": 8, "constraints": 30}
+    table = run("prompts").stdout
+    assert "everyday" in table and "constraints" in table and "30" in table
+
+
+def test_prompts_shows_one_set() -> None:
+    result = run("prompts", "everyday", "--json")
+    payload = json.loads(result.stdout)
+    assert payload["name"] == "everyday" and len(payload["prompts"]) == 8
+    assert "child-photosynthesis" in run("prompts", "everyday").stdout
+
+
+def test_backends_lists_replay_as_ready() -> None:
+    rows = json.loads(run("backends", "--json").stdout)
+    replay = next(row for row in rows if row["name"] == "replay")
+    assert replay["status"] == "ok"
+    assert replay["options"] == ["tps", "ttft"]
+
+
+def test_doctor_reports_paths_and_database(tmp_path: Path, isolated_home: Path) -> None:
+    db = tmp_path / "d.db"
+    result = run("doctor", "--db", str(db), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["paths"]["data_dir"] == str(isolated_home)
+    assert report["paths"]["model_cache"] and report["paths"]["model_cache_MiB"] >= 0  # where conversions pile up
+    assert report["database"] == {"path": str(db), "exists": False}
+    assert "torch" in report["packages"]
+    assert "arena doctor" in run("doctor").stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["batch", "--help"], ["--version"]])
+def test_console_script_runs(args: list[str]) -> None:
+    arena = Path(sys.executable).parent / "arena"
+    done = subprocess.run([str(arena), *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+
+
+@pytest.mark.parametrize(("backend", "module", "extra"), [("gguf", "llama_cpp", "gguf"), ("hf", "torch", "hf")])
+def test_a_backend_without_its_library_names_the_extra_to_install(
+    tmp_path: Path, backend: str, module: str, extra: str
+) -> None:
+    """Run as a user without the extra would (the library made unimportable): one line, exit 2."""
+    target = tmp_path / "model.gguf"
+    target.write_bytes(b"GGUF")
+    code = (
+        "import sys\n"
+        f"sys.modules[{module!r}] = None  # as if the extra were not installed\n"
+        "from arena.cli import main\n"
+        f"sys.argv = ['arena', 'batch', '--model', {backend + ':' + str(target)!r}, '--db', {str(tmp_path / 'x.db')!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert f"needs {module}" in lines[0] and f"pip install 'vibe-arena[{extra}]'" in lines[0]
+
+
+EXAMPLE_MODELS = ["--model", f"replay:{EXAMPLES / 'steady.jsonl'}", "--model", f"replay:{EXAMPLES / 'loopy.jsonl'}"]
+HIDDEN_IN_NAMES = ["\u3164", "\u2800\u2800", "alice\u034f", "alice\ufe0f", "al\u00adice", "alice\U000e0041", "a\u180eb"]
+
+
+def test_bootstrap_rounds_have_an_upper_bound(tmp_path: Path) -> None:
+    result = run("leaderboard", "--db", str(tmp_path / "x.db"), "--rounds", "100000000")
+    assert result.exit_code == 2 and "100000000" in result.output and "Traceback" not in result.output
+
+
+def test_odd_db_paths_are_one_line(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "f.db"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    assert_one_line_error(run("leaderboard", "--db", str(fifo)), "not a regular file")
+    assert_one_line_error(run("batch", *EXAMPLE_MODELS, "--db", str(fifo)), "not a regular file")
+    assert time.monotonic() - started < 30  # refused at once, not blocked on the pipe
+    long = tmp_path / ("x" * 5000 + ".db")
+    assert_one_line_error(run("leaderboard", "--db", str(long)), "--db")
+    assert_one_line_error(run("batch", *EXAMPLE_MODELS, "--db", str(long)), "--db")
+
+
+def test_judge_names_are_normalized_and_blank_ones_refused(tmp_path: Path) -> None:
+    from arena.judging.names import judge_name, judge_name_problem
+
+    for hidden in HIDDEN_IN_NAMES:
+        assert judge_name_problem(hidden) is not None, hidden
+    assert judge_name_problem("\U0001f469\u200d\U0001f4bb dev") is None  # a ZWJ emoji is a fine name
+    assert judge_name("jose\u0301") == "jos\u00e9"
+    result = run("play", *EXAMPLE_MODELS, "--db", str(tmp_path / "p.db"), "--judge", "\u3164")
+    assert_one_line_error(result, "Printable characters only", "\\u3164")
+    assert not (tmp_path / "p.db").exists()
