@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from arena.analysis.ratings import SCALE, fit_bradley_terry
+from arena.analysis.ratings.standing import Standing
 from arena.backend import Contestant
 from arena.engine.battle import pick_pair, pick_uncertain_pair
 
@@ -39,7 +40,7 @@ def simulate(rule: str, votes: int, seed: int) -> bool:
             if vote % REFIT_EVERY == 0 and scores.sum() > 0:
                 beta = fit_bradley_terry(scores[None])[0] * SCALE / np.log(10)
                 ratings = {c.label: 1000.0 + float(beta[i]) for i, c in enumerate(contestants)}
-            a, b = pick_uncertain_pair(contestants, counts, ratings, rng)
+            a, b = pick_uncertain_pair(contestants, counts, Standing(ratings), rng)
         else:
             a, b = pick_pair(contestants, counts, rng)
         i, j = index[a.label], index[b.label]

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from arena.analysis.ratings.bt import INITIAL_RATING, win_probability
+from arena.analysis.ratings.standing import Standing
 from arena.backend import Contestant, GenerationParams, Message
 from arena.engine.generation import ChunkCallback, StreamJob
 from arena.engine.pool import ModelPool
@@ -36,40 +36,27 @@ def pick_pair(
     return rng.choice(candidates)
 
 
-def uncertainty(rating_a: float, rating_b: float, met: int) -> float:
-    """What one more vote between a and b would teach: 4 p (1 - p), the information of a vote whose
-    outcome is uncertain (p, the chance of a beating b that the ratings imply: 1 for level ratings, near 0
-    for a settled order), divided by 1 + the battles they already had, the share of what is known about
-    the pair that one vote adds. In bench/ this reaches the true order of 5 contestants 90% of the time
-    with fewer votes than taking every pair in turn; gentler weights (a square root) did not."""
-    p = win_probability(rating_a, rating_b)
-    return 4.0 * p * (1.0 - p) / (1.0 + met)
-
-
 def pick_uncertain_pair(
     contestants: Sequence[Contestant],
     battle_counts: Mapping[frozenset[str], int],
-    ratings: Mapping[str, float],
+    standing: Standing,
     rng: random.Random,
 ) -> tuple[Contestant, Contestant]:
-    """The pair whose next vote teaches the most (``uncertainty``); a contestant without votes counts as
+    """The pair whose next vote is needed most (``Standing.need``); a contestant without votes counts as
     level with everyone. Ties are broken at random."""
     if len(contestants) < 2:
         raise ValueError("a battle needs at least two contestants")
+    adjacent = standing.adjacent([c.label for c in contestants])
     scored = [
         (
-            uncertainty(
-                ratings.get(a.label, INITIAL_RATING),
-                ratings.get(b.label, INITIAL_RATING),
-                battle_counts.get(frozenset((a.label, b.label)), 0),
-            ),
+            standing.need(frozenset((a.label, b.label)), battle_counts.get(frozenset((a.label, b.label)), 0), adjacent),
             a,
             b,
         )
         for a, b in itertools.combinations(contestants, 2)
     ]
-    best = max(score for score, _, _ in scored)
-    return rng.choice([(a, b) for score, a, b in scored if score >= best - 1e-12])
+    best = min(score for score, _, _ in scored)
+    return rng.choice([(a, b) for score, a, b in scored if score[0] == best[0] and score[1] <= best[1] + 1e-12])
 
 
 def assign_sides(pair: tuple[Contestant, Contestant], rng: random.Random) -> tuple[Contestant, Contestant]:
@@ -130,12 +117,12 @@ def new_battle(
     battle_counts: Mapping[frozenset[str], int],
     params: GenerationParams,
     rng: random.Random,
-    ratings: Mapping[str, float] | None = None,
+    standing: Standing | None = None,
 ) -> Battle:
-    """A battle on ``prompt``: the least-met pair, or with ``ratings`` the least certain one; sides at random."""
-    if ratings is None:
+    """A battle on ``prompt``: the least-met pair, or with ``standing`` the one most needed; sides at random."""
+    if standing is None:
         pair = pick_pair(contestants, battle_counts, rng)
     else:
-        pair = pick_uncertain_pair(contestants, battle_counts, ratings, rng)
+        pair = pick_uncertain_pair(contestants, battle_counts, standing, rng)
     left, right = assign_sides(pair, rng)
     return Battle(prompt=prompt, left=left, right=right, params=params)

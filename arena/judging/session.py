@@ -29,7 +29,7 @@ from arena.judging.reveal import Reveal, reveal_sides
 from arena.judging.round import MAX_TURNS, Action, Round
 from arena.judging.sources import BattleSource, Draw
 from arena.prompts import Prompt
-from arena.reports.leaderboard import point_ratings
+from arena.reports.leaderboard import standing_of
 from arena.reports.vibe_check import fidelity_by_label
 from arena.store import Store, writes
 from arena.store.faults import StoreError
@@ -218,7 +218,7 @@ class PlaySession:
             raise ArenaError(self.generation_refused)
         number = len(self.rounds) + 1
         draw = Draw(
-            self.store, number, self.battle_seed(number), self.rng, self.pairing, partial(point_ratings, self.store)
+            self.store, number, self.battle_seed(number), self.rng, self.pairing, partial(standing_of, self.store)
         )
         battle = self.source.next_battle(draw, prompt)
         if battle is None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from arena.analysis.ratings.standing import Standing
 from arena.backend import Contestant, GenerationParams, GenerationResult, LoadedInfo
 from arena.backend.registry import capabilities_of
 from arena.engine.battle import Battle, new_battle
@@ -41,8 +42,9 @@ class Draw:
     rng: random.Random
     """The session's generator: places models on their sides and breaks ties between pairs."""
     pairing: Pairing
-    ratings: Callable[[], dict[str, float]]
-    """Point ratings from every stored vote (only read for pairing "uncertain": it costs a fit)."""
+    standing: Callable[[], Standing]
+    """Point ratings and decided pairs from every stored vote (only read for pairing "uncertain": it costs a
+    fit)."""
 
 
 @dataclass(frozen=True)
@@ -182,8 +184,8 @@ class LiveSource:
         else:
             writes.register(draw.store, [], [prompt])
         params = replace(self.params, seed=draw.seed)
-        ratings = draw.ratings() if draw.pairing == "uncertain" else None
-        return new_battle(prompt, self.contestants, queries.battle_counts(draw.store), params, draw.rng, ratings)
+        standing = draw.standing() if draw.pairing == "uncertain" else None
+        return new_battle(prompt, self.contestants, queries.battle_counts(draw.store), params, draw.rng, standing)
 
     def answer(self, current: Round, side: Side, cancel: threading.Event, on_chunk: ChunkCallback) -> SideAnswer:
         if self.pool is None:

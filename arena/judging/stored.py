@@ -19,9 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
-from arena.analysis.ratings.bt import INITIAL_RATING
 from arena.backend import Chunk, Contestant, GenerationParams, LoadedInfo, Message
-from arena.engine.battle import Battle, assign_sides, uncertainty
+from arena.engine.battle import Battle, assign_sides
 from arena.engine.generation import ChunkCallback
 from arena.errors import ArenaError
 from arena.judging.answers import AnalyzedAnswer
@@ -232,18 +231,16 @@ class StoredSource:
         if self.position >= len(self.pending):
             return None
         counts = queries.battle_counts(draw.store)
-        ratings = draw.ratings() if draw.pairing == "uncertain" else {}
+        standing = draw.standing() if draw.pairing == "uncertain" else None
+        adjacent = standing.adjacent([c.label for c in self.contestants]) if standing is not None else set()
         shown: dict[str, int] = {}
         for done in self.pending[: self.position]:
             shown[done.prompt.uid] = shown.get(done.prompt.uid, 0) + 1
 
-        def priority(index: int) -> tuple[float, int, int]:
+        def priority(index: int) -> tuple[tuple[int, float], int, int]:
             battle = self.pending[index]
             met = counts.get(battle.labels, 0)
-            need = float(met)
-            if draw.pairing == "uncertain":
-                a, b = (ratings.get(label, INITIAL_RATING) for label in sorted(battle.labels))
-                need = -uncertainty(a, b, met)
+            need = (0, float(met)) if standing is None else standing.need(battle.labels, met, adjacent)
             return need, shown.get(battle.prompt.uid, 0), index
 
         chosen = min(range(self.position, len(self.pending)), key=priority)

@@ -37,6 +37,9 @@ class SessionSummary:
     """Answers in this session that named their model or maker (the identity flag)."""
     board: list[tuple[str, float, int, bool]] = field(default_factory=list)
     """(contestant, rating, battles, provisional) over every vote in the database now, best first."""
+    calls: list[str] = field(default_factory=list)
+    """Each neighbouring pair on that board: decided (true however often the board is read) or open, with
+    what a decision would take."""
 
 
 def summarize(session: PlaySession) -> SessionSummary:
@@ -74,6 +77,7 @@ def summarize(session: PlaySession) -> SessionSummary:
         median_vote_s=statistics.median(times) if times else None,
         leaks=leaks,
         board=ranked,
+        calls=[neighbour.describe() for neighbour in board.neighbours],
     )
 
 
@@ -95,4 +99,7 @@ def summary_lines(summary: SessionSummary) -> list[str]:
         for rank, (label, rating, battles, provisional) in enumerate(summary.board, 1):
             note = ", provisional: too few to rank" if provisional else ""
             lines.append(f"  {rank}. {label.ljust(width)}  {rating:5.0f}  ({counted(battles, 'battle')}{note})")
+    if summary.calls:
+        lines.append("which neighbours are decided (a decided pair stays true however often you look):")
+        lines.extend(f"  {call}" for call in summary.calls)
     return lines

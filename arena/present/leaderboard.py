@@ -158,9 +158,15 @@ def leaderboard_notes(
             )
         )
     if board.neighbours:
-        lines.append(literal("how sure (neighbours on the board):"))
+        decided = sum(1 for neighbour in board.neighbours if neighbour.decided)
+        lines.append(
+            literal(
+                f"which neighbours are decided ({decided} of {len(board.neighbours)}; a decided pair stays true "
+                "however often you look at this board, the intervals above are the spread for these votes):"
+            )
+        )
     for neighbour in board.neighbours:
-        lines.append(literal("  " + neighbour.describe(), style="green" if neighbour.votes_to_separate == 0 else ""))
+        lines.append(literal("  " + neighbour.describe(), style="green" if neighbour.decided else ""))
     if board.pairs:
         lines.append(literal("head to head:"))
     for pair in board.pairs:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from arena.analysis.ratings import Leaderboard, compute_leaderboard, outcomes_from_votes
+from arena.analysis.ratings.standing import Standing
 from arena.reports.methods import METHODS
 from arena.store import Store
 from arena.store.queries import BattleFilter, auto_vote_count
@@ -52,7 +53,8 @@ def board_for(
     return BoardResult(board, leaked, auto_left_out=left_out)
 
 
-def point_ratings(store: Store) -> dict[str, float]:
-    """Point ratings from every counting vote of people, no bootstrap: what pairing by uncertainty reads
-    before each battle."""
-    return {rating.contestant: rating.rating for rating in board_for(store, rounds=0).board.ratings}
+def standing_of(store: Store) -> Standing:
+    """Point ratings and the pairs the sequential test has decided, from every counting vote of people (no
+    bootstrap): what pairing by need reads before each battle."""
+    board = board_for(store, rounds=0).board
+    return Standing({rating.contestant: rating.rating for rating in board.ratings}, frozenset(board.decided))

@@ -13,10 +13,12 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from arena.analysis.ratings import Outcome, StyleColumns, compute_leaderboard
 from arena.analysis.ratings.board import between_prompt_variance
 from arena.analysis.ratings.data import Cells, PromptCells, tally
+from arena.analysis.ratings.method import small_cluster_factor
 from arena.analysis.style import StyleCounts, fit_style_controlled, standardize
 from tests.support.helpers import run
 from tests.support.votes import add_votes
@@ -74,7 +76,10 @@ def test_with_one_battle_per_prompt_both_bootstraps_are_the_same_draw() -> None:
     by_prompt = compute_leaderboard(outcomes, rounds=300, seed=5, cluster="prompt")
     by_battle = compute_leaderboard(outcomes, rounds=300, seed=5, cluster="battle")
     assert by_prompt.cluster == "prompt" and by_prompt.prompts == 1500
-    assert [(r.ci_low, r.ci_high) for r in by_prompt.ratings] == [(r.ci_low, r.ci_high) for r in by_battle.ratings]
+    factor = small_cluster_factor(1500)  # the same draw, spread by the small-cluster correction (1.0006 here)
+    for prompted, battled in zip(by_prompt.ratings, by_battle.ratings, strict=True):
+        assert prompted.ci_high - prompted.rating == pytest.approx(factor * (battled.ci_high - battled.rating))
+        assert prompted.rating - prompted.ci_low == pytest.approx(factor * (battled.rating - battled.ci_low))
 
 
 def test_without_a_prompt_effect_resampling_prompts_costs_little_width() -> None:

@@ -29,7 +29,8 @@ from arena.analysis.ratings.data import (
     tally,
     win_matrix,
 )
-from arena.analysis.ratings.method import FitInput, Fitted, RatingModel
+from arena.analysis.ratings.method import FitInput, Fitted, RatingModel, small_cluster_factor, widened
+from arena.analysis.ratings.sequential import call_pair, winner
 from arena.analysis.ratings.styled import StyleColumns, StyleControlled
 from arena.analysis.stats import intervals_overlap, wilson_interval
 from arena.analysis.style import StyleCoefficient
@@ -94,19 +95,15 @@ class Rating:
 
 @dataclass(frozen=True)
 class Sureness:
-    """How sure the ranking is that ``a`` (the higher of two neighbours on the board) is better than ``b``.
+    """How sure the board is that ``a`` (the higher of two neighbours) is better than ``b``.
 
-    ``p_a_better`` is the share of bootstrap rounds in which a's rating is above b's (None without
-    bootstrap); the rounds resample prompts when the board does. ``votes_to_separate`` estimates how many
-    more decisive votes between the two would make their difference significant at 95%, four times in five.
-    With p the chance that a beats b implied by their ratings, M the prompts they met on, k their decisive
-    votes per prompt and omega^2 the variance of a's win rate between prompts beyond what k votes explain
-    (estimated from their per-prompt records; Miller 2024, "Adding error bars to evals"), a's win rate over
-    M prompts has variance (omega^2 + p (1 - p) / k) / M, and the test has 80% power once
-    |p - 0.5| >= (1.96 + 0.84) sqrt of it. With omega^2 = 0 this is the usual N = z^2 p (1 - p) / (p - 0.5)^2.
-    Votes on the same prompts cannot push the variance below omega^2 / M: where that floor is already too
-    high, ``votes_to_separate`` is None and ``prompts_to_separate`` says how many prompts it would take.
-    0 when the bootstrap already separates them; both None when the ratings are level.
+    The call (``decided``) comes from the sequential test on their head-to-head decisive votes
+    (``sequential.call_pair``): it stays true however often the board is read, family-wise over the board's
+    pairs. ``p_a_better`` is the bootstrap's share of rounds with a above b: the ratings' spread for these
+    votes, not a call. ``votes_to_separate`` is the expected number of further decisive votes between the
+    two until the test calls it, at the share their ratings imply (0 once decided); where more votes on the
+    same prompts cannot get there, it is None and ``prompts_to_separate`` says how many prompts would.
+    Both None when the ratings are level.
     """
 
     a: str
@@ -115,12 +112,20 @@ class Sureness:
     p_a_better: float | None
     votes_to_separate: int | None
     prompts_to_separate: int | None = None
-    """Set where more votes on the same prompts cannot separate them: the prompts a clear answer needs."""
+    """Set where more votes on the same prompts cannot separate them: the prompts a call needs."""
     prompts: int = 0
     """Prompts on which the two met with a decisive vote."""
     provisional: bool = False
-    """Either has fewer than ``PROVISIONAL_BELOW`` battles: never called separated, whatever the bootstrap
-    says (two wins out of two bootstrap to "100% sure")."""
+    """Either has fewer than ``PROVISIONAL_BELOW`` battles: never called, whatever the test says."""
+    decided: bool = False
+    """The sequential test has called a above b: true however often the board was and will be read."""
+    head_to_head: str | None = None
+    """Whom the test has called the better of the two, where it has (may be b, against the ratings' order,
+    when indirect votes put a above: then the board's order of the pair is not decided)."""
+    e_value: float = 1.0
+    needed: float = 1.0
+    """The e-value a call needs (2 P / alpha for P pairs on the board)."""
+    design_effect: float = 1.0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -128,6 +133,11 @@ class Sureness:
             "b": self.b,
             "battles": self.battles,
             "prompts": self.prompts,
+            "decided": self.decided,
+            "head_to_head": self.head_to_head,
+            "e_value": round(min(self.e_value, 1e12), 3),
+            "e_value_needed": round(self.needed, 3),
+            "design_effect": round(self.design_effect, 3),
             "p_a_better": None if self.p_a_better is None else round(self.p_a_better, 4),
             "votes_to_separate": self.votes_to_separate,
             "prompts_to_separate": self.prompts_to_separate,
@@ -135,22 +145,26 @@ class Sureness:
         }
 
     def describe(self) -> str:
-        """'m2 vs m4: 71% sure, ~60 more votes' (in the order of the board)."""
-        sure = "no bootstrap" if self.p_a_better is None else f"{self.p_a_better:.0%} sure"
+        """'m2 above m4: decided (stays true however often you look)', or what a decision would take."""
+        sure = "" if self.p_a_better is None else f" ({self.p_a_better:.0%} of the bootstrap for these votes)"
+        if self.decided:
+            return f"{self.a} above {self.b}: decided, stays true however often you look"
         if self.provisional:
-            more = f"provisional (fewer than {PROVISIONAL_BELOW} battles each): too few to call"
-        elif self.votes_to_separate == 0:
-            more = "separated"
+            more = f"open: provisional (fewer than {PROVISIONAL_BELOW} battles each)"
+        elif self.head_to_head == self.b:
+            more = f"open: head to head {self.b} is ahead (decided), the ratings put {self.a} above"
         elif self.prompts_to_separate is not None:
             more = (
-                f"more prompts needed: votes on these {counted(self.prompts, 'prompt')} cannot separate them "
+                f"open: more prompts needed: votes on these {counted(self.prompts, 'prompt')} cannot decide it "
                 f"(~{self.prompts_to_separate} prompts would)"
             )
         elif self.votes_to_separate is None:
-            more = "level: more votes will not tell them apart soon"
+            more = "open: level, more votes will not tell them apart soon"
+        elif self.votes_to_separate > CLOSE_VOTES:
+            more = f"open: close, ~{self.votes_to_separate:,} more decisive votes between them to decide"
         else:
-            more = f"~{counted(self.votes_to_separate, 'more decisive vote')} between them"
-        return f"{self.a} above {self.b}: {sure}, {more}"
+            more = f"open: ~{counted(self.votes_to_separate, 'more decisive vote')} between them to decide"
+        return f"{self.a} above {self.b}: {more}{sure}"
 
 
 @dataclass(frozen=True)
@@ -173,10 +187,15 @@ class Leaderboard:
     cluster: Cluster = "battle"
     """What the intervals resample: "prompt" (all of a prompt's battles together) or "battle"."""
     cluster_asked: Cluster = "prompt"
+    decided: dict[frozenset[str], str] = field(default_factory=dict)
+    """Every pair (not only neighbours) whose order the sequential test has called, with the one called
+    better; provisional contestants' pairs stay open."""
     method: str = "bt"
     """The rating method that fitted the ratings (``vocab.RATING_METHODS``)."""
 
 
+CLOSE_VOTES = 2000
+"""Beyond this many more decisive votes a pair is called close: more than a judge will cast for it."""
 MIN_PROMPTS_TO_RESAMPLE = 5
 """Below this many prompts, resampling prompts says nothing (with one prompt every round is the same):
 the intervals then resample battles, and the board says they describe these prompts only."""
@@ -227,16 +246,13 @@ def compute_leaderboard(
         anchor=anchor,
         confidence=confidence,
     )
+    if used == "prompt" and fitted.draws is not None:
+        fitted = widened(fitted, small_cluster_factor(by_prompt.prompts, confidence), confidence)
     groups = components(labels, rated)
     ratings = _mark_noise(_ratings(labels, counted, fitted, groups, elo_ratings(rated, k=k)))
     ratings.sort(key=lambda r: (-r.rating, r.contestant))
     records = pairs(counted)
-    position = {label: index for index, label in enumerate(labels)}
-    neighbours = [
-        _sureness(higher, lower, fitted.draws, position, records, _records_by_prompt(by_prompt, cells, higher, lower))
-        for higher, lower in itertools.pairwise(ratings)
-        if higher.group == lower.group
-    ]
+    compared = len(labels) * (len(labels) - 1) // 2
     return Leaderboard(
         ratings=ratings,
         pairs=records,
@@ -247,13 +263,36 @@ def compute_leaderboard(
         anchor=anchor,
         win_matrix=win_matrix(labels, records),
         count_matrix=count_matrix(labels, records),
-        neighbours=neighbours,
+        neighbours=_neighbours(ratings, fitted.draws, records, cells, by_prompt, compared),
         style=fitted.style,
         prompts=by_prompt.prompts,
         cluster=used,
         cluster_asked=cluster,
+        decided=_decided_pairs(ratings, cells, by_prompt, compared),
         method=model.name,
     )
+
+
+def _neighbours(
+    ratings: Sequence[Rating],
+    draws: FloatArray | None,
+    records: Sequence[PairRecord],
+    cells: Cells,
+    by_prompt: PromptCells,
+    compared: int,
+) -> list[Sureness]:
+    """Each pair next to each other in the board's order within one comparable group (a contestant of another
+    group listed between them does not part them), top to bottom."""
+    position = {label: index for index, label in enumerate(cells.labels)}
+    groups = sorted({rating.group for rating in ratings})
+    adjacent = [pair for group in groups for pair in itertools.pairwise(r for r in ratings if r.group == group)]
+    adjacent.sort(key=lambda pair: ratings.index(pair[0]))
+    return [
+        _sureness(
+            higher, lower, draws, position, records, _records_by_prompt(by_prompt, cells, higher, lower), compared
+        )
+        for higher, lower in adjacent
+    ]
 
 
 def _ratings(
@@ -301,11 +340,6 @@ def _ratings(
     return ratings
 
 
-SEPARATE_Z = 1.96 + 0.84
-"""z for a two-sided 5% test plus z for 80% power."""
-MAX_VOTES_TO_SEPARATE = 100_000
-
-
 def _records_by_prompt(by_prompt: PromptCells, cells: Cells, higher: Rating, lower: Rating) -> list[tuple[int, int]]:
     """The higher one's (wins, decisive votes) against the lower on each prompt where they met."""
     i, j = cells.labels.index(higher.contestant), cells.labels.index(lower.contestant)
@@ -334,44 +368,55 @@ def _sureness(
     position: Mapping[str, int],
     pairs: Sequence[PairRecord],
     per_prompt: Sequence[tuple[int, int]],
+    compared: int,
 ) -> Sureness:
-    """See ``Sureness``: the bootstrap's verdict on two neighbours, and the votes (or prompts) a clear one
-    would take."""
+    """See ``Sureness``: the sequential test's call on two neighbours (``compared``: the pairs on the
+    board, for the family-wise level), the bootstrap's spread, and what a call would take."""
     p_better = None
     if boot is not None:
         ahead = boot[:, position[higher.contestant]] - boot[:, position[lower.contestant]]
         p_better = float(((ahead > 0).sum() + 0.5 * (ahead == 0).sum()) / len(ahead))
     record = next((pair for pair in pairs if {pair.a, pair.b} == {higher.contestant, lower.contestant}), None)
-    decisive = 0 if record is None else record.a_wins + record.b_wins
-    p = win_probability(higher.rating, lower.rating)
-    votes: int | None = None
-    more_prompts: int | None = None
     provisional = higher.provisional or lower.provisional
-    if p_better is not None and p_better >= 1 - (1 - 0.95) / 2 and not provisional:
-        votes = 0
-    elif abs(p - 0.5) >= 1e-3:
-        omega = between_prompt_variance(per_prompt)
-        met_on = max(1, len(per_prompt))
-        gap = (p - 0.5) ** 2 / SEPARATE_Z**2  # the variance a clear answer needs
-        if omega == 0:
-            needed = p * (1 - p) / gap
-            votes = min(max(1, math.ceil(needed) - decisive), MAX_VOTES_TO_SEPARATE)
-        elif omega / met_on < gap:
-            per_prompt_votes = p * (1 - p) / (met_on * gap - omega)
-            votes = min(max(1, math.ceil(per_prompt_votes * met_on) - decisive), MAX_VOTES_TO_SEPARATE)
-        else:  # the floor omega / M is above what a clear answer needs: only more prompts help
-            per_prompt_now = max(1.0, decisive / met_on)
-            more_prompts = min(math.ceil((omega + p * (1 - p) / per_prompt_now) / gap), MAX_VOTES_TO_SEPARATE)
+    call = call_pair(
+        higher.contestant,
+        lower.contestant,
+        per_prompt,
+        between_prompt_variance(per_prompt),
+        compared,
+        win_probability(higher.rating, lower.rating),
+    )
+    decided = call.winner == higher.contestant and not provisional
     return Sureness(
         higher.contestant,
         lower.contestant,
         record.battles if record else 0,
         p_better,
-        votes,
-        prompts_to_separate=more_prompts,
+        0 if decided else (None if call.votes_to_decide == 0 else call.votes_to_decide),
+        prompts_to_separate=None if decided else call.prompts_to_decide,
         prompts=len(per_prompt),
         provisional=provisional,
+        decided=decided,
+        head_to_head=call.winner,
+        e_value=call.e_value,
+        needed=math.exp(call.log_threshold),
+        design_effect=call.design,
     )
+
+
+def _decided_pairs(
+    ratings: Sequence[Rating], cells: Cells, by_prompt: PromptCells, compared: int
+) -> dict[frozenset[str], str]:
+    """Each pair of non-provisional contestants the sequential test has called, with the one called better."""
+    index = {label: position for position, label in enumerate(cells.labels)}
+    rated = sorted((r.contestant for r in ratings if not r.provisional), key=index.__getitem__)
+    decided = {}
+    for first, second in itertools.combinations(rated, 2):
+        records = by_prompt.pair_records(cells, index[first], index[second])
+        called = winner(records, between_prompt_variance(records), compared)
+        if called is not None:
+            decided[frozenset((first, second))] = (first, second)[called]
+    return decided
 
 
 def _mark_noise(ratings: list[Rating]) -> list[Rating]:
