@@ -78,10 +78,11 @@ Cluster = Literal["prompt", "battle"]
 CLUSTERS: tuple[Cluster, ...] = ("prompt", "battle")
 """What a rating bootstrap resamples: whole prompts (all of a prompt's battles together) or single battles."""
 
-RatingMethod = Literal["bt", "style"]
-RATING_METHODS: tuple[RatingMethod, ...] = ("bt", "style")
-"""How the board fits ratings to votes (``arena.reports.methods`` registers each): plain Bradley-Terry, or
-Bradley-Terry with the answers' style (length, markdown) taken out."""
+RatingMethod = Literal["bt", "style", "assisted"]
+RATING_METHODS: tuple[RatingMethod, ...] = ("bt", "style", "assisted")
+"""How the board fits ratings to votes (``arena.reports.methods`` registers each): plain Bradley-Terry,
+Bradley-Terry with the answers' style (length, markdown) taken out, or the humans' Bradley-Terry assisted by
+an automatic judge's verdicts (``--assisted-by auto:LABEL``)."""
 
 ExportFormat = Literal["csv", "json", "jsonl", "fastchat", "dpo"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "jsonl", "fastchat", "dpo")

@@ -26,6 +26,8 @@ BENCHMARKS = [
     "bench_autojudge",
     "bench_cores",
     "bench_small_board",
+    "bench_sequential",
+    "bench_assisted",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = "## Notes from the sessions"

@@ -86,6 +86,11 @@ def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json
     help="Write one self-contained page (plots and tables, offline) of the whole database's results to FILE.",
 )
 @click.option(
+    "--assisted-by",
+    metavar="auto:LABEL",
+    help="With --html: add the humans' ratings assisted by this automatic judge (arena leaderboard --assisted-by).",
+)
+@click.option(
     "--compare",
     nargs=2,
     metavar="BEFORE AFTER",
@@ -101,6 +106,7 @@ def report(
     reference: str | None,
     compare: tuple[str, str] | None,
     html_path: Path | None,
+    assisted_by: str | None,
 ) -> None:
     """Per-contestant flag rates and constraint adherence with 95% intervals, speed and memory, and
     fidelity to a reference model where `arena fidelity` measured it.
@@ -112,8 +118,10 @@ def report(
     from arena.reports.vibe_check import build_report
     from arena.store.queries import latest_batch_session
 
+    if assisted_by is not None and html_path is None:
+        raise ArenaError("--assisted-by adds a board to the HTML report: give --html FILE too")
     if html_path is not None:
-        _html(db_path, html_path)
+        _html(db_path, html_path, assisted_by)
         return
     if compare:
         if as_markdown or session is not None or all_sessions:
@@ -133,12 +141,12 @@ def report(
     )
 
 
-def _html(db_path: Path, html_path: Path) -> None:
+def _html(db_path: Path, html_path: Path, assisted_by: str | None) -> None:
     from arena.present.html_report import render_page
     from arena.reports.page import collect_page
 
     with existing_store(db_path) as store, console(stderr=True).status("computing the report"):
-        page = render_page(collect_page(store), source=str(db_path))
+        page = render_page(collect_page(store, assisted_by=assisted_by), source=str(db_path))
     try:
         html_path.write_text(page, encoding="utf-8")
     except OSError as exc:

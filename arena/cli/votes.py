@@ -81,9 +81,16 @@ def _battles(db_path: Path, battle_filter: BattleFilter) -> list[BattleRow]:
     type=click.Choice(RATING_METHODS),
     default="bt",
     show_default=True,
-    help="How ratings are fitted: bt (Bradley-Terry) or style (with answer length and markdown taken out).",
+    help="How ratings are fitted: bt (Bradley-Terry), style (with answer length and markdown taken out) or "
+    "assisted (with an automatic judge's help: see --assisted-by).",
 )
 @click.option("--style-control", is_flag=True, help="The same as --method style.")
+@click.option(
+    "--assisted-by",
+    metavar="auto:LABEL",
+    help="The humans' ratings assisted by an automatic judge's verdicts (--method assisted): rectified by its "
+    "errors where both judged, so the judge can narrow the intervals but not bias them.",
+)
 @click.option(
     "--coefficients",
     "show_coefficients",
@@ -108,6 +115,7 @@ def leaderboard(
     show_matrix: bool,
     method: RatingMethod,
     style_control: bool,
+    assisted_by: str | None,
     show_coefficients: bool,
     show_pairs: bool,
     as_json: bool,
@@ -120,6 +128,12 @@ def leaderboard(
         if method not in ("bt", "style"):
             raise ArenaError(f"--style-control is --method style: it cannot go with --method {method}")
         method = "style"
+    if assisted_by is not None:
+        if method not in ("bt", "assisted"):
+            raise ArenaError(f"--assisted-by is --method assisted: it cannot go with --method {method}")
+        method = "assisted"
+    elif method == "assisted":
+        raise ArenaError("--method assisted needs the judge: --assisted-by auto:LABEL")
     if show_coefficients and method != "style":
         raise ArenaError("--coefficients are the style-control fit's: add --method style (or --style-control)")
     with existing_store(db_path) as store:
@@ -135,6 +149,7 @@ def leaderboard(
                 store,
                 battle_filter,
                 method=method,
+                assisted_by=assisted_by,
                 rounds=rounds,
                 seed=seed,
                 anchor=pinned,
@@ -155,6 +170,7 @@ def _show_board(found: BoardResult, coefficients: bool, pairs: bool, matrix: boo
         "prompts_on_board": board.prompts,
         "judges": found.judges,
         "method": board.method,
+        **(board.facts.to_dict() if board.facts is not None else {}),
         "auto_verdicts_left_out": found.auto_left_out,
     }
     if coefficients:

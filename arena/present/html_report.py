@@ -213,7 +213,7 @@ def _page(data: PageData, source: str) -> str:
     """The page: a header, then one section per part of the report the data has (each section says why)."""
     if not data.board.ratings:
         raise ArenaError("no votes to report on: judge some battles first (arena play, arena demo)")
-    sections = (_board, _matrix, _categories, _style, _flags, _judges, _fidelity)
+    sections = (_board, _matrix, _categories, _style, _assisted, _flags, _judges, _fidelity)
     parts = [*_head(data, source), *(part for section in sections for part in section(data))]
     return "\n".join([*parts, "</body></html>\n"])
 
@@ -301,6 +301,18 @@ def _style(data: PageData) -> list[str]:
         f'<div class="pair"><div>{style_plot(styled)}</div><div>'
         f"{_table(['feature', 'coefficient', '95% CI'], coefficients)}"
         f"{_table(BOARD_HEADER, _board_rows(styled))}</div></div>",
+    ]
+
+
+def _assisted(data: PageData) -> list[str]:
+    assisted = data.assisted
+    if assisted is None or assisted.facts is None:
+        return []
+    notes = "".join(f'<p class="note">{_text(line)}</p>' for line in assisted.facts.lines())
+    return [
+        "<h2>Assisted by an automatic judge</h2>",
+        f'<div class="pair"><div>{forest_plot(assisted)}</div><div>{_table(BOARD_HEADER, _board_rows(assisted))}'
+        f"{notes}</div></div>",
     ]
 
 

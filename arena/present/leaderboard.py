@@ -134,6 +134,8 @@ def leaderboard_notes(
         )
     if board.style is not None:
         lines.append(literal(describe(board.style), style="cyan"))
+    if board.facts is not None:
+        lines.extend(literal(line, style="cyan") for line in board.facts.lines())
     if len(board.groups) > 1:
         groups = " | ".join("{" + ", ".join(group) + "}" for group in board.groups)
         lines.append(literal(f"not comparable across groups (no battles connect them): {groups}", style="yellow"))

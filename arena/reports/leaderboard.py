@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from arena.analysis.ratings import Leaderboard, compute_leaderboard, outcomes_from_votes
 from arena.analysis.ratings.standing import Standing
-from arena.reports.methods import METHODS
+from arena.reports.methods import METHODS, MethodOptions
 from arena.store import Store
-from arena.store.queries import BattleFilter, auto_vote_count
+from arena.store.queries import BattleFilter, auto_judges, auto_vote_count
 from arena.vocab import Cluster, RatingMethod, is_auto_judge
 
 
@@ -32,6 +32,7 @@ def board_for(
     battle_filter: BattleFilter | None = None,
     *,
     method: RatingMethod = "bt",
+    assisted_by: str | None = None,
     rounds: int = 1000,
     seed: int = 0,
     anchor: tuple[str, float] | None = None,
@@ -40,7 +41,7 @@ def board_for(
 ) -> BoardResult:
     """The leaderboard of the votes ``battle_filter`` selects, fitted by ``method`` (``ValueError`` for an
     anchor without battles)."""
-    read = METHODS[method].read(store, battle_filter)
+    read = METHODS[method].read(store, battle_filter, MethodOptions(assisted_by=assisted_by))
     votes = read.votes
     leaked = sum(1 for vote in votes if vote.leaked and vote.verdict != "skip")
     board = compute_leaderboard(
@@ -58,3 +59,8 @@ def standing_of(store: Store) -> Standing:
     bootstrap): what pairing by need reads before each battle."""
     board = board_for(store, rounds=0).board
     return Standing({rating.contestant: rating.rating for rating in board.ratings}, frozenset(board.decided))
+
+
+def assisting_judges(store: Store) -> list[str]:
+    """The automatic judges whose verdicts could assist the people's board (``--assisted-by``)."""
+    return auto_judges(store)

@@ -12,10 +12,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from arena.analysis.ratings import BradleyTerry, StyleColumns, StyleControlled
+from arena.analysis.ratings.assisted import MIN_SHARED, AssistedBT, Judged, Shared
 from arena.analysis.ratings.method import RatingModel
+from arena.errors import ArenaError
 from arena.store import Store
+from arena.store.auto_verdicts import PairVote, pair_votes
 from arena.store.queries import BattleFilter, StyledVoteRow, VoteRow, style_table, styled_vote_table, vote_table
-from arena.vocab import RatingMethod
+from arena.vocab import RatingMethod, is_auto_judge
+
+
+@dataclass(frozen=True)
+class MethodOptions:
+    """What a method may need beyond the votes: the automatic judge that assists the humans' ratings."""
+
+    assisted_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,21 +43,77 @@ class Method:
     name: RatingMethod
     title: str
     """How a board fitted this way says so ("style-controlled")."""
-    read: Callable[[Store, BattleFilter | None], MethodInput]
+    read: Callable[[Store, BattleFilter | None, MethodOptions], MethodInput]
 
 
-def _plain(store: Store, battle_filter: BattleFilter | None) -> MethodInput:
+def _plain(store: Store, battle_filter: BattleFilter | None, _options: MethodOptions) -> MethodInput:
     return MethodInput(vote_table(store, battle_filter), BradleyTerry())
 
 
-def _styled(store: Store, battle_filter: BattleFilter | None) -> MethodInput:
+def _styled(store: Store, battle_filter: BattleFilter | None, _options: MethodOptions) -> MethodInput:
     votes = styled_vote_table(store, battle_filter)
     return MethodInput(votes, StyleControlled(StyleColumns.of(style_table(store, votes, battle_filter))))
+
+
+def _assisted(store: Store, battle_filter: BattleFilter | None, options: MethodOptions) -> MethodInput:
+    """The people's votes, and the judge's verdicts linked to them through the two answers they judged."""
+    judge = options.assisted_by
+    if judge is None or not is_auto_judge(judge):
+        raise ArenaError("the assisted board needs an automatic judge: --assisted-by auto:LABEL")
+    people, verdicts = pair_votes(store, battle_filter, judge)
+    if not verdicts:
+        raise ArenaError(
+            f"no verdicts by {judge} match (arena autojudge --label ... stores them; arena judges lists them)"
+        )
+    shared = _linked(people, verdicts)
+    if len(shared.human) < MIN_SHARED:
+        raise ArenaError(
+            f"{judge} judged {len(shared.human)} of the battles people voted on: at least {MIN_SHARED} are needed to "
+            "measure its errors (arena autojudge --session N judges the battles of a session)"
+        )
+    judged = Judged(
+        [v.left for v in verdicts],
+        [v.right for v in verdicts],
+        [v.score for v in verdicts],
+        [v.prompt for v in verdicts],
+        [_key(v.left_generation, v.right_generation) for v in verdicts],
+    )
+    return MethodInput(vote_table(store, battle_filter), AssistedBT(judge, judged, shared))
+
+
+def _linked(people: Sequence[PairVote], verdicts: Sequence[PairVote]) -> Shared:
+    """Each person's vote on two stored answers that the judge also judged, with the judge's score for the
+    person's left answer (the judge may have seen the two on the other sides)."""
+    by_pair = {
+        frozenset((v.left_generation, v.right_generation)): v
+        for v in verdicts
+        if v.left_generation is not None and v.right_generation is not None
+    }
+    rows = []
+    for vote in people:
+        if vote.left_generation is None or vote.right_generation is None:
+            continue  # imported without its answers: nothing links it to a verdict
+        verdict = by_pair.get(frozenset((vote.left_generation, vote.right_generation)))
+        if verdict is None:
+            continue
+        judge_score = verdict.score if verdict.left == vote.left else 1.0 - verdict.score
+        key = _key(vote.left_generation, vote.right_generation)
+        rows.append((vote.left, vote.right, vote.score, judge_score, vote.prompt, key))
+    if not rows:
+        return Shared([], [], [], [], [], [])
+    lefts, rights, humans, judges, prompts, keys = (list(column) for column in zip(*rows, strict=True))
+    return Shared(lefts, rights, humans, judges, prompts, keys)
+
+
+def _key(left: int | None, right: int | None) -> str:
+    """A battle's two answers, whichever side each was on: what a person's vote and a verdict share."""
+    return "-".join(sorted(str(generation) for generation in (left, right)))
 
 
 METHODS: dict[RatingMethod, Method] = {
     "bt": Method("bt", "raw Bradley-Terry", _plain),
     "style": Method("style", "style-controlled", _styled),
+    "assisted": Method("assisted", "judge-assisted", _assisted),
 }
 
 

@@ -23,6 +23,8 @@ MIN_CATEGORY_BATTLES = 10
 class PageData:
     board: Leaderboard
     styled: Leaderboard | None
+    assisted: Leaderboard | None = None
+    """The humans' ratings assisted by an automatic judge, when asked for (``--assisted-by``)."""
     categories: dict[str, Leaderboard] = field(default_factory=dict)
     report: list[ReportRow] = field(default_factory=list)
     judges: JudgesReport | None = None
@@ -30,7 +32,9 @@ class PageData:
     leaked: int = 0
 
 
-def collect_page(store: Store, rounds: int = 1000) -> PageData:
+def collect_page(store: Store, rounds: int = 1000, assisted_by: str | None = None) -> PageData:
+    """Everything the page shows; ``assisted_by`` adds the board assisted by that automatic judge (an
+    ``ArenaError`` in one line when it cannot assist: no verdicts, too few battles shared with people)."""
     result = board_for(store, rounds=rounds)
     board = result.board
     styled = None
@@ -46,9 +50,13 @@ def collect_page(store: Store, rounds: int = 1000) -> PageData:
             categories[category] = board_of
     found = judges_for(store)
     judges = found.people if found.judges >= 2 else None
+    assisted = None
+    if assisted_by is not None and board.ratings:
+        assisted = board_for(store, method="assisted", assisted_by=assisted_by, rounds=rounds).board
     return PageData(
         board=board,
         styled=styled if styled is not None and styled.style else None,
+        assisted=assisted,
         categories=categories,
         report=build_report(store, None),
         judges=judges,

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from arena.backend import Message
 from arena.store.connection import Store
-from arena.store.queries import HUMAN_JUDGES, BattleFilter, stored_messages
+from arena.store.queries import HUMAN_JUDGES, BattleFilter, decode_json, stored_messages
 
 
 class VotedPair(NamedTuple):
@@ -114,3 +114,66 @@ def votes_with_lengths(store: Store, battle_filter: BattleFilter | None = None) 
 def _count(value: object) -> int | None:
     """A stored count, where it is one (a merged file may hold anything)."""
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class PairVote(NamedTuple):
+    """A vote on two stored answers: who was left and right, the left one's score (1, 0.5 for a tie or both
+    bad, 0), its prompt and the two answers' generation ids (what links a person's vote and a judge's)."""
+
+    left: str
+    right: str
+    score: float
+    prompt: str
+    left_generation: int | None
+    right_generation: int | None
+
+
+def pair_votes(store: Store, battle_filter: BattleFilter | None, judge: str) -> tuple[list[PairVote], list[PairVote]]:
+    """The people's rated votes (the filter's) and ``judge``'s verdicts on the same prompt set, category and
+    dates, for the judge-assisted fit. An automatic judge's verdict scores the left answer by its stored
+    probabilities where it gave them (the mean of its two orders, a tie counting half), else by its verdict."""
+    chosen = battle_filter or BattleFilter()
+    people = _pair_votes(store, replace(chosen, judge=None, include_auto=False), with_probabilities=False)
+    verdicts = _pair_votes(store, replace(chosen, judge=judge), with_probabilities=True)
+    return people, verdicts
+
+
+_SCORES = {"left": 1.0, "right": 0.0, "tie": 0.5, "both_bad": 0.5}
+
+
+def _pair_votes(store: Store, battle_filter: BattleFilter, *, with_probabilities: bool) -> list[PairVote]:
+    where, params = replace(battle_filter, include_skips=False).where()  # never empty: skips are left out
+    rows = store.rows(
+        "select b.left_contestant, b.right_contestant, b.verdict, b.prompt, b.left_generation, b.right_generation, "
+        + ("a.first_json, a.second_json " if with_probabilities else "null, null ")
+        + "from battles b left join prompts p on p.id = b.prompt "
+        + ("left join auto_verdicts a on a.battle = b.id" if with_probabilities else "")
+        + where
+        + " order by b.tstamp, b.id",
+        params,
+    )
+    found = []
+    for left, right, verdict, prompt, left_id, right_id, first, second in rows:
+        score = _probability_score(first, second)
+        if score is None:
+            score = _SCORES.get(str(verdict))
+        if score is not None and left != right:
+            found.append(PairVote(str(left), str(right), score, str(prompt), left_id, right_id))
+    return found
+
+
+def _probability_score(first_json: str | None, second_json: str | None) -> float | None:
+    """The left answer's expected score from a probability judge's two orders (left shown as A, then as B)."""
+    first, second = decode_json(first_json, None), decode_json(second_json, None)
+    if not isinstance(first, dict) or not isinstance(second, dict):
+        return None
+    one, two = first.get("probabilities"), second.get("probabilities")
+    if not isinstance(one, dict) or not isinstance(two, dict):
+        return None
+    try:
+        as_a = float(one["A"]) + 0.5 * float(one["C"])
+        as_b = float(two["B"]) + 0.5 * float(two["C"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    score = (as_a + as_b) / 2
+    return score if 0.0 <= score <= 1.0 else None

@@ -531,6 +531,15 @@ def auto_vote_count(store: Store) -> int:
     return int(rows[0][0])
 
 
+def auto_judges(store: Store) -> list[str]:
+    """The automatic judges with counting verdicts, by name."""
+    rows = store.rows(
+        f"select distinct judge from battles where judge like '{AUTO_PREFIX}%' and taken_back_at is null "
+        "and verdict != 'skip' order by judge"
+    )
+    return [str(row[0]) for row in rows]
+
+
 def integrity(store: Store) -> str:
     """SQLite's full integrity check: "ok", or the first problems it lists (for ``arena doctor``)."""
     problems = [row["integrity_check"] for row in store.query("PRAGMA integrity_check(5)")]

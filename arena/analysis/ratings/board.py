@@ -29,7 +29,14 @@ from arena.analysis.ratings.data import (
     tally,
     win_matrix,
 )
-from arena.analysis.ratings.method import FitInput, Fitted, RatingModel, small_cluster_factor, widened
+from arena.analysis.ratings.method import (
+    FitInput,
+    Fitted,
+    MethodFacts,
+    RatingModel,
+    small_cluster_factor,
+    widened,
+)
 from arena.analysis.ratings.sequential import call_pair, winner
 from arena.analysis.ratings.styled import StyleColumns, StyleControlled
 from arena.analysis.stats import intervals_overlap, wilson_interval
@@ -187,6 +194,8 @@ class Leaderboard:
     cluster: Cluster = "battle"
     """What the intervals resample: "prompt" (all of a prompt's battles together) or "battle"."""
     cluster_asked: Cluster = "prompt"
+    facts: MethodFacts | None = None
+    """What the rating method says beside the ratings (a judge-assisted fit: the judge's help)."""
     decided: dict[frozenset[str], str] = field(default_factory=dict)
     """Every pair (not only neighbours) whose order the sequential test has called, with the one called
     better; provisional contestants' pairs stay open."""
@@ -268,6 +277,7 @@ def compute_leaderboard(
         prompts=by_prompt.prompts,
         cluster=used,
         cluster_asked=cluster,
+        facts=fitted.facts,
         decided=_decided_pairs(ratings, cells, by_prompt, compared),
         method=model.name,
     )

@@ -37,16 +37,27 @@ class FitInput:
         return self.cells.labels
 
 
+class MethodFacts(Protocol):
+    """What a method has to say about its fit beside the ratings (a judge-assisted fit: the judge's help)."""
+
+    def lines(self) -> list[str]:
+        """Lines for the board's notes (plain text; labels in them are untrusted)."""
+        ...
+
+    def to_dict(self) -> dict[str, object]: ...
+
+
 @dataclass(frozen=True)
 class Fitted:
     """Ratings in points (in ``FitInput.labels`` order), their interval bounds, the draws the bounds come
-    from (None without rounds) and, when the method took style out, its coefficients."""
+    from (None without rounds), when the method took style out its coefficients, and what else it says."""
 
     point: FloatArray
     low: FloatArray
     high: FloatArray
     draws: FloatArray | None
     style: list[StyleCoefficient] | None = None
+    facts: MethodFacts | None = None
 
 
 class RatingModel(Protocol):
@@ -72,14 +83,18 @@ class RatingModel(Protocol):
 
 
 def with_interval(
-    point: FloatArray, draws: FloatArray | None, confidence: float, style: list[StyleCoefficient] | None = None
+    point: FloatArray,
+    draws: FloatArray | None,
+    confidence: float,
+    style: list[StyleCoefficient] | None = None,
+    facts: MethodFacts | None = None,
 ) -> Fitted:
     """A ``Fitted`` whose bounds are the draws' central ``confidence`` quantiles (the point without draws)."""
     if draws is None:
-        return Fitted(point, point.copy(), point.copy(), None, style)
+        return Fitted(point, point.copy(), point.copy(), None, style, facts)
     alpha = (1 - confidence) / 2
     low, high = linear_quantiles(draws, [alpha, 1 - alpha])
-    return Fitted(point, low, high, draws, style)
+    return Fitted(point, low, high, draws, style, facts)
 
 
 def small_cluster_factor(clusters: int, confidence: float = 0.95) -> float:
@@ -118,4 +133,4 @@ def widened(fitted: Fitted, factor: float, confidence: float) -> Fitted:
     if fitted.draws is None or factor == 1.0:
         return fitted
     draws = fitted.point + factor * (fitted.draws - fitted.point)
-    return with_interval(fitted.point, draws, confidence, fitted.style)
+    return with_interval(fitted.point, draws, confidence, fitted.style, fitted.facts)

@@ -14,11 +14,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from arena.analysis.ratings import Leaderboard
+from arena.errors import ArenaError
 from arena.present.leaderboard import leaderboard_notes, leaderboard_table
-from arena.reports.leaderboard import board_for
+from arena.reports.leaderboard import assisting_judges, board_for
 from arena.reports.methods import METHODS
 from arena.store import Store
-from arena.vocab import RATING_METHODS, RatingMethod
+from arena.tui.text import literal
+from arena.vocab import RatingMethod
 
 ROUNDS = 300  # fewer bootstrap rounds than the CLI: the screen should open instantly
 
@@ -34,7 +36,10 @@ class LeaderboardScreen(Screen[None]):
         super().__init__()
         self.store = store
         self.board: Leaderboard | None = None
-        self.method: RatingMethod = RATING_METHODS[0]
+        self.methods: list[tuple[RatingMethod, str | None]] = [("bt", None), ("style", None)]
+        """The methods ``s`` cycles through: raw, style-controlled, then assisted by each automatic judge in
+        the database (one without enough battles shared with people says so instead of a board)."""
+        self.chosen = 0
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -42,16 +47,23 @@ class LeaderboardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.methods += [("assisted", judge) for judge in assisting_judges(self.store)]
         self.compute()
 
     @work(thread=True, exclusive=True)
     def compute(self) -> None:
-        board = board_for(self.store, method=self.method, rounds=ROUNDS).board
+        method, judge = self.methods[self.chosen]
+        try:
+            board = board_for(self.store, method=method, assisted_by=judge, rounds=ROUNDS).board
+        except ArenaError as exc:  # an automatic judge that shares too few battles with people
+            self.app.call_from_thread(self.show_refusal, str(exc))
+            return
         self.app.call_from_thread(self.show_board, board)
 
     def action_next_method(self) -> None:
-        """The next rating method (raw Bradley-Terry, then with length and markdown taken out, ...)."""
-        self.method = RATING_METHODS[(RATING_METHODS.index(self.method) + 1) % len(RATING_METHODS)]
+        """The next rating method (raw Bradley-Terry, then with length and markdown taken out, then assisted
+        by each automatic judge)."""
+        self.chosen = (self.chosen + 1) % len(self.methods)
         self.query_one("#board", Static).update(Text("computing ratings..."))
         self.compute()
 
@@ -62,10 +74,19 @@ class LeaderboardScreen(Screen[None]):
             content: Group | Text = Text("No votes yet: judge a battle first.")
         else:
             width = max(self.size.width - 2, 20)  # the scrollbar and the border
-            following = METHODS[RATING_METHODS[(RATING_METHODS.index(self.method) + 1) % len(RATING_METHODS)]]
-            title = f"leaderboard ({METHODS[self.method].title}; s: {following.title})"
+            title = f"leaderboard ({self.method_title(self.chosen)}; s: {self.method_title(self.chosen + 1)})"
             content = Group(leaderboard_table(board, width=width, title=title), *leaderboard_notes(board))
         self.query_one("#board", Static).update(content)
+
+    def method_title(self, chosen: int) -> str:
+        method, judge = self.methods[chosen % len(self.methods)]
+        return METHODS[method].title + (f" by {judge}" if judge else "")
+
+    def show_refusal(self, why: str) -> None:
+        self.board = None
+        self.query_one("#board", Static).update(
+            literal(f"{self.method_title(self.chosen)}: {why}. s: the next method.")
+        )
 
     def on_resize(self, event: events.Resize) -> None:
         if self.board is not None:

@@ -1,0 +1,142 @@
+"""The judge-assisted board through a real database (``arena leaderboard --assisted-by``, the arena's leaderboard
+screen, ``arena report --html --assisted-by``): a person's vote and an automatic verdict on the same two
+answers are linked, whichever sides the judge saw them on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from arena.store import Store, writes
+from tests.support.helpers import assert_one_line_error, run
+from tests.support.votes import PROMPTS, result
+
+
+def add_judged(db: Path, battles: list[tuple[str, str, str | None, str | None]], judge: str = "auto:j") -> None:
+    """(left, right, person's verdict or None, judge's verdict or None) on two stored answers each; the judge
+    sees every other pair with the sides swapped, as an automatic judge's own battle may."""
+    labels = sorted({b[0] for b in battles} | {b[1] for b in battles})
+    with Store(db) as store:
+        from arena.backend import Contestant, GenerationParams
+
+        writes.register(store, [Contestant(label, "replay", f"{label}.jsonl") for label in labels], PROMPTS)
+        people = writes.start_session(store, "play", judge="ana")
+        robot = writes.start_session(store, "autojudge", judge=judge)
+        for index, (left, right, human, verdict) in enumerate(battles):
+            prompt = PROMPTS[index % len(PROMPTS)]
+            ids = [
+                writes.record_generation(
+                    store,
+                    session=people,
+                    contestant=label,
+                    prompt=prompt.uid,
+                    messages=prompt.messages(),
+                    params=GenerationParams(),
+                    result=result(f"{label} #{index}"),
+                )
+                for label in (left, right)
+            ]
+            if human is not None:
+                writes.record_battle(
+                    store, session=people, prompt=prompt.uid, left_generation=ids[0], right_generation=ids[1],
+                    left_contestant=left, right_contestant=right, verdict=human, judge="ana", vote_s=1.0,
+                )  # fmt: skip
+            if verdict is not None:
+                swap = index % 2 == 1
+                if swap:
+                    verdict = {"left": "right", "right": "left"}.get(verdict, verdict)
+                order = (1, 0) if swap else (0, 1)
+                writes.record_battle(
+                    store, session=robot, prompt=prompt.uid, left_generation=ids[order[0]],
+                    right_generation=ids[order[1]], left_contestant=(left, right)[order[0]],
+                    right_contestant=(left, right)[order[1]], verdict=verdict, judge=judge, vote_s=0.1,
+                )  # fmt: skip
+
+
+def test_the_assisted_board_links_people_and_judge_through_the_answers(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    rng = np.random.default_rng(0)
+    battles: list[tuple[str, str, str | None, str | None]] = []
+    for index in range(400):
+        a, b = ("strong", "weak") if index % 3 else ("weak", "strong")
+        human = "left" if (rng.random() < 0.7) == (a == "strong") else "right"
+        agrees = rng.random() < 0.9
+        verdict = human if agrees else ("right" if human == "left" else "left")
+        battles.append((a, b, human if index < 60 else None, verdict))
+    add_judged(db, battles)
+    plain = json.loads(run("leaderboard", "--db", str(db), "--json", "--rounds", "200").stdout)
+    found = run("leaderboard", "--db", str(db), "--json", "--rounds", "200", "--assisted-by", "auto:j")
+    assert found.exit_code == 0, found.output
+    rows = json.loads(found.stdout)
+    assert {row["method"] for row in rows} == {"assisted"}
+    first = rows[0]
+    assert first["shared_battles"] == 60 and first["judge_verdicts"] == 400 and first["human_votes"] == 60
+    expected = np.mean([human == verdict for _, _, human, verdict in battles[:60]])
+    assert first["agreement"] == pytest.approx(expected, abs=1e-4)  # linked through the answers, either side
+    assert first["judge_worth_human_votes"] > 10 and first["weight"] > 0.3  # a judge agreeing 78%: some help
+    width = {row["contestant"]: row["ci_high"] - row["ci_low"] for row in rows}
+    plain_width = {row["contestant"]: row["ci_high"] - row["ci_low"] for row in plain}
+    assert all(width[label] < plain_width[label] for label in width)
+    assert [row["contestant"] for row in rows] == ["strong", "weak"]
+    text = run("leaderboard", "--db", str(db), "--rounds", "100", "--assisted-by", "auto:j").stdout
+    assert "assisted by auto:j" in text and "more human votes" in " ".join(text.split())
+
+
+def test_a_judge_sharing_too_few_battles_is_refused_in_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    add_judged(
+        db, [("a", "b", "left", "left")] * 5 + [("a", "b", None, "right")] * 50 + [("a", "b", "right", None)] * 20
+    )
+    assert_one_line_error(run("leaderboard", "--db", str(db), "--assisted-by", "auto:j"), "judged 5 of the battles")
+    assert_one_line_error(
+        run("leaderboard", "--db", str(db), "--assisted-by", "auto:nobody"), "no verdicts by auto:nobody"
+    )
+    assert_one_line_error(run("leaderboard", "--db", str(db), "--method", "assisted"), "--assisted-by auto:LABEL")
+    assert_one_line_error(run("leaderboard", "--db", str(db), "--assisted-by", "ana"), "an automatic judge")
+
+
+async def test_the_arena_leaderboard_offers_each_automatic_judges_assisted_board(tmp_path: Path) -> None:
+    from arena.tui.screens.leaderboard import LeaderboardScreen
+    from tests.support.tui_helpers import make_app, screen_text, wait_for
+
+    db = tmp_path / "judged.db"
+    rng = np.random.default_rng(1)
+    votes = ["left" if rng.random() < 0.7 else "right" for _ in range(300)]
+    add_judged(db, [("strong", "weak", vote if i < 40 else None, vote) for i, vote in enumerate(votes)])
+    add_judged(db, [("strong", "weak", "left", "left")] * 3, judge="auto:tiny")  # too few shared to help
+    app = make_app(tmp_path, {"t/one": "Short."}, {"t/one": "Longer."}, db=db)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
+        await pilot.press("t")
+        await pilot.press("l")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, LeaderboardScreen) and "s: style-controlled" in screen_text(app)
+        )
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "style-controlled; s: judge-assisted by auto:j)" in screen_text(app))
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "judge-assisted by auto:j; s: judge-assisted by auto:tiny" in screen_text(app))
+        assert "more human votes" in " ".join(screen_text(app).split())
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "at least 20 are needed" in " ".join(screen_text(app).split()))
+
+
+def test_the_html_report_adds_the_assisted_board_when_asked(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    rng = np.random.default_rng(2)
+    votes = ["left" if rng.random() < 0.7 else "right" for _ in range(200)]
+    add_judged(db, [("strong", "weak", vote if i < 40 else None, vote) for i, vote in enumerate(votes)])
+    page = tmp_path / "r.html"
+    done = run("report", "--db", str(db), "--html", str(page), "--assisted-by", "auto:j")
+    assert done.exit_code == 0, done.output
+    text = page.read_text(encoding="utf-8")
+    assert "Assisted by an automatic judge" in text and "assisted by auto:j: 40 human votes" in text
+    assert_one_line_error(run("report", "--db", str(db), "--assisted-by", "auto:j"), "--html FILE")
+    assert_one_line_error(
+        run("report", "--db", str(db), "--html", str(tmp_path / "x.html"), "--assisted-by", "auto:none"),
+        "no verdicts by auto:none",
+    )
+    assert not (tmp_path / "x.html").exists()
