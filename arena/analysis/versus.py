@@ -7,7 +7,9 @@ left pane" and a coin. MT-Bench's definitions (Zheng et al. 2023, section 4.2):
 
 - an *item* is a prompt and an unordered pair of contestants (``arena.analysis.judges.Vote.item``); each
   judge counts with their latest vote on it; a judge's vote is compared with **every** human vote on the
-  item by someone else (so an item three people judged gives three comparisons);
+  item by someone else (so an item three people judged gives three comparisons). An automatic judge's
+  verdict on two stored answers is compared with the people's votes on the *same two answers* (several
+  answer pairs of one prompt are different questions), each such battle being its own item;
 - ``agreement_with_ties`` (MT-Bench's S1): the share of comparisons where both say the same, a tie being a
   third answer ("both bad" counts as a tie);
 - ``agreement`` (S2): the same over the comparisons where neither says tie, with a 95% interval that
@@ -52,6 +54,9 @@ class LengthVote:
     left_words: int | None
     right_words: int | None
     consistent: bool | None
+    answers: frozenset[int] | None = None
+    """The two answers' generation ids, where known: an automatic judge is compared with the people who
+    voted on the same two answers, not on other answers to the same prompt."""
 
     @property
     def decided_longer(self) -> bool | None:
@@ -87,6 +92,16 @@ class VersusRow:
     """Automatic judges: the share of verdicts where both orders agreed."""
     prefers_longer: float | None = None
     """Decided votes between answers of different lengths won by the longer one."""
+    brier: float | None = None
+    """Automatic judges, on the battles a person voted on the same two answers: the mean squared gap between
+    its probability that the left answer is better (its verdict where it gives no probability) and the
+    person's verdict (1, 0, a tie 0.5); 0.25 is a judge that always says 50%. Where it can assist."""
+    reliability: tuple[tuple[float, float, int], ...] = ()
+    """(mean probability, the people's mean verdict, battles) per fifth of the probability range: a
+    calibrated judge's two numbers match."""
+    effective_votes: float | None = None
+    """How many human votes its verdicts are worth on this database (the judge-assisted board's
+    ``effective human votes``), where it can assist."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +118,11 @@ class VersusRow:
             "kappa": _rounded(self.kappa),
             "consistency": _rounded(self.consistency),
             "prefers_longer": _rounded(self.prefers_longer),
+            "brier": _rounded(self.brier),
+            "reliability": [
+                {"judge": round(p, 3), "humans": round(h, 3), "battles": n} for p, h, n in self.reliability
+            ],
+            "effective_human_votes": None if self.effective_votes is None else round(self.effective_votes, 1),
         }
 
 
@@ -141,6 +161,9 @@ class WordCountedVote(Protocol):
     @property
     def consistent(self) -> bool | None: ...
 
+    @property
+    def answers(self) -> frozenset[int] | None: ...
+
 
 def length_votes(rows: Sequence[WordCountedVote]) -> list[LengthVote]:
     """Rated votes (skips left out), oldest first."""
@@ -151,6 +174,7 @@ def length_votes(rows: Sequence[WordCountedVote]) -> list[LengthVote]:
             left_words=row.left_words,
             right_words=row.right_words,
             consistent=row.consistent,
+            answers=row.answers,
         )
         for row in rows
         if row.verdict != "skip"
@@ -171,15 +195,22 @@ def versus_humans(votes: Sequence[LengthVote]) -> list[VersusRow]:
             by_item.setdefault(item, []).append(vote)
     rows = []
     autos = sorted(judge for judge in latest if is_auto_judge(judge))
+    by_answers: dict[frozenset[int], list[LengthVote]] = {}
+    for vote in votes:
+        if vote.answers is not None and not is_auto_judge(vote.vote.judge):
+            by_answers.setdefault(vote.answers, []).append(vote)
     for judge in [*autos, *sorted(humans)]:
         own = latest[judge]
-        pairs = [
-            (item, vote.vote.outcome, human.vote.outcome)
-            for item, vote in own.items()
-            for human in by_item.get(item, [])
-            if human.vote.judge != judge
-        ]
-        compared = {item for item in own if any(h.vote.judge != judge for h in by_item.get(item, []))}
+        if is_auto_judge(judge):
+            pairs, compared = _on_the_same_answers(judge, every[judge], by_answers, by_item)
+        else:
+            pairs = [
+                (item, vote.vote.outcome, human.vote.outcome)
+                for item, vote in own.items()
+                for human in by_item.get(item, [])
+                if human.vote.judge != judge
+            ]
+            compared = {item for item in own if any(h.vote.judge != judge for h in by_item.get(item, []))}
         consistency = None
         if is_auto_judge(judge):
             flags = [vote.consistent for vote in every[judge] if vote.consistent is not None]
@@ -197,6 +228,30 @@ def versus_humans(votes: Sequence[LengthVote]) -> list[VersusRow]:
         ]
         rows.append(_row(name, "baseline", items, pairs, None, guesses))
     return rows
+
+
+def _on_the_same_answers(
+    judge: str,
+    own: Sequence[LengthVote],
+    by_answers: dict[frozenset[int], list[LengthVote]],
+    by_item: dict[Item, list[LengthVote]],
+) -> tuple[list[tuple[Item, str, str]], set[Item]]:
+    """An automatic judge's comparisons: its latest verdict on two stored answers against every person's vote
+    on the same two answers (the judge saw exactly what they saw); a verdict on answers nobody stored (an
+    import) against the people's latest votes on its item, as for people."""
+    latest: dict[frozenset[int] | Item, LengthVote] = {}
+    for vote in own:  # oldest first
+        latest[vote.answers if vote.answers is not None else vote.vote.item] = vote
+    pairs: list[tuple[Item, str, str]] = []
+    compared: set[Item] = set()
+    for key, vote in latest.items():
+        people = by_answers.get(key, []) if isinstance(key, frozenset) else by_item.get(key, [])
+        unit: Item = (f"{sorted(key)}", "", "") if isinstance(key, frozenset) else key
+        for human in people:
+            if human.vote.judge != judge:
+                pairs.append((unit, vote.vote.outcome, human.vote.outcome))
+                compared.add(unit)
+    return pairs, compared
 
 
 def _row(

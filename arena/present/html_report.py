@@ -213,7 +213,7 @@ def _page(data: PageData, source: str) -> str:
     """The page: a header, then one section per part of the report the data has (each section says why)."""
     if not data.board.ratings:
         raise ArenaError("no votes to report on: judge some battles first (arena play, arena demo)")
-    sections = (_board, _matrix, _categories, _style, _assisted, _flags, _judges, _fidelity)
+    sections = (_board, _matrix, _categories, _style, _assisted, _flags, _judges, _automatic_judges, _fidelity)
     parts = [*_head(data, source), *(part for section in sections for part in section(data))]
     return "\n".join([*parts, "</body></html>\n"])
 
@@ -361,6 +361,40 @@ def _judges(data: PageData) -> list[str]:
         f"by several judges: {alpha}</p>",
         _table(["judge", "judge", "shared items", "Cohen's kappa"], pairs, names=2) if pairs else "",
         _table(["judge", "votes", "left pane chosen (CI)", "votes unlike the rest"], bias),
+    ]
+
+
+def _automatic_judges(data: PageData) -> list[str]:
+    if not data.versus:
+        return []
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value * 100:.0f}%"
+
+    rows = [
+        [
+            row.judge,
+            row.items,
+            f"{share(row.agreement)} of {row.decided}"
+            + (
+                f" ({share(row.agreement_low)}-{share(row.agreement_high)})"
+                if row.agreement_low is not None and row.agreement_high is not None
+                else ""
+            ),
+            "-" if row.kappa is None else f"{row.kappa:.2f}",
+            share(row.consistency),
+            share(row.prefers_longer),
+            "-" if row.brier is None else f"{row.brier:.3f}",
+            "-" if row.effective_votes is None else f"{row.effective_votes:.0f}",
+        ]
+        for row in data.versus
+    ]
+    header = ["judge", "items", "agreement, no ties (CI)", "kappa", "orders agree", "prefers longer", "Brier", "worth"]
+    return [
+        "<h2>Automatic judges against the people</h2>",
+        '<p class="note">Each automatic judge (arena autojudge) against the people\'s votes on the same items, '
+        "beside free baselines; worth: the human votes its verdicts count for on the judge-assisted board.</p>",
+        _table(header, rows),
     ]
 
 

@@ -174,6 +174,8 @@ def versus_table(rows: Sequence[VersusRow], notes: Sequence[str], width: int) ->
         Column("kappa", priority=70, justify="right"),
         Column("orders agree", priority=65, justify="right"),
         Column("prefers longer", priority=50, justify="right"),
+        Column("Brier", priority=45, justify="right"),
+        Column("worth (human votes)", priority=55, justify="right"),
     ]
     cells: list[list[str | Text]] = [
         [
@@ -190,6 +192,8 @@ def versus_table(rows: Sequence[VersusRow], notes: Sequence[str], width: int) ->
             "-" if row.kappa is None else f"{row.kappa:.2f}",
             share(row.consistency),
             share(row.prefers_longer),
+            "-" if row.brier is None else f"{row.brier:.3f}",
+            "-" if row.effective_votes is None else f"{row.effective_votes:.0f}",
         ]
         for row in rows
     ]
@@ -197,7 +201,9 @@ def versus_table(rows: Sequence[VersusRow], notes: Sequence[str], width: int) ->
     explained = (
         "each judge's votes against every other person's vote on the same prompt and pair; agreement leaves "
         "ties out (MT-Bench's S2), 'with ties' counts a tie as a third answer (S1). Anchors: GPT-4 vs experts "
-        "66% / 85%, experts with each other 63% / 81% (MT-Bench); 'always the longer answer' 62% (AlpacaEval)"
+        "66% / 85%, experts with each other 63% / 81% (MT-Bench); 'always the longer answer' 62% (AlpacaEval). "
+        "Brier: its probabilities against the people's verdicts (0.25 = always 50%, lower is better; --json has "
+        "the reliability table); worth: how many human votes its verdicts count for on the judge-assisted board"
     )
     shown.append(literal(explained, style="dim"))
     shown.extend(literal(note, style="yellow") for note in notes)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from arena.analysis.judges import JudgesReport
 from arena.analysis.ratings import Leaderboard
+from arena.analysis.versus import VersusRow
 from arena.reports.judges import judges_for
 from arena.reports.leaderboard import board_for
 from arena.reports.vibe_check import Fidelity, ReportRow, build_report, fidelity_by_label
@@ -28,6 +29,8 @@ class PageData:
     categories: dict[str, Leaderboard] = field(default_factory=dict)
     report: list[ReportRow] = field(default_factory=list)
     judges: JudgesReport | None = None
+    versus: list[VersusRow] = field(default_factory=list)
+    """Automatic judges and the free baselines against the people (empty without an automatic judge)."""
     fidelity: dict[str, Fidelity] = field(default_factory=dict)
     leaked: int = 0
 
@@ -50,6 +53,7 @@ def collect_page(store: Store, rounds: int = 1000, assisted_by: str | None = Non
             categories[category] = board_of
     found = judges_for(store)
     judges = found.people if found.judges >= 2 else None
+    versus = found.versus if any(row.kind == "auto" for row in found.versus) else []
     assisted = None
     if assisted_by is not None and board.ratings:
         assisted = board_for(store, method="assisted", assisted_by=assisted_by, rounds=rounds).board
@@ -60,6 +64,7 @@ def collect_page(store: Store, rounds: int = 1000, assisted_by: str | None = Non
         categories=categories,
         report=build_report(store, None),
         judges=judges,
+        versus=[row for row in versus if row.kind != "human"],
         fidelity=fidelity_by_label(store),
         leaked=result.leaked,
     )

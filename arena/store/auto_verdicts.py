@@ -79,6 +79,8 @@ class LengthVoteRow(NamedTuple):
     left_words: int | None
     right_words: int | None
     consistent: bool | None
+    answers: frozenset[int] | None = None
+    """The two stored answers' generation ids (None for a vote imported without its answers)."""
 
 
 def votes_with_lengths(store: Store, battle_filter: BattleFilter | None = None) -> list[LengthVoteRow]:
@@ -88,7 +90,7 @@ def votes_with_lengths(store: Store, battle_filter: BattleFilter | None = None) 
     where, params = replace(battle_filter or BattleFilter(), include_auto=True).where()
     rows = store.rows(
         "select b.id, b.judge, b.prompt, b.left_contestant, b.right_contestant, b.verdict, "
-        "gl.n_words, gr.n_words, a.consistent "
+        "gl.n_words, gr.n_words, a.consistent, b.left_generation, b.right_generation "
         "from battles b left join prompts p on p.id = b.prompt "
         "left join generations gl on gl.id = b.left_generation "
         "left join generations gr on gr.id = b.right_generation "
@@ -106,8 +108,9 @@ def votes_with_lengths(store: Store, battle_filter: BattleFilter | None = None) 
             _count(left_words),
             _count(right_words),
             None if consistent is None else bool(consistent),
+            frozenset((int(left_id), int(right_id))) if left_id is not None and right_id is not None else None,
         )
-        for battle, judge, prompt, left, right, verdict, left_words, right_words, consistent in rows
+        for battle, judge, prompt, left, right, verdict, left_words, right_words, consistent, left_id, right_id in rows
     ]
 
 

@@ -15,9 +15,15 @@ from tests.support.helpers import assert_one_line_error, run
 from tests.support.votes import PROMPTS, result
 
 
-def add_judged(db: Path, battles: list[tuple[str, str, str | None, str | None]], judge: str = "auto:j") -> None:
+def add_judged(
+    db: Path,
+    battles: list[tuple[str, str, str | None, str | None]],
+    judge: str = "auto:j",
+    probability: float | None = None,
+) -> None:
     """(left, right, person's verdict or None, judge's verdict or None) on two stored answers each; the judge
-    sees every other pair with the sides swapped, as an automatic judge's own battle may."""
+    sees every other pair with the sides swapped, as an automatic judge's own battle may. With ``probability``
+    the judge gives that probability to the answer it picks, in both orders (a probability judge)."""
     labels = sorted({b[0] for b in battles} | {b[1] for b in battles})
     with Store(db) as store:
         from arena.backend import Contestant, GenerationParams
@@ -53,7 +59,36 @@ def add_judged(db: Path, battles: list[tuple[str, str, str | None, str | None]],
                     store, session=robot, prompt=prompt.uid, left_generation=ids[order[0]],
                     right_generation=ids[order[1]], left_contestant=(left, right)[order[0]],
                     right_contestant=(left, right)[order[1]], verdict=verdict, judge=judge, vote_s=0.1,
+                    auto=None if probability is None else _orders(verdict, probability),
                 )  # fmt: skip
+
+
+def _orders(verdict: str, probability: float) -> writes.AutoVerdictRow:
+    """Both orders of a probability judge that gives ``probability`` to the answer it picks (left as A first)."""
+    left = probability if verdict == "left" else 1 - probability
+    first = {"choice": "A", "probabilities": {"A": left, "B": 1 - left, "C": 0.0}, "reply": None}
+    second = {"choice": "B", "probabilities": {"A": 1 - left, "B": left, "C": 0.0}, "reply": None}
+    return writes.AutoVerdictRow("gguf:judge.gguf", "v1", True, first, second)
+
+
+def test_the_judges_report_card_has_calibration_and_worth(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    rng = np.random.default_rng(3)
+    votes = ["left" if rng.random() < 0.7 else "right" for _ in range(200)]
+    add_judged(
+        db, [("strong", "weak", vote if i < 40 else None, vote) for i, vote in enumerate(votes)], probability=0.8
+    )
+    found = json.loads(run("judges", "--db", str(db), "--json").stdout)
+    row = next(row for row in found["versus_humans"] if row["judge"] == "auto:j")
+    # compared with the person who voted on the same two answers (it agrees every time), not with every vote
+    # on the prompt and pair, which pools 100 different answer pairs into 2 items
+    assert (row["items"], row["comparisons"], row["agreement"]) == (40, 40, 1.0)
+    assert row["brier"] == pytest.approx(0.04, abs=1e-4)  # 0.8 on the answer the person also picked, every time
+    assert [(b["judge"], b["humans"]) for b in row["reliability"]] == [(0.2, 0.0), (0.8, 1.0)]
+    assert sum(b["battles"] for b in row["reliability"]) == 40
+    assert row["effective_human_votes"] is not None and row["effective_human_votes"] > 40
+    text = " ".join(run("judges", "--db", str(db)).stdout.split())
+    assert "Brier" in text and "worth" in text
 
 
 def test_the_assisted_board_links_people_and_judge_through_the_answers(tmp_path: Path) -> None:
@@ -134,6 +169,7 @@ def test_the_html_report_adds_the_assisted_board_when_asked(tmp_path: Path) -> N
     assert done.exit_code == 0, done.output
     text = page.read_text(encoding="utf-8")
     assert "Assisted by an automatic judge" in text and "assisted by auto:j: 40 human votes" in text
+    assert "Automatic judges against the people" in text and "baseline:longest" in text
     assert_one_line_error(run("report", "--db", str(db), "--assisted-by", "auto:j"), "--html FILE")
     assert_one_line_error(
         run("report", "--db", str(db), "--html", str(tmp_path / "x.html"), "--assisted-by", "auto:none"),

@@ -82,6 +82,11 @@ class AssistedFacts:
     """The tuned lambda: 0 the judge is ignored, 1 fully used."""
     effective_votes: float
     """How many human votes the assisted estimate is worth (its variance against the humans-only one's)."""
+    brier: float | None = None
+    """The judge's score for the left answer (its probability where it gave one) against the person's verdict
+    on the same two answers (1, 0, a tie 0.5): mean squared gap; 0.25 for a judge that always says 50%."""
+    reliability: tuple[tuple[float, float, int], ...] = ()
+    """(mean judge score, the people's mean verdict, battles) per fifth of the judge's score range."""
 
     @property
     def worth(self) -> float:
@@ -110,6 +115,10 @@ class AssistedFacts:
             "weight": round(self.weight, 4),
             "effective_human_votes": round(self.effective_votes, 1),
             "judge_worth_human_votes": round(self.worth, 1),
+            "brier": None if self.brier is None else round(self.brier, 4),
+            "reliability": [
+                {"judge": round(p, 3), "humans": round(h, 3), "battles": n} for p, h, n in self.reliability
+            ],
         }
 
 
@@ -284,7 +293,22 @@ class _Cells:
             agreement=agree,
             weight=weight,
             effective_votes=shared * max(worth, 1.0),
+            brier=float(np.mean((judge_score - human) ** 2)) if shared else None,
+            reliability=_reliability(judge_score, human),
         )
+
+
+RELIABILITY_BINS = 5
+
+
+def _reliability(judge: FloatArray, human: FloatArray) -> tuple[tuple[float, float, int], ...]:
+    """(mean judge score, mean human verdict, battles) for each fifth of the judge's range that has any."""
+    bins = np.minimum((judge * RELIABILITY_BINS).astype(np.int64), RELIABILITY_BINS - 1)
+    return tuple(
+        (float(judge[bins == b].mean()), float(human[bins == b].mean()), int((bins == b).sum()))
+        for b in range(RELIABILITY_BINS)
+        if (bins == b).any()
+    )
 
 
 def _cluster_sums(rows: FloatArray, cluster: npt.NDArray[np.int64], clusters: int) -> FloatArray:
