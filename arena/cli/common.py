@@ -154,6 +154,8 @@ def sampling_options(*, session_seed: bool = False) -> Callable[[F], F]:
 
     With ``session_seed`` (``arena play``), ``--seed`` is the session seed and defaults to a fresh random
     one: the command also gets ``seed: int | None`` and ``params.seed`` is left for the session to set.
+    Otherwise (``arena batch``) ``--seed`` is the sampling seed and defaults to a fresh random one too, so a
+    second batch never repeats the first one's samples; the command shows and stores it.
     """
 
     def decorate(func: F) -> F:
@@ -167,16 +169,23 @@ def sampling_options(*, session_seed: bool = False) -> Callable[[F], F]:
             stops: tuple[str, ...],
             **kwargs: Any,
         ) -> Any:
-            params = sampling_params(temperature, top_p, max_tokens, seed, stops)
             if session_seed:
                 kwargs["seed"] = seed
+            elif seed is None:
+                import secrets
+
+                seed = secrets.randbelow(2**31)
+            params = sampling_params(temperature, top_p, max_tokens, seed, stops)
             return func(*args, params=params, **kwargs)
 
         seed_option = (
             session_seed_option
             if session_seed
             else click.option(
-                "--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True, help="Sampling seed."
+                "--seed",
+                type=click.IntRange(0, 2**31 - 1),
+                default=None,
+                help="Sampling seed (default: a fresh random one, shown and stored; give it again to repeat a batch).",
             )
         )
         decorated: Callable[..., Any] = with_params

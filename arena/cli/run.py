@@ -127,7 +127,7 @@ def batch(
         return
     title = f"{prompts.name} - {counted(len(selected), 'prompt')}" + (f" x {samples} samples" if samples > 1 else "")
     stored = f"{counted(len(records), 'generation')} stored in {store.path}"
-    _print_batch(title, summaries, report_rows, stored, session)
+    _print_batch(title, summaries, report_rows, stored, session, params.seed)
 
 
 def _generate(plan: BatchPlan, pool: ModelPool, store: Store, session: int, *, transient: bool) -> list[BatchRecord]:
@@ -168,7 +168,12 @@ def _warn_oversubscribed(contestants: Sequence[Contestant], sequential: bool) ->
 
 
 def _print_batch(
-    title: str, summaries: Sequence[ContestantSummary], report_rows: list[ReportRow], stored: str, session: int
+    title: str,
+    summaries: Sequence[ContestantSummary],
+    report_rows: list[ReportRow],
+    stored: str,
+    session: int,
+    seed: int,
 ) -> None:
     """The batch's summary table, its vibe check, where it was stored, and each contestant's errors."""
     from arena.present.runs import batch_summary_table
@@ -176,7 +181,7 @@ def _print_batch(
     out = console()
     out.print(batch_summary_table(summaries, title=title, width=out.width))
     print_report(report_rows, as_json=False, as_markdown=False, title=f"vibe check - session {session}")
-    out.print(f"{stored} (session {session})", style="dim")
+    out.print(f"{stored} (session {session}; sampling seed {seed}: --seed {seed} repeats it)", style="dim")
     for summary in summaries:
         for error in summary.errors:
             out.print(f"{summary.contestant}: error: {error}", style="red", markup=False, soft_wrap=True)

@@ -101,7 +101,8 @@ def _battles(db_path: Path, battle_filter: BattleFilter) -> list[BattleRow]:
     "--pairs",
     "show_pairs",
     is_flag=True,
-    help="Print, for each neighbouring pair, how sure the order is and how many more votes would settle it.",
+    help="Print, for each neighbouring pair, whether its order is decided (a call that stays true however often "
+    "you look) and, if not, how many more votes a decision should take.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the ratings (or with --pairs, the pairs) as JSON.")
 def leaderboard(

@@ -98,3 +98,22 @@ def test_the_report_shows_flips_only_where_a_prompt_has_several_answers(tmp_path
     several = json.loads(run("report", "--db", str(db), "--json").stdout)
     assert all(row["flips"]["n"] > 0 and row["flips"]["hits"] == 0 for row in several)  # replays never flip
     assert "flips (samples disagree)" in run("report", "--db", str(db), "--markdown").stdout
+
+
+def test_each_batch_samples_with_a_fresh_seed_unless_given_one(tmp_path: Path) -> None:
+    """Without --seed a second batch must not repeat the first one's samples: each gets a fresh seed, shown
+    and stored; --seed N repeats a batch."""
+    db = tmp_path / "f.db"
+    models = ["--model", f"replay:{EXAMPLES / 'steady.jsonl'}", "--model", f"replay:{EXAMPLES / 'loopy.jsonl'}"]
+    seeds = []
+    for _ in range(2):
+        done = run("batch", "--db", str(db), "--limit", "1", "--json", *models)
+        assert done.exit_code == 0, done.output
+        seeds.append(json.loads(done.stdout)["params"]["seed"])
+    given = json.loads(run("batch", "--db", str(db), "--limit", "1", "--seed", "5", "--json", *models).stdout)
+    assert seeds[0] != seeds[1] and given["params"]["seed"] == 5
+    with sqlite3.connect(db) as conn:
+        stored = [json.loads(row[0])["params"]["seed"] for row in conn.execute("select settings_json from sessions")]
+    assert stored == [*seeds, 5]
+    text = run("batch", "--db", str(db), "--limit", "1", "--seed", "9", *models).stdout
+    assert "sampling seed 9: --seed 9 repeats it" in " ".join(text.split())
