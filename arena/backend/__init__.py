@@ -18,11 +18,14 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
-from typing import Any, ClassVar, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypedDict
 from urllib.parse import urlencode
 
 from arena.errors import ArenaError
 from arena.vocab import FINISH_REASONS, FinishReason
+
+if TYPE_CHECKING:
+    from arena.backend.scoring import AnswerScorer
 
 __all__ = [
     "FINISH_REASONS",
@@ -281,6 +284,8 @@ class Capabilities:
     thread_option: str | None = None
     """The spec option that sets its CPU thread count by hand (``n_threads``), where it has one: such models
     keep their count and the others share the cores left."""
+    reward_models: bool = False
+    """It can also load a reward model (``load_reward``): one score per answer, for an automatic judge."""
 
 
 class Backend(Protocol):
@@ -308,6 +313,10 @@ class Backend(Protocol):
 
     def load(self, contestant: Contestant) -> Loaded: ...
 
+    def load_reward(self, contestant: Contestant) -> AnswerScorer:
+        """A reward model (``arena.backend.scoring.AnswerScorer``), where ``capabilities.reward_models``."""
+        ...
+
 
 class BackendBase:
     """The defaults of every optional member of ``Backend``; a backend class derives from it."""
@@ -324,6 +333,9 @@ class BackendBase:
 
     def load_note(self, contestant: Contestant) -> str | None:
         return None
+
+    def load_reward(self, contestant: Contestant) -> AnswerScorer:
+        raise BackendError(f"the {self.name} backend cannot load reward models (only generating ones)")
 
 
 class LoadedBase:
@@ -343,7 +355,17 @@ class LoadedBase:
         """Nothing held by default."""
 
 
-BACKEND_MEMBERS = ("name", "description", "requires", "options", "extra", "capabilities", "default_label", "load_note")
+BACKEND_MEMBERS = (
+    "name",
+    "description",
+    "requires",
+    "options",
+    "extra",
+    "capabilities",
+    "default_label",
+    "load_note",
+    "load_reward",
+)
 LOADED_MEMBERS = ("timed", "shares_cores", "threads_by_hand", "set_threads", "render", "stream", "info")
 """What a backend and its loaded model must have at run time (checked once, where a plugin enters)."""
 

@@ -33,6 +33,20 @@ class TokenScorer(Protocol):
         ...
 
 
+class AnswerScorer(Protocol):
+    """A reward model: one score per conversation that ends in an answer, higher for a better answer.
+
+    Loaded by a backend that declares ``Capabilities.reward_models`` (``Backend.load_reward``); an automatic
+    judge built on it scores each side once, so it has no position bias (``arena autojudge --judge
+    reward:hf:PATH``)."""
+
+    def score(self, messages: Sequence[Message]) -> float:
+        """The reward of the last (assistant) message, given the conversation before it."""
+        ...
+
+    def close(self) -> None: ...
+
+
 def can_score(loaded: object) -> bool:
     """Whether a loaded model implements ``TokenScorer``."""
     return all(

@@ -25,11 +25,20 @@ from arena.vocab import auto_judge
 from arena.wording import counted
 
 if TYPE_CHECKING:
-    from arena.judging.autojudge import AutojudgeRun, AutoVerdict, JudgeItem
+    from arena.backend import Contestant
+    from arena.backend.scoring import AnswerScorer
+    from arena.judging.autojudge import AutojudgeRun, AutoVerdict, Judge, JudgeItem, RewardJudge
 
 
 @click.command()
-@click.option("--judge", "judge_spec", required=True, metavar="SPEC", help="The judging model, as a contestant spec.")
+@click.option(
+    "--judge",
+    "judge_spec",
+    required=True,
+    metavar="SPEC",
+    help="The judging model, as a contestant spec; reward:SPEC (reward:hf:PATH) for a reward model, which "
+    "scores each answer on its own.",
+)
 @click.option("--label", help="Its name: verdicts are stored as judge auto:LABEL (default: the spec's label).")
 @db_option
 @click.option("--session", type=int, help="Only the battles voted in this session.")
@@ -66,11 +75,21 @@ def autojudge(
     """
     from arena.engine.contestants import resolve_contestants
     from arena.engine.pool import ModelPool
-    from arena.judging.autojudge import DEFAULT_PROMPT, check_template, items_to_judge, judge_for, run_autojudge
+    from arena.judging.autojudge import (
+        DEFAULT_PROMPT,
+        RewardJudge,
+        check_template,
+        items_to_judge,
+        judge_for,
+        run_autojudge,
+    )
 
     if session is not None and batch_session is not None:
         raise ArenaError("--session and --batch choose what is judged: give one")
     template = check_template(_read_prompt(prompt_file)) if prompt_file is not None else DEFAULT_PROMPT
+    reward = judge_spec.startswith(REWARD_PREFIX)
+    if reward:
+        judge_spec = judge_spec[len(REWARD_PREFIX) :]
     (contestant,) = resolve_contestants(
         [judge_spec], [label] if label else [], config_path, trust_config_code=trust_remote_code
     )
@@ -88,7 +107,12 @@ def autojudge(
                 + (f" in session {session}" if session is not None else "")
                 + " (votes on imported battles without conversations have none; try --batch N)"
             )
-        load_models(pool, [contestant], lambda c: f"loading the judge {c.label} ({c.backend})")
+        if reward:
+            scorer = _load_reward(contestant)
+            judging: Judge | RewardJudge = RewardJudge(scorer)
+        else:
+            load_models(pool, [contestant], lambda c: f"loading the judge {c.label} ({c.backend})")
+            judging = judge_for(pool[contestant.label])
         with progress_bar(eta=True, transient=as_json) as progress:
             task = progress.add_task(f"{judge}: {counted(len(items), 'pair')}, both orders", total=len(items))
 
@@ -99,7 +123,7 @@ def autojudge(
 
             run = run_autojudge(
                 store,
-                judge_for(pool[contestant.label]),
+                judging,
                 items,
                 judge=judge,
                 judge_contestant=contestant,
@@ -107,6 +131,26 @@ def autojudge(
                 on_item=judged,
             )
     _report(run, store.path, as_json)
+
+
+REWARD_PREFIX = "reward:"
+
+
+def _load_reward(contestant: Contestant) -> AnswerScorer:
+    """The reward model, from a backend that declares it can load one; one line otherwise."""
+    from arena.backend import BackendError
+    from arena.backend.registry import get_backend
+
+    backend = get_backend(contestant.backend)
+    if not backend.capabilities.reward_models:
+        raise ArenaError(f"--judge reward:{contestant.spec}: the {backend.name} backend loads no reward models")
+    with console(stderr=True).status(f"loading the reward model {contestant.label}"):
+        try:
+            return backend.load_reward(contestant)
+        except BackendError as exc:
+            raise ArenaError(f"cannot load the reward model {contestant.label!r}: {exc}") from exc
+        except ImportError as exc:
+            raise ArenaError(f"the reward model needs {exc.name}: pip install 'vibe-arena[hf]'") from exc
 
 
 def _report(run: AutojudgeRun, db: Path, as_json: bool) -> None:

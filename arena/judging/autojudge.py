@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from arena.backend import Contestant, GenerationParams, Loaded, Message
-from arena.backend.scoring import TokenScorer, can_score
+from arena.backend.scoring import AnswerScorer, TokenScorer, can_score
 from arena.engine.generation import generate
 from arena.errors import ArenaError
 from arena.judging.stored import load_batch, not_judged_by
@@ -281,6 +281,40 @@ def combine(first: OrderVerdict, second: OrderVerdict) -> tuple[Verdict, bool]:
     return "tie", first.choice == second.choice == "C"
 
 
+class RewardJudge:
+    """A reward model judges each side on its own (``AnswerScorer``): the left answer is better with
+    probability sigma(score_left - score_right) (Bradley-Terry on the rewards). One score per answer, so no
+    position bias and no judge prompt; the verdict is the likelier side, a tie only where the scores are equal."""
+
+    def __init__(self, scorer: AnswerScorer) -> None:
+        self.scorer = scorer
+
+    def judge_pair(self, item: JudgeItem) -> AutoVerdict:
+        start = time.perf_counter()
+        left = self.scorer.score(_conversation(item.left_messages, item.left_answer))
+        right = self.scorer.score(_conversation(item.right_messages, item.right_answer))
+        if not (math.isfinite(left) and math.isfinite(right)):
+            raise ArenaError("the reward model gave a score that is not a number")
+        probability = 1.0 / (1.0 + math.exp(min(max(right - left, -700.0), 700.0)))
+        verdict: Verdict = "left" if probability > 0.5 else ("right" if probability < 0.5 else "tie")
+        choice: Letter = "A" if verdict == "left" else ("B" if verdict == "right" else "C")
+        shares = {"A": probability, "B": 1 - probability, "C": 0.0}
+        first = OrderVerdict(choice=choice, probabilities=shares, reply=f"rewards {left:.4f} {right:.4f}")
+        second = OrderVerdict(_MIRROR[choice], {"A": 1 - probability, "B": probability, "C": 0.0}, first.reply)
+        return AutoVerdict(verdict, True, first, second, time.perf_counter() - start)
+
+
+def _conversation(messages: Sequence[Message], answer: str) -> list[Message]:
+    """What the reward model scores: the conversation the side was sent, then its answer."""
+    return [*messages, {"role": "assistant", "content": answer}]
+
+
+_MIRROR: dict[Letter, Letter] = {"A": "B", "B": "A", "C": "C"}
+"""The same verdict with the answers swapped: the reward judge's second order is its first, mirrored."""
+REWARD_VERSION = "reward"
+"""Stored as the prompt version of a reward model's verdicts (it reads no judge prompt)."""
+
+
 def judge_item(judge: Judge, template: str, item: JudgeItem) -> AutoVerdict:
     """Judge one pair in both orders."""
     start = time.perf_counter()
@@ -312,7 +346,7 @@ class AutojudgeRun:
 
 def run_autojudge(
     store: Store,
-    judging: Judge,
+    judging: Judge | RewardJudge,
     items: Sequence[JudgeItem],
     *,
     judge: str,
@@ -324,14 +358,18 @@ def run_autojudge(
     ``judge`` the moment it is made (its own transaction). A pair the judge fails on (``ArenaError``, a
     backend's too) is counted and skipped; ``on_item`` hears of each. Ctrl-C stops the run with every
     verdict made so far stored (``interrupted``)."""
-    version = prompt_version(template)
+    version = REWARD_VERSION if isinstance(judging, RewardJudge) else prompt_version(template)
     ref = ContestantRef(spec=judge_contestant.spec, label=judge_contestant.label)
-    settings = SessionSettings(contestants=(ref,), source=f"judge prompt {version}")
+    source = "reward model" if version == REWARD_VERSION else f"judge prompt {version}"
+    settings = SessionSettings(contestants=(ref,), source=source)
     run = AutojudgeRun(judge, version, writes.start_session(store, "autojudge", judge=judge, settings=settings))
     try:
         for item in items:
             try:
-                verdict = judge_item(judging, template, item)
+                if isinstance(judging, RewardJudge):
+                    verdict = judging.judge_pair(item)
+                else:
+                    verdict = judge_item(judging, template, item)
             except ArenaError as exc:  # one line per failed pair, the run goes on
                 run.failures += 1
                 on_item(item, exc)

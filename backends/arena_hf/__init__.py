@@ -14,6 +14,7 @@ from arena.backend import BackendBase, Capabilities, Option
 if TYPE_CHECKING:
     from arena.backend import Contestant
     from arena_hf.model import HFModel
+    from arena_hf.reward import RewardModel
 
 
 class HFBackend(BackendBase):
@@ -23,7 +24,7 @@ class HFBackend(BackendBase):
     description = "transformers + torch (CUDA, MPS, CPU), bitsandbytes int8 / nf4 / fp4"
     extra = "hf"
     requires: tuple[str, ...] = ("torch", "transformers")
-    capabilities = Capabilities(thread_option="threads")
+    capabilities = Capabilities(thread_option="threads", reward_models=True)
     options: ClassVar[dict[str, Option]] = {
         "template": Option(
             bool, "false: ignore the model's chat template and send a raw completion prompt (to see the damage)"
@@ -51,6 +52,11 @@ class HFBackend(BackendBase):
         if contestant.target.lower().endswith(".gguf"):
             return "a GGUF in transformers is converted once, on its first load: a minute or more"
         return None
+
+    def load_reward(self, contestant: Contestant) -> RewardModel:
+        from arena_hf.reward import RewardModel
+
+        return RewardModel.load(contestant)
 
     def load(self, contestant: Contestant) -> HFModel:
         from arena_hf.model import HFModel

@@ -78,7 +78,8 @@ def test_an_installed_backend_is_found_loaded_run_and_judged(site: Path, tmp_pat
     listed = json.loads(arena(site, tmp_path, "backends", "--json").stdout)
     markov = next(row for row in listed if row["name"] == "markov")
     assert "order" in markov["options"] and "Markov chain" in markov["description"]
-    assert markov["capabilities"] == {"concurrent_requests": False, "sampled": True, "thread_option": None}
+    expected = {"concurrent_requests": False, "sampled": True, "thread_option": None, "reward_models": False}
+    assert markov["capabilities"] == expected
     openai = next(row for row in listed if row["name"] == "openai")
     assert openai["capabilities"]["concurrent_requests"] is True  # the built-in declares it the same way
     db = tmp_path / "m.db"
