@@ -353,12 +353,14 @@ def _write_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle],
         )
         if conversation is not None
     ]
+    new, same_as = _attached(conn, answers)
     conn.executemany(
         "insert into generations (session, contestant, prompt, messages_json, rendered_prompt, params_json, "
         "output, n_tokens, finish_reason, created, uid) values (?, ?, ?, ?, '', '{}', ?, 0, 'stop', ?, ?)",
-        answers,
+        new,
     )
-    generation_of = _ids_by_uid(conn, "generations", [str(answer[-1]) for answer in answers])
+    inserted = _ids_by_uid(conn, "generations", [str(answer[-1]) for answer in new])
+    generation_of = {uid: found if isinstance(found, int) else inserted[found] for uid, found in same_as.items()}
     conn.executemany(
         "insert into battles (session, prompt, left_generation, right_generation, left_contestant, "
         "right_contestant, verdict, judge, vote_s, created, tstamp, extra_json, uid) "
@@ -381,9 +383,68 @@ def _write_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle],
             for battle in battles
         ],
     )
-    migrations.fill_answer_counts(conn, list(generation_of.values()))
+    migrations.fill_answer_counts(conn, list(inserted.values()))
     battle_of = _ids_by_uid(conn, "battles", [battle.uid for battle in battles])
     migrations.fill_battle_style(conn, list(battle_of.values()))
+
+
+def _answer_key(contestant: object, prompt: object, messages_json: object, output: object) -> tuple[str, str, str, str]:
+    """What makes two stored answers the same answer: contestant, prompt, what it was sent, what it said."""
+    try:
+        messages = json.loads(messages_json) if isinstance(messages_json, str) else []
+    except (ValueError, RecursionError):
+        messages = []
+    sent = (
+        [{"role": str(m.get("role")), "content": str(m.get("content"))} for m in messages if isinstance(m, dict)]
+        if isinstance(messages, list)
+        else []
+    )
+    return str(contestant), str(prompt), json.dumps(sent, ensure_ascii=False, sort_keys=True), str(output)
+
+
+def _attached(
+    conn: sqlite3.Connection, answers: Sequence[list[object]]
+) -> tuple[list[list[object]], dict[str, int | str]]:
+    """The imported answers to store, and for each answer's uid the stored generation it is (an id) or the
+    new one it is the same as (that one's uid). A record whose two answers (same contestants, prompt,
+    conversations) are a pair already stored as one battle's, or an earlier record's in this import (a
+    person's vote and an automatic judge's verdict exported apart), attaches to that pair: one battle judged
+    twice, not two copies of the answers. Answers that merely repeat (a model answering the same question
+    the same way in two battles) stay two samples."""
+    prompts = sorted({str(answer[2]) for answer in answers})
+    keys: dict[int, tuple[str, str, str, str]] = {
+        int(row[4]): _answer_key(*row[:4])
+        for row in migrations.rows_in(
+            conn,
+            "select contestant, prompt, messages_json, output, id from generations where prompt in ({marks})",
+            prompts,
+        )
+    }
+    pairs: dict[frozenset[tuple[str, str, str, str]], dict[tuple[str, str, str, str], int | str]] = {}
+    for left, right in migrations.rows_in(
+        conn,
+        "select left_generation, right_generation from battles where prompt in ({marks}) "
+        "and left_generation is not null and right_generation is not null",
+        prompts,
+    ):
+        if left in keys and right in keys:
+            pairs.setdefault(frozenset((keys[left], keys[right])), {keys[left]: int(left), keys[right]: int(right)})
+    new: list[list[object]] = []
+    same_as: dict[str, int | str] = {}
+    by_record: dict[str, list[list[object]]] = {}
+    for answer in answers:
+        by_record.setdefault(str(answer[-1]).rsplit("-", 1)[0], []).append(answer)
+    for record in by_record.values():
+        record_keys = [_answer_key(answer[1], answer[2], answer[3], answer[4]) for answer in record]
+        known = pairs.get(frozenset(record_keys)) if len(record) == 2 else None
+        if known is None or len(known) != 2:
+            new.extend(record)
+            known = {key: str(answer[-1]) for key, answer in zip(record_keys, record, strict=True)}
+            if len(record) == 2:
+                pairs.setdefault(frozenset(record_keys), known)
+        for key, answer in zip(record_keys, record, strict=True):
+            same_as[str(answer[-1])] = known[key]
+    return new, same_as
 
 
 def _ids_by_uid(conn: sqlite3.Connection, table: str, uids: Sequence[str]) -> dict[str, int]:

@@ -176,3 +176,33 @@ def test_the_html_report_adds_the_assisted_board_when_asked(tmp_path: Path) -> N
         "no verdicts by auto:none",
     )
     assert not (tmp_path / "x.html").exists()
+
+
+def test_a_vote_and_a_verdict_on_the_same_answers_stay_one_battle_through_export_and_import(tmp_path: Path) -> None:
+    """Exported as FastChat records, a person's vote and an automatic verdict on the same two answers carry the
+    same conversations; imported elsewhere they attach to one pair of answers (not two copies), so the
+    assisted board still links them. Importing again adds nothing."""
+    source = tmp_path / "s.db"
+    rng = np.random.default_rng(4)
+    votes = ["left" if rng.random() < 0.7 else "right" for _ in range(120)]
+    add_judged(source, [("strong", "weak", vote if i < 40 else None, vote) for i, vote in enumerate(votes)])
+    people, judged = tmp_path / "people.json", tmp_path / "judge.json"
+    assert run("export", "--db", str(source), "--format", "fastchat", "--out", str(people)).exit_code == 0
+    exported = run("export", "--db", str(source), "--format", "fastchat", "--judge", "auto:j", "--out", str(judged))
+    assert exported.exit_code == 0, exported.output
+    records = json.loads(judged.read_text(encoding="utf-8"))
+    assert len(records) == 120 and {r.get("judge") for r in records} == {"auto:j"}
+    target = tmp_path / "t.db"
+    for exported_file in (people, judged):
+        done = run("import", str(exported_file), "--db", str(target))
+        assert done.exit_code == 0, done.output
+    with Store(target) as store:
+        generations = store.rows("select count(*) from generations")[0][0]
+    assert generations == 2 * 120  # one pair of answers per battle, the vote and the verdict sharing it
+    board = run("leaderboard", "--db", str(target), "--json", "--rounds", "50", "--assisted-by", "auto:j")
+    assert board.exit_code == 0, board.output
+    assert json.loads(board.stdout)[0]["shared_battles"] == 40
+    again = run("import", str(judged), "--db", str(target))
+    assert again.exit_code == 0
+    with Store(target) as store:
+        assert store.rows("select count(*) from generations")[0][0] == generations
