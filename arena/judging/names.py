@@ -5,8 +5,12 @@ from __future__ import annotations
 import unicodedata
 
 from arena.untrusted import visible
+from arena.vocab import AUTO_PREFIX
 
 JUDGE_NAME_MAX = 40
+RESERVED_PREFIXES = (AUTO_PREFIX, "baseline:")
+"""What a person's name may not start with: votes under ``auto:NAME`` count as an automatic judge's, and
+``baseline:`` names the free baselines ``arena judges`` compares with."""
 
 
 def judge_name(typed: str) -> str:
@@ -27,4 +31,9 @@ def judge_name_problem(name: str) -> str | None:
         return f"At most {JUDGE_NAME_MAX} characters, please."
     if visible(name) != name or "\n" in name or "\t" in name:
         return "Printable characters only (no control, zero-width or direction characters)."
+    reserved = next((prefix for prefix in RESERVED_PREFIXES if name.strip().lower().startswith(prefix)), None)
+    if reserved is not None:
+        return (
+            f"Names starting with {reserved!r} belong to the arena's own judges (automatic, baselines): choose another."
+        )
     return None

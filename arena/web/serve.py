@@ -25,7 +25,13 @@ def play_command(play_args: Sequence[str]) -> str:
     argument is quoted): this interpreter's ``arena play``, asking for the judge's name. ``exec`` puts the
     judge's process in the shell's place, so the server's child is the judge itself: stopping it stops the
     judge, and the judge sees the server go (``arena.web.orphan``)."""
-    return "exec " + shlex.join([sys.executable, "-m", "arena", "play", "--ask-judge", *play_args])
+    return "exec " + shlex.join([sys.executable, "-c", LAUNCH, "play", "--ask-judge", *play_args])
+
+
+LAUNCH = "import sys; sys.path.pop(0); import runpy; runpy.run_module('arena', run_name='__main__', alter_sys=True)"
+"""How a judge's process starts arena: as ``python -m arena`` would, but without the working directory on the
+import path (``-m`` and ``-c`` put it first), so an ``arena`` folder beside a checkout cannot shadow the
+installed package."""
 
 
 def public_url_for(host: str, port: int) -> str:

@@ -243,6 +243,9 @@ def test_judge_names_are_normalized_and_blank_ones_refused(tmp_path: Path) -> No
         assert judge_name_problem(hidden) is not None, hidden
     assert judge_name_problem("\U0001f469\u200d\U0001f4bb dev") is None  # a ZWJ emoji is a fine name
     assert judge_name("jose\u0301") == "jos\u00e9"
+    for reserved in ("auto:gpt", "Auto:me", "baseline:longest"):  # a person must not count as a model or baseline
+        assert "belong to the arena's own judges" in (judge_name_problem(reserved) or ""), reserved
+    assert_one_line_error(run("play", *EXAMPLE_MODELS, "--db", str(tmp_path / "r.db"), "--judge", "auto:x"), "auto:")
     result = run("play", *EXAMPLE_MODELS, "--db", str(tmp_path / "p.db"), "--judge", "\u3164")
     assert_one_line_error(result, "Printable characters only", "\\u3164")
     assert not (tmp_path / "p.db").exists()

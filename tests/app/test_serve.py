@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -163,9 +164,27 @@ def test_without_textual_serve_one_line_names_the_extra(tmp_path: Path, monkeypa
     assert not (tmp_path / "x.db").exists()  # nothing was checked, created or loaded first
 
 
+def test_a_judge_starts_from_the_installed_package_beside_a_folder_named_arena(tmp_path: Path) -> None:
+    """``arena serve`` run in a checkout's parent (or any folder holding ``arena/``): ``python -m arena``
+    would import that folder and every judge would crash while the operator saw a normal start."""
+    shadow = tmp_path / "arena"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise SystemExit('the folder in the working directory was imported')\n")
+    (shadow / "__main__.py").write_text("raise SystemExit('the folder in the working directory was run')\n")
+    command = play_command(["--help"])
+    done = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: arena play") and "working directory" not in done.stderr
+    naive = subprocess.run(
+        [sys.executable, "-m", "arena", "play", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert naive.returncode != 0 and "working directory was" in naive.stderr  # what the old launch did
+
+
 def test_each_browser_runs_this_interpreters_play_with_every_argument_quoted() -> None:
     command = play_command(["--model", "replay:/tmp/a b.jsonl?tps=5", "--db", "/tmp/x;rm -rf ~.db"])
-    assert command.startswith(f"exec {sys.executable} -m arena play --ask-judge ")  # the judge is the child
+    assert command.startswith(f"exec {sys.executable} -c ")  # exec: the judge is the child
+    assert " play --ask-judge " in command
     assert "'replay:/tmp/a b.jsonl?tps=5'" in command and "'/tmp/x;rm -rf ~.db'" in command
     assert public_url_for("127.0.0.1", 8000) == "http://127.0.0.1:8000"
     assert public_url_for("::1", 8000) == "http://[::1]:8000"
