@@ -87,6 +87,10 @@ class BackendError(ArenaError):
     """A backend could not load or generate: missing weights, a corrupt file, a server that is down."""
 
 
+MAX_TOKENS = 1_000_000
+"""More tokens than any model here can hold in its context: a larger budget is a typo."""
+
+
 @dataclass(frozen=True)
 class GenerationParams:
     """Sampling settings; both sides of a battle always get the same ones.
@@ -109,8 +113,8 @@ class GenerationParams:
             raise ArenaError(f"temperature must be >= 0, got {self.temperature}")
         if not 0 < self.top_p <= 1:
             raise ArenaError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.max_tokens < 1:
-            raise ArenaError(f"max_tokens must be >= 1, got {self.max_tokens}")
+        if not 1 <= self.max_tokens <= MAX_TOKENS:
+            raise ArenaError(f"max_tokens must be between 1 and {MAX_TOKENS:,}, got {self.max_tokens}")
 
     @property
     def greedy(self) -> bool:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from arena.cli.common import (
+    SESSION_NUMBER,
     check_db_file,
     config_option,
     console,
@@ -41,8 +42,10 @@ if TYPE_CHECKING:
 )
 @click.option("--label", help="Its name: verdicts are stored as judge auto:LABEL (default: the spec's label).")
 @db_option
-@click.option("--session", type=int, help="Only the battles voted in this session.")
-@click.option("--batch", "batch_session", type=int, help="Judge the pairs of this batch session's answers instead.")
+@click.option("--session", type=SESSION_NUMBER, help="Only the battles voted in this session.")
+@click.option(
+    "--batch", "batch_session", type=SESSION_NUMBER, help="Judge the pairs of this batch session's answers instead."
+)
 @click.option("--limit", type=click.IntRange(min=1), help="At most N pairs (those not judged yet, oldest first).")
 @click.option(
     "--judge-prompt",
@@ -180,8 +183,18 @@ def _report(run: AutojudgeRun, db: Path, as_json: bool) -> None:
     out.print(f"The judge's own board: arena leaderboard --judge {run.judge} --db {db}", markup=False, highlight=False)
 
 
+MAX_PROMPT_BYTES = 200_000
+"""A judge prompt is a page or two; more is a wrong file (and /dev/zero never ends)."""
+
+
 def _read_prompt(path: Path) -> str:
+    """The judge prompt file: a regular file of at most ``MAX_PROMPT_BYTES`` (a FIFO or a device would block
+    or never end), as UTF-8 text; one line otherwise."""
     try:
+        if not path.is_file():
+            raise ArenaError(f"--judge-prompt {path}: not a regular file")
+        if path.stat().st_size > MAX_PROMPT_BYTES:
+            raise ArenaError(f"--judge-prompt {path}: over {MAX_PROMPT_BYTES:,} bytes: is it the right file?")
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ArenaError(f"--judge-prompt {path}: cannot read it ({exc})") from None

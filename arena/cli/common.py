@@ -139,6 +139,9 @@ def sampling_params(
     )
 
 
+SESSION_NUMBER = click.IntRange(1, 2**63 - 1)
+"""A session's number as SQLite can hold it (a 30-digit number is one line, not an OverflowError)."""
+
 session_seed_option = click.option(
     "--seed",
     type=click.IntRange(0, 2**31 - 1),

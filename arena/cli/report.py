@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from arena.cli.common import console, db_option, echo_json, existing_store, say
+from arena.cli.common import SESSION_NUMBER, console, db_option, echo_json, existing_store, say
 from arena.errors import ArenaError
 from arena.vocab import FINISH_REASONS
 
@@ -72,7 +72,7 @@ def flags(file: Path, prompt_uid: str | None, finish_reason: str | None, as_json
 
 @click.command()
 @db_option
-@click.option("--session", type=int, help="Report on this session (default: the latest batch).")
+@click.option("--session", type=SESSION_NUMBER, help="Report on this session (default: the latest batch).")
 @click.option("--all", "all_sessions", is_flag=True, help="Report on every generation in the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable rows.")
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print a markdown table for a write-up.")
@@ -147,11 +147,22 @@ def _html(db_path: Path, html_path: Path, assisted_by: str | None) -> None:
 
     with existing_store(db_path) as store, console(stderr=True).status("computing the report"):
         page = render_page(collect_page(store, assisted_by=assisted_by), source=str(db_path))
-    try:
-        html_path.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise ArenaError(f"{html_path}: cannot write: {exc.strerror or exc}") from None
+    _write_whole(html_path, page)
     say(f"wrote {html_path} ({len(page.encode()) / 1024:.0f} KB): open it in a browser; it loads nothing else")
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: into a file beside it, then renamed over it, so a disk
+    that fills up midway leaves the page that was there (and no half-written one)."""
+    import os
+
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ArenaError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _compare(db_path: Path, before: str, after: str, *, as_json: bool) -> None:

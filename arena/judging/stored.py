@@ -81,6 +81,8 @@ def resolve_batch(store: Store, which: str) -> int:
         session = int(which)
     except ValueError:
         raise ArenaError(f"--from-batch: expected a session number or 'latest', got {which!r}") from None
+    if not 1 <= session < 2**63:
+        raise ArenaError(f"--from-batch {which}: {store.path} has no session {which}")
     found = batch_answers.session_kind(store, session)
     if found is None:
         raise ArenaError(f"--from-batch {session}: {store.path} has no session {session}")

@@ -83,6 +83,8 @@ def parse_side(text: str) -> tuple[int, str | None]:
     number, _, label = text.partition(":")
     if not number.isdigit():
         raise ArenaError(f"--compare {text!r}: expected a session number, or SESSION:LABEL")
+    if not 1 <= int(number) < 2**63:  # SQLite's integers: a longer number is no session, not an OverflowError
+        raise ArenaError(f"--compare: no session {number} in this database")
     return int(number), label or None
 
 

@@ -249,3 +249,55 @@ def test_judge_names_are_normalized_and_blank_ones_refused(tmp_path: Path) -> No
     result = run("play", *EXAMPLE_MODELS, "--db", str(tmp_path / "p.db"), "--judge", "\u3164")
     assert_one_line_error(result, "Printable characters only", "\\u3164")
     assert not (tmp_path / "p.db").exists()
+
+
+def test_numbers_too_large_for_sqlite_are_one_line(tmp_path: Path) -> None:
+    """A session number of 30 digits (or a token budget of 24) used to end in an OverflowError traceback."""
+    db = tmp_path / "n.db"
+    assert run("batch", *EXAMPLE_MODELS, "--limit", "1", "--db", str(db)).exit_code == 0
+    huge = "1" + "0" * 29
+    for args in (["report", "--session", huge], ["autojudge", "--judge", "replay:x.jsonl", "--batch", huge]):
+        refused = run(*args, "--db", str(db))  # click's own range check: its usage line, then the error
+        assert refused.exit_code == 2 and "is not in the range" in refused.stderr and "Traceback" not in refused.output
+    assert_one_line_error(run("report", "--db", str(db), "--compare", huge, "1"), f"no session {huge}")
+    assert_one_line_error(run("play", "--db", str(db), "--from-batch", huge), f"no session {huge}")
+    assert_one_line_error(run("batch", *EXAMPLE_MODELS, "--db", str(db), "--max-tokens", huge), "max_tokens")
+
+
+def test_a_report_page_is_written_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk that fills up midway used to leave a truncated page in place of the good one."""
+    from tests.support.votes import add_votes
+
+    db = tmp_path / "h.db"
+    add_votes(db, [("a", "b", "left"), ("b", "a", "left")] * 6)
+    page = tmp_path / "report.html"
+    page.write_text("the good page", encoding="utf-8")
+    original = Path.write_text
+
+    def full_disk(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        original(self, text[:100], encoding="utf-8")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    assert_one_line_error(run("report", "--db", str(db), "--html", str(page)), "No space left on device")
+    monkeypatch.setattr(Path, "write_text", original)
+    assert page.read_text(encoding="utf-8") == "the good page"
+    assert not list(tmp_path.glob(".report.html*"))  # nothing half-written left beside it
+    assert run("report", "--db", str(db), "--html", str(page)).exit_code == 0
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_a_judge_prompt_must_be_a_regular_file_of_reasonable_size(tmp_path: Path) -> None:
+    import os
+
+    db = tmp_path / "j.db"
+    assert run("batch", *EXAMPLE_MODELS, "--limit", "1", "--db", str(db)).exit_code == 0
+    fifo = tmp_path / "prompt.fifo"
+    os.mkfifo(fifo)
+    huge = tmp_path / "huge.txt"
+    huge.write_text("{answer_a} {answer_b} " + "x" * 300_000, encoding="utf-8")
+    for path, why in ((fifo, "not a regular file"), (Path("/dev/zero"), "not a regular file"), (huge, "bytes")):
+        found = run(
+            "autojudge", "--db", str(db), "--judge", "replay:x.jsonl", "--batch", "1", "--judge-prompt", str(path)
+        )
+        assert_one_line_error(found, "--judge-prompt", why)
