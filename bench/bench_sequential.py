@@ -19,10 +19,10 @@ import random
 import statistics
 import time
 
-from arena.analysis.ratings import Outcome, compute_leaderboard
 from arena.analysis.ratings import board as board_module
+from arena.analysis.ratings import compute_leaderboard
 from arena.analysis.ratings.method import small_cluster_factor
-from tests.support.sequential_sim import simulate
+from tests.support.sequential_sim import pair_votes, simulate
 
 RUNS = 300
 SHARES = (0.55, 0.60, 0.65, 0.70)
@@ -35,23 +35,10 @@ def _gap(share: float) -> float:
     return 400 * math.log10(share / (1 - share))
 
 
-def _votes(rng: random.Random, count: int, prompts: int, share: float = 0.5, ties: float = 0.3) -> list[Outcome]:
-    found = []
-    for _ in range(count):
-        left, right = ("a", "b") if rng.random() < 0.5 else ("b", "a")
-        if rng.random() < ties:
-            verdict = "tie"
-        else:
-            a_won = rng.random() < share
-            verdict = "left" if (left == "a") == a_won else "right"
-        found.append(Outcome(left, right, verdict, f"p{rng.randrange(prompts)}"))  # type: ignore[arg-type]
-    return found
-
-
 def _old_rule(share: float, budget: int, every: int, seed: int) -> tuple[int | None, bool]:
     """The old "separated" read every ``every`` votes: (votes at the first call, whether it was wrong)."""
     rng = random.Random(seed)
-    votes = _votes(rng, budget, 30, share)
+    votes = pair_votes(rng, budget, 30, share)
     for looked in range(every, budget + 1, every):
         (pair,) = compute_leaderboard(votes[:looked], rounds=200, seed=seed).neighbours
         if not pair.provisional and pair.p_a_better is not None and pair.p_a_better >= 0.975:
@@ -134,7 +121,7 @@ def _one_look() -> list[str]:
             vars(board_module)["small_cluster_factor"] = small_cluster_factor if corrected else _no_correction
             called = 0
             for seed in range(ONE_LOOK_RUNS):
-                votes = _votes(random.Random(seed), 200, prompts)
+                votes = pair_votes(random.Random(seed), 200, prompts)
                 (pair,) = compute_leaderboard(votes, rounds=1000, seed=seed).neighbours
                 called += pair.p_a_better is not None and pair.p_a_better >= 0.975
             rates.append(called / ONE_LOOK_RUNS)

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from arena.analysis.judges import Vote, cohen_kappa
+from arena.analysis.judges import JudgedVote, Vote, cohen_kappa
 from arena.analysis.stats import clustered_interval
 from arena.vocab import is_auto_judge
 
@@ -130,27 +130,13 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-class WordCountedVote(Protocol):
+class WordCountedVote(JudgedVote, Protocol):
     """What the judge-versus-humans comparison reads of a stored vote (``arena.store.auto_verdicts.
-    LengthVoteRow`` is one)."""
+    LengthVoteRow`` is one): a judged vote, its battle, its answers' lengths and generation ids, and an
+    automatic judge's consistency."""
 
     @property
     def battle(self) -> int: ...
-
-    @property
-    def judge(self) -> str | None: ...
-
-    @property
-    def prompt(self) -> str: ...
-
-    @property
-    def left(self) -> str: ...
-
-    @property
-    def right(self) -> str: ...
-
-    @property
-    def verdict(self) -> str: ...
 
     @property
     def left_words(self) -> int | None: ...

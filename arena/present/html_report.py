@@ -21,6 +21,7 @@ from typing import Any
 from arena.analysis.flags import FLAGS, RATED_FLAGS
 from arena.analysis.ratings import Leaderboard
 from arena.errors import ArenaError
+from arena.present.info import VERSUS_HEADERS, versus_cells
 from arena.present.leaderboard import leaderboard_notes
 from arena.reports.page import MIN_CATEGORY_BATTLES, PageData
 from arena.untrusted import visible
@@ -368,33 +369,12 @@ def _automatic_judges(data: PageData) -> list[str]:
     if not data.versus:
         return []
 
-    def share(value: float | None) -> str:
-        return "-" if value is None else f"{value * 100:.0f}%"
-
-    rows = [
-        [
-            row.judge,
-            row.items,
-            f"{share(row.agreement)} of {row.decided}"
-            + (
-                f" ({share(row.agreement_low)}-{share(row.agreement_high)})"
-                if row.agreement_low is not None and row.agreement_high is not None
-                else ""
-            ),
-            "-" if row.kappa is None else f"{row.kappa:.2f}",
-            share(row.consistency),
-            share(row.prefers_longer),
-            "-" if row.brier is None else f"{row.brier:.3f}",
-            "-" if row.effective_votes is None else f"{row.effective_votes:.0f}",
-        ]
-        for row in data.versus
-    ]
-    header = ["judge", "items", "agreement, no ties (CI)", "kappa", "orders agree", "prefers longer", "Brier", "worth"]
+    rows: list[list[object]] = [[row.judge, *versus_cells(row)] for row in data.versus]
     return [
         "<h2>Automatic judges against the people</h2>",
         '<p class="note">Each automatic judge (arena autojudge) against the people\'s votes on the same items, '
         "beside free baselines; worth: the human votes its verdicts count for on the judge-assisted board.</p>",
-        _table(header, rows),
+        _table(["judge", *VERSUS_HEADERS], rows),
     ]
 
 

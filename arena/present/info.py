@@ -160,12 +160,44 @@ def judges_tables(report: JudgesReport, width: int) -> list[Table | Text]:
     return shown
 
 
-def versus_table(rows: Sequence[VersusRow], notes: Sequence[str], width: int) -> list[Table | Text]:
-    """Each judge's agreement with the humans beside the baselines (``arena.analysis.versus``)."""
+VERSUS_HEADERS = (
+    "items",
+    "agreement, no ties (95% CI)",
+    "with ties",
+    "kappa",
+    "orders agree",
+    "prefers longer",
+    "Brier",
+    "worth (human votes)",
+)
+"""The figures of a judge against the humans, after its name: the terminal table and the HTML report."""
+
+
+def versus_cells(row: VersusRow) -> list[str]:
+    """One judge's figures against the humans (``VERSUS_HEADERS``), as both the terminal and the page show them."""
 
     def share(value: float | None) -> str:
         return "-" if value is None else f"{value:.0%}"
 
+    interval = (
+        f" ({share(row.agreement_low)}-{share(row.agreement_high)})"
+        if row.agreement_low is not None and row.agreement_high is not None
+        else ""
+    )
+    return [
+        str(row.items),
+        f"{share(row.agreement)}{interval} of {row.decided}",
+        f"{share(row.agreement_with_ties)} of {row.comparisons}",
+        "-" if row.kappa is None else f"{row.kappa:.2f}",
+        share(row.consistency),
+        share(row.prefers_longer),
+        "-" if row.brier is None else f"{row.brier:.3f}",
+        "-" if row.effective_votes is None else f"{row.effective_votes:.0f}",
+    ]
+
+
+def versus_table(rows: Sequence[VersusRow], notes: Sequence[str], width: int) -> list[Table | Text]:
+    """Each judge's agreement with the humans beside the baselines (``arena.analysis.versus``)."""
     columns = [
         Column("judge", "name", 100),
         Column("items", priority=60, justify="right"),
@@ -180,20 +212,7 @@ def versus_table(rows: Sequence[VersusRow], notes: Sequence[str], width: int) ->
     cells: list[list[str | Text]] = [
         [
             literal(row.judge, style="bold" if row.kind == "auto" else ("dim" if row.kind == "baseline" else "")),
-            str(row.items),
-            f"{share(row.agreement)}"
-            + (
-                f" ({share(row.agreement_low)}-{share(row.agreement_high)})"
-                if row.agreement_low is not None and row.agreement_high is not None
-                else ""
-            )
-            + f" of {row.decided}",
-            f"{share(row.agreement_with_ties)} of {row.comparisons}",
-            "-" if row.kappa is None else f"{row.kappa:.2f}",
-            share(row.consistency),
-            share(row.prefers_longer),
-            "-" if row.brier is None else f"{row.brier:.3f}",
-            "-" if row.effective_votes is None else f"{row.effective_votes:.0f}",
+            *versus_cells(row),
         ]
         for row in rows
     ]

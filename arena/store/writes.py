@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import arena
 from arena.store import migrations
 from arena.store.connection import Store, new_uid, utc_now
+from arena.store.queries import message_list
 from arena.store.settings import SessionSettings
 from arena.vocab import Verdict, as_verdict
 
@@ -390,15 +391,8 @@ def _write_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle],
 
 def _answer_key(contestant: object, prompt: object, messages_json: object, output: object) -> tuple[str, str, str, str]:
     """What makes two stored answers the same answer: contestant, prompt, what it was sent, what it said."""
-    try:
-        messages = json.loads(messages_json) if isinstance(messages_json, str) else []
-    except (ValueError, RecursionError):
-        messages = []
-    sent = (
-        [{"role": str(m.get("role")), "content": str(m.get("content"))} for m in messages if isinstance(m, dict)]
-        if isinstance(messages, list)
-        else []
-    )
+    stored = message_list(messages_json if isinstance(messages_json, str) else None)
+    sent = [{"role": str(m.get("role")), "content": str(m.get("content"))} for m in stored]
     return str(contestant), str(prompt), json.dumps(sent, ensure_ascii=False, sort_keys=True), str(output)
 
 

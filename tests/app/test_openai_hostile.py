@@ -17,6 +17,7 @@ from arena.backend import GenerationParams, GenerationResult
 from arena.engine.contestants import parse_spec
 from arena.engine.generation import generate
 from arena.engine.pool import ModelPool
+from tests.support.engine_server import send_body
 from tests.support.helpers import assert_one_line_error, run
 
 MESSAGES = [{"role": "user", "content": "Say hi."}]
@@ -36,12 +37,7 @@ class HostileServer(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        body = json.dumps({"data": [{"id": "m"}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_body(self, 200, "application/json", json.dumps({"data": [{"id": "m"}]}).encode())
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))

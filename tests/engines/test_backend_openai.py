@@ -18,7 +18,7 @@ from arena.engine.contestants import parse_spec
 from arena.engine.generation import generate
 from arena.engine.pool import ModelPool
 from tests.support.browser import free_port
-from tests.support.engine_server import llama_server
+from tests.support.engine_server import llama_server, send_body
 from tests.support.helpers import assert_one_line_error, run
 
 MESSAGES = [{"role": "user", "content": "Why are there two high tides a day?"}]
@@ -92,30 +92,23 @@ class BrokenServer(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.endswith("/models") and not self.path.startswith("/missing"):
-            self._send(200, "application/json", json.dumps({"data": [{"id": "m"}]}).encode())
+            send_body(self, 200, "application/json", json.dumps({"data": [{"id": "m"}]}).encode())
         else:
-            self._send(404, "text/plain", b"no such route")
+            send_body(self, 404, "text/plain", b"no such route")
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.path.startswith("/reject"):
-            self._send(400, "application/json", b'{"error": {"message": "max_tokens is too large"}}')
+            send_body(self, 400, "application/json", b'{"error": {"message": "max_tokens is too large"}}')
         elif self.path.startswith("/garbled"):
-            self._send(
-                200, "text/event-stream", b'data: {"choices": [{"delta": {"content": "Hi"}}]}\n\ndata: {oops\n\n'
+            send_body(
+                self, 200, "text/event-stream", b'data: {"choices": [{"delta": {"content": "Hi"}}]}\n\ndata: {oops\n\n'
             )
         elif self.path.startswith("/html"):
-            self._send(200, "text/html", b"<html>maintenance</html>\n")
+            send_body(self, 200, "text/html", b"<html>maintenance</html>\n")
         else:
             body = b'data: {"choices": [{"delta": {"content": "Hi"}}]}\n\ndata: {"choices": [{"delta": {}, "finish_reason": "stop"}], "usage": {"completion_tokens": 2}}\n\ndata: [DONE]\n\n'
-            self._send(200, "text/event-stream", body)
-
-    def _send(self, status: int, content_type: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            send_body(self, 200, "text/event-stream", body)
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,16 @@ Hold = Callable[[EngineLog, str], bool]
 """(the log, a request's model) -> whether the request may be answered now (checked as requests arrive)."""
 
 
+def send_body(handler: http.server.BaseHTTPRequestHandler, status: int, content_type: str, body: bytes) -> None:
+    """Answer with the whole ``body`` at once (a length, so the client knows where it ends): what every test
+    server does where it is not streaming."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def make_handler(
     log: EngineLog,
     token_delay_s: float,
@@ -62,12 +72,7 @@ def make_handler(
             return
 
         def do_GET(self) -> None:
-            body = json.dumps({"data": [{"id": "engine-model"}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_body(self, 200, "application/json", json.dumps({"data": [{"id": "engine-model"}]}).encode())
 
         def do_POST(self) -> None:
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

@@ -11,10 +11,12 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from arena.analysis.ratings import Outcome
 from arena.analysis.ratings.board import between_prompt_variance
 from arena.analysis.ratings.bt import win_probability
 from arena.analysis.ratings.sequential import winner
 from arena.analysis.ratings.standing import Standing
+from arena.vocab import Verdict
 
 
 @dataclass
@@ -117,4 +119,19 @@ def _points(wins: list[list[float]], labels: Sequence[str]) -> dict[str, float]:
         won = sum(wins[i])
         lost = sum(wins[j][i] for j in range(len(labels)))
         found[label] = 1000.0 + 400.0 / math.log(10) * math.log((won + 1) / (lost + 1))
+    return found
+
+
+def pair_votes(rng: random.Random, count: int, prompts: int, share: float = 0.5, ties: float = 0.3) -> list[Outcome]:
+    """Votes between a and b on ``prompts`` prompts (drawn at random), sides at random, ``ties`` of them ties
+    and a winning ``share`` of the rest: what the issue's measurements of the old rule used."""
+    found = []
+    for _ in range(count):
+        left, right = ("a", "b") if rng.random() < 0.5 else ("b", "a")
+        if rng.random() < ties:
+            verdict: Verdict = "tie"
+        else:
+            a_won = rng.random() < share
+            verdict = "left" if (left == "a") == a_won else "right"
+        found.append(Outcome(left, right, verdict, f"p{rng.randrange(prompts)}"))
     return found

@@ -19,25 +19,11 @@ from arena.analysis.ratings.method import small_cluster_factor
 from arena.analysis.ratings.sequential import log_evidence, threshold, winner
 from tests.support import sequential_sim
 from tests.support.helpers import run
-from tests.support.sequential_sim import simulate
+from tests.support.sequential_sim import pair_votes, simulate
 from tests.support.votes import add_votes
 
 GAP_65 = 400 * math.log10(0.65 / 0.35)
 """Rating points between two contestants the better of which wins 65% of their decisive votes."""
-
-
-def _votes(rng: random.Random, count: int, prompts: int, share: float = 0.5, ties: float = 0.3) -> list[Outcome]:
-    """Votes between a and b on ``prompts`` prompts, sides at random: what the issue's measurements used."""
-    found = []
-    for _ in range(count):
-        left, right = ("a", "b") if rng.random() < 0.5 else ("b", "a")
-        if rng.random() < ties:
-            verdict = "tie"
-        else:
-            a_won = rng.random() < share
-            verdict = "left" if (left == "a") == a_won else "right"
-        found.append(Outcome(left, right, verdict, f"p{rng.randrange(prompts)}"))  # type: ignore[arg-type]
-    return found
 
 
 def test_two_equal_contestants_read_after_every_vote_are_almost_never_called_apart() -> None:
@@ -59,7 +45,7 @@ def test_the_old_rule_read_after_every_few_votes_calls_equal_contestants_apart()
     runs = 60
     for seed in range(runs):
         rng = random.Random(seed)
-        votes = _votes(rng, 200, 30)
+        votes = pair_votes(rng, 200, 30)
         for looked in range(10, 201, 5):
             (pair,) = compute_leaderboard(votes[:looked], rounds=200, seed=seed).neighbours
             if not pair.provisional and pair.p_a_better is not None and pair.p_a_better >= 0.975:
@@ -151,7 +137,7 @@ def test_with_few_prompts_one_look_at_the_bootstrap_is_wrong_at_most_6_percent(
         rng = random.Random(prompts)
         called = 0
         for seed in range(2500):
-            (pair,) = compute_leaderboard(_votes(rng, 200, prompts), rounds=400, seed=seed).neighbours
+            (pair,) = compute_leaderboard(pair_votes(rng, 200, prompts), rounds=400, seed=seed).neighbours
             called += pair.p_a_better is not None and pair.p_a_better >= 0.975
         return called / 2500
 
