@@ -36,18 +36,27 @@ WORTH_ROUNDS = 200
 """Bootstrap rounds of the assisted fit that says what each automatic judge is worth (a report figure)."""
 
 
-def judges_for(store: Store, battle_filter: BattleFilter | None = None) -> JudgesResult:
+def judges_for(
+    store: Store, battle_filter: BattleFilter | None = None, assisted: AssistedFacts | None = None
+) -> JudgesResult:
+    """``assisted``: the facts of an assisted board already fitted on the same votes (the HTML report's
+    ``--assisted-by``): its judge's row reads them instead of a second, shorter fit, so the page says one
+    figure for what that judge is worth."""
     votes = votes_from_rows(judge_votes(store, battle_filter))
     versus = [
-        _with_assisted(row, _assisted(store, battle_filter, row.judge)) if row.kind == "auto" else row
+        _with_assisted(row, _assisted(store, battle_filter, row.judge, assisted)) if row.kind == "auto" else row
         for row in versus_humans(length_votes(votes_with_lengths(store, battle_filter)))
     ]
     return JudgesResult(judge_report(votes), len({vote.judge for vote in votes}), versus, versus_notes(versus))
 
 
-def _assisted(store: Store, battle_filter: BattleFilter | None, judge: str) -> AssistedFacts | None:
+def _assisted(
+    store: Store, battle_filter: BattleFilter | None, judge: str, known: AssistedFacts | None
+) -> AssistedFacts | None:
     """An automatic judge's assisted board's facts (its calibration on the battles people voted, what it is
     worth); None where it cannot assist (too few battles shared with people)."""
+    if known is not None and known.judge == judge:
+        return known
     try:
         facts = board_for(store, battle_filter, method="assisted", assisted_by=judge, rounds=WORTH_ROUNDS).board.facts
     except ArenaError:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from arena.analysis.judges import JudgesReport
 from arena.analysis.ratings import Leaderboard
+from arena.analysis.ratings.assisted import AssistedFacts
 from arena.analysis.versus import VersusRow
 from arena.reports.judges import judges_for
 from arena.reports.leaderboard import board_for
@@ -51,12 +52,13 @@ def collect_page(store: Store, rounds: int = 1000, assisted_by: str | None = Non
         board_of = board_for(store, BattleFilter(category=category), rounds=rounds).board
         if board_of.battles >= MIN_CATEGORY_BATTLES:
             categories[category] = board_of
-    found = judges_for(store)
-    judges = found.people if found.judges >= 2 else None
-    versus = found.versus if any(row.kind == "auto" for row in found.versus) else []
     assisted = None
     if assisted_by is not None and board.ratings:
         assisted = board_for(store, method="assisted", assisted_by=assisted_by, rounds=rounds).board
+    facts = assisted.facts if assisted is not None else None
+    found = judges_for(store, assisted=facts if isinstance(facts, AssistedFacts) else None)
+    judges = found.people if found.judges >= 2 else None
+    versus = found.versus if any(row.kind == "auto" for row in found.versus) else []
     return PageData(
         board=board,
         styled=styled if styled is not None and styled.style else None,

@@ -5,6 +5,7 @@ answers are linked, whichever sides the judge saw them on."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -170,6 +171,10 @@ def test_the_html_report_adds_the_assisted_board_when_asked(tmp_path: Path) -> N
     text = page.read_text(encoding="utf-8")
     assert "Assisted by an automatic judge" in text and "assisted by auto:j: 40 human votes" in text
     assert "Automatic judges against the people" in text and "baseline:longest" in text
+    # one figure for what the judge is worth: its row in the judges' table reads the assisted board's fit
+    (worth_in_note,) = re.findall(r"as sure as ~(\d+) human votes", text)
+    (judge_row,) = re.findall(r'<tr><td class="name">auto:j</td>(.*?)</tr>', text)
+    assert re.findall(r"<td>([^<]*)</td>", judge_row)[-1] == worth_in_note
     assert_one_line_error(run("report", "--db", str(db), "--assisted-by", "auto:j"), "--html FILE")
     assert_one_line_error(
         run("report", "--db", str(db), "--html", str(tmp_path / "x.html"), "--assisted-by", "auto:none"),
