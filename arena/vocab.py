@@ -70,9 +70,10 @@ Pace = Literal["live", "even", "together"]
 PACES: tuple[Pace, ...] = ("live", "even", "together")
 """How the two answers reach the judge's screen (``arena.tui.pacing``)."""
 
-Pairing = Literal["least-met", "uncertain"]
-PAIRINGS: tuple[Pairing, ...] = ("least-met", "uncertain")
-"""Which pair answers next: every pair in turn, or the pair whose order the votes leave least certain."""
+Pairing = Literal["least-met", "uncertain", "judge-uncertain"]
+PAIRINGS: tuple[Pairing, ...] = ("least-met", "uncertain", "judge-uncertain")
+"""Which pair answers next: every pair in turn, the pair whose order the votes leave least certain, or (stored
+answers an automatic judge judged) the battles where the judge's verdict is most in doubt, drawn by chance."""
 
 Cluster = Literal["prompt", "battle"]
 CLUSTERS: tuple[Cluster, ...] = ("prompt", "battle")

@@ -319,7 +319,13 @@ resume_option = click.option(
     default="least-met",
     show_default=True,
     help="Which pair answers next: every pair in turn, or the pair whose order the votes leave least certain "
-    "(the next vote teaches the most).",
+    "(the next vote teaches the most). judge-uncertain (with --from-batch): the battles an automatic judge is "
+    "least sure of come more often, drawn by chance and weighted back on `leaderboard --assisted-by`.",
+)
+@click.option(
+    "--pairing-judge",
+    metavar="auto:LABEL",
+    help="The automatic judge whose doubt --pairing judge-uncertain follows (default: the one that judged the batch).",
 )
 @resume_option
 @click.option(
@@ -345,6 +351,7 @@ def play(
     sequential: bool,
     pace: Pace,
     pairing: Pairing,
+    pairing_judge: str | None,
     resume: bool,
     from_batch: str | None,
     ask_judge: bool,
@@ -370,6 +377,7 @@ def play(
         show_speed=show_speed,
         sequential=sequential,
         pairing=pairing,
+        pairing_judge=pairing_judge,
         resume=resume,
         ask_judge=ask_judge,
         from_batch=from_batch,

@@ -173,6 +173,7 @@ def _show_board(found: BoardResult, coefficients: bool, pairs: bool, matrix: boo
         "method": board.method,
         **(board.facts.to_dict() if board.facts is not None else {}),
         "auto_verdicts_left_out": found.auto_left_out,
+        "drawn_votes_unweighted": found.drawn,
     }
     if coefficients:
         if as_json:
@@ -200,7 +201,7 @@ def _show_board(found: BoardResult, coefficients: bool, pairs: bool, matrix: boo
         return
     out = console()
     out.print(leaderboard_table(board, width=out.width))
-    for line in leaderboard_notes(board, found.leaked, found.judges, found.auto_left_out):
+    for line in leaderboard_notes(board, found.leaked, found.judges, found.auto_left_out, found.drawn):
         out.print(line)
     if matrix:
         out.print(matrix_table("win rate (row vs column)", matrix_rows(board.win_matrix)))

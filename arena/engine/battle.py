@@ -75,6 +75,9 @@ class Battle:
     params: GenerationParams
     history: Mapping[Side, Sequence[Message]] | None = None
     """For a follow-up turn: each side's own conversation so far, ending with the judge's new message."""
+    shown_probability: float | None = None
+    """The chance the session's design showed this battle (stored answers drawn by an automatic judge's
+    doubt); None where every battle is shown."""
 
     def contestant(self, side: Side) -> Contestant:
         return self.left if side == "left" else self.right

@@ -48,6 +48,7 @@ KNOWN_FIELDS = (
     "tstamp",
     "conversation_a",
     "conversation_b",
+    "shown_probability",
 )
 NATIVE_EXTRAS = {"turn": 1, "anony": True}
 LATEST_TSTAMP = 253_402_300_800.0
@@ -77,6 +78,8 @@ class ImportedBattle:
     conversation_a: tuple[Message, ...] | None
     conversation_b: tuple[Message, ...] | None
     extra: dict[str, Any] = field(default_factory=dict)
+    shown_probability: float | None = None
+    """The chance the judge's session showed this battle (an arena export of a ``judge-uncertain`` session)."""
 
     @property
     def prompt_text(self) -> str:
@@ -167,6 +170,9 @@ def parse_record(record: object) -> ImportedBattle:
     extra = {key: value for key, value in record.items() if key not in KNOWN_FIELDS}
     if isinstance(tstamp, int):
         extra["tstamp"] = tstamp  # the stored column is a float; this keeps an integer one an integer on export
+    shown = record.get("shown_probability")
+    if shown is not None and (isinstance(shown, bool) or not isinstance(shown, (int, float)) or not 0 < shown <= 1):
+        raise ValueError("shown_probability is not a probability above 0")
     if not _finite(record):  # Python's JSON reads them, but writing them back would not be JSON
         raise ValueError("holds NaN or Infinity, which JSON does not allow")
     return ImportedBattle(
@@ -180,6 +186,7 @@ def parse_record(record: object) -> ImportedBattle:
         conversation_a=conversations[0],
         conversation_b=conversations[1],
         extra=extra,
+        shown_probability=None if shown is None else float(shown),
     )
 
 
@@ -229,6 +236,8 @@ def to_fastchat(row: BattleRow) -> dict[str, Any]:
     )
     if row.get("judge") is not None:
         record["judge"] = row["judge"]
+    if row.get("shown_probability") is not None:
+        record["shown_probability"] = row["shown_probability"]
     stamp = row.get("tstamp")
     if stamp is not None and not (isinstance(record.get("tstamp"), int) and record["tstamp"] == stamp):
         record["tstamp"] = stamp

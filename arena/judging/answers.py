@@ -106,4 +106,5 @@ def record_verdict(
         verdict=verdict,
         judge=judge,
         vote_s=vote_s,
+        shown_probability=battle.shown_probability,
     )

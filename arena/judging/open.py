@@ -15,6 +15,7 @@ from pathlib import Path
 from arena.backend import Contestant, GenerationParams
 from arena.engine.pool import ModelPool
 from arena.errors import ArenaError
+from arena.judging.guide import JudgeGuide, guiding_judge
 from arena.judging.resume import Resume, find_resume, resume_if_any
 from arena.judging.session import PlaySession
 from arena.judging.sources import LiveSource
@@ -44,6 +45,8 @@ class PlayOptions:
     show_speed: bool = False
     sequential: bool = False
     pairing: Pairing = "least-met"
+    pairing_judge: str | None = None
+    """The automatic judge whose doubt pairing ``judge-uncertain`` follows (None: the batch's only one)."""
     resume: bool = False
     ask_judge: bool = False
     """The judge types their name in the app (each browser of ``arena serve``)."""
@@ -57,6 +60,13 @@ class PlayOptions:
     def check(self, command: str = "arena play") -> PromptSet | None:
         """Refuse what cannot run (one line each), before any model loads; the prompt set, loaded (None on
         stored answers: the batch's own prompts are judged)."""
+        if self.pairing_judge is not None and self.pairing != "judge-uncertain":
+            raise ArenaError("--pairing-judge names the judge --pairing judge-uncertain follows; add that")
+        if self.pairing == "judge-uncertain" and self.from_batch is None:
+            raise ArenaError(
+                "--pairing judge-uncertain draws from stored answers an automatic judge has judged: add "
+                "--from-batch N (arena autojudge --batch N judges them first)"
+            )
         if self.from_batch is not None:
             if self.resume and self.seed is not None:
                 raise ArenaError("--resume continues the session with its own seed; leave out --seed")
@@ -102,6 +112,10 @@ def stored_opener(options: PlayOptions, store: Store) -> SessionOpener:
     if options.resume and resumed is None:
         raise ArenaError(f"--resume: no earlier session by judge {options.judge!r} on batch session {batch.session}")
     _refuse_busy(store, resumed.session if resumed is not None else None)
+    guide = None
+    if options.pairing == "judge-uncertain":
+        pairs = [battle.pair for battle in batch.battles]
+        guide = JudgeGuide.read(store, guiding_judge(store, pairs, options.pairing_judge, batch.session))
 
     def open_session(judge: str | None) -> PlaySession:
         continued = resumed
@@ -112,9 +126,9 @@ def stored_opener(options: PlayOptions, store: Store) -> SessionOpener:
     def opened(judge: str | None, continued: Resume | None) -> PlaySession:
         return PlaySession(
             store,
-            StoredSource(batch),
+            StoredSource(batch, guide),
             judge=judge,
-            settings=SessionSettings(pace=options.pace),
+            settings=SessionSettings(pace=options.pace, pairing_judge=guide.judge if guide is not None else None),
             seed=options.seed,
             pairing=options.pairing,
             resume=continued,

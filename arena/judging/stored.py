@@ -19,11 +19,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
+from arena.analysis.ratings.active import show_probability
 from arena.backend import Chunk, Contestant, GenerationParams, LoadedInfo, Message
 from arena.engine.battle import Battle, assign_sides
 from arena.engine.generation import ChunkCallback
 from arena.errors import ArenaError
 from arena.judging.answers import AnalyzedAnswer
+from arena.judging.guide import JudgeGuide
 from arena.judging.resume import Resume
 from arena.judging.round import Round
 from arena.judging.sources import Draw, SideAnswer
@@ -193,15 +195,25 @@ def find_stored_resume(store: Store, judge: str | None, batch: int) -> Resume | 
 class StoredSource:
     """A batch's stored answers as battles: of those the judge has not voted on (in any session), the pair
     that met least (or, pairing ``uncertain``, whose order is least certain), a prompt this session showed
-    least often, then the seed's order. Nothing generates; each answer arrives whole at once."""
+    least often, then the seed's order. Nothing generates; each answer arrives whole at once.
+
+    With a ``guide`` (pairing ``judge-uncertain``) the battles come in the seed's order instead, and each is
+    shown with the chance the automatic judge's doubt gives it (``arena.analysis.ratings.active``), stored
+    with the vote; the others are passed over. Choosing by a fixed rank instead would leave the battles the
+    judge is sure of unmeasured and bias the assisted board."""
 
     unit = "battle"
 
-    def __init__(self, batch: StoredBatch) -> None:
+    def __init__(self, batch: StoredBatch, guide: JudgeGuide | None = None) -> None:
         self.batch = batch
+        self.guide = guide
         self.contestants = list(batch.contestants)
         self.params = batch.params
-        self.description: str | None = f"stored answers of batch session {batch.session}"
+        self.passed = 0
+        """Battles a guided session passed over (the judge was sure of them and the draw said no)."""
+        self.shown_with: dict[frozenset[int], float] = {}
+        """Each battle a guided session showed: the chance it had (a battle queued again keeps it)."""
+        self.show_draws = random.Random()
         self.generation_refused: str | None = NOTHING_GENERATES.format(batch=batch.session)
         self.sampled = False
         self.pending: list[StoredBattle] = []
@@ -211,9 +223,20 @@ class StoredSource:
         self.stored_rounds: dict[int, StoredBattle] = {}
         """The stored battle each round shows, by round number."""
 
+    @property
+    def description(self) -> str:
+        said = f"stored answers of batch session {self.batch.session}"
+        if self.guide is None:
+            return said
+        return (
+            f"{said}; drawn where {self.guide.judge} is least sure ({self.passed} it was sure of passed over, "
+            "weighted back on the assisted board)"
+        )
+
     def start(self, store: Store, *, seed: int, judge: str | None, resume: Resume | None) -> None:
         self.pending = not_judged_by(store, judge, self.batch.battles)
         random.Random(seed).shuffle(self.pending)
+        self.show_draws = random.Random(f"{seed}:shown")
         self.judged_before = len(self.batch.battles) - len(self.pending)
         self.total = len(self.pending)
 
@@ -230,6 +253,8 @@ class StoredSource:
     def next_battle(self, draw: Draw, prompt: Prompt | None = None) -> Battle | None:
         if prompt is not None:
             raise ArenaError(NOTHING_GENERATES.format(batch=self.batch.session))
+        if self.guide is not None:
+            return self._guided(draw, self.guide)
         if self.position >= len(self.pending):
             return None
         counts = queries.battle_counts(draw.store)
@@ -250,10 +275,41 @@ class StoredSource:
         pending[self.position], pending[chosen] = pending[chosen], pending[self.position]
         stored = pending[self.position]
         self.position += 1
+        return self._battle(draw, stored, None)
+
+    def _battle(self, draw: Draw, stored: StoredBattle, shown_probability: float | None) -> Battle:
         by_label = {c.label: c for c in self.contestants}
         left, right = assign_sides((by_label[stored.first.contestant], by_label[stored.second.contestant]), draw.rng)
         self.stored_rounds[draw.number] = stored
-        return Battle(prompt=stored.prompt, left=left, right=right, params=stored.params)
+        return Battle(
+            prompt=stored.prompt, left=left, right=right, params=stored.params, shown_probability=shown_probability
+        )
+
+    def _guided(self, draw: Draw, guide: JudgeGuide) -> Battle | None:
+        """The next battle in the seed's order that its draw shows (see the class)."""
+        standing = draw.standing()
+
+        def error(battle: StoredBattle) -> float | None:
+            labels = (battle.first.contestant, battle.second.contestant)
+            return guide.error(battle.pair, battle.first.generation_id, labels, standing)
+
+        errors = {id(battle): error(battle) for battle in self.pending[self.position :]}
+        largest = max((e for e in errors.values() if e is not None), default=0.0)  # as the votes so far say
+        while self.position < len(self.pending):
+            stored = self.pending[self.position]
+            self.position += 1
+            chance = self.shown_with.get(stored.pair)  # a vote taken back: its battle comes again, as drawn
+            if chance is None:
+                own = errors[id(stored)]
+                if own is None:  # the judge has not judged it: shown, and nothing to weigh
+                    return self._battle(draw, stored, None)
+                chance = show_probability(own, largest)
+                if self.show_draws.random() >= chance:
+                    self.passed += 1
+                    continue
+                self.shown_with[stored.pair] = chance
+            return self._battle(draw, stored, chance)
+        return None
 
     def stored_answer(self, current: Round, side: Side) -> AnalyzedAnswer:
         """The stored answer on ``side`` of ``current``."""

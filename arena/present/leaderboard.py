@@ -101,21 +101,12 @@ def coverage_note(board: Leaderboard) -> Text:
 
 
 def leaderboard_notes(
-    board: Leaderboard, leaked: int = 0, judges: str = "people", auto_left_out: int = 0
+    board: Leaderboard, leaked: int = 0, judges: str = "people", auto_left_out: int = 0, drawn: int = 0
 ) -> list[Text]:
     """Lines under the table: whose votes, noise, bounds, comparability, position bias, head-to-head records,
-    and how many counted battles had an answer that named itself (``leaked``)."""
-    lines = [coverage_note(board)]
-    if judges != "people":
-        lines.append(literal(f"votes of the automatic judge {judges} only, not of people", style="yellow"))
-    elif auto_left_out:
-        lines.append(
-            literal(
-                f"votes of people only: {counted(auto_left_out, 'verdict')} of automatic judges left out "
-                "(--judge auto:LABEL shows one's own board)",
-                style="dim",
-            )
-        )
+    how many counted battles had an answer that named itself (``leaked``) and how many votes were drawn where
+    an automatic judge was unsure (``drawn``), which this board counts as they are."""
+    lines = [coverage_note(board), *_whose_votes(judges, auto_left_out)]
     if board.prompts and board.prompts < FEW_PROMPTS:
         lines.append(
             literal(
@@ -132,6 +123,8 @@ def leaderboard_notes(
                 style="yellow",
             )
         )
+    if drawn:
+        lines.append(_drawn_note(drawn))
     if board.style is not None:
         lines.append(literal(describe(board.style), style="cyan"))
     if board.facts is not None:
@@ -174,6 +167,30 @@ def leaderboard_notes(
     for pair in board.pairs:
         lines.append(literal("  " + pair.describe()))
     return lines
+
+
+def _whose_votes(judges: str, auto_left_out: int) -> list[Text]:
+    """Whose votes the board counts: an automatic judge's own, or people's with the verdicts left out."""
+    if judges != "people":
+        return [literal(f"votes of the automatic judge {judges} only, not of people", style="yellow")]
+    if auto_left_out:
+        return [
+            literal(
+                f"votes of people only: {counted(auto_left_out, 'verdict')} of automatic judges left out "
+                "(--judge auto:LABEL shows one's own board)",
+                style="dim",
+            )
+        ]
+    return []
+
+
+def _drawn_note(drawn: int) -> Text:
+    return literal(
+        f"{counted(drawn, 'vote')} drawn where an automatic judge was unsure (--pairing judge-uncertain): "
+        "close battles are over-represented among them, which pulls these ratings together; "
+        "--assisted-by auto:LABEL weighs each by how it was drawn",
+        style="yellow",
+    )
 
 
 def matrix_table(title: str, rows: Sequence[Sequence[str]]) -> Table:

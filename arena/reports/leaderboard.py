@@ -11,7 +11,7 @@ from arena.analysis.ratings import Leaderboard, compute_leaderboard, outcomes_fr
 from arena.analysis.ratings.standing import Standing
 from arena.reports.methods import METHODS, MethodOptions
 from arena.store import Store
-from arena.store.queries import BattleFilter, auto_judges, auto_vote_count
+from arena.store.queries import BattleFilter, auto_judges, auto_vote_count, drawn_vote_count
 from arena.vocab import Cluster, RatingMethod, is_auto_judge
 
 
@@ -25,6 +25,9 @@ class BoardResult:
     """Whose votes these are: "people", or the automatic judge the filter named (``auto:LABEL``)."""
     auto_left_out: int = 0
     """Verdicts of automatic judges the filter left out (people's boards never count them silently)."""
+    drawn: int = 0
+    """Votes drawn where an automatic judge was unsure (``--pairing judge-uncertain``) that this method counts
+    as they are (only the assisted method weighs them by how they were drawn)."""
 
 
 def board_for(
@@ -51,7 +54,8 @@ def board_for(
     if is_auto_judge(chosen.judge):
         return BoardResult(board, leaked, judges=str(chosen.judge))
     left_out = 0 if chosen.include_auto else auto_vote_count(store)
-    return BoardResult(board, leaked, auto_left_out=left_out)
+    drawn = 0 if method == "assisted" else drawn_vote_count(store, battle_filter)
+    return BoardResult(board, leaked, auto_left_out=left_out, drawn=drawn)
 
 
 def standing_of(store: Store) -> Standing:

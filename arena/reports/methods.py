@@ -65,7 +65,7 @@ def _assisted(store: Store, battle_filter: BattleFilter | None, options: MethodO
         raise ArenaError(
             f"no verdicts by {judge} match (arena autojudge --label ... stores them; arena judges lists them)"
         )
-    shared = _linked(people, verdicts)
+    shared = linked_votes(people, verdicts)
     if len(shared.human) < MIN_SHARED:
         raise ArenaError(
             f"{judge} judged {len(shared.human)} of the battles people voted on: at least {MIN_SHARED} are needed to "
@@ -81,7 +81,7 @@ def _assisted(store: Store, battle_filter: BattleFilter | None, options: MethodO
     return MethodInput(vote_table(store, battle_filter), AssistedBT(judge, judged, shared))
 
 
-def _linked(people: Sequence[PairVote], verdicts: Sequence[PairVote]) -> Shared:
+def linked_votes(people: Sequence[PairVote], verdicts: Sequence[PairVote]) -> Shared:
     """Each person's vote on two stored answers that the judge also judged, with the judge's score for the
     person's left answer (the judge may have seen the two on the other sides)."""
     by_pair = {
@@ -98,11 +98,12 @@ def _linked(people: Sequence[PairVote], verdicts: Sequence[PairVote]) -> Shared:
             continue
         judge_score = verdict.score if verdict.left == vote.left else 1.0 - verdict.score
         key = _key(vote.left_generation, vote.right_generation)
-        rows.append((vote.left, vote.right, vote.score, judge_score, vote.prompt, key))
+        weight = 1.0 if vote.shown_probability is None else 1.0 / vote.shown_probability
+        rows.append((vote.left, vote.right, vote.score, judge_score, vote.prompt, key, weight))
     if not rows:
         return Shared([], [], [], [], [], [])
-    lefts, rights, humans, judges, prompts, keys = (list(column) for column in zip(*rows, strict=True))
-    return Shared(lefts, rights, humans, judges, prompts, keys)
+    lefts, rights, humans, judges, prompts, keys, weights = (list(column) for column in zip(*rows, strict=True))
+    return Shared(lefts, rights, humans, judges, prompts, keys, weights)
 
 
 def _key(left: int | None, right: int | None) -> str:

@@ -129,6 +129,8 @@ class PairVote(NamedTuple):
     prompt: str
     left_generation: int | None
     right_generation: int | None
+    shown_probability: float | None = None
+    """The chance the voter's session showed this battle (None: it showed every one)."""
 
 
 def pair_votes(store: Store, battle_filter: BattleFilter | None, judge: str) -> tuple[list[PairVote], list[PairVote]]:
@@ -148,6 +150,7 @@ def _pair_votes(store: Store, battle_filter: BattleFilter, *, with_probabilities
     where, params = replace(battle_filter, include_skips=False).where()  # never empty: skips are left out
     rows = store.rows(
         "select b.left_contestant, b.right_contestant, b.verdict, b.prompt, b.left_generation, b.right_generation, "
+        "b.shown_probability, "
         + ("a.first_json, a.second_json " if with_probabilities else "null, null ")
         + "from battles b left join prompts p on p.id = b.prompt "
         + ("left join auto_verdicts a on a.battle = b.id" if with_probabilities else "")
@@ -156,13 +159,20 @@ def _pair_votes(store: Store, battle_filter: BattleFilter, *, with_probabilities
         params,
     )
     found = []
-    for left, right, verdict, prompt, left_id, right_id, first, second in rows:
+    for left, right, verdict, prompt, left_id, right_id, shown, first, second in rows:
         score = _probability_score(first, second)
         if score is None:
             score = _SCORES.get(str(verdict))
         if score is not None and left != right:
-            found.append(PairVote(str(left), str(right), score, str(prompt), left_id, right_id))
+            found.append(PairVote(str(left), str(right), score, str(prompt), left_id, right_id, _probability(shown)))
     return found
+
+
+def _probability(value: object) -> float | None:
+    """A stored chance of being shown; anything but a number in (0, 1] (a hand edit) reads as "always shown"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1:
+        return float(value)
+    return None
 
 
 def _probability_score(first_json: str | None, second_json: str | None) -> float | None:
@@ -180,3 +190,15 @@ def _probability_score(first_json: str | None, second_json: str | None) -> float
         return None
     score = (as_a + as_b) / 2
     return score if 0.0 <= score <= 1.0 else None
+
+
+def auto_judges_of(store: Store, pairs: set[frozenset[int]]) -> dict[str, int]:
+    """Each automatic judge that judged any of these answer pairs (generation ids), with how many."""
+    counts: dict[str, int] = {}
+    for judge, left, right in store.rows(
+        "select judge, left_generation, right_generation from battles "
+        "where judge like 'auto:%' and taken_back_at is null and left_generation is not null"
+    ):
+        if frozenset((left, right)) in pairs:
+            counts[str(judge)] = counts.get(str(judge), 0) + 1
+    return counts

@@ -377,6 +377,13 @@ def _auto_verdicts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _shown_probability(db: sqlite_utils.Database) -> None:
+    """The chance a person's session showed this battle (``--pairing judge-uncertain`` shows the battles an
+    automatic judge is sure of less often): the assisted board weighs the vote by one over it. Null: every
+    battle of its session was shown."""
+    db.table("battles").add_column("shown_probability", float)
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -399,6 +406,7 @@ MIGRATIONS: list[Migration] = [
     ("0013_taken_back", _taken_back),
     ("0014_served", _served),
     ("0015_auto_verdicts", _auto_verdicts),
+    ("0016_shown_probability", _shown_probability),
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, TypedDict, cast
 
@@ -90,6 +90,7 @@ def _timestamp(text: str, option: str) -> float:
 _BATTLES = """
 select
   b.id, b.uid, b.session, b.tstamp, b.created, b.judge, b.verdict, b.vote_s, b.extra_json, b.note,
+  b.shown_probability,
   b.left_contestant, b.right_contestant, b.left_generation, b.right_generation,
   b.prompt as prompt_id, p.[set] as prompt_set, p.category, p.text as prompt_text,
   gl.output as left_output, gr.output as right_output,
@@ -116,6 +117,8 @@ class BattleRow(TypedDict):
     judge: str | None
     verdict: Verdict
     vote_s: float | None
+    shown_probability: float | None
+    """The chance the session showed this battle (``--pairing judge-uncertain``); None: it showed every one."""
     extra_json: str | None
     note: str | None
     left_contestant: str
@@ -527,6 +530,19 @@ def auto_vote_count(store: Store) -> int:
     rows = store.rows(
         f"select count(*) from battles where judge like '{AUTO_PREFIX}%' and taken_back_at is null "
         "and verdict != 'skip'"
+    )
+    return int(rows[0][0])
+
+
+def drawn_vote_count(store: Store, battle_filter: BattleFilter | None = None) -> int:
+    """Counting votes the filter selects that a session showed with a chance below 1 (``--pairing
+    judge-uncertain``): the battles an automatic judge was unsure of are over-represented among them."""
+    where, params = replace(battle_filter or BattleFilter(), include_skips=False).where()
+    rows = store.rows(
+        "select count(*) from battles b left join prompts p on p.id = b.prompt"
+        + where
+        + " and b.shown_probability < 1",
+        params,
     )
     return int(rows[0][0])
 

@@ -37,6 +37,8 @@ class SessionSettings:
     seed: int | None = None
     pace: str | None = None
     pairing: str | None = None
+    pairing_judge: str | None = None
+    """Pairing ``judge-uncertain``: the automatic judge whose doubt chose the battles."""
     prompt_order: tuple[str, ...] = ()
     """Play: the prompts' uids in the order the session's seed gave them."""
     sequential: bool | None = None
@@ -71,7 +73,18 @@ class SessionSettings:
             stored["params"] = dict(self.params)
         if self.contestants:
             stored["contestants"] = [contestant.to_json() for contestant in self.contestants]
-        for name in ("seed", "pace", "pairing", "sequential", "source", "samples", "parallel", "from_batch"):
+        scalars = (
+            "seed",
+            "pace",
+            "pairing",
+            "pairing_judge",
+            "sequential",
+            "source",
+            "samples",
+            "parallel",
+            "from_batch",
+        )
+        for name in scalars:
             value = getattr(self, name)
             if value is not None:
                 stored[name] = value
@@ -100,6 +113,7 @@ class SessionSettings:
             seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
             pace=_text(raw.get("pace")),
             pairing=_text(raw.get("pairing")),
+            pairing_judge=_text(raw.get("pairing_judge")),
             prompt_order=tuple(str(uid) for uid in order) if isinstance(order, list) else (),
             sequential=raw["sequential"] if isinstance(raw.get("sequential"), bool) else None,
             samples=_count(raw.get("samples")),
@@ -108,6 +122,10 @@ class SessionSettings:
             from_batch=_count(raw.get("from_batch")),
             loaded=_tables(raw.get("loaded")),
         )
+
+
+_SCALARS = ("seed", "pace", "pairing", "pairing_judge", "sequential", "source", "samples", "parallel", "from_batch")
+"""The fields stored as they are, when set."""
 
 
 def _tables(value: object) -> dict[str, dict[str, Any]]:

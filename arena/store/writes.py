@@ -183,9 +183,11 @@ def record_battle(
     judge: str | None,
     vote_s: float | None,
     auto: AutoVerdictRow | None = None,
+    shown_probability: float | None = None,
 ) -> int:
     """Store one vote in its own transaction; it is durable once this returns. An automatic judge's vote
-    (``auto:LABEL``) brings ``auto``, what each order said, stored in the same transaction."""
+    (``auto:LABEL``) brings ``auto``, what each order said, stored in the same transaction;
+    ``shown_probability``: the chance the session's design showed this battle (None: it shows every one)."""
     verdict = as_verdict(verdict)
     tstamp = time.time()
     with store.transaction() as db:
@@ -204,6 +206,7 @@ def record_battle(
                 "created": utc_now(tstamp),
                 "tstamp": tstamp,
                 "uid": new_uid(),
+                "shown_probability": shown_probability,
             }
         )
         battle = _last_id(table)
@@ -364,8 +367,8 @@ def _write_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle],
     generation_of = {uid: found if isinstance(found, int) else inserted[found] for uid, found in same_as.items()}
     conn.executemany(
         "insert into battles (session, prompt, left_generation, right_generation, left_contestant, "
-        "right_contestant, verdict, judge, vote_s, created, tstamp, extra_json, uid) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?)",
+        "right_contestant, verdict, judge, vote_s, created, tstamp, extra_json, uid, shown_probability) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?)",
         [
             [
                 session,
@@ -380,6 +383,7 @@ def _write_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle],
                 battle.tstamp,
                 json.dumps(battle.extra, ensure_ascii=False),
                 battle.uid,
+                battle.shown_probability,
             ]
             for battle in battles
         ],

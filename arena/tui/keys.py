@@ -66,9 +66,10 @@ BATTLE_BINDINGS: list[Binding] = [
     Binding(
         "v",
         "toggle_view",
-        "Markdown / exact",
+        "Styled / plain",
         show=False,
-        tooltip="answers as markdown (the default) or as their exact text, both panes alike",
+        tooltip="answers with their markdown styled in place (the default) or plain, both panes alike; "
+        "the words and line breaks are the model's either way",
     ),
     *[_reason(key) for key in REASONS],
 ]

@@ -14,7 +14,7 @@ from rich.text import Text
 from arena.present import terminal
 from arena.untrusted import visible
 
-__all__ = ["highlighted", "literal", "visible"]
+__all__ = ["highlighted", "literal", "mark", "visible"]
 
 
 def literal(text: str, style: str = "") -> Text:
@@ -24,7 +24,11 @@ def literal(text: str, style: str = "") -> Text:
 
 def highlighted(text: str, tokens: Iterable[str], style: str = "bold black on yellow") -> Text:
     """Literal text with every occurrence of the given tokens (garbage evidence) highlighted."""
-    shown = literal(text)
+    return mark(literal(text), tokens, style)
+
+
+def mark(shown: Text, tokens: Iterable[str], style: str = "bold black on yellow") -> Text:
+    """``shown`` (sanitized text) with every occurrence of the given tokens highlighted in place."""
     for token in {visible(token) for token in tokens if token.strip()}:
         shown.highlight_words([token], style=style, case_sensitive=True)
     return shown

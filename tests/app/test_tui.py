@@ -252,7 +252,7 @@ def _terminal_output(renderable: object, width: int = 70) -> tuple[str, str]:
 
 
 async def test_markup_and_escape_sequences_are_shown_literally(tmp_path: Path) -> None:
-    """In both views (markdown, the default, and the exact text after v), before and after the vote."""
+    """In both views (styled, the default, and plain after v), before and after the vote."""
     nasty = (
         "[bold red]boom[/bold red] \x1b[2J\x1b[31mred\x07 [link=http://x]click[/link] "
         "<b>tag</b> <!-- hidden? --> [docs](https://evil.example/x)"
@@ -282,23 +282,38 @@ async def test_markup_and_escape_sequences_are_shown_literally(tmp_path: Path) -
                 await pilot.pause()
 
 
-async def test_answers_render_as_markdown_and_v_shows_the_exact_text_in_both_panes(tmp_path: Path) -> None:
-    answer = "## Tides\n\nThe **Moon** pulls:\n\n- near side\n- far side\n\n```python\nprint('hi')\n```"
+async def test_answers_keep_their_lines_with_markdown_styled_in_place_and_v_drops_the_styles(tmp_path: Path) -> None:
+    """What the model wrote, line by line and word for word, in both views: a poem keeps its line breaks,
+    unfenced code its indentation, a comment stays where it was (no centred heading), a character reference
+    stays as written; headings, bold and code are styled where they stand."""
+    answer = (
+        "## Tides\n\nThe **Moon** pulls:\nnear side,\nfar side.\n\ndef add(a, b):\n    return a + b\n"
+        "# Example usage:\nprint(add(1, 2))\n\n```python\nprint('hi')\n```\nprice &#x202E;0001"
+    )
     app = make_app(tmp_path, {**STEADY, "t/one": answer}, {**LOOPY, "t/one": answer})
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: both_done(app))
         await pilot.pause()
         for pane in panes(app).values():
-            text, _raw = _terminal_output(pane.body.content)
-            assert "**Moon**" not in text and "Moon" in text and "## Tides" not in text  # rendered
-            assert "• near side" in text and "print('hi')" in text and "```" not in text
+            content = pane.body.content
+            assert isinstance(content, Text) and content.plain == answer  # every character, where it stood
+            styled = {content.plain[span.start : span.end]: str(span.style) for span in content.spans}
+            assert "bold" in styled["## Tides"] and "bold" in styled["**Moon**"]
+            at_hi = answer.index("hi')")
+            assert any(span.start <= at_hi < span.end and "green" in str(span.style) for span in content.spans)
+            assert "```python" in styled  # the fenced block highlighted, its fences dimmed
+            text, raw = _terminal_output(content, width=100)
+            lines = [line.rstrip() for line in text.splitlines()]
+            assert lines[3:5] == ["near side,", "far side."] and "    return a + b" in lines
+            assert "# Example usage:" in lines and "\u202e" not in raw
         await pilot.press("v")
         await pilot.pause()
-        for pane in panes(app).values():  # the exact text, in both panes alike
+        for pane in panes(app).values():  # plain text, in both panes alike
             assert isinstance(pane.body.content, Text) and pane.body.content.plain == answer
+            assert not pane.body.content.spans
         await pilot.press("v")
         await pilot.pause()
-        assert all(not isinstance(pane.body.content, Text) for pane in panes(app).values())
+        assert all(isinstance(pane.body.content, Text) and pane.body.content.spans for pane in panes(app).values())
 
 
 async def test_leaderboard_round_trip(tmp_path: Path) -> None:

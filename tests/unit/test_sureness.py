@@ -40,7 +40,14 @@ def test_leaderboard_pairs_and_coefficients_on_the_command_line(tmp_path: Path) 
     pairs = json.loads(run("leaderboard", "--db", str(db), "--pairs", "--json", "--rounds", "200").stdout)
     expected = {"a", "b", "battles", "prompts", "p_a_better", "votes_to_separate", "prompts_to_separate", "provisional"}
     expected |= {"decided", "head_to_head", "e_value", "e_value_needed", "design_effect"}
-    covered = {"ci_resamples", "prompts_on_board", "judges", "method", "auto_verdicts_left_out"}
+    covered = {
+        "ci_resamples",
+        "prompts_on_board",
+        "judges",
+        "method",
+        "auto_verdicts_left_out",
+        "drawn_votes_unweighted",
+    }
     assert [set(row) for row in pairs] == [expected | covered] * 2
     assert pairs[0]["a"] == "a"
     styled = run("leaderboard", "--db", str(db), "--style-control", "--json", "--rounds", "100")

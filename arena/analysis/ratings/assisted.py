@@ -62,9 +62,15 @@ class Shared:
     prompt: Sequence[str]
     key: Sequence[str]
     """The judged battle's key (``Judged.key``) each shared vote belongs to."""
+    weight: Sequence[float] = ()
+    """Each vote's weight: one over the chance its session showed the battle (``--pairing judge-uncertain``
+    shows battles the judge is sure of less often; ``active.py``). Empty: every vote weighs 1."""
 
     def __len__(self) -> int:
         return len(self.human)
+
+    def weights(self) -> list[float]:
+        return list(self.weight) if self.weight else [1.0] * len(self.human)
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,8 @@ class AssistedFacts:
     on the same two answers (1, 0, a tie 0.5): mean squared gap; 0.25 for a judge that always says 50%."""
     reliability: tuple[tuple[float, float, int], ...] = ()
     """(mean judge score, the people's mean verdict, battles) per fifth of the judge's score range."""
+    weighted: int = 0
+    """Shared votes weighted by one over the chance they were shown (``--pairing judge-uncertain``)."""
 
     @property
     def worth(self) -> float:
@@ -103,6 +111,15 @@ class AssistedFacts:
             f"the judge was worth about {self.worth:.0f} more human votes here (the board is as sure as "
             f"~{self.effective_votes:.0f} human votes; weight {self.weight:.2f}, 0 = ignored)"
             + (f"; {unused} human votes on battles it did not judge are left out" if unused > 0 else ""),
+            *(
+                [
+                    f"{self.weighted} of the shared votes were drawn where the judge was least sure "
+                    "(--pairing judge-uncertain): each weighs one over the chance it was shown, so the battles "
+                    "the judge was sure of still count as often as they occur"
+                ]
+                if self.weighted
+                else []
+            ),
         ]
 
     def to_dict(self) -> dict[str, object]:
@@ -115,6 +132,7 @@ class AssistedFacts:
             "weight": round(self.weight, 4),
             "effective_human_votes": round(self.effective_votes, 1),
             "judge_worth_human_votes": round(self.worth, 1),
+            "weighted_shared_votes": self.weighted,
             "brier": None if self.brier is None else round(self.brier, 4),
             "reliability": [
                 {"judge": round(p, 3), "humans": round(h, 3), "battles": n} for p, h, n in self.reliability
@@ -174,8 +192,11 @@ class _Cells:
     human_score: FloatArray
     shared_judge_score: FloatArray
     shared_games: FloatArray
-    shared_rows: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray, FloatArray, npt.NDArray[np.int64]]
-    """The shared battles one by one (i, j, human score of i, judge score of i, prompt), for lambda's tuning."""
+    shared_rows: tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray, FloatArray, npt.NDArray[np.int64], FloatArray
+    ]
+    """The shared battles one by one (i, j, human score of i, judge score of i, prompt, the vote's weight), for
+    lambda's tuning."""
 
     @classmethod
     def of(cls, labels: Sequence[str], judged: Judged, shared: Shared, *, by_prompt: bool) -> _Cells:
@@ -197,24 +218,25 @@ class _Cells:
                 judge_score[p, i, j] += score
                 judge_score[p, j, i] += 1 - score
                 judge_games[p, i, j] += 1
-        rows: list[tuple[int, int, float, float, int]] = []
-        for left, right, human, judge, prompt in zip(
-            shared.left, shared.right, shared.human, shared.judge, shared_units, strict=True
+        rows: list[tuple[int, int, float, float, int, float]] = []
+        for left, right, human, judge, prompt, weight in zip(
+            shared.left, shared.right, shared.human, shared.judge, shared_units, shared.weights(), strict=True
         ):
             if left in index and right in index and left != right:
                 p, i, j = names[prompt], index[left], index[right]
-                human_score[p, i, j] += human
-                human_score[p, j, i] += 1 - human
-                shared_judge_score[p, i, j] += judge
-                shared_judge_score[p, j, i] += 1 - judge
-                shared_games[p, i, j] += 1
-                rows.append((i, j, human, judge, p))
+                human_score[p, i, j] += weight * human
+                human_score[p, j, i] += weight * (1 - human)
+                shared_judge_score[p, i, j] += weight * judge
+                shared_judge_score[p, j, i] += weight * (1 - judge)
+                shared_games[p, i, j] += weight
+                rows.append((i, j, human, judge, p, weight))
         shared_rows = (
             np.array([row[0] for row in rows], dtype=np.int64),
             np.array([row[1] for row in rows], dtype=np.int64),
             np.array([row[2] for row in rows], dtype=np.float64),
             np.array([row[3] for row in rows], dtype=np.float64),
             np.array([row[4] for row in rows], dtype=np.int64),
+            np.array([row[5] for row in rows], dtype=np.float64),
         )
         return cls(
             list(labels),
@@ -250,7 +272,7 @@ class _Cells:
         """PPI++'s lambda for each round (prompts counted ``prompt_weights[r, p]`` times; ``beta[r]`` the
         humans-only fit of that round), minimizing the trace of the ratings' variance, clipped to [0, 1]."""
         rounds = len(prompt_weights)
-        i, j, human, judge, prompt = self.shared_rows
+        i, j, human, judge, prompt, vote_weight = self.shared_rows
         judged = np.einsum("rp,p->r", prompt_weights, self.judge_games.sum(axis=(1, 2)))
         if len(human) < 2 or not judged.any():
             return np.zeros(rounds)
@@ -258,7 +280,7 @@ class _Cells:
         design = np.zeros((len(human), n))
         design[np.arange(len(human)), i] = 1.0
         design[np.arange(len(human)), j] = -1.0
-        row_weight = prompt_weights[:, prompt]  # (rounds, battles)
+        row_weight = prompt_weights[:, prompt] * vote_weight  # (rounds, battles)
         shared = row_weight.sum(axis=1)
         p = 1.0 / (1.0 + np.exp(-(beta[:, i] - beta[:, j])))
         curvature = row_weight * p * (1 - p) / np.maximum(shared, 1e-12)[:, None]
@@ -266,8 +288,8 @@ class _Cells:
         inverse = np.linalg.inv(hessian)
         membership = np.zeros((self.prompts, len(human)))
         membership[prompt, np.arange(len(human))] = 1.0
-        gradient_human = np.einsum("pm,rm,mi->rpi", membership, p - human, design)
-        gradient_judge = np.einsum("pm,rm,mi->rpi", membership, p - judge, design)
+        gradient_human = np.einsum("pm,rm,mi->rpi", membership, (p - human) * vote_weight, design)
+        gradient_judge = np.einsum("pm,rm,mi->rpi", membership, (p - judge) * vote_weight, design)
         weights = prompt_weights / np.maximum(prompt_weights.sum(axis=1, keepdims=True), 1e-12)
         centered_human = gradient_human - np.einsum("rp,rpi->ri", weights, gradient_human)[:, None, :]
         centered_judge = gradient_judge - np.einsum("rp,rpi->ri", weights, gradient_judge)[:, None, :]
@@ -281,9 +303,10 @@ class _Cells:
     def facts(self, judge: str, weight: float, data: FitInput, worth: float) -> AssistedFacts:
         """``worth``: the humans-only fit's variance over the assisted one's (the bootstrap's, summed over
         contestants): the assisted board is as sure as that many times the shared human votes."""
-        _, _, human, judge_score, _ = self.shared_rows
+        _, _, human, judge_score, _, vote_weight = self.shared_rows
         decisive = (human != 0.5) & (np.abs(judge_score - 0.5) > 1e-9)
-        agree = float(((human > 0.5) == (judge_score > 0.5))[decisive].mean()) if decisive.any() else None
+        agreed = ((human > 0.5) == (judge_score > 0.5))[decisive]
+        agree = float(np.average(agreed, weights=vote_weight[decisive])) if decisive.any() else None
         shared, judged = len(human), float(self.judge_games.sum())
         return AssistedFacts(
             judge=judge,
@@ -293,26 +316,25 @@ class _Cells:
             agreement=agree,
             weight=weight,
             effective_votes=shared * max(worth, 1.0),
-            brier=float(np.mean((judge_score - human) ** 2)) if shared else None,
-            reliability=_reliability(judge_score, human),
+            brier=float(np.average((judge_score - human) ** 2, weights=vote_weight)) if shared else None,
+            reliability=_reliability(judge_score, human, vote_weight),
+            weighted=int((vote_weight != 1.0).sum()),
         )
 
 
 RELIABILITY_BINS = 5
 
 
-def _reliability(judge: FloatArray, human: FloatArray) -> tuple[tuple[float, float, int], ...]:
-    """(mean judge score, mean human verdict, battles) for each fifth of the judge's range that has any."""
+def _reliability(judge: FloatArray, human: FloatArray, weight: FloatArray) -> tuple[tuple[float, float, int], ...]:
+    """(mean judge score, mean human verdict, battles) for each fifth of the judge's range that has any (the
+    means weighted by how each battle came to be shown)."""
     bins = np.minimum((judge * RELIABILITY_BINS).astype(np.int64), RELIABILITY_BINS - 1)
     return tuple(
-        (float(judge[bins == b].mean()), float(human[bins == b].mean()), int((bins == b).sum()))
+        (
+            float(np.average(judge[bins == b], weights=weight[bins == b])),
+            float(np.average(human[bins == b], weights=weight[bins == b])),
+            int((bins == b).sum()),
+        )
         for b in range(RELIABILITY_BINS)
         if (bins == b).any()
     )
-
-
-def _cluster_sums(rows: FloatArray, cluster: npt.NDArray[np.int64], clusters: int) -> FloatArray:
-    summed = np.zeros((clusters, rows.shape[1]))
-    np.add.at(summed, cluster, rows)
-    centered: FloatArray = summed - summed.mean(axis=0)
-    return centered

@@ -330,11 +330,11 @@ class BattleScreen(Screen[None]):
             self.hint(f"vote taken back{again}. n: next prompt ({self.session.remaining} left)")
 
     def action_toggle_view(self) -> None:
-        """Markdown or the exact text, in both panes alike, for the rest of the session."""
+        """Markdown styled in place or the plain text, in both panes alike, for the rest of the session."""
         exact = self.pane("left").markdown
         for side in SIDES:
             self.pane(side).set_view(not exact)
-        shown = "Showing the exact text (v: markdown)." if exact else "Showing markdown (v: exact text)."
+        shown = "Showing plain text (v: styled)." if exact else "Showing markdown styled in place (v: plain text)."
         self.notify(shown, markup=False)
 
     def action_stop(self) -> None:

@@ -6,7 +6,6 @@ import re
 import threading
 from collections.abc import Sequence
 
-from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -15,8 +14,8 @@ from textual.widgets import Static
 from arena.analysis.flags import BADGES, CONSTRAINT_PREFIX, constraints_met
 from arena.backend import Chunk, GenerationResult, Message
 from arena.judging.answers import AnalyzedAnswer
-from arena.tui.markdown import AnswerMarkdown
-from arena.tui.text import highlighted, literal
+from arena.tui.markdown import styled_answer
+from arena.tui.text import literal, mark
 from arena.wording import counted
 
 STREAM_TAIL_CHARS = 6000  # more than a maximized pane can show
@@ -85,7 +84,8 @@ class AnswerPane(Vertical):
         self.pane_name = name
         self.shown_length = -1
         self.markdown = True
-        """Render the answer as markdown (the default, as chat arenas do); False: the exact text (``v``)."""
+        """Style the answer's markdown where it stands (the default); False: plain text (``v``). The words
+        and line breaks are the model's in both (``arena.tui.markdown``)."""
         self.shown_plain = ""
         """What the body shows, as its exact text (the literal view's plain text, whichever view is on)."""
         self._final: tuple[GenerationResult, list[str] | None] | None = None
@@ -111,21 +111,20 @@ class AnswerPane(Vertical):
         """What the body shows now, as its exact text (for tests and the latency benchmark)."""
         return self.shown_plain
 
-    def _show(self, exact: Text, answer: str, prefix: Text | None = None, suffix: Text | None = None) -> None:
-        """Show ``answer`` as markdown or as ``exact`` (its literal text), by the pane's view."""
-        self.shown_plain = exact.plain
-        if not self.markdown:
-            self.body.update(exact)
-            return
-        parts: list[RenderableType] = [AnswerMarkdown(answer)]
-        if prefix is not None:
-            parts.insert(0, prefix)
-        if suffix is not None:
-            parts.append(suffix)
-        self.body.update(Group(*parts) if len(parts) > 1 else parts[0])
+    def _show(
+        self, answer: str, *, prefix: Text | None = None, suffix: Text | None = None, highlight: list[str] | None = None
+    ) -> None:
+        """Show ``answer`` with its markdown styled where it stands, or (``v``) as plain exact text; the words
+        are the same either way. ``highlight``: garbage tokens marked where they sit (at the reveal)."""
+        shown = styled_answer(answer) if self.markdown else literal(answer)
+        if highlight:
+            mark(shown, highlight)
+        whole = Text.assemble(*(part for part in (prefix, shown, suffix) if part is not None), end="")
+        self.shown_plain = whole.plain
+        self.body.update(whole)
 
     def set_view(self, markdown: bool) -> None:
-        """Switch between markdown and the exact text, and show what is there again in the new view."""
+        """Switch between styled and plain text, and show what is there again in the new view."""
         self.markdown = markdown
         if self._final is not None:
             result, highlight = self._final
@@ -195,28 +194,19 @@ class AnswerPane(Vertical):
         if len(text) > STREAM_TAIL_CHARS:
             cut = text.find("\n", len(text) - STREAM_TAIL_CHARS)
             cut = cut + 1 if 0 <= cut < len(text) - STREAM_TAIL_CHARS // 2 else len(text) - STREAM_TAIL_CHARS
-            note = Text(TAIL_NOTE, "dim")
-            self._show(Text.assemble(note, literal(text[cut:])), text[cut:], prefix=note)
+            self._show(text[cut:], prefix=Text(TAIL_NOTE, "dim"))
         else:
-            self._show(literal(text), text)
+            self._show(text)
         scroll.scroll_end(animate=False)
 
     def _show_final(self, result: GenerationResult, highlight: list[str] | None = None) -> None:
-        """The whole answer, and the error if any. Garbage tokens to highlight (at the reveal) are shown in
-        the exact text whatever the view: markdown would hide where they sit."""
+        """The whole answer, and the error if any; garbage tokens (at the reveal) marked where they sit."""
         self._final = (result, highlight)
-        answer = shown_text(result.text)
-        exact = highlighted(answer, highlight) if highlight else literal(answer)
-        error = Text()
+        error = None
         if result.error:
-            error.append("\n\n[error] ", "bold red")
-            error.append(literal(result.error, "red"))
-        exact.append_text(error)
-        if highlight:
-            self.shown_plain = exact.plain
-            self.body.update(exact)
-            return
-        self._show(exact, answer, suffix=error if result.error else None)
+            error = Text("\n\n[error] ", "bold red")
+            error.append_text(literal(result.error, "red"))
+        self._show(shown_text(result.text), suffix=error, highlight=highlight)
 
     def show_finished(self, result: GenerationResult, show_speed: bool) -> None:
         self._show_final(result)
