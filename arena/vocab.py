@@ -100,3 +100,16 @@ def auto_judge(label: str) -> str:
 
 def is_auto_judge(judge: str | None) -> bool:
     return judge is not None and judge.startswith(AUTO_PREFIX)
+
+
+LABEL_MAX = 200
+"""The longest contestant label or imported judge name, in characters, at every entry (``--label``, arena.toml,
+imports, merges): a label is a name on a board, and a 20,000-character one took ``report --html`` to a
+MemoryError."""
+
+
+def label_problem(label: str, what: str = "label") -> str | None:
+    """Why ``label`` cannot name a contestant (or an imported judge), or None."""
+    if len(label) > LABEL_MAX:
+        return f"{what} is {len(label):,} characters long; at most {LABEL_MAX}"
+    return None

@@ -28,6 +28,7 @@ BENCHMARKS = [
     "bench_small_board",
     "bench_sequential",
     "bench_assisted",
+    "bench_hostile_sizes",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = "## Notes from the sessions"

@@ -22,6 +22,7 @@ from arena.backend import Backend, Contestant, format_option_value
 from arena.backend.registry import get_backend
 from arena.config import find_config, read_toml
 from arena.errors import ArenaError
+from arena.vocab import label_problem
 
 _BACKEND_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _STRIPPED_SUFFIXES = (".jsonl", ".json", ".gguf", ".safetensors", ".bin")
@@ -186,6 +187,9 @@ def resolve_contestants(
         _refuse_config_remote_code(contestants, specs, named, config)
     seen: set[str] = set()
     for contestant in contestants:
+        problem = label_problem(contestant.label)
+        if problem is not None:
+            raise ArenaError(f"contestant {contestant.label[:40]!r}...: {problem} (give a shorter --label)")
         if contestant.label in seen:
             raise ArenaError(f"two contestants share the label {contestant.label!r}; give each a distinct --label")
         seen.add(contestant.label)

@@ -22,6 +22,18 @@ from arena.untrusted import checked_served, valid_text
 
 ChunkCallback = Callable[[Chunk], None]
 
+CHARACTERS_PER_TOKEN = 64
+"""An answer is cut (``finish_reason="length"``) past this many characters per token of its budget: real
+tokens average about 4 characters and the longest (runs of spaces) a few dozen, but a server that ignores
+``max_tokens`` may send a megabyte in one delta (a hostile probe stored 40 MB in a 200-token answer)."""
+MIN_CHARACTERS = 16_384
+"""The cut never comes before this many characters, however small the token budget."""
+
+
+def character_limit(params: GenerationParams) -> int:
+    """The most characters an answer with these parameters may have (see ``CHARACTERS_PER_TOKEN``)."""
+    return max(MIN_CHARACTERS, params.max_tokens * CHARACTERS_PER_TOKEN)
+
 
 @dataclass
 class _Measured:
@@ -29,6 +41,7 @@ class _Measured:
     chunk's times, the finish reason and what the engine said it ran."""
 
     pieces: list[str] = field(default_factory=list)
+    characters: int = 0
     token_ids: list[int] = field(default_factory=list)
     n_tokens: int = 0
     first_chunk_tokens: int = 0
@@ -50,6 +63,7 @@ class _Measured:
             self.first_chunk_tokens = chunk.n_tokens
         self.t_last = now
         self.pieces.append(chunk.text)
+        self.characters += len(chunk.text)
         self.token_ids.extend(chunk.token_ids)
         self.n_tokens += chunk.n_tokens
         return True
@@ -74,6 +88,7 @@ def generate(
 ) -> GenerationResult:
     """Run ``loaded.stream`` to the end (or cancel, or error) and return the measured result."""
     measured = _Measured()
+    limit = character_limit(params)
     error: str | None = None
     start = clock()
     rendered_text = ""
@@ -86,6 +101,8 @@ def generate(
             try:
                 for raw_chunk in stream:
                     chunk = checked_chunk(raw_chunk)
+                    if measured.characters + len(chunk.text) > limit:  # cut like a token budget, said the same way
+                        chunk = replace(chunk, text=chunk.text[: limit - measured.characters], finish_reason="length")
                     if measured.take(chunk, clock()) and on_chunk is not None:
                         on_chunk(chunk)
                     if cancel.is_set() or measured.reason is not None:

@@ -26,7 +26,7 @@ from arena.backend import Message
 from arena.backend.helpers import BadJson, jsonl_records, read_text
 from arena.errors import ArenaError
 from arena.store.queries import decode_json, message_list
-from arena.vocab import Verdict
+from arena.vocab import Verdict, label_problem
 
 if TYPE_CHECKING:
     from arena.store.queries import BattleRow
@@ -139,6 +139,10 @@ def parse_record(record: object) -> ImportedBattle:
     for key in ("model_a", "model_b"):
         if not isinstance(record.get(key), str) or not record[key].strip():
             raise ValueError(f"missing {key}")
+    for key in ("model_a", "model_b"):
+        problem = label_problem(record[key], key)
+        if problem is not None:
+            raise ValueError(problem)
     if record["model_a"] == record["model_b"]:
         raise ValueError("model_a and model_b are the same")
     winner = record.get("winner")
@@ -152,6 +156,8 @@ def parse_record(record: object) -> ImportedBattle:
     judge = record.get("judge")
     if judge is not None and not isinstance(judge, str):
         raise ValueError("judge is not a string")
+    if judge is not None and (problem := label_problem(judge, "judge")) is not None:
+        raise ValueError(problem)
     conversations = [
         None if record.get(name) is None else _conversation(record[name], name)
         for name in ("conversation_a", "conversation_b")

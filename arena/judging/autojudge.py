@@ -29,7 +29,7 @@ from arena.backend import Contestant, GenerationParams, Loaded, Message
 from arena.backend.scoring import AnswerScorer, TokenScorer, can_score
 from arena.engine.generation import generate
 from arena.errors import ArenaError
-from arena.judging.stored import load_batch, not_judged_by
+from arena.judging.stored import load_batch, not_judged_by, resolve_batch
 from arena.store import Store, writes
 from arena.store.auto_verdicts import voted_answer_pairs
 from arena.store.settings import ContestantRef, SessionSettings
@@ -121,7 +121,7 @@ def items_to_judge(
                 left_answer=stored.first.result.text,
                 right_answer=stored.second.result.text,
             )
-            for stored in load_batch(store, batch).battles
+            for stored in load_batch(store, resolve_batch(store, str(batch), "--batch"), "--batch").battles
         ]
     else:
         items = [
@@ -250,7 +250,10 @@ class ReplyJudge:
         if not found:
             tail = " ".join(result.text.split())[-80:]
             raise ArenaError(f"the judge's reply holds no [[A]], [[B]] or [[C]] (it ended: {tail!r})")
-        return OrderVerdict(choice=found[-1], reply=result.text)
+        if len(set(found)) > 1:  # an answer that quotes a verdict at the judge must not get to choose it
+            given = ", ".join(f"[[{choice}]]" for choice in sorted(set(found)))
+            raise ArenaError(f"the judge's reply holds different verdicts ({given}): none is taken")
+        return OrderVerdict(choice=found[0], reply=result.text)
 
 
 def judge_for(loaded: Loaded) -> Judge:

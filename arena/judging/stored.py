@@ -70,34 +70,34 @@ class StoredBatch:
     loaded: Mapping[str, LoadedInfo] = field(default_factory=dict)
 
 
-def resolve_batch(store: Store, which: str) -> int:
-    """``--from-batch``'s value (a session number or ``latest``) as a batch session id; one line otherwise."""
+def resolve_batch(store: Store, which: str, option: str = "--from-batch") -> int:
+    """``option``'s value (a session number or ``latest``) as a batch session id; one line otherwise."""
     if which.strip().lower() == "latest":
         latest = queries.latest_batch_session(store)
         if latest is None:
             raise ArenaError(
-                f"--from-batch latest: {store.path} holds no batch session with answers; run `arena batch` first"
+                f"{option} latest: {store.path} holds no batch session with answers; run `arena batch` first"
             )
         return latest
     try:
         session = int(which)
     except ValueError:
-        raise ArenaError(f"--from-batch: expected a session number or 'latest', got {which!r}") from None
+        raise ArenaError(f"{option}: expected a session number or 'latest', got {which!r}") from None
     if not 1 <= session < 2**63:
-        raise ArenaError(f"--from-batch {which}: {store.path} has no session {which}")
+        raise ArenaError(f"{option} {which}: {store.path} has no session {which}")
     found = batch_answers.session_kind(store, session)
     if found is None:
-        raise ArenaError(f"--from-batch {session}: {store.path} has no session {session}")
+        raise ArenaError(f"{option} {session}: {store.path} has no session {session}")
     if found[0] != "batch":
         raise ArenaError(
-            f"--from-batch {session}: session {session} is an `arena {found[0]}` session, not a batch; "
+            f"{option} {session}: session {session} is an `arena {found[0]}` session, not a batch; "
             "`arena runs` lists the batches"
         )
     return session
 
 
-def load_batch(store: Store, session: int) -> StoredBatch:
-    """The battles a batch session's stored answers make; ``ArenaError`` when they make none."""
+def load_batch(store: Store, session: int, option: str = "--from-batch") -> StoredBatch:
+    """The battles a batch session's stored answers make; ``ArenaError`` (naming ``option``) when they make none."""
     kind = batch_answers.session_kind(store, session)
     settings = kind[1] if kind is not None else SessionSettings()
     latest: dict[tuple[str, int], dict[str, batch_answers.StoredAnswer]] = {}
@@ -109,7 +109,7 @@ def load_batch(store: Store, session: int) -> StoredBatch:
     contestants = batch_answers.contestants(store, order)
     if len({label for answers in latest.values() for label in answers}) < 2:
         raise ArenaError(
-            f"--from-batch {session}: the batch holds answers of fewer than two contestants: nothing to compare"
+            f"{option} {session}: the batch holds answers of fewer than two contestants: nothing to compare"
         )
     prompt_rows = batch_answers.prompts(store, sorted({uid for uid, _ in latest}))
     default_params = batch_answers.stored_params(settings.params) or GenerationParams()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import warnings
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -64,7 +65,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]], names: int =
 def _svg(figure: Any) -> str:
     """The figure as inline SVG (no XML prolog), with deterministic ids."""
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    with warnings.catch_warnings():  # "constrained_layout not applied" and its source line are not the user's
+        warnings.simplefilter("ignore", UserWarning)
+        figure.savefig(buffer, format="svg", bbox_inches="tight")
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
     if "<metadata>" in svg:  # matplotlib's RDF block: a date and namespace URLs the page has no use for
@@ -78,8 +81,14 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
+TICK_LABEL_MAX = 48
+"""Characters of a contestant's name on a plot's axis (the tables give it whole): a long name made
+matplotlib's tight layout grow the figure with the square of its length."""
+
+
 def _label(name: str) -> str:
-    return visible(name)
+    shown = visible(name)
+    return shown if len(shown) <= TICK_LABEL_MAX else shown[: TICK_LABEL_MAX - 1] + "…"
 
 
 def forest_plot(board: Leaderboard) -> str:

@@ -65,6 +65,7 @@ def check_file(conn: sqlite3.Connection, known: list[str], path: Path) -> set[st
     before anything is read or written, and return the migrations the file records. ``known`` are this
     version's migration names."""
     tables = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")]
+    _refuse_code(conn, path)
     if "_migrations" not in tables:
         foreign = [name for name in tables if not name.startswith("sqlite_")]
         if foreign:
@@ -81,6 +82,20 @@ def check_file(conn: sqlite3.Connection, known: list[str], path: Path) -> set[st
             f"upgrade vibe-arena (this is {arena.__version__}) to use this file"
         )
     return applied
+
+
+def _refuse_code(conn: sqlite3.Connection, path: Path) -> None:
+    """A file carrying triggers or views is refused: the arena makes neither, a trigger would run on its
+    writes (one rewrote every vote of an import) and a view named like a table can hang its reads."""
+    found = conn.execute(
+        "select type, name from sqlite_master where type in ('trigger', 'view') order by name"
+    ).fetchall()
+    if found:
+        named = ", ".join(f"{kind} {name}" for kind, name in found[:3]) + (", ..." if len(found) > 3 else "")
+        raise StoreError(
+            f"{path}: holds {named}, which the arena never makes (a trigger would run on its writes); "
+            "drop them with sqlite3 or use another file"
+        )
 
 
 def verify(conn: sqlite3.Connection) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from arena.errors import ArenaError
 from arena.store import migrations
 from arena.store.connection import Store
+from arena.vocab import label_problem
 
 _TABLES = (
     "contestants",
@@ -38,11 +39,22 @@ def _open_source(source: Path) -> Store:
     return Store(source, read_only=True)
 
 
+def _refuse_long_names(source: Path, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """A contestant label or judge name over ``LABEL_MAX`` in the other file: one line, nothing merged."""
+    names = [row.get("label") for row in rows["contestants"]]
+    for row in rows["battles"]:
+        names += [row.get("left_contestant"), row.get("right_contestant"), row.get("judge")]
+    for name in names:
+        if isinstance(name, str) and (problem := label_problem(name, "a name")) is not None:
+            raise ArenaError(f"merge: {source}: {problem} ({name[:40]!r}...); nothing was merged")
+
+
 def merge_into(target: Store, source: Path) -> Counter[str]:
     """Copy what ``source`` has and ``target`` lacks, in one transaction; returns rows added per table."""
     added: Counter[str] = Counter()
     with _open_source(source) as reader:
         rows = {name: reader.query(f"select * from {name} order by rowid") for name in _TABLES}
+    _refuse_long_names(source, rows)
     with target.transaction() as db:
         for row in rows["contestants"]:
             if db.table("contestants").count_where("label = ?", [row["label"]]) == 0:

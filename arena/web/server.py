@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
@@ -88,6 +89,21 @@ class ArenaServer(Server):
             access_log_format=ACCESS_LOG,
         )
 
+    async def _make_app(self) -> web.Application:
+        """textual-serve's routes (the page, the socket, its static files and downloads) behind one guard:
+        every request, whatever its path, is answered only under a Host the arena answers to."""
+        app = await super()._make_app()
+        app.middlewares.append(self._only_our_hosts)
+        return app
+
+    @web.middleware
+    async def _only_our_hosts(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if not self.origins.host_allowed(request.headers.get("Host")):
+            return self.refused(request, "unknown Host")
+        return await handler(request)
+
     def refused(self, request: web.Request, why: str) -> web.Response:
         log.info(f"refused {request.method} {request.path} from {request.remote}: {why}")
         page = f"This arena answers at {self.public_url}: open that address. ({why})"
@@ -100,8 +116,6 @@ class ArenaServer(Server):
             task.cancel()
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
-        if not self.origins.host_allowed(request.headers.get("Host")):
-            return self.refused(request, "unknown Host")
         if self.active >= self.max_judges:  # say so at once (the websocket is refused too, for races)
             return web.Response(text=full_page(self.max_judges), content_type="text/html", status=503)
         response: web.StreamResponse = await super().handle_index(request)
@@ -110,10 +124,8 @@ class ArenaServer(Server):
     async def handle_websocket(  # type: ignore[override]  # a refusal is a plain HTTP answer
         self, request: web.Request
     ) -> web.StreamResponse:
-        """A judge's socket, checked before any process starts: our Host, our page's Origin, a real
-        websocket upgrade, a free slot."""
-        if not self.origins.host_allowed(request.headers.get("Host")):
-            return self.refused(request, "unknown Host")
+        """A judge's socket, checked before any process starts (after the Host, ``_only_our_hosts``): our
+        page's Origin, a real websocket upgrade, a free slot."""
         if not self.origins.origin_allowed(request.headers.get("Origin")):
             return self.refused(request, "not from the arena's page (Origin)")
         websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES, timeout=CLOSE_TIMEOUT_S)

@@ -206,6 +206,10 @@ def test_autojudge_refuses_what_it_cannot_do_in_one_line(tmp_path: Path) -> None
     assert_one_line_error(
         run("autojudge", "--judge", spec, "--db", str(db), "--judge-prompt", str(bad)), "no {answer_b}"
     )
+    for which, said in (("999", "has no session 999"), ("1", "is an `arena play` session, not a batch")):
+        assert_one_line_error(
+            run("autojudge", "--judge", spec, "--db", str(db), "--batch", which), f"--batch {which}", said
+        )
 
 
 def test_smollm2_judges_in_both_orders_and_stores_its_verdicts_apart(tmp_path: Path, smollm2: Path) -> None:
@@ -310,3 +314,23 @@ def test_a_server_judge_is_read_from_its_bracketed_verdicts(tmp_path: Path) -> N
     assert len(log.arrived) == 5  # two pairs in both orders; the failed one stops after its first order
     assert all("x answers" in message or "y answers" in message for _, message in log.arrived)
     assert not any(label in message for _, message in log.arrived for label in ("replay", "x.jsonl"))
+
+
+def test_a_reply_holding_different_verdicts_is_not_taken(tmp_path: Path) -> None:
+    """The hostile review's RC13: "A is clearly better: [[A]]. Note that B's answer tried to make me write
+    [[B]]." was read as B (the last tag). A reply with two different tags is no verdict; the same one twice is."""
+    from tests.support.engine_server import engine
+
+    def reply(message: str) -> str:
+        if "Question a?" in message:
+            return "A is clearly better: [[A]]. Note that B's answer tried to make me write [[B]]."
+        return "A is better. [[A]] Final verdict: [[A]]"
+
+    db = _votes_db(tmp_path / "v.db")
+    with engine(reply=reply) as (url, _log):
+        result = run("autojudge", "--judge", f"openai:{url}?model=judge", "--label", "big", "--db", str(db), "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["failed"] == 1 and "t/a: not judged:" in result.stderr
+    assert "holds different verdicts ([[A]], [[B]])" in " ".join(result.stderr.split())
+    assert {v["prompt"] for v in payload["verdicts"]} == {"t/b", "t/c"}

@@ -81,6 +81,29 @@ def test_a_file_from_a_newer_version_is_refused_by_readers_and_writers(arena_db:
     assert_one_line_error(batch(arena_db), "newer vibe-arena")  # type: ignore[arg-type]
 
 
+def test_a_file_carrying_a_trigger_or_a_view_is_refused_before_anything_runs(arena_db: Path, tmp_path: Path) -> None:
+    """The hostile review's RC11: a trigger in a --db file rewrote every vote an import added; a view over an
+    endless recursive query hung the leaderboard, the report and a merge reading it."""
+    with sqlite3.connect(arena_db) as conn:
+        conn.execute(
+            "create trigger evil after insert on battles begin update battles set verdict = 'left', judge = 'mallory'; end"
+        )
+    record = tmp_path / "one.json"
+    record.write_text('[{"model_a": "x", "model_b": "y", "winner": "model_b"}]', encoding="utf-8")
+    before = digest(arena_db)
+    assert_one_line_error(run("import", str(record), "--db", str(arena_db)), "trigger evil", "never makes")
+    assert digest(arena_db) == before
+    other = tmp_path / "view.db"
+    assert batch(other).exit_code == 0  # type: ignore[attr-defined]
+    with sqlite3.connect(other) as conn:
+        conn.execute(
+            "create view endless as with recursive n(i) as (select 1 union all select i + 1 from n) select i from n"
+        )
+    for command in (["leaderboard"], ["report"], ["merge", str(other), "--into", str(tmp_path / "t.db")]):
+        args = command if command[0] == "merge" else [*command, "--db", str(other)]
+        assert_one_line_error(run(*args), "view endless")
+
+
 def damage(path: Path) -> None:
     """Overwrite pages in the middle of the file (a disk error or a half-copied file)."""
     with sqlite3.connect(path) as conn:

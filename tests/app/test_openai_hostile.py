@@ -65,6 +65,12 @@ class HostileServer(http.server.BaseHTTPRequestHandler):
         usage = {"choices": [{"delta": {}, "finish_reason": "stop"}], "usage": {"completion_tokens": -50}}
         self.wfile.write(b"data: " + json.dumps(usage).encode() + b"\n\ndata: [DONE]\n\n")
 
+    def stream_megabytes(self) -> None:
+        """Deltas of ~1 MB each (under the line bound), 40 of them, then a stop: a server that ignores max_tokens."""
+        for _ in range(40):
+            self.wfile.write(delta("y" * 1_000_000))
+        self.wfile.write(b'data: {"choices": [{"delta": {}, "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n')
+
     def stream_huge(self) -> None:
         self.wfile.write(delta("ok"))
         self.wfile.write(b'data: {"choices": [{"delta": {"content": "' + b"x" * (3 << 20))
@@ -115,6 +121,15 @@ def test_max_tokens_holds_when_the_server_ignores_it(hostile: str) -> None:
     result = answer(f"openai:{hostile}/flood/v1", GenerationParams(max_tokens=10))
     assert (result.n_tokens, result.finish_reason) == (10, "length")
     assert result.text == "".join(f" w{i}" for i in range(10))
+
+
+def test_megabyte_deltas_are_cut_at_the_character_limit(hostile: str) -> None:
+    """The hostile review's RC5: 40 one-megabyte deltas under max_tokens 200 stored 40 MB. The answer is cut
+    at the limit its token budget allows (64 characters a token, at least 16,384), said as a cut like a token
+    budget's."""
+    for budget, limit in ((200, 16_384), (1000, 64_000)):
+        result = answer(f"openai:{hostile}/megabytes/v1", GenerationParams(max_tokens=budget))
+        assert result.finish_reason == "length" and result.text == "y" * limit
 
 
 def test_an_impossible_usage_count_is_ignored(hostile: str) -> None:

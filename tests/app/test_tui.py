@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
+from arena.backend import GenerationParams
 from arena.store import queries
 from arena.tui.app import ArenaApp
 from arena.tui.screens.battle import BattleScreen
@@ -314,6 +315,20 @@ async def test_answers_keep_their_lines_with_markdown_styled_in_place_and_v_drop
         await pilot.press("v")
         await pilot.pause()
         assert all(isinstance(pane.body.content, Text) and pane.body.content.spans for pane in panes(app).values())
+
+
+async def test_an_answer_of_megabytes_shows_its_first_part_and_says_how_much_is_left(tmp_path: Path) -> None:
+    """Answers stored before the character limit (or imported) may be megabytes: the pane lays out the first
+    200,000 characters and says how many more there are, instead of keeping the screen busy for minutes."""
+    huge = ("x" * 99 + "\n") * 3000  # 300,000 characters in 3,000 tokens
+    app = make_app(tmp_path, {**STEADY, "t/one": huge}, LOOPY, params=GenerationParams(max_tokens=5000))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        current = app.session.current
+        assert current is not None
+        pane = panes(app)["left" if current.battle.left.label == "steady" else "right"]
+        assert pane.body_text.startswith("x" * 99 + "\n") and len(pane.body_text) < 200_200
+        assert "100,000 more characters not shown here" in pane.body_text
 
 
 async def test_leaderboard_round_trip(tmp_path: Path) -> None:

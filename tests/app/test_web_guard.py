@@ -187,6 +187,11 @@ def _attack(url: str, db: Path) -> dict[str, object]:
         async with aiohttp.ClientSession() as client:
             async with client.get(url, headers={"Host": "evil.example"}) as response:
                 found["index, foreign host"] = response.status
+            for path in ("static/js/textual.js", "static/", "download/x"):  # textual-serve's other routes
+                async with client.get(url + path, headers={"Host": "evil.example:1"}) as response:
+                    found[f"{path}, foreign host"] = response.status
+            async with client.get(url + "static/js/textual.js") as response:
+                found["static, our host"] = response.status
             async with client.get(url + "ws") as response:  # curl http://127.0.0.1:8000/ws
                 found["plain GET /ws"] = response.status
             async with client.get(url + "ws", headers={"Origin": origin}) as response:
@@ -212,6 +217,8 @@ def test_a_web_page_cannot_drive_a_judge_and_bad_requests_stay_one_line(tmp_path
         log = log_path.read_text(errors="replace")
     assert found["evil origin"] == found["null origin"] == found["no origin"] == found["rebound host"] == 403
     assert found["index, foreign host"] == 403 and found["plain GET /ws"] == 403
+    assert found["static/js/textual.js, foreign host"] == found["static/, foreign host"] == 403
+    assert found["download/x, foreign host"] == 403 and found["static, our host"] == 200
     assert found["plain GET /ws, our origin"] == 400
     assert found["close after not json"] == found["close after a dict"] == found["close after a surrogate"] == 1003
     assert found["processes after the refusals"] == 0  # refused before any judge's process started

@@ -20,6 +20,10 @@ from arena.wording import counted
 
 STREAM_TAIL_CHARS = 6000  # more than a maximized pane can show
 TAIL_NOTE = "[... earlier text above, shown when the answer stops ...]\n"
+SHOWN_CHARS = 200_000
+"""The most of one answer a pane lays out (about 2,500 screens at 80 columns): answers stored before the
+character limit, or imported, may hold megabytes, which kept the screen busy for minutes; the rest is said,
+never silently dropped, and ``arena export`` has it whole."""
 
 
 LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
@@ -202,11 +206,19 @@ class AnswerPane(Vertical):
     def _show_final(self, result: GenerationResult, highlight: list[str] | None = None) -> None:
         """The whole answer, and the error if any; garbage tokens (at the reveal) marked where they sit."""
         self._final = (result, highlight)
-        error = None
+        answer = shown_text(result.text)
+        suffix = Text()
+        if len(answer) > SHOWN_CHARS:
+            suffix.append(
+                f"\n[... {len(answer) - SHOWN_CHARS:,} more characters not shown here; arena export has the whole "
+                "answer ...]",
+                "bold yellow",
+            )
+            answer = answer[:SHOWN_CHARS]
         if result.error:
-            error = Text("\n\n[error] ", "bold red")
-            error.append_text(literal(result.error, "red"))
-        self._show(shown_text(result.text), suffix=error, highlight=highlight)
+            suffix.append("\n\n[error] ", "bold red")
+            suffix.append_text(literal(result.error, "red"))
+        self._show(answer, suffix=suffix if suffix.plain else None, highlight=highlight)
 
     def show_finished(self, result: GenerationResult, show_speed: bool) -> None:
         self._show_final(result)
