@@ -8,8 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shlex
+import shutil
 import signal
 import socket
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
+from arena.untrusted import visible
 from arena.web.guard import (
     MAX_MESSAGE_BYTES,
     Focus,
@@ -60,6 +64,11 @@ class ArenaServer(Server):
     """One ``arena play --ask-judge`` process per judge's browser, at most ``max_judges`` at once."""
 
     def __init__(self, command: str, *, host: str, port: int, public_url: str, max_judges: int) -> None:
+        self.errors = Path(tempfile.mkdtemp(prefix="arena-judges-"))
+        """Each judge's stderr, one file per process (``$$`` is the judge's pid after ``exec``): read when the
+        process ends, for the one line that says why, then deleted; textual-serve would otherwise copy it raw
+        to the operator's terminal."""
+        command = f"{command} 2>{shlex.quote(str(self.errors))}/$$.err"
         super().__init__(
             command, host=host, port=port, title=TITLE, public_url=public_url, templates_path=PAGE_TEMPLATES
         )
@@ -88,6 +97,7 @@ class ArenaServer(Server):
             print=lambda *args: None,
             access_log_format=ACCESS_LOG,
         )
+        shutil.rmtree(self.errors, ignore_errors=True)
 
     async def _make_app(self) -> web.Application:
         """textual-serve's routes (the page, the socket, its static files and downloads) behind one guard:
@@ -151,7 +161,15 @@ class ArenaServer(Server):
         width, height = query_size(request.query.get("width"), request.query.get("height"))
 
         async def close() -> None:
-            await websocket.close()
+            """textual-serve's call when the judge's process has ended: the page is told why (its own quit
+            closes normally; a failure says so, and one log line says it too)."""
+            process = getattr(service, "_process", None)
+            why = await process_end(process, self.errors)
+            if why == SESSION_ENDED:
+                await websocket.close()
+                return
+            log.info(f"a judge's process from {request.remote} ended: {why}")
+            await websocket.close(code=1011, message=close_reason(why))
 
         service = AppService(
             self.command,
@@ -170,11 +188,10 @@ class ArenaServer(Server):
                 done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 relay.cancel()
-            if relay not in done:
-                # the judge's process ended on its own (a crash, the OOM killer's kill -9): the page shows
-                # its end note and the slot is free, instead of a frozen page that holds it
-                log.info(f"a judge's process from {request.remote} ended; closing their page")
-                await websocket.close(code=1011, message=b"the judge's arena process ended")
+            if relay not in done and not websocket.closed:
+                # the judge's process ended on its own (a crash, the OOM killer's kill -9) without textual-serve
+                # closing the page: close it, so the slot is free instead of a frozen page that holds it
+                await close()
         except asyncio.CancelledError:  # the server stops: the judge quits and the page closes, at once
             await asyncio.gather(websocket.close(), self._stop(service))
         except Exception as exc:  # one line for the operator, never a traceback with locals
@@ -212,3 +229,46 @@ class ArenaServer(Server):
                 log.info(f"closed a judge's socket from {request.remote}: a message the arena's page never sends")
                 await websocket.close(code=1003, message=b"unexpected message")
                 return
+
+
+PROCESS_END_WAIT_S = 2.0
+"""How long a judge's ended process is waited for, for its exit status."""
+SESSION_ENDED = "the session ended"
+
+
+async def process_end(process: asyncio.subprocess.Process | None, errors: Path) -> str:
+    """Why a judge's process ended, in one line: it quit, or its exit status and the last line it wrote to
+    stderr (a traceback's last line names the error), made visible. Its stderr file is deleted."""
+    if process is None:
+        return "its process is gone"
+    try:
+        status = await asyncio.wait_for(process.wait(), PROCESS_END_WAIT_S)
+    except (TimeoutError, asyncio.TimeoutError):
+        return "its process stopped answering"
+    said = _tail(errors / f"{process.pid}.err")
+    if status == 0:
+        return SESSION_ENDED
+    lines = [line.strip() for line in said.splitlines() if line.strip()]
+    last = visible(lines[-1])[:200] if lines else "it wrote nothing"
+    how = f"killed by signal {-status}" if status < 0 else f"exit status {status}"
+    return f"the arena could not go on ({how}): {last}"
+
+
+def _tail(path: Path, size: int = 4096) -> str:
+    """The last ``size`` bytes of ``path`` as text (empty when there is none), and the file deleted."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - size))
+            found = handle.read(size)
+        path.unlink()
+    except OSError:
+        return ""
+    return found.decode("utf-8", "replace")
+
+
+def close_reason(why: str) -> bytes:
+    """``why`` as a websocket close reason (at most 123 bytes, cut on a character boundary)."""
+    encoded = why.encode("utf-8")
+    if len(encoded) <= 123:
+        return encoded
+    return encoded[:120].decode("utf-8", "ignore").encode("utf-8") + b"..."

@@ -259,6 +259,33 @@ def test_two_judges_vote_from_browsers_into_one_file(served: tuple[str, Path, st
         (tmp_path / f"{judge}.png").write_bytes(png)
 
 
+def test_a_judge_whose_arena_cannot_start_sees_why_and_the_log_says_it_once(tmp_path: Path) -> None:
+    """The newcomer's report: every judge's process crashed while the page only said the session "has
+    ended". Here a model file disappears after the server started: the judge's page says why, the server's
+    log says it in one line, and no traceback or raw stderr reaches the operator's terminal."""
+    chromium = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with serving(tmp_path, ANSWERS, OTHER) as (url, _db, log_path):
+        (tmp_path / "steady.jsonl").unlink()
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(url)
+                page.wait_for_function("document.getElementById('why').textContent.length > 0", timeout=60_000)
+                why = page.locator("#why").text_content()
+                ended = page.locator(".ended").is_visible()
+            finally:
+                browser.close()
+        wait_until(lambda: "ended: the arena could not go on" in log_path.read_text(errors="replace"), 10, "the log")
+        log = log_path.read_text(errors="replace")
+    assert ended and why is not None and "could not go on (exit status 2)" in why and "steady" in why
+    said = [line for line in log.splitlines() if "could not go on" in line]
+    assert len(said) == 1 and "replay file not found" in said[0]
+    assert "Traceback" not in log and "Error: cannot load" not in log.replace(said[0], "")
+
+
 async def test_the_demo_shows_its_first_screen_while_the_models_load(tmp_path: Path) -> None:
     """``arena demo``: the intro at once, the models loading behind it (issue 26); enter before they are
     ready starts the first battle as soon as they are."""
