@@ -27,7 +27,9 @@ class GGUFBackend(BackendBase):
             bool, "false: ignore the model's chat template and send a raw completion prompt (to see the damage)"
         ),
         "n_gpu_layers": Option(int, "layers to offload to the GPU (-1: all)", affects_output=False),
-        "n_ctx": Option(int, "context length (0: the model's own)", affects_output=False),
+        "n_ctx": Option(
+            int, "context length (default 4096, or the model's own if less; 0: the model's own)", affects_output=False
+        ),
         "n_threads": Option(int, "CPU threads for this model", affects_output=False),
         "filename": Option(str, "with a hub repo as target: the GGUF file (glob) to fetch"),
     }

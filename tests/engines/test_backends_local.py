@@ -302,6 +302,20 @@ def test_info_reports_what_was_resolved(pool: ModelPool) -> None:
     assert (gguf.dtype, gguf.quant) == ("F32", None)  # the file type's name, not general.file_type's number
 
 
+def test_a_gguf_context_is_what_a_battle_needs_unless_asked(pool: ModelPool, smollm2: Path) -> None:
+    """The newcomer's report: the model's own window (8k for SmolLM2) made memory at the reveal compare
+    windows, not models. The default is 4096, or less where the model was trained on less (the tiny model:
+    512); ``n_ctx=0`` asks for the model's own, any other number for itself."""
+    assert pool["gguf"].info().extra["n_ctx"] == 512
+    found = {}
+    for asked in ("", "?n_ctx=0", "?n_ctx=2048"):
+        with ModelPool() as models:
+            contestant = parse_spec(f"gguf:{smollm2}{asked}", label="smol")
+            models.load_all([contestant])
+            found[asked] = models["smol"].info().extra["n_ctx"]
+    assert found == {"": 4096, "?n_ctx=0": 8192, "?n_ctx=2048": 2048}
+
+
 def test_backends_command_sees_all_four() -> None:
     rows = {row["name"]: row["status"] for row in json.loads(run("backends", "--json").stdout)}
     assert rows == {"gguf": "ok", "hf": "ok", "openai": "ok", "replay": "ok"}
