@@ -42,8 +42,12 @@ def load_cases(path: Path) -> list[dict[str, object]]:
 
 
 def predictions(case: dict[str, object]) -> set[str]:
-    prompt = case.get("prompt")
-    flags = analyze(str(case["text"]), prompt=prompt if isinstance(prompt, str) else None)
+    prompt, finish_reason = case.get("prompt"), case.get("finish_reason")
+    flags = analyze(
+        str(case["text"]),
+        prompt=prompt if isinstance(prompt, str) else None,
+        finish_reason=finish_reason if isinstance(finish_reason, str) else None,
+    )
     return {flag.name for flag in flags if flag.hit}
 
 

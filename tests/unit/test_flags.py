@@ -243,3 +243,19 @@ def test_a_long_blank_run_is_flagged_and_ordinary_spacing_is_not() -> None:
     assert analyze("x" + " " * 300)[1].hit
     for fine in ("One.\n\nTwo.\n\n\nThree.", "```python\ndef f():\n\n    return 1\n```", "a  b   c"):
         assert not {f.name: f for f in analyze(fine)}["blank_run"].hit
+
+
+def test_counting_lines_are_a_loop_when_they_run_into_the_budget() -> None:
+    """The newcomer's demo: "- [#41]" ... "- [#63]" until the token limit had no loop flag (each line is too
+    short to compare as a sentence). A run of lines alike but for their numbers is a loop when the budget cut
+    it, or when it is very long; a list the prompt asked for, ended on its own, is not."""
+    from arena.analysis.flags import analyze
+
+    spiral = "Here is the list of items:\n" + "".join(f"- [#{n}]\n" for n in range(41, 64))
+    count = "Counting to 20:\n" + "\n".join(str(n) for n in range(1, 21))
+
+    def looped(text: str, finish_reason: str) -> bool:
+        return next(flag for flag in analyze(text, finish_reason=finish_reason) if flag.name == "repetitive").hit
+
+    assert looped(spiral, "length") and not looped(spiral, "stop")
+    assert not looped(count, "stop") and looped("\n".join(f"Step {n}: add 1" for n in range(40)), "stop")

@@ -207,7 +207,7 @@ FLAGS: tuple[FlagSpec, ...] = (
     ),
     FlagSpec(
         "repetitive",
-        lambda seen: _repetitive_flag(seen.text),
+        lambda seen: _repetitive_flag(seen.text, cut=seen.finish_reason == "length"),
         "the same span rewritten again and again",
         "loops",
         "repetitive",
@@ -270,8 +270,8 @@ def analyze(
     return flags
 
 
-def _repetitive_flag(text: str) -> Flag:
-    repetition = detect_repetition(text)
+def _repetitive_flag(text: str, *, cut: bool = False) -> Flag:
+    repetition = detect_repetition(text, cut=cut)
     return Flag("repetitive", repetition.hit, repetition.score, repetition.evidence)
 
 

@@ -10,6 +10,10 @@ Three signals, each aimed at one way small models loop, each with a guard agains
   "an example of an example" loops inside one sentence. Natural prose stays far below the threshold.
 - identical line runs: the same non-empty line (indentation included) four or more times in a row.
   Catches docstring-quote and bracket loops; nested closing braces differ in indentation and pass.
+- counting lines: consecutive lines alike but for their numbers ("- [#41]", "- [#42]", ...), a run of
+  ``MIN_COUNTING_RUN_CUT`` or more that goes on until the token budget cut it, or ``MIN_COUNTING_RUN``
+  anywhere. Each line is too short to be compared as a sentence; a list the prompt asked for ("count to 20")
+  ends on its own, so it needs the longer run.
 - formula clauses: inside one run-on sentence, the same calculation clause with other numbers
   ("3 gallons x 1 gallon = 3 gallons, 4 gallons x 1 gallon = 4 gallons, ...") six or more times,
   making up a large share of the words. Sentence splitting never sees these: they are one sentence.
@@ -39,6 +43,8 @@ _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _CLAUSE_SPLIT = re.compile(r"[,;:]\s+|\s+(?:and|then|so|plus)\s+|\n", re.IGNORECASE)
 _OPERATOR = re.compile(r"[=×*]|\b(?:x|times|is)\b")
 MAX_CLAUSE_CHARS = 200
+MIN_COUNTING_RUN_CUT = 8
+MIN_COUNTING_RUN = 30
 
 
 def _is_calculation(clause: str) -> bool:
@@ -153,7 +159,25 @@ def _longest_line_run(text: str) -> tuple[int, str | None]:
     return (best if best_line is not None else 0), best_line
 
 
-def detect_repetition(text: str) -> RepetitionReport:
+def _counting_run(text: str) -> tuple[int, str | None, bool]:
+    """(the longest run of consecutive lines alike but for their numbers, its first line, whether it runs to
+    the end of the text). Lines without a number never count: a refrain is not counting."""
+    best, best_line, best_at_end = 0, None, False
+    run, shape, first = 0, None, None
+    lines = [line for line in text.split("\n") if line.strip()]
+    for position, line in enumerate(lines):
+        current = _NUMBER.sub("0", line.strip()) if _NUMBER.search(line) else None
+        if current is not None and current == shape:
+            run += 1
+        else:
+            run, shape, first = (1, current, line) if current is not None else (0, None, None)
+        if run > best:
+            best, best_line, best_at_end = run, first, position == len(lines) - 1
+    return best, best_line, best_at_end
+
+
+def detect_repetition(text: str, *, cut: bool = False) -> RepetitionReport:
+    """``cut``: the answer ended at its token budget (a loop usually runs until it does)."""
     prose, _code = split_code(text)
     units = sentences(prose)
     duplicates, numeric_duplicates, looping_unit = _near_duplicates(units)
@@ -179,6 +203,11 @@ def detect_repetition(text: str) -> RepetitionReport:
     if line_run >= MIN_LINE_RUN and run_line is not None:
         hits.append(min(1.0, line_run / (2 * MIN_LINE_RUN)))
         evidence.append(run_line.strip())
+    counting, counting_line, to_the_end = _counting_run(prose)
+    needed = MIN_COUNTING_RUN_CUT if cut and to_the_end else MIN_COUNTING_RUN
+    if counting >= needed and counting_line is not None:
+        hits.append(min(1.0, counting / (2 * needed)))
+        evidence.append(f"{counting} lines counting on from {counting_line.strip()}")
     line_score = min(1.0, line_run / (2 * MIN_LINE_RUN)) if line_run > 1 else 0.0
     formula_score = formula_share if formula_repeats >= MIN_NUMERIC_DUPLICATES else 0.0
     score = max([duplicate_share, trigram_share, line_score, formula_score])
