@@ -3,10 +3,12 @@ and does any of them vote unlike the rest?
 
 Owns the agreement statistics and the outlier test; the votes come from ``arena.store.queries``.
 
-An *item* is a prompt and an unordered pair of contestants; a vote on it is read from the item's fixed
-orientation ("first wins", "second wins", "tie"; both-bad counts as a tie, skips are left out), so two
-judges who saw the same pair on opposite sides still agree. A judge who voted on an item more than once counts with
-their latest vote.
+An *item* is what was judged: the two stored answers (several samples of one prompt and pair are several
+items; two judges who never saw the same answers share no item), or, for a vote imported without its answers,
+the prompt and the unordered pair of contestants. A vote on it is read from the item's fixed orientation
+("first wins", "second wins", "tie"; both-bad counts as a tie, skips are left out), so two judges who saw
+the same pair on opposite sides still agree. A judge who voted on an item more than once counts with their
+latest vote.
 
 - Agreement: Cohen's kappa for each pair of judges, Krippendorff's alpha (nominal) for all of them, with
   and without ties (without: tie votes are left out, so only the direction of decided votes counts).
@@ -27,12 +29,19 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from arena.analysis.stats import wilson_interval
 
 OUTLIER_ALPHA = 0.05
+MIN_JUDGES_FOR_OUTLIERS = 3
+"""With two judges who disagree, the test cannot tell which one votes unlike the rest: both would be
+flagged. Below this many judges nobody is called an outlier (the evidence is still shown)."""
+
+
+Item = tuple[str, str, str, str]
+"""(prompt, first contestant, second contestant, the two answers' generation ids or "")."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,8 @@ class Vote:
     left: str
     right: str
     verdict: str
+    answers: frozenset[int] | None = None
+    """The two stored answers' generation ids (None: imported without them)."""
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -49,8 +60,9 @@ class Vote:
         return first, second
 
     @property
-    def item(self) -> tuple[str, str, str]:
-        return (self.prompt, *self.pair)
+    def item(self) -> Item:
+        shown = "" if self.answers is None else "-".join(str(answer) for answer in sorted(self.answers))
+        return (self.prompt, *self.pair, shown)
 
     @property
     def winner(self) -> str | None:
@@ -73,8 +85,8 @@ class Vote:
         return "first" if winner == first else "second"
 
 
-def _flip(item: tuple[str, str, str]) -> bool:
-    digest = hashlib.sha256("\x00".join(item).encode("utf-8", "surrogatepass")).digest()
+def _flip(item: Item) -> bool:
+    digest = hashlib.sha256("\x00".join(item[:3]).encode("utf-8", "surrogatepass")).digest()
     return digest[0] % 2 == 0
 
 
@@ -97,19 +109,22 @@ class JudgedVote(Protocol):
     @property
     def verdict(self) -> str: ...
 
+    @property
+    def answers(self) -> frozenset[int] | None: ...
+
 
 def votes_from_rows(rows: Sequence[JudgedVote]) -> list[Vote]:
     """Rated votes with a judge, oldest first."""
     return [
-        Vote(row.judge, str(row.prompt), str(row.left), str(row.right), str(row.verdict))
+        Vote(row.judge, str(row.prompt), str(row.left), str(row.right), str(row.verdict), row.answers)
         for row in rows
         if row.judge is not None and row.verdict != "skip"
     ]
 
 
-def _latest(votes: Sequence[Vote]) -> dict[str, dict[tuple[str, str, str], str]]:
+def _latest(votes: Sequence[Vote]) -> dict[str, dict[Item, str]]:
     """judge -> item -> outcome (the judge's latest vote on the item)."""
-    table: dict[str, dict[tuple[str, str, str], str]] = {}
+    table: dict[str, dict[Item, str]] = {}
     for vote in votes:
         table.setdefault(vote.judge, {})[vote.item] = vote.outcome
     return table
@@ -211,8 +226,24 @@ class JudgesReport:
     alpha_without_ties: float | None
     items_with_several_judges: int
 
+    @property
+    def outliers_tested(self) -> bool:
+        """Whether there are enough judges for the outlier test to call anyone (``MIN_JUDGES_FOR_OUTLIERS``)."""
+        return len(self.judges) >= MIN_JUDGES_FOR_OUTLIERS
+
+    @property
+    def outlier_note(self) -> str | None:
+        """Why nobody is called an outlier, where the judges are too few."""
+        if self.outliers_tested:
+            return None
+        return (
+            f"outlier test not called with {len(self.judges)} judge(s): with fewer than {MIN_JUDGES_FOR_OUTLIERS} "
+            "it cannot tell which one votes unlike the rest"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "outliers_tested": self.outliers_tested,
             "judges": [judge.to_dict() for judge in self.judges],
             "pairs": [pair.to_dict() for pair in self.pairs],
             "krippendorff_alpha": _rounded(self.alpha),
@@ -228,7 +259,7 @@ def _rounded(value: float | None) -> float | None:
 def judge_report(votes: Sequence[Vote]) -> JudgesReport:
     latest = _latest(votes)
     names = sorted(latest)
-    judges_of: dict[tuple[str, str, str], list[str]] = {}
+    judges_of: dict[Item, list[str]] = {}
     for name in names:
         for item in latest[name]:
             judges_of.setdefault(item, []).append(name)
@@ -249,7 +280,7 @@ def judge_report(votes: Sequence[Vote]) -> JudgesReport:
                 len(decided),
             )
         )
-    items: dict[tuple[str, str, str], list[str]] = {}
+    items: dict[Item, list[str]] = {}
     for judged in latest.values():
         for item, outcome in judged.items():
             items.setdefault(item, []).append(outcome)
@@ -261,8 +292,11 @@ def judge_report(votes: Sequence[Vote]) -> JudgesReport:
     by_judge: dict[str, list[Vote]] = {}
     for vote in votes:
         by_judge.setdefault(vote.judge, []).append(vote)
+    judges = [_one_judge(name, by_judge.get(name, []), crowd) for name in names]
+    if len(names) < MIN_JUDGES_FOR_OUTLIERS:
+        judges = [replace(judge, flagged=False) for judge in judges]
     return JudgesReport(
-        judges=[_one_judge(name, by_judge.get(name, []), crowd) for name in names],
+        judges=judges,
         pairs=pairs,
         alpha=krippendorff_alpha(several),
         alpha_without_ties=krippendorff_alpha([[v for v in values if v != "tie"] for values in several]),

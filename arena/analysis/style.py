@@ -203,7 +203,25 @@ def coefficients(fit: StyleFit, confidence: float = 0.95) -> list[StyleCoefficie
     return found
 
 
-def describe(found: Sequence[StyleCoefficient]) -> str:
-    """'style control: length +0.41 (0.30-0.52), lists +0.05 (...)': which way each feature pulled."""
+STYLE_MIN_VOTES = 100
+STYLE_MIN_PROMPTS = 10
+"""Below these, the style coefficients are provisional: with 3 votes an interval for "length" excluded zero
+(the fit's bootstrap cannot see how little a handful of votes says about a preference)."""
+
+
+def style_provisional(votes: int, prompts: int) -> bool:
+    """Whether ``votes`` on ``prompts`` prompts are too few to read the style coefficients as more than a hint."""
+    return votes < STYLE_MIN_VOTES or prompts < STYLE_MIN_PROMPTS
+
+
+def describe(found: Sequence[StyleCoefficient], votes: int | None = None, prompts: int | None = None) -> str:
+    """'style control: length +0.41 (0.30-0.52), lists +0.05 (...)': which way each feature pulled; with the
+    board's ``votes`` and ``prompts``, a word where they are too few for the coefficients to mean much."""
     parts = [f"{c.feature} {c.coefficient:+.2f} ({c.ci_low:+.2f} to {c.ci_high:+.2f})" for c in found]
-    return "style control (log-odds per sd of the difference): " + ", ".join(parts)
+    said = "style control (log-odds per sd of the difference): " + ", ".join(parts)
+    if votes is not None and prompts is not None and style_provisional(votes, prompts):
+        said += (
+            f"; provisional: {votes} votes on {prompts} prompts are too few to say which way style pulls "
+            f"(at least {STYLE_MIN_VOTES} votes on {STYLE_MIN_PROMPTS} prompts)"
+        )
+    return said

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from arena.analysis.judges import JudgedVote, Vote, cohen_kappa
+from arena.analysis.judges import Item, JudgedVote, Vote, cohen_kappa
 from arena.analysis.stats import clustered_interval
 from arena.vocab import is_auto_judge
 
@@ -41,8 +41,6 @@ UNNAMED = "(no name)"
 BASELINES = ("baseline:longest", "baseline:left", "baseline:random")
 
 Kind = Literal["auto", "human", "baseline"]
-Item = tuple[str, str, str]
-"""A prompt and an unordered pair of contestants (``Vote.item``)."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +153,14 @@ def length_votes(rows: Sequence[WordCountedVote]) -> list[LengthVote]:
     """Rated votes (skips left out), oldest first."""
     return [
         LengthVote(
-            vote=Vote(row.judge if row.judge is not None else UNNAMED, row.prompt, row.left, row.right, row.verdict),
+            vote=Vote(
+                row.judge if row.judge is not None else UNNAMED,
+                row.prompt,
+                row.left,
+                row.right,
+                row.verdict,
+                row.answers,
+            ),
             battle=row.battle,
             left_words=row.left_words,
             right_words=row.right_words,
@@ -169,13 +174,13 @@ def length_votes(rows: Sequence[WordCountedVote]) -> list[LengthVote]:
 
 def versus_humans(votes: Sequence[LengthVote]) -> list[VersusRow]:
     """One row per automatic judge, per human and per baseline (see the module's definitions)."""
-    latest: dict[str, dict[tuple[str, str, str], LengthVote]] = {}
+    latest: dict[str, dict[Item, LengthVote]] = {}
     every: dict[str, list[LengthVote]] = {}
     for vote in votes:  # oldest first: the latest vote on an item wins
         latest.setdefault(vote.vote.judge, {})[vote.vote.item] = vote
         every.setdefault(vote.vote.judge, []).append(vote)
     humans = {judge: own for judge, own in latest.items() if not is_auto_judge(judge)}
-    by_item: dict[tuple[str, str, str], list[LengthVote]] = {}
+    by_item: dict[Item, list[LengthVote]] = {}
     for own in humans.values():
         for item, vote in own.items():
             by_item.setdefault(item, []).append(vote)
@@ -232,7 +237,7 @@ def _on_the_same_answers(
     compared: set[Item] = set()
     for key, vote in latest.items():
         people = by_answers.get(key, []) if isinstance(key, frozenset) else by_item.get(key, [])
-        unit: Item = (f"{sorted(key)}", "", "") if isinstance(key, frozenset) else key
+        unit: Item = (f"{sorted(key)}", "", "", "") if isinstance(key, frozenset) else key
         for human in people:
             if human.vote.judge != judge:
                 pairs.append((unit, vote.vote.outcome, human.vote.outcome))

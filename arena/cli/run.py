@@ -255,12 +255,9 @@ def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
     if app.load_error is not None:
         raise ArenaError(app.load_error)
     if session is not None:
-        votes = sum(1 for current in session.rounds if current.voted)
-        err.print(
-            f"{counted(votes, 'vote')} stored in {store.path} (session seed {session.seed}).",
-            markup=False,
-            highlight=False,
-        )
+        from arena.judging.summary import stored_line
+
+        err.print(f"{stored_line(session)} (session seed {session.seed}).", markup=False, highlight=False)
         err.print(f"Ratings: arena leaderboard --db {store.path}", markup=False, highlight=False)
     if app.return_code:
         err.print("the arena stopped on an internal error (see above); every vote cast before it is stored")

@@ -176,12 +176,13 @@ def _show_board(found: BoardResult, coefficients: bool, pairs: bool, matrix: boo
         "drawn_votes_unweighted": found.drawn,
     }
     if coefficients:
-        if as_json:
-            echo_json([coefficient.to_dict() for coefficient in board.style or []])
-        else:
-            from arena.analysis.style import describe
+        from arena.analysis.style import describe, style_provisional
 
-            console().print(describe(board.style or []))
+        if as_json:
+            provisional = style_provisional(board.battles, board.prompts)
+            echo_json([{**c.to_dict(), "provisional": provisional} for c in board.style or []])
+        else:
+            console().print(describe(board.style or [], board.battles, board.prompts))
         return
     if pairs:
         if as_json:

@@ -81,6 +81,26 @@ def summarize(session: PlaySession) -> SessionSummary:
     )
 
 
+def stored_line(session: PlaySession) -> str:
+    """What the terminal says when the arena closes, counted as the end screen counts: votes (skips and
+    votes taken back apart: they are stored, and never count)."""
+    votes = skipped = taken_back = 0
+    for current in session.rounds:
+        if current.verdict is None:
+            continue
+        if current.taken_back:
+            taken_back += 1
+        elif current.verdict == "skip":
+            skipped += 1
+        else:
+            votes += 1
+    apart = [f"{skipped} skipped"] if skipped else []
+    apart += [f"{taken_back} taken back"] if taken_back else []
+    return (
+        f"{counted(votes, 'vote')}" + (f" ({', '.join(apart)})" if apart else "") + f" stored in {session.store.path}"
+    )
+
+
 def summary_lines(summary: SessionSummary) -> list[str]:
     """The summary as plain lines (untrusted labels included: the caller shows them literally)."""
     vote_time = f", {summary.median_vote_s:.0f} s per vote (median)" if summary.median_vote_s is not None else ""

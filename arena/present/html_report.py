@@ -21,6 +21,7 @@ from typing import Any
 
 from arena.analysis.flags import FLAGS, RATED_FLAGS
 from arena.analysis.ratings import Leaderboard
+from arena.analysis.style import STYLE_MIN_PROMPTS, STYLE_MIN_VOTES, style_provisional
 from arena.errors import ArenaError
 from arena.present.info import VERSUS_HEADERS, versus_cells
 from arena.present.leaderboard import leaderboard_notes
@@ -305,9 +306,16 @@ def _style(data: PageData) -> list[str]:
     if not any(c.ci_low != 0.0 or c.ci_high != 0.0 for c in styled.style):
         return []  # answers without text (imported votes alone) leave nothing to control for
     coefficients = [[c.feature, f"{c.coefficient:+.3f}", f"{c.ci_low:+.3f} to {c.ci_high:+.3f}"] for c in styled.style]
+    provisional = (
+        f'<p class="note">Provisional: {styled.battles} votes on {styled.prompts} prompts are too few to say which '
+        f"way style pulls (at least {STYLE_MIN_VOTES} votes on {STYLE_MIN_PROMPTS} prompts).</p>"
+        if style_provisional(styled.battles, styled.prompts)
+        else ""
+    )
     return [
         "<h2>Style control</h2>",
         '<p class="note">Ratings with answer length and markdown taken out, and how much each swayed the judges.</p>',
+        provisional,
         f'<div class="pair"><div>{style_plot(styled)}</div><div>'
         f"{_table(['feature', 'coefficient', '95% CI'], coefficients)}"
         f"{_table(BOARD_HEADER, _board_rows(styled))}</div></div>",
@@ -361,7 +369,7 @@ def _judges(data: PageData) -> list[str]:
             "-"
             if j.left_share is None
             else f"{j.left_share * 100:.0f}% ({j.left_low * 100:.0f}-{j.left_high * 100:.0f})",
-            "yes" if j.flagged else "no",
+            ("yes" if j.flagged else "no") if judges.outliers_tested else "not called",
         ]
         for j in judges.judges
     ]
@@ -371,6 +379,7 @@ def _judges(data: PageData) -> list[str]:
         f"by several judges: {alpha}</p>",
         _table(["judge", "judge", "shared items", "Cohen's kappa"], pairs, names=2) if pairs else "",
         _table(["judge", "votes", "left pane chosen (CI)", "votes unlike the rest"], bias),
+        f'<p class="note">{_text(judges.outlier_note)}</p>' if judges.outlier_note else "",
     ]
 
 

@@ -126,12 +126,12 @@ def judges_tables(report: JudgesReport, width: int) -> list[Table | Text]:
         bias = literal(
             share + (" biased" if judge.position_biased else ""), style="yellow" if judge.position_biased else ""
         )
-        test = literal(
-            f"{'OUTLIER' if judge.flagged else 'ok'} (peak {judge.evidence:.3g})",
-            style="bold red" if judge.flagged else "",
-        )
+        verdict = ("OUTLIER" if judge.flagged else "ok") if report.outliers_tested else "not called"
+        test = literal(f"{verdict} (peak {judge.evidence:.3g})", style="bold red" if judge.flagged else "")
         cells.append([judge.judge, str(judge.votes), bias, str(judge.shared_votes), test])
     shown: list[Table | Text] = [fitted_table(columns, cells, width, title=literal("judges"))]
+    if report.outlier_note is not None:
+        shown.append(literal(report.outlier_note, style="dim"))
 
     def number(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -125,8 +126,11 @@ def leaderboard_notes(
         )
     if drawn:
         lines.append(_drawn_note(drawn))
+    reversed_elo = _elo_disagrees(board)
+    if reversed_elo is not None:
+        lines.append(literal(reversed_elo, style="dim"))
     if board.style is not None:
-        lines.append(literal(describe(board.style), style="cyan"))
+        lines.append(literal(describe(board.style, board.battles, board.prompts), style="cyan"))
     if board.facts is not None:
         lines.extend(literal(line, style="cyan") for line in board.facts.lines())
     if len(board.groups) > 1:
@@ -182,6 +186,19 @@ def _whose_votes(judges: str, auto_left_out: int) -> list[Text]:
             )
         ]
     return []
+
+
+def _elo_disagrees(board: Leaderboard) -> str | None:
+    """A line when the elo column orders two contestants the other way round from the ratings: elo follows
+    the votes in the order they came (the latest weigh most), the ratings weigh every vote alike."""
+    ratings = board.ratings
+    for higher, lower in itertools.pairwise(ratings):
+        if lower.elo > higher.elo:
+            return (
+                f"elo puts {lower.contestant} above {higher.contestant}: it follows the votes in the order they came "
+                "(the latest weigh most); the rating, which weighs every vote alike, is the board's order"
+            )
+    return None
 
 
 def _drawn_note(drawn: int) -> Text:

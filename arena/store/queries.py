@@ -358,17 +358,22 @@ class JudgeVoteRow(NamedTuple):
     left: str
     right: str
     verdict: str
+    answers: frozenset[int] | None = None
+    """The two stored answers' generation ids (None for a vote imported without its answers)."""
 
 
 def judge_votes(store: Store, battle_filter: BattleFilter | None = None) -> list[JudgeVoteRow]:
     """Each vote's judge, prompt, sides and verdict, oldest first, filtered like the leaderboard's battles."""
     where, params = (battle_filter or BattleFilter()).where()
     rows = store.rows(
-        "select b.judge, b.prompt, b.left_contestant, b.right_contestant, b.verdict "
-        "from battles b left join prompts p on p.id = b.prompt" + where + " order by b.tstamp, b.id",
+        "select b.judge, b.prompt, b.left_contestant, b.right_contestant, b.verdict, b.left_generation, "
+        "b.right_generation from battles b left join prompts p on p.id = b.prompt" + where + " order by b.tstamp, b.id",
         params,
     )
-    return [JudgeVoteRow(*row) for row in rows]
+    return [
+        JudgeVoteRow(judge, prompt, left, right, verdict, None if a is None or b is None else frozenset((a, b)))
+        for judge, prompt, left, right, verdict, a, b in rows
+    ]
 
 
 class VoteRow(NamedTuple):

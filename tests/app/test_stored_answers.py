@@ -349,3 +349,25 @@ def test_resume_continues_the_judges_session_on_the_batch(tmp_path: Path) -> Non
         assert resumed.session_id == first.session_id and resumed.seed == 9
         assert resumed.progress == "1/3" and resumed.battle_seed(1) == first.battle_seed(2)
         resumed.close()
+
+
+def test_the_closing_line_counts_votes_as_the_end_screen_does(tmp_path: Path) -> None:
+    """The newcomer's demo: the end screen said "9 votes, 1 skipped", the terminal "11 votes stored". Both
+    count votes the same way now, and the closing line says what else is stored (skips, votes taken back)."""
+    from arena.judging.summary import stored_line, summarize
+
+    db = make_batch(tmp_path, "--samples", "2", limit=2)
+    with Store(db) as store:
+        session = stored_session(store, load_batch(store, 1), judge="ann", seed=1)
+        for verdict in ("left", "skip", "right", "tie"):
+            current = session.next_round()
+            assert current is not None
+            for side in ("left", "right"):
+                session.run_side(current, side, None, lambda _chunk: None)  # type: ignore[arg-type]
+            session.vote(current, verdict)
+        session.undo()  # the tie is taken back
+        summary = summarize(session)
+        line = stored_line(session)
+        session.close()
+    assert (summary.votes, summary.skipped) == (2, 1)
+    assert line == f"2 votes (1 skipped, 1 taken back) stored in {db}"

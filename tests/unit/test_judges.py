@@ -85,7 +85,7 @@ def test_judges_without_names_is_one_line(tmp_path: Path) -> None:
 
 
 def test_a_contrarian_against_a_large_crowd_gives_finite_json() -> None:
-    crowd = [Vote("crowd", f"q{n}", "a", "b", "left") for n in range(1000)]
+    crowd = [Vote(f"crowd{n % 3}", f"q{n}", "a", "b", "left") for n in range(1000)]
     contrarian = [Vote("x", f"q{n}", "a", "b", "right") for n in range(300)]
     report = judge_report(crowd + contrarian)
     found = {judge.judge: judge for judge in report.judges}
@@ -101,3 +101,24 @@ def test_judges_scale_with_the_votes_not_the_judges_squared() -> None:
     assert len(report.judges) == 3000
     assert all(pair.shared > 0 for pair in report.pairs)
     assert len(report.pairs) < 3000 * 2999 // 2 // 10  # not every pair of judges
+
+
+def test_two_judges_are_never_called_outliers_and_items_are_the_answers_judged(tmp_path: Path) -> None:
+    """The newcomer's team: with alice and bob both were flagged OUTLIER (two judges cannot say which one is
+    off), and 24 votes on 3 samples of 8 prompts became 8 "shared items" (different answers pooled). Items are
+    the two answers judged; two judges who never saw the same answers share none."""
+    from arena.analysis.judges import Vote
+
+    votes = []
+    for sample in range(3):
+        for prompt in range(8):
+            answers = frozenset((100 * prompt + 2 * sample, 100 * prompt + 2 * sample + 1))
+            votes.append(Vote("alice", f"p{prompt}", "a", "b", "left", answers))
+            votes.append(Vote("bob", f"p{prompt}", "a", "b", "right", answers))
+    report = judge_report(votes)
+    assert not any(judge.flagged for judge in report.judges) and not report.outliers_tested
+    assert report.outlier_note is not None and "cannot tell which one" in report.outlier_note
+    assert report.judges[1].evidence > 20  # the evidence is still shown
+    assert [pair.shared for pair in report.pairs] == [24] and report.items_with_several_judges == 24
+    live = [Vote(j, "p0", "a", "b", "left", frozenset((i, i + 1))) for i, j in ((1, "alice"), (5, "bob"))]
+    assert judge_report(live).items_with_several_judges == 0  # other answers to the same prompt: not one item

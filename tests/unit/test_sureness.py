@@ -55,6 +55,9 @@ def test_leaderboard_pairs_and_coefficients_on_the_command_line(tmp_path: Path) 
     assert [set(row) for row in json.loads(styled.stdout)] == [set(row) for row in json.loads(plain.stdout)]
     found = json.loads(run("leaderboard", "--db", str(db), "--style-control", "--coefficients", "--json").stdout)
     assert [row["feature"] for row in found] == ["length", "headers", "lists", "bold"]
+    assert all(row["provisional"] for row in found)  # 17 votes on 2 prompts say little about style
+    said = " ".join(run("leaderboard", "--db", str(db), "--style-control", "--coefficients").stdout.split())
+    assert "provisional: 17 votes on 2 prompts are too few" in said
     assert "style control" in run("leaderboard", "--db", str(db), "--style-control").stdout
     assert_one_line_error(run("leaderboard", "--db", str(db), "--coefficients"), "--style-control")
 
@@ -67,3 +70,16 @@ def test_two_wins_out_of_two_are_not_called() -> None:
     assert "provisional" in neighbour.describe() and "decided" not in neighbour.describe()
     (settled,) = compute_leaderboard(two_contestants(300, 100), rounds=200).neighbours
     assert not settled.provisional and settled.decided and settled.votes_to_separate == 0
+
+
+def test_an_elo_column_that_disagrees_with_the_ratings_is_explained(tmp_path: Path) -> None:
+    """The newcomer's team board: the ratings said smol > other, the elo column the reverse (the last votes
+    favoured the other), and nothing on the board said why."""
+    db = tmp_path / "v.db"
+    add_votes(db, [("a", "b", "left")] * 8 + [("a", "b", "right")] * 7)
+    rows = json.loads(run("leaderboard", "--db", str(db), "--json", "--rounds", "0").stdout)
+    assert [row["contestant"] for row in rows] == ["a", "b"] and rows[1]["elo"] > rows[0]["elo"]
+    said = " ".join(run("leaderboard", "--db", str(db), "--rounds", "0").stdout.split())
+    assert "elo puts b above a: it follows the votes in the order they came" in said
+    add_votes(tmp_path / "w.db", [("a", "b", "left")] * 8)
+    assert "elo puts" not in run("leaderboard", "--db", str(tmp_path / "w.db"), "--rounds", "0").stdout
