@@ -140,7 +140,7 @@ def _generate(plan: BatchPlan, pool: ModelPool, store: Store, session: int, *, t
     tokens = {"n": 0}
     cancel = threading.Event()
     counting = threading.Lock()  # lanes (--parallel) count from several threads
-    with progress_bar(tokens=True, transient=transient) as progress:
+    with progress_bar(tokens=True, transient=transient, eta=True) as progress:
         task = progress.add_task(f"{plan.prompt_set}: {len(plan.contestants)} models", total=plan.answers, tokens=0)
 
         def on_tokens(_label: str, count: int) -> None:

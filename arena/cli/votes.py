@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -20,7 +21,7 @@ from arena.cli.common import (
     say,
 )
 from arena.errors import ArenaError
-from arena.vocab import CLUSTERS, EXPORT_FORMATS, RATING_METHODS, Cluster, RatingMethod
+from arena.vocab import CLUSTERS, EXPORT_FORMATS, RATING_METHODS, Cluster, RatingMethod, label_problem
 from arena.wording import counted
 
 if TYPE_CHECKING:
@@ -295,14 +296,43 @@ def import_(path: Path, db_path: Path) -> None:
 @click.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--into", "into", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Target database.")
-def merge(sources: tuple[Path, ...], into: Path) -> None:
+@click.option(
+    "--relabel",
+    "relabels",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="Store the sources' contestant OLD as NEW (one model known by two labels); repeatable.",
+)
+def merge(sources: tuple[Path, ...], into: Path, relabels: tuple[str, ...]) -> None:
     """Combine databases (e.g. several judges) into one; nothing is added twice."""
-    from arena.store.merge import merge_into
+    from arena.store.merge import merge_into, same_model_labels
 
+    relabel = _relabel_map(relabels)
     with open_store(into) as target:
         for source in sources:
             if source.resolve() == into.resolve():
                 raise ArenaError(f"merge: {source} is the target itself")
-            added = merge_into(target, source)
+            added = merge_into(target, source, relabel)
             summary = ", ".join(f"{added[name]} {name}" for name in ("battles", "generations", "sessions")) or "nothing"
             say(f"{source}: added {summary}")
+        for spec, labels in same_model_labels(target):
+            shown = " and ".join(labels)
+            say(
+                f"note: {shown} run the same model ({spec}) and are rated apart; to count them as one: "
+                f"arena merge ... --relabel {labels[-1]}={labels[0]} into a new file",
+                err=True,
+            )
+
+
+def _relabel_map(relabels: Sequence[str]) -> dict[str, str]:
+    """``--relabel OLD=NEW`` values as a map; one line for a malformed or too long one."""
+    found: dict[str, str] = {}
+    for given in relabels:
+        old, sep, new = given.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise ArenaError(f"--relabel {given!r}: expected OLD=NEW (two contestant labels)")
+        problem = label_problem(new.strip())
+        if problem is not None:
+            raise ArenaError(f"--relabel: the new {problem}")
+        found[old.strip()] = new.strip()
+    return found

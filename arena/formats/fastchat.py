@@ -51,6 +51,8 @@ KNOWN_FIELDS = (
     "shown_probability",
 )
 NATIVE_EXTRAS = {"turn": 1, "anony": True}
+CSV_EXPORT_START = "uid,created,judge,"
+"""How ``arena export --format csv`` begins: such a file given to ``arena import`` is said to be CSV."""
 LATEST_TSTAMP = 253_402_300_800.0
 """Year 10000: the first time Python's datetime (and so the ``created`` column) cannot hold."""
 _UID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
@@ -200,6 +202,11 @@ def _raw_records(path: Path) -> Iterator[tuple[str, object]]:
     """(where, record) from a JSON list or a JSONL file; a broken JSONL line is yielded as an error."""
     text = read_text(path, name=str(path), error=ArenaError)
     stripped = text.lstrip()
+    if path.suffix.lower() == ".csv" or stripped.startswith(CSV_EXPORT_START):
+        raise ArenaError(
+            f"{path}: CSV is an export-only format (for spreadsheets); arena import reads FastChat JSON or JSONL "
+            "(arena export --format fastchat writes it)"
+        )
     if stripped.startswith("["):
         try:
             records = json.loads(text)

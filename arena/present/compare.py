@@ -43,7 +43,7 @@ def comparison_view(comparison: Comparison, width: int) -> Group:
         return Group(head, *notes, Text("no check flipped"))
     columns = [
         Column("prompt", "name", 90),
-        Column("check", "name", 80),
+        Column("checks", "name", 80),
         Column("before", "text", 70),
         Column("after", "text", 70),
     ]
@@ -55,9 +55,13 @@ def comparison_view(comparison: Comparison, width: int) -> Group:
         )
         if not flips:
             continue
+        by_prompt: dict[str, list[str]] = {}  # one row per prompt: its answers once, whatever flipped on them
+        for flip in flips:
+            by_prompt.setdefault(flip.prompt, []).append(flip.check.removeprefix(CONSTRAINT_PREFIX))
+        first = {flip.prompt: flip for flip in reversed(flips)}
         rows: list[list[str | Text]] = [
-            [flip.prompt, flip.check.removeprefix(CONSTRAINT_PREFIX), _excerpt(flip.before), _excerpt(flip.after)]
-            for flip in flips
+            [prompt, ", ".join(checks), _excerpt(first[prompt].before), _excerpt(first[prompt].after)]
+            for prompt, checks in by_prompt.items()
         ]
         parts.append(fitted_table(columns, rows, width, title=title, box=box.SIMPLE_HEAD, show_lines=True))
     return Group(*parts)

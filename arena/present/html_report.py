@@ -36,6 +36,8 @@ h1 { margin-bottom: .2rem; } h2 { margin-top: 2.4rem; border-bottom: 1px solid #
 .meta, .note { color: #57606a; font-size: .92rem; }
 .pair { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
 .pair > div { flex: 1 1 30rem; min-width: 0; overflow-x: auto; }
+.wide { overflow-x: auto; }
+.wide td { white-space: nowrap; }
 table { border-collapse: collapse; font-size: .9rem; margin: .6rem 0; }
 th, td { border-bottom: 1px solid #eaeef2; padding: .25rem .6rem; text-align: right; }
 th:first-child, td:first-child, td.name { text-align: left; }
@@ -281,7 +283,11 @@ def _matrix(data: PageData) -> list[str]:
 
 def _categories(data: PageData) -> list[str]:
     if not data.categories:
-        return []
+        return [
+            "<h2>Ranks per category</h2>",
+            f'<p class="note">No category has {MIN_CATEGORY_BATTLES} battles yet: ranks per category appear here '
+            "once one has.</p>",
+        ]
     labels = [rating.contestant for rating in data.board.ratings]
     rows: list[list[object]] = []
     for category, of_category in data.categories.items():
@@ -348,11 +354,12 @@ def _flags(data: PageData) -> list[str]:
                 else f"{rate.hits}/{rate.n} {rate.rate * 100:.0f}% ({rate.low * 100:.0f}-{rate.high * 100:.0f})"
             )
         rate_rows.append(cells)
-    return [
+    return [  # the table under the plot, at the page's width: beside it, its columns overflowed at 1280 px
         "<h2>Flags and constraints (every answer in the database)</h2>",
-        f'<div class="pair"><div>{rate_plot(data)}</div><div>'
-        f"{_table(RATE_HEADER, rate_rows)}"
-        '<p class="note">hits/n rate (95% CI); answers stopped by the judge are not counted.</p></div></div>',
+        f"<div>{rate_plot(data)}</div>",
+        f'<div class="wide">{_table(RATE_HEADER, rate_rows)}</div>',
+        '<p class="note">count/n, rate (95% CI): for constraints the answers that met them, for every flag the '
+        "answers it flagged; answers stopped by the judge are not counted.</p>",
     ]
 
 
@@ -385,7 +392,11 @@ def _judges(data: PageData) -> list[str]:
 
 def _automatic_judges(data: PageData) -> list[str]:
     if not data.versus:
-        return []
+        return [
+            "<h2>Automatic judges against the people</h2>",
+            '<p class="note">No automatic judge has judged these battles: <code>arena autojudge --judge SPEC</code> '
+            "gives verdicts; this page then compares them with the people's votes on the same answers.</p>",
+        ]
 
     rows: list[list[object]] = [[row.judge, *versus_cells(row)] for row in data.versus]
     return [

@@ -114,7 +114,8 @@ OPTIONAL_COLUMNS = ("fidelity", "judges' reasons", "flips (samples disagree)")
 """Shown only when some row has a value (most reports have no fidelity measurement)."""
 
 CAPTION = (
-    "hits/n rate (95% CI; a prompt's several answers count as one cluster); ≈ within noise of the first row; "
+    "count/n rate (95% CI; a prompt's several answers count as one cluster): for constr. the answers that met "
+    "them, for a flag the answers it flagged; ≈ within noise of the first row; "
     "flips: checks on which a prompt's answers disagree; tok/s with its ratio to the first; "
     "answers stopped with esc are not counted; mem: on the CPU the process's growth for the model (measured at "
     "load), on a GPU the CUDA peak; "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +50,62 @@ def _refuse_long_names(source: Path, rows: dict[str, list[dict[str, Any]]]) -> N
             raise ArenaError(f"merge: {source}: {problem} ({name[:40]!r}...); nothing was merged")
 
 
-def merge_into(target: Store, source: Path) -> Counter[str]:
-    """Copy what ``source`` has and ``target`` lacks, in one transaction; returns rows added per table."""
+LABEL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "contestants": ("label",),
+    "generations": ("contestant",),
+    "battles": ("left_contestant", "right_contestant"),
+    "battle_reasons": ("contestant",),
+    "fidelity": ("contestant",),
+}
+"""Where a contestant's label is stored: what ``--relabel`` renames in the rows it copies."""
+
+
+def _relabelled(rows: dict[str, list[dict[str, Any]]], relabel: Mapping[str, str]) -> None:
+    """Rename contestants in the source's rows (in memory; the source file is never touched)."""
+    for table, columns in LABEL_COLUMNS.items():
+        for row in rows[table]:
+            for column in columns:
+                if row.get(column) in relabel:
+                    row[column] = relabel[row[column]]
+    seen: set[str] = set()
+    kept = []
+    for row in rows["contestants"]:  # two labels renamed to one: one contestant row
+        if row["label"] not in seen:
+            seen.add(row["label"])
+            kept.append(row)
+    rows["contestants"] = kept
+
+
+def _copies_of_stored_battles(db: Any, rows: dict[str, list[dict[str, Any]]]) -> set[int]:
+    """The source's generations that only back battles the target holds already (an import of the target's
+    own export: the battles match by uid, their answers came with new uids): not copied again."""
+    imports = {row["id"] for row in rows["sessions"] if row.get("kind") == "import"}
+    fresh_needs: set[int] = set()
+    stored_needs: set[int] = set()
+    for row in rows["battles"]:
+        exists = db.execute("select 1 from battles where uid = ?", [row.get("uid")]).fetchone() is not None
+        for column in ("left_generation", "right_generation"):
+            if row.get(column) is not None:
+                (stored_needs if exists else fresh_needs).add(row[column])
+    return {
+        row["id"]
+        for row in rows["generations"]
+        if row.get("session") in imports and row["id"] in stored_needs and row["id"] not in fresh_needs
+    }
+
+
+def merge_into(target: Store, source: Path, relabel: Mapping[str, str] | None = None) -> Counter[str]:
+    """Copy what ``source`` has and ``target`` lacks, in one transaction; returns rows added per table.
+    ``relabel``: contestants of the source to store under another label (one model known by two names)."""
     added: Counter[str] = Counter()
     with _open_source(source) as reader:
         rows = {name: reader.query(f"select * from {name} order by rowid") for name in _TABLES}
     _refuse_long_names(source, rows)
+    if relabel:
+        _relabelled(rows, relabel)
     with target.transaction() as db:
+        skipped = _copies_of_stored_battles(db, rows)
+        rows["generations"] = [row for row in rows["generations"] if row["id"] not in skipped]
         for row in rows["contestants"]:
             if db.table("contestants").count_where("label = ?", [row["label"]]) == 0:
                 db.table("contestants").insert(row)
@@ -142,3 +192,15 @@ def _copy_by_uid(
         ids.fresh.add(row["id"])
         added[table_name] += 1
     return ids
+
+
+def same_model_labels(store: Store) -> list[tuple[str, list[str]]]:
+    """Contestants stored under several labels that run the same thing (backend, target and options):
+    after a merge, one model counted as two unless one label is renamed (``arena merge --relabel``)."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for label, backend, target, options in store.rows(
+        "select label, backend, target, options_json from contestants order by label"
+    ):
+        if backend and target and backend != "import":
+            groups.setdefault((str(backend), str(target), str(options or "")), []).append(str(label))
+    return [(f"{backend}:{target}", labels) for (backend, target, _), labels in groups.items() if len(labels) > 1]

@@ -68,3 +68,29 @@ def test_compare_refusals_are_one_line(tmp_path: Path, write_replay: WriteReplay
     assert_one_line_error(run("report", "--db", str(db), "--compare", "1", "1"), "name one as 1:LABEL")
     assert_one_line_error(run("report", "--db", str(db), "--compare", "x", "1"), "expected a session number")
     assert run("report", "--db", str(db), "--compare", "1:a", "1:b", "--json").exit_code == 0
+
+
+def test_a_prompt_with_several_flips_shows_its_answers_once(tmp_path: Path, write_replay: WriteReplay) -> None:
+    """The newcomer's compare was 313 lines for 8 prompts: both answers again for every check that flipped."""
+    db = tmp_path / "c.db"
+    prompts = db.parent / "c.toml"
+    prompts.write_text(
+        'name = "c"\n[[prompts]]\nid = "rain"\ntext = "Three lowercase sentences on rain."\ncategory = "w"\n'
+        'constraints = [{kind = "sentences", exact = 3}, {kind = "lowercase"}]\n'
+    )
+    for label, answer in (
+        ("base", "rain falls. it drips. it stops."),
+        ("tuned", "Rain Falls. A. B. C. Drip-drop-end."),
+    ):
+        replay = write_replay(label, {"c/rain": answer})
+        assert (
+            run(
+                "batch", "--prompts", str(prompts), "-m", f"replay:{replay}", "--label", label, "--db", str(db)
+            ).exit_code
+            == 0
+        )
+    compared = json.loads(run("report", "--db", str(db), "--compare", "1", "2", "--json").stdout)
+    assert compared["regressions"] == {"prompts": 1, "checks": 2}
+    table = run("report", "--db", str(db), "--compare", "1", "2").stdout
+    words = " ".join(table.split())
+    assert words.count("Drip-drop-end.") == 1 and "lowercase" in words and "sentences" in words

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.support.helpers import run
+from tests.support.helpers import assert_one_line_error, run
 
 
 def test_an_unhashable_winner_is_skipped_and_the_valid_records_are_imported(tmp_path: Path) -> None:
@@ -56,3 +56,14 @@ def test_thousands_of_distinct_bad_values_give_a_short_summary(tmp_path: Path) -
     assert result.exit_code == 0
     summary = next(line for line in result.stderr.splitlines() if line.startswith("skipped"))
     assert len(summary) < 600 and "and 1990 for 1990 other reasons" in summary
+
+
+def test_a_csv_export_given_to_import_is_said_to_be_csv(tmp_path: Path) -> None:
+    """The newcomer imported a CSV export and read "865 malformed, e.g. line 1: invalid JSON"."""
+    from tests.support.votes import add_votes
+
+    add_votes(tmp_path / "v.db", [("a", "b", "left")] * 3)
+    for name in ("votes.csv", "votes.txt"):
+        exported = tmp_path / name
+        assert run("export", "--db", str(tmp_path / "v.db"), "--format", "csv", "--out", str(exported)).exit_code == 0
+        assert_one_line_error(run("import", str(exported), "--db", str(tmp_path / "i.db")), "CSV is an export-only")
