@@ -221,7 +221,9 @@ def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
 
     prompts = options.check()
     _warn_oversubscribed(options.contestants, options.sequential)
-    presentation = Presentation(pace=options.pace, show_speed=options.show_speed, sequential=options.sequential)
+    presentation = Presentation(
+        pace=options.pace, show_speed=options.show_speed, sequential=options.sequential, hide_board=options.hide_board
+    )
     store = open_store(options.db_path)
     with store, ModelPool() as pool:
         if prompts is None:  # stored answers: nothing to load
@@ -337,6 +339,12 @@ resume_option = click.option(
     hidden=True,
     help="Ask the judge's name on the first screen (what `arena serve` runs for each browser).",
 )
+@click.option(
+    "--hide-board",
+    is_flag=True,
+    hidden=True,
+    help="No leaderboard for the judge, mid-session or at the end (what `arena serve --hide-board` runs).",
+)
 def play(
     prompt_set: str,
     contestants: list[Contestant],
@@ -352,6 +360,7 @@ def play(
     resume: bool,
     from_batch: str | None,
     ask_judge: bool,
+    hide_board: bool,
 ) -> None:
     """Judge two anonymous models side by side in the terminal; votes go to SQLite.
 
@@ -378,6 +387,7 @@ def play(
         resume=resume,
         ask_judge=ask_judge,
         from_batch=from_batch,
+        hide_board=hide_board,
     )
     parse_only = click.get_current_context().meta.get(_PARSE_ONLY)
     if parse_only is not None:

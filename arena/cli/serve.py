@@ -38,6 +38,12 @@ REFUSED_PLAY_OPTIONS = {
 )
 @click.option("--no-check", is_flag=True, help="Serve without first loading each model once to check it.")
 @click.option(
+    "--hide-board",
+    is_flag=True,
+    help="Judges see no leaderboard (not with l, not at the end): standings seen mid-session sway votes; "
+    "read it with `arena leaderboard --db ...`.",
+)
+@click.option(
     "--demo",
     is_flag=True,
     help="Serve the demo's contestants (SmolLM2-135M-Instruct with and without its chat template, as in `arena demo`).",
@@ -49,6 +55,7 @@ def serve(
     public_url: str | None,
     max_judges: int,
     no_check: bool,
+    hide_board: bool,
     demo: bool,
     play_args: tuple[str, ...],
 ) -> None:
@@ -81,6 +88,8 @@ def serve(
             load_models(pool, contestants, lambda c: f"checking that {c.label} loads")
     url = public_url or public_url_for(host, port)
     say(f"Judges open {url} (at most {max_judges} at once); votes go to {db_path}. Ctrl-C stops.", err=True)
+    if hide_board:
+        say(f"the board is hidden from the judges: arena leaderboard --db {db_path} shows it", err=True)
     if host in WILDCARD_HOSTS:
         say(
             f"listening on every network interface ({host or 'all'}): anyone who can reach this machine can "
@@ -88,7 +97,8 @@ def serve(
             err=True,
         )
     try:
-        run_server(play_command(forwarded), host=host, port=port, public_url=url, max_judges=max_judges)
+        command = play_command([*forwarded, *(["--hide-board"] if hide_board else [])])
+        run_server(command, host=host, port=port, public_url=url, max_judges=max_judges)
     except OSError as exc:  # taken meanwhile, or an address this machine does not have
         raise ArenaError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

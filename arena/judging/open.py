@@ -52,6 +52,8 @@ class PlayOptions:
     """The judge types their name in the app (each browser of ``arena serve``)."""
     from_batch: str | None = None
     """Judge a batch session's stored answers (a session number or ``latest``) instead of live models."""
+    hide_board: bool = False
+    """The judge sees no leaderboard (``arena serve --hide-board``)."""
 
     @property
     def specs(self) -> list[str]:

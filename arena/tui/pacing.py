@@ -28,6 +28,9 @@ class Presentation:
     pace: Pace = "live"
     show_speed: bool = False
     sequential: bool = False
+    hide_board: bool = False
+    """The judges see no leaderboard (``arena serve --hide-board``): one who has seen the standings votes
+    differently, and the organizer reads the board with ``arena leaderboard``."""
 
 
 def visible_lengths(pace: Pace, produced: Mapping[Side, int], done: Mapping[Side, bool]) -> dict[Side, int]:

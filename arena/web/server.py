@@ -81,6 +81,10 @@ class ArenaServer(Server):
     def initialize_logging(self) -> None:
         quiet_logging()
 
+    async def on_startup(self, app: web.Application) -> None:
+        """Nothing: textual-serve's banner printed the judges' internal command line (``arena serve`` has
+        said where judges connect and where votes go)."""
+
     def serve(self, debug: bool = False) -> None:
         """textual-serve's ``serve`` with our access log (no User-Agent, no Referer)."""
         self.initialize_logging()

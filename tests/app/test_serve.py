@@ -31,6 +31,7 @@ from tests.support.browser import (
     judge_processes,
     open_judge,
     serving,
+    serving_args,
     session_of,
     vote_when_answered,
     wait_until,
@@ -342,3 +343,54 @@ def test_listening_everywhere_is_said(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "every network interface" in result.stderr and "anyone who can reach this machine" in result.stderr
     local = run("serve", "--no-check", *EXAMPLE_MODELS, "--db", str(tmp_path / "s.db"))
     assert "every network interface" not in local.stderr
+
+
+async def test_a_hidden_board_stays_hidden_mid_session_and_at_the_end(tmp_path: Path) -> None:
+    """The newcomer: any judge could press l mid-session and see everyone's standings. With the board
+    hidden (``arena serve --hide-board``), l says so and the end screen keeps only the session's own records."""
+    from arena.tui.screens.leaderboard import LeaderboardScreen
+    from arena.tui.screens.summary import SummaryScreen
+
+    app = make_app(tmp_path, ANSWERS, OTHER, hide_board=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.voted)
+        await pilot.press("l")
+        await pilot.pause()
+        assert not isinstance(app.screen, LeaderboardScreen)
+        assert any("board is hidden" in str(note.message) for note in app._notifications)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        shown = screen_text(app)
+    assert "This session: 1 vote" in shown and "the board now" not in shown
+
+
+def test_serve_hands_hide_board_to_every_judge(tmp_path: Path) -> None:
+    with serving_args(tmp_path, tmp_path / "h.db", ["--hide-board", "--model", f"replay:{EXAMPLES / 'steady.jsonl'}",
+                      "--model", f"replay:{EXAMPLES / 'loopy.jsonl'}"]) as (_url, _db, log_path):  # fmt: skip
+        said = " ".join(log_path.read_text(errors="replace").split())
+    assert "the board is hidden from the judges" in said and "Serving" not in said  # not the internal command
+    assert " --hide-board" in play_command(["--model", "replay:x.jsonl", "--hide-board"])
+
+
+def test_a_judge_types_their_name_without_clicking_first(tmp_path: Path) -> None:
+    """The newcomer's first browser run: typing a name and Enter without a click did nothing."""
+    chromium = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with serving(tmp_path, ANSWERS, OTHER) as (url, db, _log), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            received: list[bytes] = []
+            page.on("websocket", lambda ws: ws.on("framereceived", lambda data: received.append(
+                data if isinstance(data, bytes) else b"")))  # fmt: skip
+            page.goto(url)
+            wait_until(lambda: b"Who is judging?" in b"".join(received), 60, "the name screen",
+                       pause=lambda seconds: page.wait_for_timeout(seconds * 1000))  # fmt: skip
+            page.keyboard.type("carol")
+            page.keyboard.press("Enter")
+            assert session_of(db, "carol", timeout=30) > 0
+        finally:
+            browser.close()

@@ -51,6 +51,7 @@ def make_app(
     ask_judge: bool = False,
     load_models: Callable[[], None] | None = None,
     intro: str | None = None,
+    hide_board: bool = False,
 ) -> ArenaApp:
     """Two replay contestants (``steady`` and ``loopy``) over PROMPTS in a real store; ``loopy_tps`` gives
     the loopy model its own speed. With ``ask_judge`` the app asks the judge's name first (``arena serve``);
@@ -76,9 +77,18 @@ def make_app(
         )
 
     if ask_judge:
-        return ArenaApp(open_session, ask_judge=True, presentation=Presentation(pace=pace), load_models=load_models)
+        return ArenaApp(
+            open_session,
+            ask_judge=True,
+            presentation=Presentation(pace=pace, hide_board=hide_board),
+            load_models=load_models,
+        )
     return ArenaApp(
-        open_session, judge="tester", presentation=Presentation(pace=pace), intro=intro, load_models=load_models
+        open_session,
+        judge="tester",
+        presentation=Presentation(pace=pace, hide_board=hide_board),
+        intro=intro,
+        load_models=load_models,
     )
 
 

@@ -119,8 +119,11 @@ class BattleScreen(Screen[None]):
     def start(self, current: Round | None) -> None:
         if current is None:
             own = "" if self.session.allows("custom") else " · e: a prompt of your own"
-            self.hint(f"{self.session.done_line()} l: leaderboard{own} · q: quit")
-            self.app.push_screen(SummaryScreen(summarize(self.session), finished=True))
+            board = "" if self.presentation.hide_board else " l: leaderboard"
+            self.hint(f"{self.session.done_line()}{board}{own} · q: quit")
+            self.app.push_screen(
+                SummaryScreen(summarize(self.session), finished=True, hide_board=self.presentation.hide_board)
+            )
             return
         self.show_prompt(header_prompt(current))
         self.query_one("#settings", Static).update(literal(session_line(self.session, current.battle.params.seed)))
@@ -362,6 +365,9 @@ class BattleScreen(Screen[None]):
         )
 
     def action_leaderboard(self) -> None:
+        if self.presentation.hide_board:
+            self.notify("The board is hidden in this arena: the organizer reads it when judging ends.", markup=False)
+            return
         self.app.push_screen(LeaderboardScreen(self.session.store))
 
     def action_help(self) -> None:
@@ -371,7 +377,11 @@ class BattleScreen(Screen[None]):
     def action_quit(self) -> None:
         """The session's summary first; q there quits (and the streams stop as the screen goes), esc
         goes back to judging."""
-        self.app.push_screen(SummaryScreen(summarize(self.session), finished=self.session.finished_all))
+        self.app.push_screen(
+            SummaryScreen(
+                summarize(self.session), finished=self.session.finished_all, hide_board=self.presentation.hide_board
+            )
+        )
 
     def on_unmount(self) -> None:
         """However the app ends (q, ctrl+q, a browser tab closed under ``arena serve``), the streams stop: a

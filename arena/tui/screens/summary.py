@@ -3,6 +3,7 @@ judge presses q. q quits from here; esc goes back to judging (a prompt of one's 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,9 +23,11 @@ class SummaryScreen(ModalScreen[None]):
         Binding("escape", "app.pop_screen", "Back to judging"),
     ]
 
-    def __init__(self, summary: SessionSummary, *, finished: bool) -> None:
+    def __init__(self, summary: SessionSummary, *, finished: bool, hide_board: bool = False) -> None:
+        """``hide_board``: the standings are left out (``arena serve --hide-board``); this session's own
+        records stay."""
         super().__init__()
-        self.summary = summary
+        self.summary = replace(summary, board=[], calls=[]) if hide_board else summary
         self.finished = finished
 
     def compose(self) -> ComposeResult:
