@@ -13,8 +13,10 @@ import logging
 import math
 import os
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -176,6 +178,24 @@ demo (SmolLM2 with and without its template) and every "same checkpoint, other c
 would otherwise hold the model twice. ``generate`` keeps no state on the model between calls (each call
 has its own cache, sampler and streamer), so two threads generating on one copy give what each gives
 alone; ``test_backends_local`` checks exactly that."""
+
+
+_BNB_BLOCK_SHAPE = re.compile(r"shape '\[\d+, \d+\]' is invalid|must be divisible by block")
+
+
+@contextmanager
+def bnb_failures(quant: str, device: str) -> Iterator[None]:
+    """bitsandbytes' 4-bit CPU kernels (0.50) fail with a bare reshape error on a layer whose weight count
+    is not a multiple of their block size: said in one line with what to do, not as a traceback."""
+    try:
+        yield
+    except (RuntimeError, AssertionError) as exc:
+        if quant in ("nf4", "fp4") and device == "cpu" and _BNB_BLOCK_SHAPE.search(str(exc)):
+            raise BackendError(
+                f"bitsandbytes {quant} on the CPU cannot run this model ({exc}): its 4-bit CPU kernels need every "
+                "layer's weight count to be a multiple of their block size (64); use quant=int8, or a GPU"
+            ) from exc
+        raise
 
 
 class HFModel(LoadedBase):
@@ -350,7 +370,7 @@ class HFModel(LoadedBase):
             try:
                 if follow_threads is not None:
                     follow_threads()  # before the prompt's forward pass: its share, in this thread
-                with torch.inference_mode():
+                with torch.inference_mode(), bnb_failures(self.quant, self.device):
                     self.model.generate(**generate_kwargs)
             except BaseException as exc:
                 failure.append(exc)
@@ -407,7 +427,7 @@ class HFModel(LoadedBase):
             raise BackendError("scoring needs at least one prompt token")
         ids = torch.tensor([[*prompt_ids, *continuation_ids]], device=self.model.device)
         start = len(prompt_ids) - 1
-        with torch.inference_mode():
+        with torch.inference_mode(), bnb_failures(self.quant, self.device):
             logits = self.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0]
             rows = logits[start : start + len(continuation_ids), : len(self.tokenizer)].float()
             return torch.log_softmax(rows, dim=-1).cpu().numpy()
@@ -521,4 +541,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # scribble over the arena's screen, and the cast is expected (the dtype is shown at the reveal)
 logging.getLogger("bitsandbytes.autograd._functions").addFilter(
     lambda record: "inputs will be cast" not in record.getMessage()
+)
+# bitsandbytes' CPU 4-bit path tries to fetch a faster kernel from the hub (no network here, and remote code
+# the arena never runs) and says so on stderr: the slower built-in kernel it falls back to is what runs
+logging.getLogger("bitsandbytes.backends.cpu.ops").addFilter(
+    lambda record: "kernels-community" not in record.getMessage()
 )

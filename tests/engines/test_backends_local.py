@@ -344,3 +344,20 @@ def test_a_gguf_in_transformers_is_converted_once_per_content_not_per_path(tiny:
     with elsewhere.open("ab") as handle:
         handle.write(b"\0")
     assert copy_dir_for(elsewhere) != copy_dir_for(tiny.gguf)
+
+
+def test_nf4_on_the_cpu_that_cannot_run_a_model_is_one_line(tmp_path: Path) -> None:
+    """The newcomer's ``arena fidelity``: bitsandbytes 0.50's 4-bit CPU kernels fail on a layer whose size is
+    not a multiple of their block (a reshape error or an assertion, as a traceback). One line says why and
+    what to do; int8 runs the same model."""
+    from arena.demo.tinymodels import TinySpec, build_family
+
+    odd = build_family(
+        tmp_path / "odd", TinySpec(hidden=40, intermediate=90, vocab=300, train_steps=5), with_gguf=False
+    )
+    reference, nf4 = f"hf:{odd.hf}?device=cpu", f"hf:{odd.hf}?device=cpu&quant=nf4"
+    result = run("fidelity", reference, nf4, "--limit", "1", "--max-tokens", "8", "--db", str(tmp_path / "f.db"))
+    assert_one_line_error(result, "bitsandbytes nf4 on the CPU cannot run this model", "quant=int8")
+    int8 = run("fidelity", reference, f"hf:{odd.hf}?device=cpu&quant=int8", "--limit", "1", "--max-tokens", "8",
+               "--db", str(tmp_path / "f.db"))  # fmt: skip
+    assert int8.exit_code == 0, int8.output
