@@ -23,6 +23,8 @@ class Reveal:
     """As the backend resolved it at load, or as a batch recorded it (None when unknown)."""
     info_error: str | None
     fidelity: Fidelity | None
+    earlier: tuple[AnalyzedAnswer, ...] = ()
+    """This side's answers in the conversation's earlier turns, oldest first."""
 
 
 def reveal_sides(
@@ -43,5 +45,6 @@ def reveal_sides(
             info=info,
             info_error=error,
             fidelity=fidelity.get(contestant.label),
+            earlier=tuple(turn[side] for turn in current.earlier if side in turn),
         )
     return revealed

@@ -45,6 +45,9 @@ class Round:
     """Seconds from the round's start to its vote (as stored with the vote)."""
     taken_back: bool = False
     """The judge took this vote back (``u``): stored, marked, not counted; its prompt comes again later."""
+    earlier: tuple[dict[Side, AnalyzedAnswer], ...] = ()
+    """The answers of this conversation's earlier turns (a follow-up's), oldest first: the vote covers them
+    too, so the reveal shows what was flagged in them."""
 
     def conversations_after(self, text: str) -> dict[Side, list[Message]]:
         """Each side's conversation so far (its own answers, not the other side's) and the judge's next

@@ -280,7 +280,9 @@ class PlaySession:
         self._require(current, "follow_up")
         if not text.strip():
             raise ArenaError("the follow-up is empty")
-        return self._again(current, history=current.conversations_after(text.strip()))
+        again = self._again(current, history=current.conversations_after(text.strip()))
+        again.earlier = (*current.earlier, dict(current.finished))
+        return again
 
     def regenerate(self, current: Round) -> Round:
         """Ask both sides again with a new seed, before the vote: the same prompt, pair and sides (the judge
@@ -289,7 +291,9 @@ class PlaySession:
         self._require(current, "regenerate")
         with self._writing():
             writes.discard_generations(self.store, [answer.generation_id for answer in current.finished.values()])
-        return self._again(current)
+        again = self._again(current)
+        again.earlier = current.earlier  # the latest turn is asked again; the earlier ones stand
+        return again
 
     def _again(self, current: Round, **changes: Any) -> Round:
         """A new round of ``current``'s battle (same prompt, pair and sides) with a new sampling seed and

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from arena.analysis.flags import BADGES, CONSTRAINT_PREFIX
 from arena.backend import GenerationParams
 from arena.judging.reveal import Reveal
 from arena.judging.round import Round
@@ -49,12 +50,25 @@ def reveal_notes(revealed: Reveal) -> list[str]:
         ran_as = describe_loaded(revealed.info)
     else:
         ran_as = f"unknown ({revealed.info_error})" if revealed.info_error else "unknown"
-    notes = [f"ran as: {ran_as}"]
+    notes = [*earlier_turn_notes(revealed), f"ran as: {ran_as}"]
     served = revealed.answer.result.served
     if served:  # what the engine said it ran, for this answer
         notes.append("server said: " + " · ".join(f"{key} {value}" for key, value in served.items()))
     if revealed.fidelity is not None:
         notes.append(f"fidelity: {fidelity_text(revealed.fidelity)}")
+    return notes
+
+
+def earlier_turn_notes(revealed: Reveal) -> list[str]:
+    """What was flagged in this side's earlier turns of a follow-up conversation (the badges describe the
+    last turn; the vote covers them all): "turn 1: cut off, loops"."""
+    notes = []
+    for turn, answer in enumerate(revealed.earlier, 1):
+        hit = [BADGES[flag.name] for flag in answer.flags if flag.hit and flag.name in BADGES]
+        broken = sum(1 for flag in answer.flags if flag.hit and flag.name.startswith(CONSTRAINT_PREFIX))
+        if broken:
+            hit.append(f"{broken} constraint(s) broken")
+        notes.append(f"turn {turn}: {', '.join(hit) if hit else 'no flags'}")
     return notes
 
 

@@ -32,10 +32,11 @@ def _reason(key: str) -> Binding:
 BATTLE_BINDINGS: list[Binding] = [
     Binding("question_mark", "help", "Help", tooltip="this help"),  # first: at 80 columns the footer is cut right
     Binding("q", "quit", "Quit", tooltip="quit (votes are already saved): the session's summary first"),
-    Binding("a", "vote('left')", "A better", group=_A_BETTER, tooltip="Model A is better"),
-    Binding("left", "vote('left')", "A better", show=False, priority=True, group=_A_BETTER),
-    Binding("b", "vote('right')", "B better", group=_B_BETTER, tooltip="Model B is better"),
-    Binding("right", "vote('right')", "B better", show=False, priority=True, group=_B_BETTER),
+    # the footer's words are short enough for every key to show at 80 columns; the help has the long ones
+    Binding("a", "vote('left')", "A wins", group=_A_BETTER, tooltip="Model A is better"),
+    Binding("left", "vote('left')", "A wins", show=False, priority=True, group=_A_BETTER),
+    Binding("b", "vote('right')", "B wins", group=_B_BETTER, tooltip="Model B is better"),
+    Binding("right", "vote('right')", "B wins", show=False, priority=True, group=_B_BETTER),
     Binding("t", "vote('tie')", "Tie", tooltip="tie"),
     Binding("x", "vote('both_bad')", "Both bad", tooltip="both bad"),
     Binding("s", "vote('skip')", "Skip", tooltip="skip (recorded, not rated)"),
@@ -44,25 +45,25 @@ BATTLE_BINDINGS: list[Binding] = [
     Binding(
         "u",
         "undo",
-        "Undo vote",
+        "Undo",
         tooltip="take back your last vote (kept and marked, no longer counted); its prompt comes again later",
     ),
     Binding(
         "f",
         "follow_up",
-        "Follow up",
+        "Follow",
         tooltip="follow up: a next message to both models, each continuing its own conversation (before the vote)",
     ),
     Binding(
         "r",
         "regenerate",
-        "Regenerate",
+        "Regen",
         tooltip="regenerate: both models answer again with a new seed (before the vote; the old answers are kept)",
     ),
     Binding("e", "custom", "Own prompt", tooltip="type a prompt of your own"),
     Binding("m", "note", "Note", tooltip="a note on the battle just judged"),
-    Binding("p", "prompts", "Prompts sent", tooltip="the exact prompts both sides received (after the vote)"),
-    Binding("l", "leaderboard", "Leaderboard", tooltip="leaderboard (s there: the next rating method)"),
+    Binding("p", "prompts", "Prompts", tooltip="the exact prompts both sides received (after the vote)"),
+    Binding("l", "leaderboard", "Board", tooltip="leaderboard (s there: the next rating method)"),
     Binding(
         "v",
         "toggle_view",

@@ -59,18 +59,20 @@ async def test_the_battle_names_its_keys_and_the_reveal_can_be_read_to_its_last_
         current = await both_answered(pilot, app)
         await pilot.pause()
         footer = shown(app).splitlines()[-1]
-        assert footer.startswith("? Help q Quit a A better b B better")
+        assert footer.startswith("? Help q Quit a A wins b B wins") and footer.rstrip().endswith("l Board")
         await pilot.press("t")
         await wait_for(pilot, lambda: current.voted)
         await pilot.pause()
         long_side = "left" if current.battle.left.label == "steady" else "right"
         pane = app.screen.query_one(f"#{long_side}")
-        assert "line 0 of a long answer." in shown(app)  # the reveal starts at the answer's first line
+        # the newcomer had to scroll each pane for the figures: they come first, the answer right after them
+        assert "tokens · ttft" in shown(app) and "line 0 of a long answer." in shown(app)
         scroll = pane.query_one(".pane-scroll", VerticalScroll)
         scroll.scroll_end(animate=False)
         await pilot.pause()
-        assert "tokens · ttft" in shown(app) and "ran as:" in shown(app)
+        assert "line 32 of a long answer." in shown(app)  # the answer, to where max tokens cut it
         assert shown(app).splitlines()[-1].startswith("? Help q Quit n Next")
+        assert shown(app).splitlines()[-1].rstrip().endswith("l Board")  # every key, none cut
 
 
 async def test_the_modal_boxes_fit_with_their_keys_in_sight(tmp_path: Path) -> None:
@@ -103,3 +105,12 @@ async def test_the_name_screen_fits(tmp_path: Path) -> None:
         await pilot.pause()
         screen = shown(app)
         assert "Who is judging?" in screen and "your name, then enter" in screen
+
+
+def test_a_long_label_is_cut_in_its_middle_so_the_backend_stays_in_view() -> None:
+    """The newcomer at 80x24: "Model B: smollm2-135m-no-template" with "(hf)" cut off."""
+    from arena.tui.widgets.answer_pane import middle_cut
+
+    label = "SmolLM2-135M-Instruct.Q4_1?template=false"
+    assert middle_cut(label, 20) == "SmolLM2-1…late=false" and len(middle_cut(label, 20)) == 20
+    assert middle_cut("short", 20) == "short" and len(middle_cut(label, 2)) == 8

@@ -516,3 +516,24 @@ async def test_ending_the_app_stops_the_streams(tmp_path: Path) -> None:
     while len(current.finished) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert {answer.result.finish_reason for answer in current.finished.values()} == {"cancelled"}
+
+
+async def test_after_a_follow_up_the_reveal_says_what_the_earlier_turns_were_flagged_for(tmp_path: Path) -> None:
+    """The newcomer: a first turn cut off mid-sentence, and after a follow-up the reveal said "no flags" (the
+    badges describe the last turn; the vote covers the whole conversation)."""
+    app = make_app(tmp_path, STEADY, LOOPY)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press(*"why?", "ctrl+s")
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.battle.turn == 2)
+        await wait_for(pilot, lambda: both_done(app))
+        current = app.session.current
+        assert current is not None
+        await pilot.press("a")
+        await wait_for(pilot, lambda: current.voted)
+        await pilot.pause()
+        loopy = panes(app)["left" if current.battle.left.label == "loopy" else "right"]
+        steady = panes(app)["right" if current.battle.left.label == "loopy" else "left"]
+        assert "turn 1: loops" in loopy.reveal_text and "turn 1: no flags" in steady.reveal_text

@@ -15,7 +15,7 @@ from arena.analysis.flags import BADGES, CONSTRAINT_PREFIX, constraints_met
 from arena.backend import Chunk, GenerationResult, Message
 from arena.judging.answers import AnalyzedAnswer
 from arena.tui.markdown import styled_answer
-from arena.tui.text import literal, mark
+from arena.tui.text import literal, mark, visible
 from arena.wording import counted
 
 STREAM_TAIL_CHARS = 6000  # more than a maximized pane can show
@@ -37,6 +37,16 @@ def shown_text(answer: str) -> str:
     which before the vote. The stored answer keeps them (the rendered prompt and the flags see the truth).
     """
     return LEADING_BLANK_LINES.sub("", answer)
+
+
+def middle_cut(text: str, room: int) -> str:
+    """``text`` in at most ``room`` characters (at least 8), its middle replaced by "…": a label's start and
+    end (its quantization, ``?template=false``) say the most, and the backend after it stays in view."""
+    room = max(room, 8)
+    if len(text) <= room:
+        return text
+    head = (room - 1) // 2
+    return text[:head] + "…" + text[len(text) - (room - 1 - head) :]
 
 
 def earlier_turns(messages: Sequence[Message]) -> Text:
@@ -98,8 +108,8 @@ class AnswerPane(Vertical):
         yield Static(Text(self.pane_name), classes="pane-title")
         with VerticalScroll(classes="pane-scroll"):
             yield Static(Text(""), classes="pane-earlier")
+            yield Static(Text(""), classes="pane-reveal")  # above the answer: read at the reveal without scrolling
             yield Static(Text(""), classes="pane-body")
-            yield Static(Text(""), classes="pane-reveal")
         yield Static(Text("waiting"), classes="pane-status")
 
     @property
@@ -233,17 +243,20 @@ class AnswerPane(Vertical):
         self.set_status(status, detail)
 
     def reveal(self, label: str, backend: str, finished: AnalyzedAnswer, notes: Sequence[str] = ()) -> None:
-        """After the vote: who it was, the flags as badges under the pane, and below the answer (in the
-        same scroll, so a small terminal can reach it all) what broke, the numbers and ``notes`` (what ran
-        where, its fidelity to a reference).
+        """After the vote: who it was, the flags as badges under the pane, and above the answer (in the
+        same scroll, read first even at 80x24) what broke, the numbers and ``notes`` (what ran where, its
+        fidelity to a reference).
 
         An answer the judge stopped is not scored against the prompt's constraints: it was cut off by the
         judge, not by the model, so "constraints 0/2" would blame the model for the judge's key."""
         self.set_class(True, "revealed")
         result = finished.result
         stopped = result.finish_reason == "cancelled"
-        title = Text.assemble(f"{self.pane_name}: ", literal(label, "bold"), "  (", literal(backend), ")")
-        self.query_one(".pane-title", Static).update(title)
+        heading = self.query_one(".pane-title", Static)
+        room = heading.size.width - len(f"{self.pane_name}:   ({visible(backend)})")
+        named = middle_cut(visible(label), room) if heading.size.width else visible(label)
+        title = Text.assemble(f"{self.pane_name}: ", (named, "bold"), "  (", literal(backend), ")")
+        heading.update(title)
         garbage = next((flag for flag in finished.flags if flag.name == "garbage" and flag.hit), None)
         self._show_final(result, garbage.evidence if garbage else None)
         badges = Text()
@@ -288,6 +301,6 @@ class AnswerPane(Vertical):
             details.append(literal(note, "dim"))
         self.query_one(".pane-status", Static).update(badges)
         shown = self.query_one(".pane-reveal", Static)
-        shown.update(Text.assemble(("\n── at the reveal ──", "dim"), details))
+        shown.update(Text.assemble(("── at the reveal ──", "dim"), details, ("\n── the answer ──", "dim")))
         shown.display = True
-        self.body.scroll_visible(top=True, animate=False)  # the answer's first line, whatever came before
+        shown.scroll_visible(top=True, animate=False)  # the figures, then the answer from its first line
