@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,27 @@ class PromptSet:
 
     def __len__(self) -> int:
         return len(self.prompts)
+
+    def with_system(self, system: str | None) -> PromptSet:
+        """Every prompt with ``system`` as its system message (``--system``); the set itself when None."""
+        if system is None:
+            return self
+        return replace(self, prompts=tuple(replace(prompt, system=system) for prompt in self.prompts))
+
+
+SYSTEM_MAX = 20_000
+"""The longest ``--system`` text, in characters: a system prompt, not a document."""
+
+
+def checked_system(text: str | None) -> str | None:
+    """``--system``'s text as sent (stripped), or None; ``ArenaError`` for an empty or oversized one."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise ArenaError("--system is empty: give the system message, or leave the option out")
+    if len(text) > SYSTEM_MAX:
+        raise ArenaError(f"--system is {len(text):,} characters long; at most {SYSTEM_MAX:,}")
+    return text.strip()
 
 
 def custom_prompt(text: str) -> Prompt:

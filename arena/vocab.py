@@ -53,13 +53,13 @@ REASONS: dict[str, tuple[str, bool]] = {
 the loser; after a tie or both-bad vote, about both sides."""
 
 
-def reason_targets(verdict: Verdict, praise: bool) -> tuple[Side, ...]:
+def reason_targets(verdict: Verdict, praise: bool, chosen: Side | None = None) -> tuple[Side, ...]:
     """Which side(s) a reason is about: a praise explains why the winner won, a complaint why the loser
-    lost; a tie or both-bad vote says it of both."""
+    lost; after a tie or both-bad vote, the side the judge chose (the focused answer), else both."""
     if verdict in ("left", "right"):
         loser: Side = "right" if verdict == "left" else "left"
         return (verdict,) if praise else (loser,)
-    return SIDES
+    return (chosen,) if chosen is not None else SIDES
 
 
 FinishReason = Literal["stop", "length", "cancelled", "error"]

@@ -46,6 +46,14 @@ pace_option = click.option(
 )
 
 
+system_option = click.option(
+    "--system",
+    metavar="TEXT",
+    help="A system message sent with every prompt (and your own ones), replacing the prompt set's; both sides "
+    "get the same.",
+)
+
+
 @click.command()
 @click.option(
     "--prompts",
@@ -54,6 +62,7 @@ pace_option = click.option(
     show_default=True,
     help="Prompt set name or .toml/.jsonl path.",
 )
+@system_option
 @contestant_options
 @sampling_options()
 @db_option
@@ -78,6 +87,7 @@ pace_option = click.option(
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable results instead of a table.")
 def batch(
     prompt_set: str,
+    system: str | None,
     contestants: list[Contestant],
     params: GenerationParams,
     db_path: Path,
@@ -90,10 +100,10 @@ def batch(
     """Run every contestant over a prompt set headlessly and store the generations."""
     from arena.engine.pool import ModelPool
     from arena.judging.batch import BatchPlan, lanes, start_batch_session, summarize
-    from arena.prompts import load_prompt_set
+    from arena.prompts import checked_system, load_prompt_set
     from arena.reports.vibe_check import build_report
 
-    prompts = load_prompt_set(prompt_set)
+    prompts = load_prompt_set(prompt_set).with_system(checked_system(system))
     selected = prompts.prompts[:limit] if limit else prompts.prompts
     plan = BatchPlan(contestants, selected, params, prompts.name, samples, parallel, sequential)
     _warn_oversubscribed(contestants, sequential)
@@ -303,6 +313,7 @@ resume_option = click.option(
 
 @click.command()
 @prompts_option
+@system_option
 @contestant_options
 @sampling_options(session_seed=True)
 @db_option
@@ -347,6 +358,7 @@ resume_option = click.option(
 )
 def play(
     prompt_set: str,
+    system: str | None,
     contestants: list[Contestant],
     params: GenerationParams,
     seed: int | None,
@@ -375,6 +387,7 @@ def play(
     options = PlayOptions(
         contestants=tuple(contestants),
         prompt_set=prompt_set,
+        system=system,
         params=params,
         db_path=db_path,
         judge=judge,
@@ -403,6 +416,7 @@ STORED_ANSWERS_REFUSE = {
     "labels": "--label",
     "config_path": "--config",
     "prompt_set": "--prompts",
+    "system": "--system",
     "temperature": "--temperature",
     "top_p": "--top-p",
     "max_tokens": "--max-tokens",

@@ -20,7 +20,7 @@ from arena.judging.resume import Resume, find_resume, resume_if_any
 from arena.judging.session import PlaySession
 from arena.judging.sources import LiveSource
 from arena.judging.stored import StoredSource, find_stored_resume, load_batch, resolve_batch, unjudged
-from arena.prompts import PromptSet, load_prompt_set
+from arena.prompts import PromptSet, checked_system, load_prompt_set
 from arena.store import Store
 from arena.store.session_lock import SessionBusy, session_busy
 from arena.store.settings import ContestantRef, SessionSettings
@@ -54,6 +54,8 @@ class PlayOptions:
     """Judge a batch session's stored answers (a session number or ``latest``) instead of live models."""
     hide_board: bool = False
     """The judge sees no leaderboard (``arena serve --hide-board``)."""
+    system: str | None = None
+    """A system message for every prompt, the judge's own included (``--system``)."""
 
     @property
     def specs(self) -> list[str]:
@@ -77,7 +79,7 @@ class PlayOptions:
             raise ArenaError(f"{command} needs at least two contestants (--model twice, or two in arena.toml)")
         if self.resume and self.seed is not None:
             raise ArenaError("--resume continues the session with its own seed; leave out --seed")
-        return load_prompt_set(self.prompt_set)
+        return load_prompt_set(self.prompt_set).with_system(checked_system(self.system))
 
 
 def _refuse_busy(store: Store, session: int | None) -> None:
@@ -169,7 +171,7 @@ def session_opener(options: PlayOptions, prompts: PromptSet, store: Store, pool:
     def opened(judge: str | None, continued: Resume | None) -> PlaySession:
         return PlaySession(
             store,
-            LiveSource(options.contestants, prompts.prompts, options.params, pool=pool),
+            LiveSource(options.contestants, prompts.prompts, options.params, pool=pool, system=options.system),
             judge=judge,
             settings=settings,
             seed=options.seed,

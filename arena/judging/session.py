@@ -327,14 +327,15 @@ class PlaySession:
             raise RuntimeError("the reveal follows the vote")
         return reveal_sides(current, self.source.loaded_info, fidelity_by_label(self.store))
 
-    def toggle_reason(self, current: Round, key: str) -> list[tuple[str, str, bool]]:
+    def toggle_reason(self, current: Round, key: str, chosen: Side | None = None) -> list[tuple[str, str, bool]]:
         """Toggle the reason on key ``key`` (``vocab.REASONS``) for the side(s) it is about, after the
-        vote; returns (contestant, reason, now set) per side touched."""
+        vote (after a tie or both-bad vote, ``chosen`` alone where given); returns (contestant, reason, now
+        set) per side touched."""
         self._require(current, "reason")
         assert current.battle_id is not None and current.verdict is not None  # what "reason" allows
         reason, praise = REASONS[key]
         changed = []
-        for side in reason_targets(current.verdict, praise):
+        for side in reason_targets(current.verdict, praise, chosen):
             label = current.battle.contestant(side).label
             with self._writing():
                 now = writes.toggle_reason(self.store, current.battle_id, label, reason)

@@ -140,9 +140,11 @@ class LiveSource:
         *,
         pool: ModelPool | None = None,
         shuffle: bool = True,
+        system: str | None = None,
     ) -> None:
         """``pool`` holds the loaded models ``answer`` streams from (a session opened without it can be
-        driven, not answered); ``shuffle`` orders the prompts by the session seed (else as given)."""
+        driven, not answered); ``shuffle`` orders the prompts by the session seed (else as given);
+        ``system``: the system message a judge's own prompt gets (``--system``; the set's prompts have it)."""
         if len(contestants) < 2:
             raise ValueError("arena play needs at least two contestants")
         self.contestants = list(contestants)
@@ -150,6 +152,7 @@ class LiveSource:
         self.params = params
         self.pool = pool
         self.shuffle = shuffle
+        self.system = system.strip() if system is not None else None
         self.queue: list[Prompt] = list(prompts)
         self.order: tuple[str, ...] = ()
         """The prompts' order for this session's seed (recorded with the session)."""
@@ -182,6 +185,8 @@ class LiveSource:
             prompt = self.queue[self.position]
             self.position += 1
         else:
+            if self.system is not None:
+                prompt = replace(prompt, system=self.system)
             writes.register(draw.store, [], [prompt])
         params = replace(self.params, seed=draw.seed)
         standing = draw.standing() if draw.pairing == "uncertain" else None

@@ -78,7 +78,8 @@ def after_vote_hint(verdict: Verdict, remaining: int, tagged: list[str]) -> str:
     why = ""
     if verdict != "skip":
         keys = " ".join(f"{key} {SHORT_REASONS.get(reason, reason)}" for key, (reason, _) in REASONS.items())
-        why = f"\nwhy? {keys} · m note"
+        one = " (tab: one answer, else both)" if verdict in ("tie", "both_bad") else ""
+        why = f"\nwhy{one}? {keys} · m note"
         if tagged:
             why += " · tagged: " + ", ".join(tagged)
     described = VERDICT_DESCRIPTIONS[verdict]

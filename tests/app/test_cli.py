@@ -301,3 +301,33 @@ def test_a_judge_prompt_must_be_a_regular_file_of_reasonable_size(tmp_path: Path
             "autojudge", "--db", str(db), "--judge", "replay:x.jsonl", "--batch", "1", "--judge-prompt", str(path)
         )
         assert_one_line_error(found, "--judge-prompt", why)
+
+
+def test_a_system_message_goes_with_every_prompt_and_the_judges_own(tmp_path: Path) -> None:
+    """The newcomer found no --system for play or own prompts (item 16)."""
+    from arena.backend import GenerationParams
+    from arena.engine.contestants import parse_spec
+    from arena.judging.session import PlaySession
+    from arena.judging.sources import LiveSource
+    from arena.prompts import custom_prompt, load_prompt_set
+    from arena.store import Store
+
+    db = tmp_path / "s.db"
+    steady, loopy = f"replay:{EXAMPLES / 'steady.jsonl'}", f"replay:{EXAMPLES / 'loopy.jsonl'}"
+    done = run("batch", "--db", str(db), "-m", steady, "-m", loopy, "--limit", "2", "--system", "Answer as a pirate.")
+    assert done.exit_code == 0, done.output
+    with sqlite3.connect(db) as conn:
+        sent = [json.loads(row[0]) for row in conn.execute("select messages_json from generations")]
+    assert len(sent) == 4 and all(
+        messages[0] == {"role": "system", "content": "Answer as a pirate."} for messages in sent
+    )
+    contestants = [parse_spec(steady), parse_spec(loopy)]
+    prompts = load_prompt_set("everyday").with_system("Answer as a pirate.").prompts
+    with Store(tmp_path / "p.db") as store:
+        source = LiveSource(contestants, prompts, GenerationParams(), system="Answer as a pirate.")
+        session = PlaySession(store, source, judge="ann")
+        own = session.next_round(custom_prompt("Why is the sea salty?"))
+        assert own is not None and own.battle.messages("left")[0]["content"] == "Answer as a pirate."
+        session.close()
+    assert_one_line_error(run("batch", "--db", str(db), "-m", steady, "--system", " "), "--system is empty")
+    assert_one_line_error(run("play", "--db", str(db), "--from-batch", "1", "--system", "x"), "leave out --system")

@@ -138,3 +138,26 @@ def test_a_tie_puts_a_reason_on_both_sides() -> None:
     assert reason_targets("tie", True) == ("left", "right")
     assert reason_targets("both_bad", False) == ("left", "right")
     assert reason_targets("left", True) == ("left",) and reason_targets("left", False) == ("right",)
+
+
+async def test_after_both_bad_a_reason_goes_to_the_focused_answer_only(tmp_path: Path) -> None:
+    """The newcomer pressed 7 (wrong language) for one side's French after a both-bad vote, and the report
+    listed it for the other side too. With an answer focused (tab), the reason is that side's alone."""
+    import sqlite3
+
+    app = make_app(tmp_path, STEADY_SHORT, LOOPY_SHORT)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.both_done)
+        current = app.session.current
+        assert current is not None
+        await pilot.press("x")
+        await wait_for(pilot, lambda: current.voted)
+        await pilot.press("tab")
+        await pilot.pause()
+        focused = next(side for side in ("left", "right") if app.screen.query_one(f"#{side}").has_focus_within)
+        await pilot.press("7")
+        await pilot.pause()
+        assert "(tab: one answer, else both)" in screen_text(app)
+    with sqlite3.connect(tmp_path / "arena.db") as conn:
+        tagged = conn.execute("select contestant, reason from battle_reasons").fetchall()
+    assert tagged == [(current.battle.contestant(focused).label, "wrong language")]  # type: ignore[arg-type]

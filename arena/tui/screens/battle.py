@@ -260,12 +260,13 @@ class BattleScreen(Screen[None]):
             self.hint(after_vote_hint(current.verdict, self.session.remaining, self.reasons_shown))
 
     def action_reason(self, key: str) -> None:
-        """Tag why the vote went this way: a praise for the winner, a complaint about the loser (both sides
-        after a tie); the same key again takes it back."""
+        """Tag why the vote went this way: a praise for the winner, a complaint about the loser (after a tie
+        or both-bad vote, the focused answer's side, else both); the same key again takes it back."""
         current = self.allowed("reason")
         if current is None:
             return
-        changed = self.attempt("the reason", lambda: self.session.toggle_reason(current, key))
+        focused = next((side for side in SIDES if self.pane(side).has_focus_within), None)
+        changed = self.attempt("the reason", lambda: self.session.toggle_reason(current, key, focused))
         if not isinstance(changed, Refused):
             pane = {current.battle.contestant(side).label: PANE_NAMES[side][-1] for side in SIDES}
             self.reasons_shown = retagged(self.reasons_shown, [(f"{r} {pane[who]}", now) for who, r, now in changed])
