@@ -250,6 +250,9 @@ def describe_loaded(info: LoadedInfo) -> str:
         parts.append(f"{info.memory_bytes / 2**20:.0f} MiB{shared}{how.get(str(info.extra.get('memory')), '')}")
     if info.chat_template is False:
         parts.append("no chat template")
+    given = info.extra.get("chat_template_given")
+    if given:
+        parts.append(f"chat template given: {given}")
     return " · ".join(str(part) for part in parts)
 
 

@@ -26,6 +26,9 @@ class GGUFBackend(BackendBase):
         "template": Option(
             bool, "false: ignore the model's chat template and send a raw completion prompt (to see the damage)"
         ),
+        "chat_template": Option(
+            str, "a chat template for a GGUF without one (or with a wrong one): chatml, llama3, or a Jinja file"
+        ),
         "n_gpu_layers": Option(int, "layers to offload to the GPU (-1: all)", affects_output=False),
         "n_ctx": Option(
             int, "context length (default 4096, or the model's own if less; 0: the model's own)", affects_output=False

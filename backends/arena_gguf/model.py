@@ -35,6 +35,7 @@ from arena.backend import (
     RenderedPrompt,
 )
 from arena.backend.helpers import StopStringFilter, process_rss, raw_completion_prompt
+from arena_gguf.templates import chat_template
 
 _LOG: deque[str] = deque(maxlen=200)
 _LOG_LOCK = threading.Lock()
@@ -113,6 +114,18 @@ class GGUFModel(LoadedBase):
         self.template_in_file: str | None = llama.metadata.get("tokenizer.chat_template")
         use_template = bool(contestant.options.get("template", True))
         self.template: str | None = self.template_in_file if use_template else None
+        self.template_given: str | None = None
+        """How the chat template given with ``?chat_template=`` is named (None: the file's own is used)."""
+        given = contestant.options.get("chat_template")
+        if given is not None:
+            if not use_template:
+                raise BackendError("template=false and chat_template ask for opposite things: choose one")
+            self.template, self.template_given = chat_template(str(given))
+            try:
+                Jinja2ChatFormatter(self.template, eos_token="", bos_token="")
+            except Exception as exc:  # a Jinja syntax error: one line, at load
+                said = (str(exc).splitlines() or [type(exc).__name__])[0]
+                raise BackendError(f"chat_template={given}: not a valid template ({said})") from None
         self.bos_text = self._token_text(llama.token_bos())
         self.eos_text = self._token_text(llama.token_eos())
         self.lock = threading.Lock()
@@ -315,6 +328,7 @@ class GGUFModel(LoadedBase):
                 "memory": self.memory()[1],
                 "architecture": metadata.get("general.architecture"),
                 **({"template_ignored": True} if self.template_in_file and not self.template else {}),
+                **({"chat_template_given": self.template_given} if self.template_given else {}),
             },
         )
 

@@ -361,3 +361,33 @@ def test_nf4_on_the_cpu_that_cannot_run_a_model_is_one_line(tmp_path: Path) -> N
     int8 = run("fidelity", reference, f"hf:{odd.hf}?device=cpu&quant=int8", "--limit", "1", "--max-tokens", "8",
                "--db", str(tmp_path / "f.db"))  # fmt: skip
     assert int8.exit_code == 0, int8.output
+
+
+def test_a_gguf_without_a_template_can_be_given_one(tiny: TinyModels, tmp_path: Path) -> None:
+    """The newcomer's second model had no ``tokenizer.chat_template`` and no way to supply one: a raw
+    completion prompt was all it could get. ``?chat_template=chatml`` (or a Jinja file) gives it one."""
+    from arena.present.info import describe_loaded
+
+    jinja = tmp_path / "mine.jinja"
+    jinja.write_text(
+        "{% for m in messages %}<<{{ m['role'] }}>> {{ m['content'] }}\n{% endfor %}<<assistant>>", "utf-8"
+    )
+    with ModelPool() as models:
+        given = [
+            parse_spec(f"gguf:{tiny.gguf_no_template}?chat_template=chatml&n_threads=1", label="chatml"),
+            parse_spec(f"gguf:{tiny.gguf_no_template}?chat_template={jinja}&n_threads=1", label="file"),
+        ]
+        models.load_all(given)
+        rendered = {label: models[label].render(PROMPT.messages()) for label in ("chatml", "file")}
+        info = models["chatml"].info()
+    assert rendered["chatml"].chat_template and rendered["chatml"].text.startswith("<|im_start|>user\n")
+    assert rendered["file"].text.startswith("<<user>> ") and rendered["file"].chat_template
+    assert "chat template given: chatml" in describe_loaded(info) and info.chat_template is True
+    bad = tmp_path / "bad.jinja"
+    bad.write_text("{% for m in messages %}{{ m['content'] }", "utf-8")
+    for spec, said in (
+        (f"gguf:{tiny.gguf_no_template}?chat_template={bad}", "not a valid template"),
+        (f"gguf:{tiny.gguf_no_template}?chat_template=vicuna9", "neither a format"),
+        (f"gguf:{tiny.gguf}?chat_template=chatml&template=false", "choose one"),
+    ):
+        assert_one_line_error(run("batch", "--model", spec, "--limit", "1", "--db", str(tmp_path / "x.db")), said)
