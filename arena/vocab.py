@@ -98,6 +98,11 @@ def auto_judge(label: str) -> str:
     return AUTO_PREFIX + label
 
 
+NAMED_PREFIX = "named:"
+"""How a vote cast in the named side-by-side mode (``arena play --named``) names its judge: the judge saw
+which model was which, so the vote is kept out of every rating and every statistic of people."""
+
+
 def is_auto_judge(judge: str | None) -> bool:
     return judge is not None and judge.startswith(AUTO_PREFIX)
 

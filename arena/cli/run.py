@@ -24,7 +24,7 @@ from arena.cli.common import (
 )
 from arena.cli.report import print_report
 from arena.errors import ArenaError
-from arena.vocab import PACES, PAIRINGS, Pace, Pairing
+from arena.vocab import NAMED_PREFIX, PACES, PAIRINGS, Pace, Pairing
 from arena.wording import counted
 
 if TYPE_CHECKING:
@@ -232,7 +232,11 @@ def _run_arena(options: PlayOptions, *, intro: str | None = None) -> None:
     prompts = options.check()
     _warn_oversubscribed(options.contestants, options.sequential)
     presentation = Presentation(
-        pace=options.pace, show_speed=options.show_speed, sequential=options.sequential, hide_board=options.hide_board
+        pace=options.pace,
+        show_speed=options.show_speed,
+        sequential=options.sequential,
+        hide_board=options.hide_board,
+        named=options.named,
     )
     store = open_store(options.db_path)
     with store, ModelPool() as pool:
@@ -351,6 +355,12 @@ resume_option = click.option(
     help="Ask the judge's name on the first screen (what `arena serve` runs for each browser).",
 )
 @click.option(
+    "--named",
+    is_flag=True,
+    help="Not blind, for debugging: each pane names its model from the start; votes are stored as "
+    "named:JUDGE and kept out of every rating.",
+)
+@click.option(
     "--hide-board",
     is_flag=True,
     hidden=True,
@@ -372,6 +382,7 @@ def play(
     resume: bool,
     from_batch: str | None,
     ask_judge: bool,
+    named: bool,
     hide_board: bool,
 ) -> None:
     """Judge two anonymous models side by side in the terminal; votes go to SQLite.
@@ -401,6 +412,7 @@ def play(
         ask_judge=ask_judge,
         from_batch=from_batch,
         hide_board=hide_board,
+        named=named,
     )
     parse_only = click.get_current_context().meta.get(_PARSE_ONLY)
     if parse_only is not None:
@@ -408,7 +420,12 @@ def play(
         return
     if ask_judge and (judge or resume):
         raise ArenaError("--ask-judge asks the judge's name in the app: leave out --judge and --resume")
-    _run_arena(replace(options, judge=None if ask_judge else _judge_or_default(judge)))
+    if named and (ask_judge or resume):
+        raise ArenaError("--named is one person's debugging view in a terminal: not with arena serve or --resume")
+    chosen = None if ask_judge else _judge_or_default(judge)
+    if named:
+        chosen = NAMED_PREFIX + (chosen or "someone")
+    _run_arena(replace(options, judge=chosen))
 
 
 STORED_ANSWERS_REFUSE = {

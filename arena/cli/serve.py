@@ -18,6 +18,7 @@ REFUSED_PLAY_OPTIONS = {
     "judge": "--judge: each browser's judge types their own name on the first screen",
     "resume": "--resume: a browser judge who comes back under the same name continues their session anyway",
     "ask_judge": "--ask-judge: arena serve always asks the judge's name",
+    "named": "--named shows who is who: one person's debugging view in a terminal (arena play --named), not for judges",
 }
 
 
@@ -126,7 +127,12 @@ def _checked_play_args(play_args: tuple[str, ...]) -> tuple[list[str], Path, lis
     from arena.cli.run import parse_play_options
 
     options = parse_play_options(play_args)
-    refused = {"judge": options.judge, "resume": options.resume, "ask_judge": options.ask_judge}
+    refused = {
+        "judge": options.judge,
+        "resume": options.resume,
+        "ask_judge": options.ask_judge,
+        "named": options.named,
+    }
     for name, given in refused.items():
         if given:
             raise ArenaError(REFUSED_PLAY_OPTIONS[name])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import unicodedata
 
 from arena.untrusted import visible
-from arena.vocab import AUTO_PREFIX
+from arena.vocab import AUTO_PREFIX, NAMED_PREFIX
 
 JUDGE_NAME_MAX = 40
-RESERVED_PREFIXES = (AUTO_PREFIX, "baseline:")
+RESERVED_PREFIXES = (AUTO_PREFIX, "baseline:", NAMED_PREFIX)
 """What a person's name may not start with: votes under ``auto:NAME`` count as an automatic judge's, and
 ``baseline:`` names the free baselines ``arena judges`` compares with."""
 

@@ -56,6 +56,8 @@ class PlayOptions:
     """The judge sees no leaderboard (``arena serve --hide-board``)."""
     system: str | None = None
     """A system message for every prompt, the judge's own included (``--system``)."""
+    named: bool = False
+    """Not blind (``--named``): the panes name their models; votes are stored as ``named:JUDGE``."""
 
     @property
     def specs(self) -> list[str]:

@@ -20,7 +20,7 @@ from arena.store.connection import Store
 from arena.store.migrations import STYLE_COLUMNS
 from arena.store.settings import SessionSettings
 from arena.untrusted import valid_text
-from arena.vocab import AUTO_PREFIX, Verdict
+from arena.vocab import AUTO_PREFIX, NAMED_PREFIX, Verdict
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,9 @@ class BattleFilter:
         return (" where " + " and ".join(clauses)) if clauses else "", params
 
 
-HUMAN_JUDGES = f"(b.judge is null or b.judge not like '{AUTO_PREFIX}%')"
-"""The votes of people: every judge but the automatic ones (``arena autojudge`` stores ``auto:LABEL``)."""
+HUMAN_JUDGES = f"(b.judge is null or (b.judge not like '{AUTO_PREFIX}%' and b.judge not like '{NAMED_PREFIX}%'))"
+"""The votes of people judging blind: every judge but the automatic ones (``arena autojudge`` stores
+``auto:LABEL``) and votes cast with the names in view (``arena play --named`` stores ``named:JUDGE``)."""
 
 
 def _timestamp(text: str, option: str) -> float:

@@ -31,6 +31,8 @@ class Presentation:
     hide_board: bool = False
     """The judges see no leaderboard (``arena serve --hide-board``): one who has seen the standings votes
     differently, and the organizer reads the board with ``arena leaderboard``."""
+    named: bool = False
+    """Each pane names its model from the start (``arena play --named``, for debugging): not blind."""
 
 
 def visible_lengths(pace: Pace, produced: Mapping[Side, int], done: Mapping[Side, bool]) -> dict[Side, int]:

@@ -3,6 +3,7 @@ literal output, leaderboard and custom prompts. Models are real replay backends,
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -537,3 +538,25 @@ async def test_after_a_follow_up_the_reveal_says_what_the_earlier_turns_were_fla
         loopy = panes(app)["left" if current.battle.left.label == "loopy" else "right"]
         steady = panes(app)["right" if current.battle.left.label == "loopy" else "left"]
         assert "turn 1: loops" in loopy.reveal_text and "turn 1: no flags" in steady.reveal_text
+
+
+async def test_the_named_mode_shows_who_is_who_and_its_votes_never_rate(tmp_path: Path) -> None:
+    """A debugging view the newcomer asked for (item 16): each pane names its model before the vote, the
+    settings line says it is not blind, and votes stored as named:JUDGE count on no board."""
+    from tests.support.votes import add_votes
+
+    app = make_app(tmp_path, STEADY, LOOPY, named=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        current = app.session.current
+        assert current is not None
+        titles = {side: pane.title_text for side, pane in panes(app).items()}
+        assert titles["left"].startswith(f"Model A: {current.battle.left.label}")
+        assert "NAMED, NOT BLIND" in screen_text(app)
+    add_votes(tmp_path / "n.db", [("steady", "loopy", "left")] * 5, judge="named:ann")
+    board = run("leaderboard", "--db", str(tmp_path / "n.db"), "--json")
+    assert board.exit_code == 0 and json.loads(board.stdout) == []  # no vote of the named mode rates
+    models = ["--model", f"replay:{tmp_path / 'steady.jsonl'}", "--model", f"replay:{tmp_path / 'loopy.jsonl'}"]
+    assert_one_line_error(run("play", "--named", "--resume", *models, "--db", str(tmp_path / "n.db")), "--named")
+    assert_one_line_error(run("serve", "--no-check", "--named", *models, "--db", str(tmp_path / "n.db")), "--named")
+    assert_one_line_error(run("play", "--judge", "named:bob", *models, "--db", str(tmp_path / "n.db")), "named:")

@@ -52,6 +52,7 @@ def make_app(
     load_models: Callable[[], None] | None = None,
     intro: str | None = None,
     hide_board: bool = False,
+    named: bool = False,
 ) -> ArenaApp:
     """Two replay contestants (``steady`` and ``loopy``) over PROMPTS in a real store; ``loopy_tps`` gives
     the loopy model its own speed. With ``ask_judge`` the app asks the judge's name first (``arena serve``);
@@ -80,13 +81,13 @@ def make_app(
         return ArenaApp(
             open_session,
             ask_judge=True,
-            presentation=Presentation(pace=pace, hide_board=hide_board),
+            presentation=Presentation(pace=pace, hide_board=hide_board, named=named),
             load_models=load_models,
         )
     return ArenaApp(
         open_session,
         judge="tester",
-        presentation=Presentation(pace=pace, hide_board=hide_board),
+        presentation=Presentation(pace=pace, hide_board=hide_board, named=named),
         intro=intro,
         load_models=load_models,
     )

@@ -92,7 +92,7 @@ class BattleScreen(Screen[None]):
         """(round number, phase) the footer's keys were last chosen for."""
 
     def compose(self) -> ComposeResult:
-        yield Static(literal(session_line(self.session, None)), id="settings")
+        yield Static(literal(self.settings_text(None)), id="settings")
         yield PromptHeader(id="prompt")
         with Horizontal(id="panes"):
             yield AnswerPane(PANE_NAMES["left"], id="left")
@@ -126,12 +126,15 @@ class BattleScreen(Screen[None]):
             )
             return
         self.show_prompt(header_prompt(current))
-        self.query_one("#settings", Static).update(literal(session_line(self.session, current.battle.params.seed)))
+        self.query_one("#settings", Static).update(literal(self.settings_text(current.battle.params.seed)))
         self.hint("generating... esc stops both answers")
         self.streams = RoundStreams()
         for side in SIDES:
             follow_up = current.battle.history is not None
             self.pane(side).reset(current.battle.messages(side) if follow_up else None)
+            if self.presentation.named:
+                contestant = current.battle.contestant(side)
+                self.pane(side).name_model(contestant.label, contestant.backend)
         if self.presentation.sequential:
             self.stream_both(current)
         else:
@@ -332,6 +335,13 @@ class BattleScreen(Screen[None]):
         self.notify(f"Vote on {taken.battle.prompt.uid} taken back: it no longer counts{again}.", markup=False)
         if taken is self.session.current:
             self.hint(f"vote taken back{again}. n: next prompt ({self.session.remaining} left)")
+
+    def settings_text(self, battle_seed: int | None) -> str:
+        """The settings line, led by a warning in the named mode (not blind, kept out of the ratings)."""
+        line = session_line(self.session, battle_seed)
+        if self.presentation.named:
+            return f"NAMED, NOT BLIND: votes are kept out of every rating · {line}"
+        return line
 
     def action_toggle_view(self) -> None:
         """Markdown styled in place or the plain text, in both panes alike, for the rest of the session."""

@@ -183,6 +183,16 @@ class AnswerPane(Vertical):
             self.query_one(".pane-scroll", VerticalScroll).scroll_end(animate=False)
         self.set_status("generating", "")
 
+    def name_model(self, label: str, backend: str) -> None:
+        """The pane's title names its model (the named side-by-side mode: not blind)."""
+        self.query_one(".pane-title", Static).update(self._named_title(label, backend))
+
+    def _named_title(self, label: str, backend: str) -> Text:
+        heading = self.query_one(".pane-title", Static)
+        room = heading.size.width - len(f"{self.pane_name}:   ({visible(backend)})")
+        named = middle_cut(visible(label), room) if heading.size.width else visible(label)
+        return Text.assemble(f"{self.pane_name}: ", (named, "bold"), "  (", literal(backend), ")")
+
     def set_status(self, status: str, detail: str) -> None:
         line = Text(status, style="bold")
         if detail:
@@ -252,11 +262,7 @@ class AnswerPane(Vertical):
         self.set_class(True, "revealed")
         result = finished.result
         stopped = result.finish_reason == "cancelled"
-        heading = self.query_one(".pane-title", Static)
-        room = heading.size.width - len(f"{self.pane_name}:   ({visible(backend)})")
-        named = middle_cut(visible(label), room) if heading.size.width else visible(label)
-        title = Text.assemble(f"{self.pane_name}: ", (named, "bold"), "  (", literal(backend), ")")
-        heading.update(title)
+        self.query_one(".pane-title", Static).update(self._named_title(label, backend))
         garbage = next((flag for flag in finished.flags if flag.name == "garbage" and flag.hit), None)
         self._show_final(result, garbage.evidence if garbage else None)
         badges = Text()
