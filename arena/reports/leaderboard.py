@@ -30,13 +30,17 @@ class BoardResult:
     as they are (only the assisted method weighs them by how they were drawn)."""
 
 
+BOARD_ROUNDS = 1000
+"""Bootstrap rounds of every board people read (``arena leaderboard``'s default, the arena's board screen)."""
+
+
 def board_for(
     store: Store,
     battle_filter: BattleFilter | None = None,
     *,
     method: RatingMethod = "bt",
     assisted_by: str | None = None,
-    rounds: int = 1000,
+    rounds: int = BOARD_ROUNDS,
     seed: int = 0,
     anchor: tuple[str, float] | None = None,
     k: float = 32.0,

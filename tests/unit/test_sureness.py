@@ -83,3 +83,23 @@ def test_an_elo_column_that_disagrees_with_the_ratings_is_explained(tmp_path: Pa
     assert "elo puts b above a: it follows the votes in the order they came" in said
     add_votes(tmp_path / "w.db", [("a", "b", "left")] * 8)
     assert "elo puts" not in run("leaderboard", "--db", str(tmp_path / "w.db"), "--rounds", "0").stdout
+
+
+def test_the_board_screen_and_the_command_show_the_same_intervals(tmp_path: Path) -> None:
+    """The newcomer: the arena's board (300 rounds) and arena leaderboard (1000) gave slightly different
+    intervals for the same votes."""
+    from arena.reports.leaderboard import board_for
+    from arena.store import Store
+    from arena.tui.screens.leaderboard import ROUNDS
+
+    db = tmp_path / "v.db"
+    add_votes(db, [("a", "b", "left")] * 9 + [("b", "a", "left")] * 4 + [("a", "c", "left")] * 5)
+    command = {
+        row["contestant"]: (row["ci_low"], row["ci_high"])
+        for row in json.loads(run("leaderboard", "--db", str(db), "--json").stdout)
+    }
+    with Store(db, read_only=True) as store:
+        screen = {r.contestant: (r.ci_low, r.ci_high) for r in board_for(store, rounds=ROUNDS).board.ratings}
+    assert command.keys() == screen.keys()
+    for label, (low, high) in screen.items():  # the JSON rounds to a tenth of a point
+        assert abs(command[label][0] - low) < 0.06 and abs(command[label][1] - high) < 0.06

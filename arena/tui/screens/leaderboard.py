@@ -16,13 +16,15 @@ from textual.widgets import Footer, Static
 from arena.analysis.ratings import Leaderboard
 from arena.errors import ArenaError
 from arena.present.leaderboard import leaderboard_notes, leaderboard_table
-from arena.reports.leaderboard import assisting_judges, board_for
+from arena.reports.leaderboard import BOARD_ROUNDS, assisting_judges, board_for
 from arena.reports.methods import METHODS
 from arena.store import Store
 from arena.tui.text import literal
 from arena.vocab import RatingMethod
 
-ROUNDS = 300  # fewer bootstrap rounds than the CLI: the screen should open instantly
+ROUNDS = BOARD_ROUNDS
+"""As many bootstrap rounds as ``arena leaderboard``: the two boards show the same intervals (300 here made
+them differ slightly); the fit runs in a worker, so the screen opens at once and fills in."""
 
 
 class LeaderboardScreen(Screen[None]):
