@@ -284,15 +284,19 @@ class PlaySession:
         again.earlier = (*current.earlier, dict(current.finished))
         return again
 
-    def regenerate(self, current: Round) -> Round:
-        """Ask both sides again with a new seed, before the vote: the same prompt, pair and sides (the judge
-        has seen them), a new sampling seed. The answers being replaced stay stored, marked discarded, and
-        never count in a vote."""
+    def regenerate(self, current: Round, side: Side | None = None) -> Round:
+        """Ask both sides again (or only ``side``, the other keeping its answer) with a new seed, before the
+        vote: the same prompt, pair and sides (the judge has seen them). The answers being replaced stay
+        stored, marked discarded, and never count in a vote."""
         self._require(current, "regenerate")
+        replaced = [answer for key, answer in current.finished.items() if side is None or key == side]
         with self._writing():
-            writes.discard_generations(self.store, [answer.generation_id for answer in current.finished.values()])
+            writes.discard_generations(self.store, [answer.generation_id for answer in replaced])
         again = self._again(current)
         again.earlier = current.earlier  # the latest turn is asked again; the earlier ones stand
+        if side is not None:
+            kept: Side = "right" if side == "left" else "left"
+            again.finished[kept] = current.finished[kept]
         return again
 
     def _again(self, current: Round, **changes: Any) -> Round:

@@ -60,6 +60,13 @@ BATTLE_BINDINGS: list[Binding] = [
         "Regen",
         tooltip="regenerate: both models answer again with a new seed (before the vote; the old answers are kept)",
     ),
+    Binding(
+        "R",
+        "regenerate_one",
+        "Regen one",
+        show=False,
+        tooltip="regenerate the focused answer only (tab to it first; the other keeps its answer; before the vote)",
+    ),
     Binding("e", "custom", "Own prompt", tooltip="type a prompt of your own"),
     Binding("m", "note", "Note", tooltip="a note on the battle just judged"),
     Binding("p", "prompts", "Prompts", tooltip="the exact prompts both sides received (after the vote)"),

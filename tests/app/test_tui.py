@@ -560,3 +560,28 @@ async def test_the_named_mode_shows_who_is_who_and_its_votes_never_rate(tmp_path
     assert_one_line_error(run("play", "--named", "--resume", *models, "--db", str(tmp_path / "n.db")), "--named")
     assert_one_line_error(run("serve", "--no-check", "--named", *models, "--db", str(tmp_path / "n.db")), "--named")
     assert_one_line_error(run("play", "--judge", "named:bob", *models, "--db", str(tmp_path / "n.db")), "named:")
+
+
+async def test_one_side_can_be_regenerated_while_the_other_keeps_its_answer(tmp_path: Path) -> None:
+    """Item 16's missing control: R asks only the focused answer again; r still asks both."""
+    app = make_app(tmp_path, STEADY, LOOPY)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: both_done(app))
+        first = app.session.current
+        assert first is not None
+        await pilot.press("tab")
+        await pilot.pause()
+        focused = next(side for side in ("left", "right") if app.screen.query_one(f"#{side}").has_focus_within)
+        kept = "right" if focused == "left" else "left"
+        await pilot.press("R")
+        await wait_for(pilot, lambda: app.session.current is not first and both_done(app))
+        again = app.session.current
+        assert again is not None
+        assert again.finished[kept].generation_id == first.finished[kept].generation_id  # type: ignore[index]
+        assert again.finished[focused].generation_id != first.finished[focused].generation_id  # type: ignore[index]
+        assert panes(app)[kept].body_text == shown_text(first.finished[kept].result.text)  # type: ignore[index]
+        await pilot.press("a")
+        await wait_for(pilot, lambda: again.voted)
+    with sqlite3.connect(tmp_path / "arena.db") as conn:
+        discarded = {row[0] for row in conn.execute("select id from generations where discarded = 1")}
+    assert discarded == {first.finished[focused].generation_id}  # type: ignore[index]

@@ -116,7 +116,9 @@ class BattleScreen(Screen[None]):
 
     # -- streaming
 
-    def start(self, current: Round | None) -> None:
+    def start(self, current: Round | None, keep: Side | None = None) -> None:
+        """Show ``current`` and stream its sides (``keep``: a side whose answer the round already has, shown
+        as it is: one side regenerated)."""
         if current is None:
             own = "" if self.session.allows("custom") else " · e: a prompt of your own"
             board = "" if self.presentation.hide_board else " l: leaderboard"
@@ -135,7 +137,10 @@ class BattleScreen(Screen[None]):
             if self.presentation.named:
                 contestant = current.battle.contestant(side)
                 self.pane(side).name_model(contestant.label, contestant.backend)
-        if self.presentation.sequential:
+        if keep is not None:
+            self.streams.streamed[keep] = current.finished[keep].result
+            self.stream_side(current, "right" if keep == "left" else "left")
+        elif self.presentation.sequential:
             self.stream_both(current)
         else:
             for side in SIDES:
@@ -290,6 +295,19 @@ class BattleScreen(Screen[None]):
 
         title = f"Follow-up to both models, turn {current.battle.turn + 1} (ctrl+s sends it, esc cancels):"
         self.app.push_screen(CustomPromptScreen(title), asked)
+
+    def action_regenerate_one(self) -> None:
+        """Only the focused answer is asked again (a new seed); the other side keeps its answer."""
+        current = self.allowed("regenerate")
+        if current is None:
+            return
+        side = next((side for side in SIDES if self.pane(side).has_focus_within), None)
+        if side is None:
+            self.notify("Tab to the answer to regenerate first: R asks the focused one again, r both.", markup=False)
+            return
+        again = self.attempt("the regeneration", lambda: self.session.regenerate(current, side))
+        if not isinstance(again, Refused):
+            self.start(again, keep="right" if side == "left" else "left")
 
     def action_regenerate(self) -> None:
         """Both models answer the same prompt again with a new seed (before the vote only); the answers
