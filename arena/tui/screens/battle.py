@@ -307,6 +307,7 @@ class BattleScreen(Screen[None]):
             return
         again = self.attempt("the regeneration", lambda: self.session.regenerate(current, side))
         if not isinstance(again, Refused):
+            self.notify(f"{PANE_NAMES[side]} (the focused answer) is asked again; the other keeps its answer.")
             self.start(again, keep="right" if side == "left" else "left")
 
     def action_regenerate(self) -> None:
