@@ -204,3 +204,12 @@ def find_prompt(uid: str) -> Prompt:
         if prompt.id == prompt_id:
             return prompt
     raise ArenaError(f"prompt {uid!r}: no prompt {prompt_id!r} in set {prompt_set.name!r}")
+
+
+def check_set_name(name: str) -> None:
+    """``ArenaError`` unless ``name`` can name a prompt set of stored answers: a plain name, not a shipped set's
+    (its prompts and answers would mix with the set's own)."""
+    if not _PROMPT_ID.match(name) or len(name) > 100:
+        raise ArenaError(f"--set {name!r}: a prompt set's name is letters, digits, '-', '_' and '.'")
+    if name in shipped_set_names():
+        raise ArenaError(f"--set {name}: a shipped prompt set has that name; choose another")

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "autojudge": "arena.cli.autojudge:autojudge",
     "export": "arena.cli.votes:export",
     "import": "arena.cli.votes:import_",
+    "import-answers": "arena.cli.answers:import_answers",
     "merge": "arena.cli.votes:merge",
 }
 """Each command's name and where it lives (``module:attribute``)."""

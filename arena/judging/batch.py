@@ -95,10 +95,15 @@ def start_batch_session(store: Store, plan: BatchPlan, loaded: Mapping[str, Load
         contestants=tuple(ContestantRef(spec=c.spec, label=c.label) for c in plan.contestants),  # --model order
         sequential=plan.sequential,
         samples=plan.samples if plan.samples > 1 else None,
-        loaded={label: _plain(asdict(info)) for label, info in (loaded or {}).items()},
+        loaded=loaded_settings(loaded or {}),
         parallel=plan.parallel if plan.parallel > 1 else None,
     )
     return writes.start_session(store, "batch", judge=None, settings=settings)
+
+
+def loaded_settings(infos: Mapping[str, LoadedInfo]) -> dict[str, dict[str, Any]]:
+    """What each contestant ran as, by label, as a session's settings keep it (for the reveal later)."""
+    return {label: _plain(asdict(info)) for label, info in infos.items()}
 
 
 def _plain(info: dict[str, Any]) -> dict[str, Any]:
