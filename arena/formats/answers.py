@@ -18,12 +18,11 @@ was sampled with (kept as recorded). A file with any bad record is refused whole
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arena.answer_sets import AnswerSet, ImportedAnswer
 from arena.backend import Message
 from arena.backend.helpers import BadJson, jsonl_records, read_text
 from arena.errors import ArenaError
@@ -33,31 +32,6 @@ ANSWER_FORMATS = ("auto", "jsonl")
 """What ``--format`` offers (auto: by the file's name and content)."""
 MAX_ANSWER_CHARS = 1_000_000
 """An imported answer longer than this is refused: no model's answer to one prompt is a megabyte."""
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-
-
-@dataclass(frozen=True)
-class ImportedAnswer:
-    """One answer of one contestant, as the file recorded it."""
-
-    key: str
-    """What matches it to the same prompt in the other files: the prompt id, else a digest of the text."""
-    prompt: str
-    output: str
-    sample: int | None = None
-    category: str | None = None
-    system: str | None = None
-    messages: tuple[Message, ...] | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class AnswerSet:
-    """One contestant's answers (``--from LABEL=PATH``)."""
-
-    label: str
-    path: Path
-    answers: tuple[ImportedAnswer, ...]
 
 
 def parse_source(given: str) -> tuple[str, Path]:
@@ -125,11 +99,6 @@ def _key(prompt_id: object, prompt: str) -> str:
             raise ValueError("'prompt_id' is not a name or a number")
         return str(prompt_id).strip()
     return "text-" + hashlib.sha256(prompt.strip().encode("utf-8")).hexdigest()[:12]
-
-
-def prompt_id_of(key: str) -> str:
-    """The stored prompt id for a matching key: the key itself where it is a safe id, else a digest of it."""
-    return key if _SAFE_ID.match(key) else "id-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
 def _text(record: Mapping[str, Any], name: str) -> str | None:

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from arena.answer_sets import AnswerSet, ImportedAnswer, prompt_id_of
 from arena.backend import Contestant, GenerationParams, GenerationResult, LoadedInfo
 from arena.errors import ArenaError
-from arena.formats.answers import AnswerSet, ImportedAnswer, prompt_id_of
 from arena.judging.answers import record_answer
 from arena.judging.batch import loaded_settings
 from arena.prompts import Prompt

@@ -29,6 +29,10 @@ _KEYS: dict[Action, str] = {"follow_up": "f", "regenerate": "r"}
 _BEFORE_VOTE: dict[Action, str] = {"follow_up": "Follow-ups come", "regenerate": "Regenerating is"}
 
 
+Turns = tuple[dict[Side, AnalyzedAnswer], ...]
+"""A conversation's earlier turns: each turn's answers by side, oldest first."""
+
+
 @dataclass
 class Round:
     """A battle in progress: its answers as they finish, and the vote once cast."""
@@ -45,7 +49,7 @@ class Round:
     """Seconds from the round's start to its vote (as stored with the vote)."""
     taken_back: bool = False
     """The judge took this vote back (``u``): stored, marked, not counted; its prompt comes again later."""
-    earlier: tuple[dict[Side, AnalyzedAnswer], ...] = ()
+    earlier: Turns = ()
     """The answers of this conversation's earlier turns (a follow-up's), oldest first: the vote covers them
     too, so the reveal shows what was flagged in them."""
 

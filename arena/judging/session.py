@@ -14,7 +14,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -26,7 +26,7 @@ from arena.errors import ArenaError
 from arena.judging.answers import AnalyzedAnswer, record_side, record_verdict
 from arena.judging.resume import Resume
 from arena.judging.reveal import Reveal, reveal_sides
-from arena.judging.round import MAX_TURNS, Action, Round
+from arena.judging.round import MAX_TURNS, Action, Round, Turns
 from arena.judging.sources import BattleSource, Draw
 from arena.prompts import Prompt
 from arena.reports.leaderboard import standing_of
@@ -36,7 +36,6 @@ from arena.store.faults import StoreError
 from arena.store.session_lock import hold_session
 from arena.store.settings import SessionSettings
 from arena.vocab import REASONS, Pairing, Side, as_verdict, reason_targets
-from arena.wording import counted
 
 __all__ = ["MAX_TURNS", "PlaySession", "Reveal", "Round"]
 
@@ -121,11 +120,6 @@ class PlaySession:
     def sampled(self) -> bool:
         """Whether a battle's seed changes its answers: live models that sample (not replays, not stored ones)."""
         return self.source.sampled and self.source.generation_refused is None
-
-    def done_line(self) -> str:
-        """What the session says once its queue is done ("All 8 prompts judged.")."""
-        judged = counted(self.total + self.judged_before, self.source.unit)
-        return f"All {judged} judged" + (f" ({self.description})." if self.description else ".")
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -280,9 +274,8 @@ class PlaySession:
         self._require(current, "follow_up")
         if not text.strip():
             raise ArenaError("the follow-up is empty")
-        again = self._again(current, history=current.conversations_after(text.strip()))
-        again.earlier = (*current.earlier, dict(current.finished))
-        return again
+        earlier = (*current.earlier, dict(current.finished))
+        return self._again(current, earlier, history=current.conversations_after(text.strip()))
 
     def regenerate(self, current: Round, side: Side | None = None) -> Round:
         """Ask both sides again (or only ``side``, the other keeping its answer) with a new seed, before the
@@ -292,19 +285,18 @@ class PlaySession:
         replaced = [answer for key, answer in current.finished.items() if side is None or key == side]
         with self._writing():
             writes.discard_generations(self.store, [answer.generation_id for answer in replaced])
-        again = self._again(current)
-        again.earlier = current.earlier  # the latest turn is asked again; the earlier ones stand
-        if side is not None:
-            kept: Side = "right" if side == "left" else "left"
-            again.finished[kept] = current.finished[kept]
-        return again
+        kept = {key: answer for key, answer in current.finished.items() if side is not None and key != side}
+        return self._again(current, current.earlier, kept)  # the latest turn asked again; earlier ones stand
 
-    def _again(self, current: Round, **changes: Any) -> Round:
-        """A new round of ``current``'s battle (same prompt, pair and sides) with a new sampling seed and
-        ``changes`` to the battle."""
+    def _again(
+        self, current: Round, earlier: Turns, kept: Mapping[Side, AnalyzedAnswer] | None = None, **changes: Any
+    ) -> Round:
+        """A new round of ``current``'s battle (same prompt, pair and sides) with a new sampling seed,
+        ``changes`` to the battle, the conversation's ``earlier`` turns and the answers ``kept``."""
         number = len(self.rounds) + 1
         params = replace(current.battle.params, seed=self.battle_seed(number))
-        again = Round(number=number, battle=replace(current.battle, params=params, **changes))
+        again = Round(number, replace(current.battle, params=params, **changes), finished=dict(kept or {}))
+        again.earlier = earlier
         self.rounds.append(again)
         return again
 

@@ -81,6 +81,12 @@ def summarize(session: PlaySession) -> SessionSummary:
     )
 
 
+def done_line(session: PlaySession) -> str:
+    """What the session says once its queue is done ("All 8 prompts judged.")."""
+    judged = counted(session.total + session.judged_before, session.source.unit)
+    return f"All {judged} judged" + (f" ({session.description})." if session.description else ".")
+
+
 def stored_line(session: PlaySession) -> str:
     """What the terminal says when the arena closes, counted as the end screen counts: votes (skips and
     votes taken back apart: they are stored, and never count)."""

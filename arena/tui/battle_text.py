@@ -14,10 +14,14 @@ from arena.judging.session import PlaySession
 from arena.present.info import describe_loaded
 from arena.present.report_format import fidelity_text
 from arena.prompts import Prompt
-from arena.vocab import REASONS, VERDICT_DESCRIPTIONS, Verdict
+from arena.vocab import REASONS, VERDICT_DESCRIPTIONS, Side, Verdict
 
 SHORT_REASONS = {"followed instructions": "followed", "well formatted": "formatted", "wrong language": "language"}
 """How the after-vote hint names the longer reasons, so the keys fit two lines at 80 columns."""
+
+
+PANE_NAMES: dict[Side, str] = {"left": "Model A", "right": "Model B"}
+"""How the panes are named before the vote (blind)."""
 
 
 def settings_line(
@@ -97,9 +101,11 @@ def retagged(tags: Sequence[str], changes: Sequence[tuple[str, bool]]) -> list[s
     return shown
 
 
-def session_line(session: PlaySession, battle_seed: int | None) -> str:
-    """The settings line over the panes, with what the battles are where they are not live models."""
+def session_line(session: PlaySession, battle_seed: int | None, *, named: bool = False) -> str:
+    """The settings line over the panes, with what the battles are where they are not live models, led
+    by a warning in the named mode (``named``: not blind, its votes kept out of every rating)."""
     if session.generation_refused:  # the battle seed placed nothing: the answers exist already
         battle_seed = None
     line = settings_line(session.params, session.seed, session.judge, battle_seed, sampled=session.sampled)
-    return f"{session.description} · {line}" if session.description else line
+    line = f"{session.description} · {line}" if session.description else line
+    return f"NAMED, NOT BLIND: votes are kept out of every rating · {line}" if named else line

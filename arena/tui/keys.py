@@ -62,7 +62,7 @@ BATTLE_BINDINGS: list[Binding] = [
     ),
     Binding(
         "R",
-        "regenerate_one",
+        "regenerate('one')",
         "Regen one",
         show=False,
         tooltip="regenerate the focused answer only (tab to it first; the other keeps its answer; before the vote)",

@@ -24,15 +24,15 @@ from arena.errors import ArenaError
 from arena.judging.answers import AnalyzedAnswer
 from arena.judging.round import Action
 from arena.judging.session import GENERATING, PlaySession, Round
-from arena.judging.summary import summarize
+from arena.judging.summary import done_line, summarize
 from arena.prompts import Prompt, custom_prompt
-from arena.tui.battle_text import after_vote_hint, header_prompt, retagged, reveal_notes, session_line
+from arena.tui.battle_text import PANE_NAMES, after_vote_hint, header_prompt, retagged, reveal_notes, session_line
 from arena.tui.keys import BATTLE_BINDINGS, SESSION_ACTIONS, action_name
 from arena.tui.pacing import Presentation
+from arena.tui.screens.battle_actions import ask_follow_up, ask_note, show_sent_prompts, take_back, toggle_view
 from arena.tui.screens.custom_prompt import CustomPromptScreen
 from arena.tui.screens.help import HelpScreen
 from arena.tui.screens.leaderboard import LeaderboardScreen
-from arena.tui.screens.rendered_prompts import RenderedPromptsScreen
 from arena.tui.screens.summary import SummaryScreen
 from arena.tui.streams import RoundStreams
 from arena.tui.text import literal
@@ -49,7 +49,7 @@ class Refused:
 
 
 REFUSED = Refused()
-PANE_NAMES: dict[Side, str] = {"left": "Model A", "right": "Model B"}
+REGENERATE_ONE_NEEDS_FOCUS = "Tab to the answer to regenerate first: R asks the focused one again, r both."
 
 
 @dataclass
@@ -92,7 +92,7 @@ class BattleScreen(Screen[None]):
         """(round number, phase) the footer's keys were last chosen for."""
 
     def compose(self) -> ComposeResult:
-        yield Static(literal(self.settings_text(None)), id="settings")
+        yield Static(literal(session_line(self.session, None, named=self.presentation.named)), id="settings")
         yield PromptHeader(id="prompt")
         with Horizontal(id="panes"):
             yield AnswerPane(PANE_NAMES["left"], id="left")
@@ -122,13 +122,15 @@ class BattleScreen(Screen[None]):
         if current is None:
             own = "" if self.session.allows("custom") else " · e: a prompt of your own"
             board = "" if self.presentation.hide_board else " l: leaderboard"
-            self.hint(f"{self.session.done_line()}{board}{own} · q: quit")
+            self.hint(f"{done_line(self.session)}{board}{own} · q: quit")
             self.app.push_screen(
                 SummaryScreen(summarize(self.session), finished=True, hide_board=self.presentation.hide_board)
             )
             return
         self.show_prompt(header_prompt(current))
-        self.query_one("#settings", Static).update(literal(self.settings_text(current.battle.params.seed)))
+        self.query_one("#settings", Static).update(
+            literal(session_line(self.session, current.battle.params.seed, named=self.presentation.named))
+        )
         self.hint("generating... esc stops both answers")
         self.streams = RoundStreams()
         for side in SIDES:
@@ -236,6 +238,11 @@ class BattleScreen(Screen[None]):
 
     # -- actions
 
+    def tell(self, said: str) -> bool:
+        """Say ``said`` in a message; True (so a refusal reads as one condition)."""
+        self.notify(said, markup=False)
+        return True
+
     def refused(self, action: Action) -> bool:
         """Whether the session refuses ``action`` now, after telling the judge why (where there is
         something to tell)."""
@@ -273,8 +280,7 @@ class BattleScreen(Screen[None]):
         current = self.allowed("reason")
         if current is None:
             return
-        focused = next((side for side in SIDES if self.pane(side).has_focus_within), None)
-        changed = self.attempt("the reason", lambda: self.session.toggle_reason(current, key, focused))
+        changed = self.attempt("the reason", lambda: self.session.toggle_reason(current, key, self.focused_side()))
         if not isinstance(changed, Refused):
             pane = {current.battle.contestant(side).label: PANE_NAMES[side][-1] for side in SIDES}
             self.reasons_shown = retagged(self.reasons_shown, [(f"{r} {pane[who]}", now) for who, r, now in changed])
@@ -283,92 +289,46 @@ class BattleScreen(Screen[None]):
     def action_follow_up(self) -> None:
         """Ask both models a follow-up (before the vote); each continues its own conversation."""
         current = self.allowed("follow_up")
-        if current is None:
-            return
+        if current is not None:
+            ask_follow_up(self, current)
 
-        def asked(text: str | None) -> None:
-            if text and text.strip():
-                try:
-                    self.start(self.session.follow_up(current, text))
-                except ArenaError as exc:  # the turn limit, reached in another way meanwhile
-                    self.notify(str(exc), severity="warning", markup=False)
+    def focused_side(self) -> Side | None:
+        """The side whose answer has the focus (tab), if one has."""
+        return next((side for side in SIDES if self.pane(side).has_focus_within), None)
 
-        title = f"Follow-up to both models, turn {current.battle.turn + 1} (ctrl+s sends it, esc cancels):"
-        self.app.push_screen(CustomPromptScreen(title), asked)
-
-    def action_regenerate_one(self) -> None:
-        """Only the focused answer is asked again (a new seed); the other side keeps its answer."""
+    def action_regenerate(self, which: str = "both") -> None:
+        """Both models (or, ``which`` "one", the focused answer's, the other keeping its own) answer the
+        same prompt again with a new seed, before the vote; the answers replaced stay stored, discarded."""
         current = self.allowed("regenerate")
-        if current is None:
-            return
-        side = next((side for side in SIDES if self.pane(side).has_focus_within), None)
-        if side is None:
-            self.notify("Tab to the answer to regenerate first: R asks the focused one again, r both.", markup=False)
+        side = self.focused_side() if which == "one" else None
+        if current is None or (which == "one" and side is None and self.tell(REGENERATE_ONE_NEEDS_FOCUS)):
             return
         again = self.attempt("the regeneration", lambda: self.session.regenerate(current, side))
         if not isinstance(again, Refused):
-            self.notify(f"{PANE_NAMES[side]} (the focused answer) is asked again; the other keeps its answer.")
-            self.start(again, keep="right" if side == "left" else "left")
-
-    def action_regenerate(self) -> None:
-        """Both models answer the same prompt again with a new seed (before the vote only); the answers
-        replaced stay stored, marked discarded."""
-        current = self.allowed("regenerate")
-        if current is None:
-            return
-        again = self.attempt("the regeneration", lambda: self.session.regenerate(current))
-        if not isinstance(again, Refused):
-            self.start(again)
+            if side is not None:
+                self.notify(f"{PANE_NAMES[side]} (the focused answer) is asked again; the other keeps its answer.")
+            self.start(again, keep=None if side is None else ("right" if side == "left" else "left"))
 
     def action_note(self) -> None:
         current = self.allowed("note")
-        if current is None:
-            return
-
-        def noted(text: str | None) -> None:
-            if text is not None and self.attempt("the note", lambda: self.session.set_note(current, text)) is None:
-                self.notify("Note stored.", markup=False)
-
-        title = "A note on this battle (ctrl+s stores it, esc cancels):"
-        self.app.push_screen(CustomPromptScreen(title, empty_ok=True), noted)
+        if current is not None:
+            ask_note(self, current)
 
     def action_prompts(self) -> None:
         """The exact prompt strings each side received (chat template markers and all), after the vote:
         before it, a template would tell the models apart."""
         current = self.allowed("prompts")
-        if current is None:
-            return
-        sent = {side: current.finished[side].result.rendered_prompt for side in SIDES}
-        shown = {f"{PANE_NAMES[side]}: {current.battle.contestant(side).label}": sent[side] for side in SIDES}
-        self.app.push_screen(RenderedPromptsScreen(shown))
+        if current is not None:
+            show_sent_prompts(self, current)
 
     def action_undo(self) -> None:
         """Take back the session's latest vote (kept, marked, not counted); its prompt comes again later."""
-        if self.refused("undo"):
-            return
-        taken = self.attempt("taking the vote back", self.session.undo)
-        if isinstance(taken, Refused):
-            return
-        self.refresh_bindings()
-        again = "" if taken.battle.prompt.set == "custom" else "; its prompt comes again later, with new answers"
-        self.notify(f"Vote on {taken.battle.prompt.uid} taken back: it no longer counts{again}.", markup=False)
-        if taken is self.session.current:
-            self.hint(f"vote taken back{again}. n: next prompt ({self.session.remaining} left)")
-
-    def settings_text(self, battle_seed: int | None) -> str:
-        """The settings line, led by a warning in the named mode (not blind, kept out of the ratings)."""
-        line = session_line(self.session, battle_seed)
-        if self.presentation.named:
-            return f"NAMED, NOT BLIND: votes are kept out of every rating · {line}"
-        return line
+        if not self.refused("undo"):
+            take_back(self)
 
     def action_toggle_view(self) -> None:
         """Markdown styled in place or the plain text, in both panes alike, for the rest of the session."""
-        exact = self.pane("left").markdown
-        for side in SIDES:
-            self.pane(side).set_view(not exact)
-        shown = "Showing plain text (v: styled)." if exact else "Showing markdown styled in place (v: plain text)."
-        self.notify(shown, markup=False)
+        toggle_view(self)
 
     def action_stop(self) -> None:
         self.streams.stop()
