@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from arena.errors import ArenaError
+
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
 
@@ -118,3 +120,16 @@ def label_problem(label: str, what: str = "label") -> str | None:
     if len(label) > LABEL_MAX:
         return f"{what} is {len(label):,} characters long; at most {LABEL_MAX}"
     return None
+
+
+def labelled_pair(given: str, option: str, shape: str, *, label_first: bool) -> tuple[str, str]:
+    """An option's ``A=B`` value (``--from LABEL=PATH``, ``--relabel OLD=NEW``) as its two stripped parts,
+    the label among them (the first, or with ``label_first`` False the second) checked by ``label_problem``;
+    ``ArenaError`` in one line otherwise."""
+    first, sep, second = (part.strip() for part in given.partition("="))
+    if not sep or not first or not second:
+        raise ArenaError(f"{option} {given!r}: expected {shape}")
+    problem = label_problem(first if label_first else second)
+    if problem is not None:
+        raise ArenaError(f"{option}: the {problem}")
+    return first, second

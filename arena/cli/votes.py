@@ -21,7 +21,7 @@ from arena.cli.common import (
     say,
 )
 from arena.errors import ArenaError
-from arena.vocab import CLUSTERS, EXPORT_FORMATS, RATING_METHODS, Cluster, RatingMethod, label_problem
+from arena.vocab import CLUSTERS, EXPORT_FORMATS, RATING_METHODS, Cluster, RatingMethod, labelled_pair
 from arena.wording import counted
 
 if TYPE_CHECKING:
@@ -326,13 +326,7 @@ def merge(sources: tuple[Path, ...], into: Path, relabels: tuple[str, ...]) -> N
 
 def _relabel_map(relabels: Sequence[str]) -> dict[str, str]:
     """``--relabel OLD=NEW`` values as a map; one line for a malformed or too long one."""
-    found: dict[str, str] = {}
-    for given in relabels:
-        old, sep, new = given.partition("=")
-        if not sep or not old.strip() or not new.strip():
-            raise ArenaError(f"--relabel {given!r}: expected OLD=NEW (two contestant labels)")
-        problem = label_problem(new.strip())
-        if problem is not None:
-            raise ArenaError(f"--relabel: the new {problem}")
-        found[old.strip()] = new.strip()
-    return found
+    pairs = [
+        labelled_pair(given, "--relabel", "OLD=NEW (two contestant labels)", label_first=False) for given in relabels
+    ]
+    return dict(pairs)

@@ -26,7 +26,7 @@ from arena.answer_sets import AnswerSet, ImportedAnswer
 from arena.backend import Message
 from arena.backend.helpers import BadJson, jsonl_records, read_text
 from arena.errors import ArenaError
-from arena.vocab import label_problem
+from arena.vocab import labelled_pair
 
 ANSWER_FORMATS = ("auto", "jsonl")
 """What ``--format`` offers (auto: by the file's name and content)."""
@@ -36,13 +36,10 @@ MAX_ANSWER_CHARS = 1_000_000
 
 def parse_source(given: str) -> tuple[str, Path]:
     """``--from LABEL=PATH`` as (label, path); one line for a malformed one."""
-    label, sep, path = given.partition("=")
-    if not sep or not label.strip() or not path.strip():
-        raise ArenaError(f"--from {given!r}: expected LABEL=PATH (the contestant's label, then its answers file)")
-    problem = label_problem(label.strip())
-    if problem is not None:
-        raise ArenaError(f"--from: the {problem}")
-    return label.strip(), Path(path.strip()).expanduser()
+    label, path = labelled_pair(
+        given, "--from", "LABEL=PATH (the contestant's label, then its answers file)", label_first=True
+    )
+    return label, Path(path).expanduser()
 
 
 def read_answer_set(label: str, path: Path, answer_format: str = "auto") -> AnswerSet:
