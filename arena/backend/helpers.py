@@ -105,16 +105,28 @@ def read_text(path: Path, *, name: str, error: type[Exception], missing: str | N
         raise error(f"{name}: cannot read: {exc}") from None
 
 
-def jsonl_records(text: str) -> Iterator[tuple[int, object]]:
+class NonFiniteNumber(ValueError):
+    """NaN or Infinity in JSON text: Python reads them, but nothing written back from them would be JSON."""
+
+
+def _refuse_non_finite(name: str) -> float:
+    raise NonFiniteNumber("holds NaN or Infinity, which JSON does not allow")
+
+
+def jsonl_records(text: str, *, finite: bool = False) -> Iterator[tuple[int, object]]:
     """(line number, parsed value or ``BadJson``) for each non-blank line of untrusted JSONL text.
 
-    A 5000-digit number or nesting deeper than Python recurses is a ``BadJson`` too, never a traceback.
+    A 5000-digit number or nesting deeper than Python recurses is a ``BadJson`` too, never a traceback;
+    with ``finite``, so is a line holding NaN or Infinity (refused while parsing: no second pass).
     """
+    constant = _refuse_non_finite if finite else None
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            yield number, json.loads(line, parse_constant=constant)
+        except NonFiniteNumber as exc:
+            yield number, BadJson(str(exc))
         except json.JSONDecodeError as exc:
             yield number, BadJson(f"invalid JSON: {exc.msg}")
         except (ValueError, RecursionError) as exc:

@@ -181,8 +181,6 @@ def parse_record(record: object) -> ImportedBattle:
     shown = record.get("shown_probability")
     if shown is not None and (isinstance(shown, bool) or not isinstance(shown, (int, float)) or not 0 < shown <= 1):
         raise ValueError("shown_probability is not a probability above 0")
-    if not _finite(record):  # Python's JSON reads them, but writing them back would not be JSON
-        raise ValueError("holds NaN or Infinity, which JSON does not allow")
     return ImportedBattle(
         uid=uid,
         question_id=question_id,
@@ -198,6 +196,14 @@ def parse_record(record: object) -> ImportedBattle:
     )
 
 
+NON_FINITE = "holds NaN or Infinity, which JSON does not allow"
+
+
+def _reason(bad: BadJson) -> str:
+    """Why a JSONL line was skipped, grouped by cause: the non-finite numbers as such, the rest as JSON."""
+    return NON_FINITE if bad.reason == NON_FINITE else "invalid JSON"
+
+
 def _raw_records(path: Path) -> Iterator[tuple[str, object]]:
     """(where, record) from a JSON list or a JSONL file; a broken JSONL line is yielded as an error."""
     text = read_text(path, name=str(path), error=ArenaError)
@@ -208,19 +214,25 @@ def _raw_records(path: Path) -> Iterator[tuple[str, object]]:
             "(arena export --format fastchat writes it)"
         )
     if stripped.startswith("["):
+        constants: list[str] = []  # NaN / Infinity met while parsing: only then is each record checked for them
+
+        def constant(name: str) -> float:
+            constants.append(name)
+            return float(name.lower())
+
         try:
-            records = json.loads(text)
+            records = json.loads(text, parse_constant=constant)
         except json.JSONDecodeError as exc:
             raise ArenaError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
         except (ValueError, RecursionError) as exc:  # a 5000-digit number; nesting deeper than Python recurses
             raise ArenaError(f"{path}: unreadable JSON ({type(exc).__name__}: {str(exc)[:80]})") from None
         if not isinstance(records, list):
             raise ArenaError(f"{path}: expected a JSON list of battles")
-        for index, record in enumerate(records):
-            yield f"record {index}", record
+        for index, record in enumerate(records):  # NaN and Infinity: read by Python, not JSON when written back
+            yield f"record {index}", (record if not constants or _finite(record) else ValueError(NON_FINITE))
         return
-    for number, record in jsonl_records(text):
-        yield f"line {number}", ValueError("invalid JSON") if isinstance(record, BadJson) else record
+    for number, record in jsonl_records(text, finite=True):  # NaN and Infinity refused as the line parses
+        yield f"line {number}", ValueError(_reason(record)) if isinstance(record, BadJson) else record
 
 
 def read_fastchat(path: Path) -> ImportReport:

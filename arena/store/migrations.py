@@ -309,22 +309,28 @@ def fill_answer_counts(conn: sqlite3.Connection, generation_ids: Sequence[int] |
     every run. Sentences stay uncounted (NULL): nothing reads them for an answer that was not generated
     here, and they would double the cost. ``generation_ids`` limits it to those rows (None: every
     uncounted one). Inside the caller's transaction; returns the ids counted."""
-    from arena.analysis.flags.text import words  # noqa: PLC0415  # the text rules: only where answers are counted
-    from arena.analysis.style import markdown_counts  # noqa: PLC0415
-
     if generation_ids is None:
         rows = conn.execute(_UNCOUNTED).fetchall()
     else:
         rows = rows_in(conn, _UNCOUNTED + " and id in ({marks})", generation_ids)
+    store_answer_counts(conn, rows)
+    return [row[0] for row in rows]
+
+
+def store_answer_counts(conn: sqlite3.Connection, answers: Sequence[tuple[int, object]]) -> None:
+    """Count (generation id, text) pairs and store the counts (``fill_answer_counts``' rules); an import
+    that has the texts in hand counts them without reading them back."""
+    from arena.analysis.flags.text import words  # noqa: PLC0415  # the text rules: only where answers are counted
+    from arena.analysis.style import markdown_counts  # noqa: PLC0415
+
     updates = []
-    for generation, output in rows:
+    for generation, output in answers:
         text = str(output)
         updates.append([len(words(text)), len(text), *markdown_counts(text), generation])
     conn.executemany(
         "update generations set n_words = ?, n_chars = ?, n_headers = ?, n_list_items = ?, n_bold = ? where id = ?",
         updates,
     )
-    return [row[0] for row in rows]
 
 
 def _counted_imports(db: sqlite_utils.Database) -> None:

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import arena
@@ -295,6 +296,7 @@ def import_battles(
     session: int | None = None
     added = 0
     seen: set[str] = set()
+    known: _KnownPairs | None = None
     for start in range(0, len(battles), IMPORT_CHUNK):
         chunk = battles[start : start + IMPORT_CHUNK]
         with store.transaction() as db:
@@ -309,14 +311,18 @@ def import_battles(
             if new:
                 if session is None:
                     session = _insert_session(db, "import", None, SessionSettings(source=source))
-                _write_imported(db.conn, new, session=session, source=source)
+                if known is None:  # what the file held before, read once, before the import writes
+                    known = _KnownPairs.read(db.conn, battles)
+                _write_imported(db.conn, new, session=session, source=source, known=known)
                 added += len(new)
         if on_progress is not None:
             on_progress(start + len(chunk))
     return added
 
 
-def _write_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle], *, session: int, source: str) -> None:
+def _write_imported(
+    conn: sqlite3.Connection, battles: Sequence[ImportedBattle], *, session: int, source: str, known: _KnownPairs
+) -> None:
     """Contestants, prompts, answers and votes of these imported battles, in bulk (inside a transaction)."""
     now = utc_now()
     labels = dict.fromkeys(label for battle in battles for label in (battle.model_a, battle.model_b))
@@ -357,7 +363,16 @@ def _write_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle],
         )
         if conversation is not None
     ]
-    new, same_as = _attached(conn, answers)
+    keys = {
+        f"{battle.uid}-{suffix}": _conversation_key(label, battle.question_id, conversation)
+        for battle in battles
+        for suffix, label, conversation in (
+            ("a", battle.model_a, battle.conversation_a),
+            ("b", battle.model_b, battle.conversation_b),
+        )
+        if conversation is not None
+    }
+    new, same_as, fresh = _attached(answers, known, keys)
     conn.executemany(
         "insert into generations (session, contestant, prompt, messages_json, rendered_prompt, params_json, "
         "output, n_tokens, finish_reason, created, uid) values (?, ?, ?, ?, '', '{}', ?, 0, 'stop', ?, ?)",
@@ -365,6 +380,7 @@ def _write_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle],
     )
     inserted = _ids_by_uid(conn, "generations", [str(answer[-1]) for answer in new])
     generation_of = {uid: found if isinstance(found, int) else inserted[found] for uid, found in same_as.items()}
+    known.remember(fresh, inserted)
     conn.executemany(
         "insert into battles (session, prompt, left_generation, right_generation, left_contestant, "
         "right_contestant, verdict, judge, vote_s, created, tstamp, extra_json, uid, shown_probability) "
@@ -388,9 +404,15 @@ def _write_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle],
             for battle in battles
         ],
     )
-    migrations.fill_answer_counts(conn, list(inserted.values()))
+    migrations.store_answer_counts(conn, [(inserted[str(answer[-1])], answer[4]) for answer in new])
     battle_of = _ids_by_uid(conn, "battles", [battle.uid for battle in battles])
     migrations.fill_battle_style(conn, list(battle_of.values()))
+
+
+def _conversation_key(label: str, prompt: str, conversation: Sequence[Message]) -> AnswerKey:
+    """``_answer_key`` of an imported answer, from its conversation as parsed (no JSON read back)."""
+    sent = [{"role": str(m.get("role")), "content": str(m.get("content"))} for m in conversation[:-1]]
+    return label, prompt, json.dumps(sent, ensure_ascii=False, sort_keys=True), str(conversation[-1]["content"])
 
 
 def _answer_key(contestant: object, prompt: object, messages_json: object, output: object) -> tuple[str, str, str, str]:
@@ -400,49 +422,89 @@ def _answer_key(contestant: object, prompt: object, messages_json: object, outpu
     return str(contestant), str(prompt), json.dumps(sent, ensure_ascii=False, sort_keys=True), str(output)
 
 
-def _attached(
-    conn: sqlite3.Connection, answers: Sequence[list[object]]
-) -> tuple[list[list[object]], dict[str, int | str]]:
-    """The imported answers to store, and for each answer's uid the stored generation it is (an id) or the
-    new one it is the same as (that one's uid). A record whose two answers (same contestants, prompt,
-    conversations) are a pair already stored as one battle's, or an earlier record's in this import (a
-    person's vote and an automatic judge's verdict exported apart), attaches to that pair: one battle judged
-    twice, not two copies of the answers. Answers that merely repeat (a model answering the same question
-    the same way in two battles) stay two samples."""
-    prompts = sorted({str(answer[2]) for answer in answers})
-    keys: dict[int, tuple[str, str, str, str]] = {
-        int(row[4]): _answer_key(*row[:4])
-        for row in migrations.rows_in(
+AnswerKey = tuple[str, str, str, str]
+"""What makes two stored answers the same answer (``_answer_key``)."""
+
+
+@dataclass
+class _KnownPairs:
+    """Answer pairs stored as one battle's, by their two answers' keys, with the answers' generation ids:
+    those in the file before the import, read once, and those the import stores, added as it goes (reading
+    the stored conversations again for every chunk made a large import quadratic)."""
+
+    pairs: dict[frozenset[AnswerKey], dict[AnswerKey, int]]
+
+    @classmethod
+    def read(cls, conn: sqlite3.Connection, battles: Sequence[ImportedBattle]) -> _KnownPairs:
+        prompts = sorted({battle.question_id for battle in battles})
+        said = {
+            (label, battle.question_id, conversation[-1]["content"])
+            for battle in battles
+            for label, conversation in (
+                (battle.model_a, battle.conversation_a),
+                (battle.model_b, battle.conversation_b),
+            )
+            if conversation
+        }
+        keys: dict[int, AnswerKey] = {  # the full key only where contestant, prompt and text match
+            int(row[4]): _answer_key(*row[:4])
+            for row in migrations.rows_in(
+                conn,
+                "select contestant, prompt, messages_json, output, id from generations where prompt in ({marks})",
+                prompts,
+            )
+            if (str(row[0]), str(row[1]), str(row[3])) in said
+        }
+        pairs: dict[frozenset[AnswerKey], dict[AnswerKey, int]] = {}
+        for left, right in migrations.rows_in(
             conn,
-            "select contestant, prompt, messages_json, output, id from generations where prompt in ({marks})",
+            "select left_generation, right_generation from battles where prompt in ({marks}) "
+            "and left_generation is not null and right_generation is not null",
             prompts,
-        )
-    }
-    pairs: dict[frozenset[tuple[str, str, str, str]], dict[tuple[str, str, str, str], int | str]] = {}
-    for left, right in migrations.rows_in(
-        conn,
-        "select left_generation, right_generation from battles where prompt in ({marks}) "
-        "and left_generation is not null and right_generation is not null",
-        prompts,
-    ):
-        if left in keys and right in keys:
-            pairs.setdefault(frozenset((keys[left], keys[right])), {keys[left]: int(left), keys[right]: int(right)})
+        ):
+            if left in keys and right in keys:
+                pairs.setdefault(frozenset((keys[left], keys[right])), {keys[left]: int(left), keys[right]: int(right)})
+        return cls(pairs)
+
+    def remember(self, fresh: dict[frozenset[AnswerKey], dict[AnswerKey, str]], ids: dict[str, int]) -> None:
+        """The pairs a chunk stored, by their new answers' generation ids (``ids``: by uid)."""
+        for keyset, by_key in fresh.items():
+            self.pairs.setdefault(keyset, {key: ids[uid] for key, uid in by_key.items()})
+
+
+def _attached(
+    answers: Sequence[list[object]], known: _KnownPairs, keys: dict[str, AnswerKey]
+) -> tuple[list[list[object]], dict[str, int | str], dict[frozenset[AnswerKey], dict[AnswerKey, str]]]:
+    """The imported answers to store, for each answer's uid the stored generation it is (an id) or the new
+    one it is the same as (that one's uid), and the pairs this chunk adds. A record whose two answers (same
+    contestants, prompt, conversations) are a pair already stored as one battle's, or an earlier record's in
+    this import (a person's vote and an automatic judge's verdict exported apart), attaches to that pair: one
+    battle judged twice, not two copies of the answers. Answers that merely repeat (a model answering the
+    same question the same way in two battles) stay two samples."""
     new: list[list[object]] = []
     same_as: dict[str, int | str] = {}
+    fresh: dict[frozenset[AnswerKey], dict[AnswerKey, str]] = {}
     by_record: dict[str, list[list[object]]] = {}
     for answer in answers:
         by_record.setdefault(str(answer[-1]).rsplit("-", 1)[0], []).append(answer)
     for record in by_record.values():
-        record_keys = [_answer_key(answer[1], answer[2], answer[3], answer[4]) for answer in record]
-        known = pairs.get(frozenset(record_keys)) if len(record) == 2 else None
-        if known is None or len(known) != 2:
+        record_keys = [keys[str(answer[-1])] for answer in record]
+        keyset = frozenset(record_keys)
+        pair = len(record) == 2 and len(keyset) == 2
+        stored = known.pairs.get(keyset) if pair else None
+        if stored is not None:
+            for key, answer in zip(record_keys, record, strict=True):
+                same_as[str(answer[-1])] = stored[key]
+            continue
+        earlier = fresh.get(keyset) if pair else None
+        if earlier is None:
             new.extend(record)
-            known = {key: str(answer[-1]) for key, answer in zip(record_keys, record, strict=True)}
-            if len(record) == 2:
-                pairs.setdefault(frozenset(record_keys), known)
+            earlier = {key: str(answer[-1]) for key, answer in zip(record_keys, record, strict=True)}
+            if pair:
+                fresh[keyset] = earlier
         for key, answer in zip(record_keys, record, strict=True):
-            same_as[str(answer[-1])] = known[key]
-    return new, same_as
+            same_as[str(answer[-1])] = earlier[key]
+    return new, same_as, fresh
 
 
 def _ids_by_uid(conn: sqlite3.Connection, table: str, uids: Sequence[str]) -> dict[str, int]:
