@@ -62,11 +62,16 @@ def style_counts(text: str | None, n_tokens: int | None = None) -> StyleCounts:
 def markdown_counts(text: str | None) -> tuple[int, int, int]:
     """(headers, list items, bold spans) outside fenced code: ``style_counts`` without the length, for
     counting many stored answers whose length is counted elsewhere."""
-    return _markdown(_FENCED.sub("\n", text or ""))
+    text = text or ""
+    return _markdown(_FENCED.sub("\n", text) if "```" in text or "~~~" in text else text)
 
 
 def _markdown(prose: str) -> tuple[int, int, int]:
-    return len(_HEADER.findall(prose)), len(_LIST_ITEM.findall(prose)), len(_BOLD.findall(prose))
+    """The counts; a pattern whose marker character is absent is not run (a quarter of an import's time
+    went to these scans, most of them on answers without the marker)."""
+    headers = len(_HEADER.findall(prose)) if "#" in prose else 0
+    bold = len(_BOLD.findall(prose)) if "**" in prose or "__" in prose else 0
+    return headers, len(_LIST_ITEM.findall(prose)), bold
 
 
 def raw_differences(

@@ -351,7 +351,7 @@ def _write_imported(
             session,
             label,
             battle.question_id,
-            json.dumps(list(conversation[:-1]), ensure_ascii=False),
+            _sent(conversation[:-1]),
             conversation[-1]["content"],
             now,
             f"{battle.uid}-{suffix}",
@@ -363,15 +363,7 @@ def _write_imported(
         )
         if conversation is not None
     ]
-    keys = {
-        f"{battle.uid}-{suffix}": _conversation_key(label, battle.question_id, conversation)
-        for battle in battles
-        for suffix, label, conversation in (
-            ("a", battle.model_a, battle.conversation_a),
-            ("b", battle.model_b, battle.conversation_b),
-        )
-        if conversation is not None
-    }
+    keys = {str(answer[-1]): (str(answer[1]), str(answer[2]), str(answer[3]), str(answer[4])) for answer in answers}
     new, same_as, fresh = _attached(answers, known, keys)
     conn.executemany(
         "insert into generations (session, contestant, prompt, messages_json, rendered_prompt, params_json, "
@@ -409,17 +401,18 @@ def _write_imported(
     migrations.fill_battle_style(conn, list(battle_of.values()))
 
 
-def _conversation_key(label: str, prompt: str, conversation: Sequence[Message]) -> AnswerKey:
-    """``_answer_key`` of an imported answer, from its conversation as parsed (no JSON read back)."""
-    sent = [{"role": str(m.get("role")), "content": str(m.get("content"))} for m in conversation[:-1]]
-    return label, prompt, json.dumps(sent, ensure_ascii=False, sort_keys=True), str(conversation[-1]["content"])
+def _sent(messages: Sequence[Mapping[str, Any]]) -> str:
+    """What an answer was sent, in the one form answers are compared in (role, then content; as an import
+    stores its ``messages_json``, so an imported answer's key reuses that text instead of encoding twice)."""
+    return json.dumps(
+        [{"role": str(m.get("role")), "content": str(m.get("content"))} for m in messages], ensure_ascii=False
+    )
 
 
-def _answer_key(contestant: object, prompt: object, messages_json: object, output: object) -> tuple[str, str, str, str]:
+def _answer_key(contestant: object, prompt: object, messages_json: object, output: object) -> AnswerKey:
     """What makes two stored answers the same answer: contestant, prompt, what it was sent, what it said."""
     stored = message_list(messages_json if isinstance(messages_json, str) else None)
-    sent = [{"role": str(m.get("role")), "content": str(m.get("content"))} for m in stored]
-    return str(contestant), str(prompt), json.dumps(sent, ensure_ascii=False, sort_keys=True), str(output)
+    return str(contestant), str(prompt), _sent(stored), str(output)
 
 
 AnswerKey = tuple[str, str, str, str]
