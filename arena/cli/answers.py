@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from arena.cli.common import db_option, echo_json, open_store, progress_bar, say
+from arena.formats.answers import ANSWER_FORMATS
 from arena.wording import counted
 
 
@@ -18,9 +19,17 @@ from arena.wording import counted
     multiple=True,
     required=True,
     metavar="LABEL=PATH",
-    help="One contestant's answers (JSONL: prompt, output; see the README); give two or more.",
+    help="One contestant's answers (plain JSONL of prompt and output, or lm-evaluation-harness samples; see the "
+    "README); give two or more.",
 )
-@click.option("--format", "answer_format", type=click.Choice(("auto", "jsonl")), default="auto", show_default=True)
+@click.option(
+    "--format",
+    "answer_format",
+    type=click.Choice(ANSWER_FORMATS),
+    default="auto",
+    show_default=True,
+    help="jsonl: plain answers; lm-eval: lm-evaluation-harness samples (--log_samples); auto: by the content.",
+)
 @click.option(
     "--set", "set_name", default="imported", show_default=True, help="The prompt set the answers' prompts go under."
 )

