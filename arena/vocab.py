@@ -55,12 +55,16 @@ REASONS: dict[str, tuple[str, bool]] = {
 the loser; after a tie or both-bad vote, about both sides."""
 
 
+def other_side(side: Side) -> Side:
+    """The pane facing ``side``."""
+    return "right" if side == "left" else "left"
+
+
 def reason_targets(verdict: Verdict, praise: bool, chosen: Side | None = None) -> tuple[Side, ...]:
     """Which side(s) a reason is about: a praise explains why the winner won, a complaint why the loser
     lost; after a tie or both-bad vote, the side the judge chose (the focused answer), else both."""
     if verdict in ("left", "right"):
-        loser: Side = "right" if verdict == "left" else "left"
-        return (verdict,) if praise else (loser,)
+        return (verdict,) if praise else (other_side(verdict),)
     return (chosen,) if chosen is not None else SIDES
 
 
@@ -133,3 +137,8 @@ def labelled_pair(given: str, option: str, shape: str, *, label_first: bool) -> 
     if problem is not None:
         raise ArenaError(f"{option}: the {problem}")
     return first, second
+
+
+IMPORT_BACKEND = "import"
+"""The backend an imported contestant is registered under (FastChat battles, answer sets made elsewhere):
+nothing loads it; it only says the answers came from a file."""

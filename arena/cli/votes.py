@@ -143,7 +143,7 @@ def leaderboard(
             _no_votes(as_json, auto_vote_count(store) if battle_filter.judge is None else 0)
             return
         from arena.analysis.ratings import parse_anchor
-        from arena.reports.leaderboard import board_for
+        from arena.reports.leaderboard import board_for, with_drawn
 
         try:
             pinned = parse_anchor(anchor) if anchor else None
@@ -158,6 +158,7 @@ def leaderboard(
                 k=k_factor,
                 cluster=cluster,
             )
+            found_board = with_drawn(store, found_board, battle_filter)
         except ValueError as exc:
             raise ArenaError(str(exc)) from None
     _show_board(found_board, show_coefficients, show_pairs, show_matrix, as_json)

@@ -79,8 +79,7 @@ def _answer(record: object) -> ImportedAnswer:
         raise ValueError("no 'prompt' text")
     if not isinstance(output, str):
         raise ValueError("no 'output' text")
-    if len(output) > MAX_ANSWER_CHARS:
-        raise ValueError(f"an 'output' of {len(output):,} characters (at most {MAX_ANSWER_CHARS:,})")
+    _check_size(output)
     sample = record.get("sample")
     if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or not 0 <= sample < 10_000):
         raise ValueError("'sample' is not a count from 0")
@@ -125,14 +124,18 @@ def _lm_eval_answer(record: object, task: str | None) -> ImportedAnswer:
     ):
         raise ValueError("no generated text in 'resps' (a loglikelihood task's samples hold no answers)")
     output = resps[0][0]
-    if len(output) > MAX_ANSWER_CHARS:
-        raise ValueError(f"an answer of {len(output):,} characters (at most {MAX_ANSWER_CHARS:,})")
+    _check_size(output)
     doc_hash = record.get("doc_hash")
     key = f"{task}:{doc_hash}" if isinstance(doc_hash, str) and doc_hash else f"{task}:{record.get('doc_id')}"
     gen_kwargs = first.get("arg_1")
     params: dict[str, Any] = gen_kwargs if isinstance(gen_kwargs, dict) else {}
-    return ImportedAnswer(key=key, prompt=first["arg_0"].strip() or "(empty prompt)", output=output,
-                          category=task, params=params)  # fmt: skip
+    prompt = first["arg_0"].strip() or "(empty prompt)"
+    return ImportedAnswer(key=key, prompt=prompt, output=output, category=task, params=params)
+
+
+def _check_size(output: str) -> None:
+    if len(output) > MAX_ANSWER_CHARS:
+        raise ValueError(f"an answer of {len(output):,} characters (at most {MAX_ANSWER_CHARS:,})")
 
 
 def _key(prompt_id: object, prompt: str) -> str:

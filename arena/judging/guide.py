@@ -12,15 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from arena.analysis.ratings.active import Calibration, combined, expected_error
+from arena.analysis.ratings.bt import win_probability
 from arena.analysis.ratings.standing import Standing
 from arena.errors import ArenaError
 from arena.reports.methods import linked_votes
 from arena.store import Store
 from arena.store.auto_verdicts import auto_judges_of, pair_votes
 from arena.vocab import is_auto_judge
-
-POINTS_PER_TENFOLD = 400.0
-"""Elo points that make one side ten times as likely to win (the board's scale)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ class JudgeGuide:
         ratings = standing.ratings
         board = None
         if labels[0] in ratings and labels[1] in ratings:
-            board = 1 / (1 + 10 ** ((ratings[labels[1]] - ratings[labels[0]]) / POINTS_PER_TENFOLD))
+            board = win_probability(ratings[labels[0]], ratings[labels[1]])
         return expected_error(judge_score, combined(self.calibration.person(judge_score), board))
 
 

@@ -21,9 +21,7 @@ from arena.judging.batch import loaded_settings
 from arena.prompts import Prompt
 from arena.store import Store, writes
 from arena.store.settings import ContestantRef, SessionSettings
-
-IMPORT_BACKEND = "import"
-"""The backend a contestant of imported answers is registered under (as FastChat imports are)."""
+from arena.vocab import IMPORT_BACKEND
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,8 @@ def import_answer_sets(store: Store, sets: Sequence[AnswerSet], set_name: str) -
     prompts = _prompts(sets, set_name)
     contestants = [Contestant(s.label, IMPORT_BACKEND, str(s.path)) for s in sets]
     writes.register(store, contestants, list(prompts.values()))
-    samples = max(len(_samples(answer_set)[key]) for answer_set in sets for key in _samples(answer_set))
+    grouped = {answer_set.label: _samples(answer_set) for answer_set in sets}
+    samples = max(len(answers) for by_key in grouped.values() for answers in by_key.values())
     infos = {s.label: LoadedInfo(backend=IMPORT_BACKEND, target=str(s.path)) for s in sets}
     settings = SessionSettings(
         prompt_set=set_name,
@@ -60,12 +59,12 @@ def import_answer_sets(store: Store, sets: Sequence[AnswerSet], set_name: str) -
     )
     session = writes.start_session(store, "batch", judge=None, settings=settings)
     stored = 0
-    for answer_set in sets:
-        for key, answers in _samples(answer_set).items():
+    for label, by_key in grouped.items():
+        for key, answers in by_key.items():
             for sample, answer in enumerate(answers):
-                _store(store, session, answer_set.label, prompts[key], answer, sample)
+                _store(store, session, label, prompts[key], answer, sample)
                 stored += 1
-    answered = {key: sum(key in _samples(s) for s in sets) for key in prompts}
+    answered = {key: sum(key in by_key for by_key in grouped.values()) for key in prompts}
     return ImportedAnswers(session, stored, len(prompts), sum(1 for count in answered.values() if count < 2))
 
 
@@ -87,13 +86,10 @@ def _prompts(sets: Sequence[AnswerSet], set_name: str) -> dict[str, Prompt]:
 
 def _samples(answer_set: AnswerSet) -> dict[str, list[ImportedAnswer]]:
     """Each prompt's answers in sample order (a record's own ``sample``, else file order)."""
-    by_key: dict[str, list[ImportedAnswer]] = {}
-    for answer in answer_set.answers:
-        by_key.setdefault(answer.key, []).append(answer)
-    return {
-        key: sorted(answers, key=lambda a: a.sample if a.sample is not None else answers.index(a))
-        for key, answers in by_key.items()
-    }
+    by_key: dict[str, list[tuple[int, ImportedAnswer]]] = {}
+    for position, answer in enumerate(answer_set.answers):
+        by_key.setdefault(answer.key, []).append((position if answer.sample is None else answer.sample, answer))
+    return {key: [answer for _, answer in sorted(answers, key=lambda pair: pair[0])] for key, answers in by_key.items()}
 
 
 def _store(store: Store, session: int, label: str, prompt: Prompt, answer: ImportedAnswer, sample: int) -> None:

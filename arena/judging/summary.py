@@ -7,8 +7,10 @@ the whole database has it now; the TUI and the terminal each lay it out.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 
+from arena.judging.round import Round
 from arena.judging.session import PlaySession
 from arena.reports.leaderboard import board_for
 from arena.vocab import SIDES
@@ -50,10 +52,10 @@ def summarize(session: PlaySession) -> SessionSummary:
         for answer in current.finished.values():
             if any(flag.name == "identity" and flag.hit for flag in answer.flags):
                 leaks += 1
-        if current.verdict is None or current.taken_back:  # a vote taken back does not count
-            continue
-        if current.verdict == "skip":
+        kind = _vote_kind(current)
+        if kind == "skip":
             skipped += 1
+        if kind != "vote":  # a skip, a vote taken back or none: not counted
             continue
         votes += 1
         if current.vote_s is not None:
@@ -81,6 +83,15 @@ def summarize(session: PlaySession) -> SessionSummary:
     )
 
 
+def _vote_kind(current: Round) -> str | None:
+    """What a round's verdict is for the counts: "vote", "skip", "taken back", or None (no verdict yet)."""
+    if current.verdict is None:
+        return None
+    if current.taken_back:
+        return "taken back"
+    return "skip" if current.verdict == "skip" else "vote"
+
+
 def done_line(session: PlaySession) -> str:
     """What the session says once its queue is done ("All 8 prompts judged.")."""
     judged = counted(session.total + session.judged_before, session.source.unit)
@@ -90,16 +101,8 @@ def done_line(session: PlaySession) -> str:
 def stored_line(session: PlaySession) -> str:
     """What the terminal says when the arena closes, counted as the end screen counts: votes (skips and
     votes taken back apart: they are stored, and never count)."""
-    votes = skipped = taken_back = 0
-    for current in session.rounds:
-        if current.verdict is None:
-            continue
-        if current.taken_back:
-            taken_back += 1
-        elif current.verdict == "skip":
-            skipped += 1
-        else:
-            votes += 1
+    kinds = Counter(_vote_kind(current) for current in session.rounds)
+    votes, skipped, taken_back = kinds["vote"], kinds["skip"], kinds["taken back"]
     apart = [f"{skipped} skipped"] if skipped else []
     apart += [f"{taken_back} taken back"] if taken_back else []
     return (

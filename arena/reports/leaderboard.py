@@ -5,7 +5,7 @@ beside them (``arena.reports.methods``), the fit. The CLI's ``arena leaderboard`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from arena.analysis.ratings import Leaderboard, compute_leaderboard, outcomes_from_votes
 from arena.analysis.ratings.standing import Standing
@@ -27,7 +27,8 @@ class BoardResult:
     """Verdicts of automatic judges the filter left out (people's boards never count them silently)."""
     drawn: int = 0
     """Votes drawn where an automatic judge was unsure (``--pairing judge-uncertain``) that this method counts
-    as they are (only the assisted method weighs them by how they were drawn)."""
+    as they are (only the assisted method weighs them by how they were drawn); filled by ``with_drawn`` where
+    the board's notes are shown, not on every fit (pairing refits before each battle)."""
 
 
 BOARD_ROUNDS = 1000
@@ -58,8 +59,14 @@ def board_for(
     if is_auto_judge(chosen.judge):
         return BoardResult(board, leaked, judges=str(chosen.judge))
     left_out = 0 if chosen.include_auto else auto_vote_count(store)
-    drawn = 0 if method == "assisted" else drawn_vote_count(store, battle_filter)
-    return BoardResult(board, leaked, auto_left_out=left_out, drawn=drawn)
+    return BoardResult(board, leaked, auto_left_out=left_out)
+
+
+def with_drawn(store: Store, found: BoardResult, battle_filter: BattleFilter | None) -> BoardResult:
+    """``found`` with how many of its votes a judge-uncertain session drew (``BoardResult.drawn``)."""
+    if found.board.method == "assisted":
+        return found
+    return replace(found, drawn=drawn_vote_count(store, battle_filter))
 
 
 def standing_of(store: Store) -> Standing:

@@ -17,7 +17,7 @@ from typing import Any
 from arena.errors import ArenaError
 from arena.store import migrations
 from arena.store.connection import Store
-from arena.vocab import label_problem
+from arena.vocab import IMPORT_BACKEND, label_problem
 
 _TABLES = (
     "contestants",
@@ -80,10 +80,12 @@ def _copies_of_stored_battles(db: Any, rows: dict[str, list[dict[str, Any]]]) ->
     """The source's generations that only back battles the target holds already (an import of the target's
     own export: the battles match by uid, their answers came with new uids): not copied again."""
     imports = {row["id"] for row in rows["sessions"] if row.get("kind") == "import"}
+    uids = [row["uid"] for row in rows["battles"] if row.get("uid")]
+    stored = {found for (found,) in migrations.rows_in(db.conn, "select uid from battles where uid in ({marks})", uids)}
     fresh_needs: set[int] = set()
     stored_needs: set[int] = set()
     for row in rows["battles"]:
-        exists = db.execute("select 1 from battles where uid = ?", [row.get("uid")]).fetchone() is not None
+        exists = row.get("uid") in stored
         for column in ("left_generation", "right_generation"):
             if row.get(column) is not None:
                 (stored_needs if exists else fresh_needs).add(row[column])
@@ -201,6 +203,6 @@ def same_model_labels(store: Store) -> list[tuple[str, list[str]]]:
     for label, backend, target, options in store.rows(
         "select label, backend, target, options_json from contestants order by label"
     ):
-        if backend and target and backend != "import":
+        if backend and target and backend != IMPORT_BACKEND:
             groups.setdefault((str(backend), str(target), str(options or "")), []).append(str(label))
     return [(f"{backend}:{target}", labels) for (backend, target, _), labels in groups.items() if len(labels) > 1]

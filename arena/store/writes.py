@@ -21,7 +21,7 @@ from arena.store import migrations
 from arena.store.connection import Store, new_uid, utc_now
 from arena.store.queries import message_list
 from arena.store.settings import SessionSettings
-from arena.vocab import Verdict, as_verdict
+from arena.vocab import IMPORT_BACKEND, Verdict, as_verdict
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -328,8 +328,8 @@ def _write_imported(
     labels = dict.fromkeys(label for battle in battles for label in (battle.model_a, battle.model_b))
     conn.executemany(
         "insert or ignore into contestants (label, backend, target, options_json, first_seen) "
-        "values (?, 'import', ?, '{}', ?)",
-        [[label, source, now] for label in labels],
+        "values (?, ?, ?, '{}', ?)",
+        [[label, IMPORT_BACKEND, source, now] for label in labels],
     )
     prompts = {}
     for battle in battles:

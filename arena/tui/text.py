@@ -2,7 +2,8 @@
 
 Rich ``Text`` objects are not parsed for markup, but control characters inside them would still reach the
 terminal. Every widget that shows text from outside this code builds it with ``literal`` (or
-``highlighted``), which passes it through the one sanitizer, ``arena.untrusted.visible``.
+``arena.tui.markdown.styled_answer``), which passes it through the one sanitizer, ``arena.untrusted.visible``;
+``mark`` highlights tokens, sanitized the same way, in such text.
 """
 
 from __future__ import annotations
@@ -14,17 +15,12 @@ from rich.text import Text
 from arena.present import terminal
 from arena.untrusted import visible
 
-__all__ = ["highlighted", "literal", "mark", "visible"]
+__all__ = ["literal", "mark", "visible"]
 
 
 def literal(text: str, style: str = "") -> Text:
     """Untrusted text for a widget (no trailing newline: widgets lay out their own lines)."""
     return terminal.literal(text, style, end="")
-
-
-def highlighted(text: str, tokens: Iterable[str], style: str = "bold black on yellow") -> Text:
-    """Literal text with every occurrence of the given tokens (garbage evidence) highlighted."""
-    return mark(literal(text), tokens, style)
 
 
 def mark(shown: Text, tokens: Iterable[str], style: str = "bold black on yellow") -> Text:

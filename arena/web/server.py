@@ -204,16 +204,19 @@ class ArenaServer(Server):
             await self._stop(service)
 
     async def _stop(self, service: AppService) -> None:
-        """The judge's app quits (bounded by ``JUDGE_STOP_S``); a process that does not is killed."""
+        """The judge's app quits (bounded by ``JUDGE_STOP_S``); a process that does not is killed. Its stderr
+        file goes too (a page closed by its judge never read it: kept, they would pile up while serving)."""
+        process = getattr(service, "_process", None)
         try:
             await asyncio.wait_for(asyncio.shield(service.stop()), JUDGE_STOP_S)
         except (TimeoutError, asyncio.TimeoutError):
-            process = getattr(service, "_process", None)
             if process is not None and process.returncode is None:
                 log.info("a judge's process did not quit in time: killed (its votes are stored)")
                 process.kill()
         except (ConnectionResetError, BrokenPipeError):  # the process is already gone
             pass
+        if process is not None:
+            (self.errors / f"{process.pid}.err").unlink(missing_ok=True)
 
     async def _relay(self, websocket: web.WebSocketResponse, service: AppService, request: web.Request) -> None:
         """The page's messages to the judge's process, in the shapes ``read_envelope`` accepts."""

@@ -38,7 +38,7 @@ from arena.tui.streams import RoundStreams
 from arena.tui.text import literal
 from arena.tui.widgets.answer_pane import AnswerPane
 from arena.tui.widgets.prompt_header import PromptHeader
-from arena.vocab import SIDES, Side, as_verdict
+from arena.vocab import SIDES, Side, as_verdict, other_side
 
 T = TypeVar("T")
 REFRESH_HZ = 30
@@ -141,7 +141,7 @@ class BattleScreen(Screen[None]):
                 self.pane(side).name_model(contestant.label, contestant.backend)
         if keep is not None:
             self.streams.streamed[keep] = current.finished[keep].result
-            self.stream_side(current, "right" if keep == "left" else "left")
+            self.stream_side(current, other_side(keep))
         elif self.presentation.sequential:
             self.stream_both(current)
         else:
@@ -307,7 +307,7 @@ class BattleScreen(Screen[None]):
         if not isinstance(again, Refused):
             if side is not None:
                 self.notify(f"{PANE_NAMES[side]} (the focused answer) is asked again; the other keeps its answer.")
-            self.start(again, keep=None if side is None else ("right" if side == "left" else "left"))
+            self.start(again, keep=None if side is None else other_side(side))
 
     def action_note(self) -> None:
         current = self.allowed("note")
