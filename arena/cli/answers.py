@@ -18,9 +18,10 @@ from arena.wording import counted
     "sources",
     multiple=True,
     required=True,
-    metavar="LABEL=PATH",
-    help="One contestant's answers (plain JSONL of prompt and output, or lm-evaluation-harness samples; see the "
-    "README); give two or more.",
+    metavar="[LABEL=]PATH",
+    help="A contestant's answers: plain JSONL of prompt and output, lm-evaluation-harness samples, an Inspect "
+    "log (.eval/.json) or promptfoo's results.json (one contestant per provider; see the README). LABEL names "
+    "the contestant (Inspect: the model's name unless given; promptfoo: each provider's label).",
 )
 @click.option(
     "--format",
@@ -28,27 +29,47 @@ from arena.wording import counted
     type=click.Choice(ANSWER_FORMATS),
     default="auto",
     show_default=True,
-    help="jsonl: plain answers; lm-eval: lm-evaluation-harness samples (--log_samples); auto: by the content.",
+    help="jsonl: plain answers; lm-eval: lm-evaluation-harness samples (--log_samples); inspect: an Inspect "
+    "eval log; promptfoo: promptfoo eval -o results.json; auto: by the content.",
+)
+@click.option(
+    "--match",
+    type=click.Choice(("id", "text")),
+    default="id",
+    show_default=True,
+    help="How answers to the same prompt are found across files: id: the tool's own (prompt_id, lm-eval's "
+    "document hash, Inspect's task and sample id; the text where there is none); text: the prompt's text, so "
+    "answers made by different tools meet.",
 )
 @click.option(
     "--set", "set_name", default="imported", show_default=True, help="The prompt set the answers' prompts go under."
 )
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print what was stored as JSON.")
-def import_answers(sources: tuple[str, ...], answer_format: str, set_name: str, db_path: Path, as_json: bool) -> None:
+def import_answers(
+    sources: tuple[str, ...], answer_format: str, match: str, set_name: str, db_path: Path, as_json: bool
+) -> None:
     """Store answers made elsewhere as one batch session, to judge them as arena batch's own.
 
     \b
       arena import-answers --from base=base.jsonl --from tuned=tuned.jsonl --db team.db
+      arena import-answers --from logs/base.eval --from logs/tuned.eval --db team.db
+      arena import-answers --from results.json --db team.db     (promptfoo: every provider)
       arena play --from-batch latest --db team.db        (or serve, autojudge --batch, report)
     Every file is read and checked before anything is stored: a bad record is one line, nothing stored.
     """
-    from arena.formats.answers import parse_source, read_answer_set
+    from arena.formats.answers import matched_by_text, parse_source, read_answer_sets
     from arena.judging.imported import import_answer_sets
     from arena.prompts import check_set_name
 
     check_set_name(set_name)
-    sets = [read_answer_set(label, path, answer_format) for label, path in map(parse_source, sources)]
+    sets = [
+        answer_set
+        for label, path in map(parse_source, sources)
+        for answer_set in read_answer_sets(label, path, answer_format)
+    ]
+    if match == "text":
+        sets = matched_by_text(sets)
     with open_store(db_path) as store, progress_bar(transient=True) as progress:
         progress.add_task("storing and flagging the answers", total=None)
         stored = import_answer_sets(store, sets, set_name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from arena.analysis.flags import Counts, Flag, analyze_result, failed_flag
 from arena.backend import GenerationParams, GenerationResult, Message
@@ -39,8 +40,10 @@ def record_answer(
     result: GenerationResult,
     messages: Sequence[Message] | None = None,
     sample: int | None = None,
+    recorded: Mapping[str, Any] | None = None,
 ) -> AnalyzedAnswer:
-    """Analyze ``result`` and store it with its flags in one transaction. ``messages`` is what the model
+    """Analyze ``result`` and store it with its flags in one transaction (``recorded``: what the tool that
+    made an imported answer recorded beside it). ``messages`` is what the model
     was sent when it was more than the prompt (a follow-up turn): stored as such, and analyzed against its
     last message, without the prompt's constraints (they were about the first answer).
 
@@ -67,6 +70,7 @@ def record_answer(
         flags=flags,
         counts=counts,
         sample=sample,
+        recorded=recorded,
     )
     return AnalyzedAnswer(contestant, result, flags, counts, generation_id)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from arena.answer_sets import AnswerSet, ImportedAnswer, prompt_id_of
+from arena.answer_sets import AnswerSet, ImportedAnswer, digest_id, prompt_id_of
 from arena.backend import Contestant, GenerationParams, GenerationResult, LoadedInfo
 from arena.errors import ArenaError
 from arena.judging.answers import record_answer
@@ -21,6 +21,7 @@ from arena.judging.batch import loaded_settings
 from arena.prompts import Prompt
 from arena.store import Store, writes
 from arena.store.settings import ContestantRef, SessionSettings
+from arena.untrusted import checked_served
 from arena.vocab import IMPORT_BACKEND
 
 
@@ -42,8 +43,12 @@ def import_answer_sets(store: Store, sets: Sequence[AnswerSet], set_name: str) -
         raise ArenaError(
             "import-answers needs two answer sets or more (--from LABEL=PATH twice): a battle has two sides"
         )
-    if len(set(labels)) != len(labels):
-        raise ArenaError("two --from share a label; give each answer set its own")
+    shared = sorted({label for label in labels if labels.count(label) > 1})
+    if shared:
+        raise ArenaError(
+            f"two --from share the label {shared[0]!r} (a file's own model name where no label was given); "
+            "give each its own: --from LABEL=PATH"
+        )
     prompts = _prompts(sets, set_name)
     contestants = [Contestant(s.label, IMPORT_BACKEND, str(s.path)) for s in sets]
     writes.register(store, contestants, list(prompts.values()))
@@ -71,12 +76,16 @@ def import_answer_sets(store: Store, sets: Sequence[AnswerSet], set_name: str) -
 def _prompts(sets: Sequence[AnswerSet], set_name: str) -> dict[str, Prompt]:
     """Each prompt key's prompt, as the first file that answered it recorded it."""
     found: dict[str, Prompt] = {}
+    taken: set[str] = set()
     for answer_set in sets:
         for answer in answer_set.answers:
             if answer.key not in found:
+                prompt_id = prompt_id_of(answer.key)
+                prompt_id = digest_id(answer.key) if prompt_id in taken else prompt_id  # "a:b" beside "a.b"
+                taken.add(prompt_id)
                 found[answer.key] = Prompt(
                     set=set_name,
-                    id=prompt_id_of(answer.key),
+                    id=prompt_id,
                     category=answer.category or "imported",
                     text=answer.prompt,
                     system=answer.system,
@@ -93,8 +102,17 @@ def _samples(answer_set: AnswerSet) -> dict[str, list[ImportedAnswer]]:
 
 
 def _store(store: Store, session: int, label: str, prompt: Prompt, answer: ImportedAnswer, sample: int) -> None:
-    result = GenerationResult(text=answer.output, n_tokens=0, finish_reason="stop", wall_s=0.0)
+    result = GenerationResult(
+        text=answer.output,
+        n_tokens=0,
+        finish_reason=answer.finish_reason or "stop",
+        wall_s=0.0,
+        served=checked_served({"model": answer.model}),
+    )
     messages = list(answer.messages) if answer.messages is not None else None
+    recorded = dict(answer.recorded)
+    if answer.params:
+        recorded["params"] = dict(answer.params)  # as the tool named them; GenerationParams keeps what fits
     record_answer(
         store,
         session=session,
@@ -104,13 +122,14 @@ def _store(store: Store, session: int, label: str, prompt: Prompt, answer: Impor
         result=result,
         messages=messages,
         sample=sample,
+        recorded=recorded,
     )
 
 
 PARAM_NAMES = {
     "temperature": ("temperature",),
     "top_p": ("top_p",),
-    "max_tokens": ("max_tokens", "max_new_tokens", "max_gen_toks"),
+    "max_tokens": ("max_tokens", "max_new_tokens", "max_gen_toks", "max_completion_tokens"),
 }
 """The recorded sampling arguments read into ``GenerationParams``, under the names tools give them."""
 

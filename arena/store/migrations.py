@@ -390,6 +390,12 @@ def _shown_probability(db: sqlite_utils.Database) -> None:
     db.table("battles").add_column("shown_probability", float)
 
 
+def _recorded(db: sqlite_utils.Database) -> None:
+    """What the tool that made an imported answer recorded beside it, as JSON (``arena import-answers``):
+    the scores it gave, its sampling arguments as it named them, its version. Null for the arena's own."""
+    db.table("generations").add_column("recorded_json", str)
+
+
 def prompt_digest(text: str | None, system: str | None, constraints_json: str | None) -> str:
     """What identifies one version of a prompt: its text, system prompt and constraints."""
     content = json.dumps([text, system, constraints_json], ensure_ascii=False)
@@ -413,6 +419,7 @@ MIGRATIONS: list[Migration] = [
     ("0014_served", _served),
     ("0015_auto_verdicts", _auto_verdicts),
     ("0016_shown_probability", _shown_probability),
+    ("0017_recorded", _recorded),
 ]
 
 

@@ -122,9 +122,11 @@ def record_generation(
     flags: Sequence[Flag] = (),
     counts: Counts | None = None,
     sample: int | None = None,
+    recorded: Mapping[str, Any] | None = None,
 ) -> int:
     """Store one generation and its flags in one transaction and return its id. ``sample`` is its index
-    among a batch's answers to the same prompt (``--samples``)."""
+    among a batch's answers to the same prompt (``--samples``); ``recorded`` what the tool that made an
+    imported answer recorded beside it (scores, its own sampling arguments)."""
     with store.transaction() as db:
         table = db.table("generations")
         table.insert(
@@ -154,6 +156,7 @@ def record_generation(
                 "n_bold": counts.bold if counts else None,
                 "sample": sample,
                 "served_json": _json(dict(result.served)) if result.served else None,
+                "recorded_json": _json(dict(recorded)) if recorded else None,
             }
         )
         generation = _last_id(table)

@@ -84,8 +84,8 @@ def test_a_bad_answer_file_is_one_line_and_stores_nothing(tmp_path: Path) -> Non
     for args, said in (
         (["--from", f"a={first}", "--from", f"b={bad}"], "bad.jsonl line 2: no 'output' text"),
         (["--from", f"a={first}"], "two answer sets or more"),
-        (["--from", f"a={first}", "--from", f"a={first}"], "share a label"),
-        (["--from", str(first), "--from", f"b={first}"], "expected LABEL=PATH"),
+        (["--from", f"a={first}", "--from", f"a={first}"], "share the label 'a'"),
+        (["--from", str(first), "--from", f"b={first}"], "give the contestant's label: --from LABEL="),
         (["--from", f"a={first}", "--from", f"b={first}", "--set", "everyday"], "shipped prompt set"),
         (["--from", f"a={first}", "--from", f"b={tmp_path / 'none.jsonl'}"], "no such file"),
     ):
