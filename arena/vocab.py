@@ -91,8 +91,10 @@ RATING_METHODS: tuple[RatingMethod, ...] = ("bt", "style", "assisted")
 Bradley-Terry with the answers' style (length, markdown) taken out, or the humans' Bradley-Terry assisted by
 an automatic judge's verdicts (``--assisted-by auto:LABEL``)."""
 
-ExportFormat = Literal["csv", "json", "jsonl", "fastchat", "dpo"]
-EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "jsonl", "fastchat", "dpo")
+ExportFormat = Literal["csv", "json", "jsonl", "fastchat", "dpo", "arena-rank"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "jsonl", "fastchat", "dpo", "arena-rank")
+"""``arena-rank``: one JSON line per rated vote as lmarena's ``arena-rank`` reads it (``PairDataset.from_pandas``
+of ``pandas.read_json(PATH, lines=True)``)."""
 
 AUTO_PREFIX = "auto:"
 """How an automatic judge's name starts (``arena autojudge`` votes as ``auto:LABEL``): what tells its votes

@@ -161,7 +161,8 @@ def minimal_fit(outcomes: list[Outcome], rounds: int = 1000, seed: int = 0) -> n
                 break
             strength = updated
         scores[draw] = 400 * np.log10(np.maximum(strength, 1e-12)) + 1000
-    return np.percentile(scores, [2.5, 97.5], axis=0)
+    bounds: np.ndarray = np.percentile(scores, [2.5, 97.5], axis=0)
+    return bounds
 
 
 def _timed(

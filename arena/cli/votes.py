@@ -219,7 +219,8 @@ def _show_board(found: BoardResult, coefficients: bool, pairs: bool, matrix: boo
 def export(db_path: Path, battle_filter: BattleFilter, fmt: str, out_path: Path | None) -> None:
     """Export battles with prompts, outputs, flags and params.
 
-    fastchat writes Chatbot Arena battles; dpo writes chosen/rejected pairs from decided battles.
+    fastchat writes Chatbot Arena battles; dpo writes chosen/rejected pairs from decided battles; arena-rank
+    writes the votes as lmarena's arena-rank reads them (pandas.read_json(PATH, lines=True)).
     """
     from arena.formats import export as exporter
 

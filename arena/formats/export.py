@@ -1,4 +1,5 @@
-"""Write battles out: CSV, JSON (with vote tallies), JSONL, FastChat battles, and DPO preference pairs.
+"""Write battles out: CSV, JSON (with vote tallies), JSONL, FastChat battles, DPO preference pairs, and
+the pair data of lmarena's ``arena-rank``.
 
 Every format starts from the same ``battle_rows`` query, so a filter means the same thing everywhere.
 """
@@ -142,9 +143,25 @@ def tallies(rows: Sequence[BattleRow]) -> list[dict[str, Any]]:
     ]
 
 
-SKIP_FREE_FORMATS = ("fastchat", "dpo")
-"""Formats with no place for a skip: FastChat's winners are model_a / model_b / tie / tie (bothbad), and a
-DPO pair needs a preferred answer. Every other format keeps skips, with verdict ``skip``."""
+SKIP_FREE_FORMATS = ("fastchat", "dpo", "arena-rank")
+"""Formats with no place for a skip: FastChat's winners are model_a / model_b / tie / tie (bothbad),
+arena-rank's the same with ``both_bad``, and a DPO pair needs a preferred answer. Every other format keeps
+skips, with verdict ``skip``."""
+ARENA_RANK_WINNER = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "both_bad"}
+"""A verdict as arena-rank's ``default_outcome_map`` reads it (both ties count half a win to each side)."""
+
+
+def arena_rank_record(row: BattleRow) -> dict[str, Any]:
+    """One vote as a row of arena-rank's pair data: the two sides and the winner it reads, with the prompt,
+    its category and the judge beside (columns it ignores, there to filter or cluster by)."""
+    return {
+        "model_a": row["left_contestant"],
+        "model_b": row["right_contestant"],
+        "winner": ARENA_RANK_WINNER[row["verdict"]],
+        "prompt_id": row["prompt_id"],
+        "category": row.get("category"),
+        "judge": row["judge"],
+    }
 
 
 def exportable(rows: Sequence[BattleRow], fmt: str) -> tuple[list[BattleRow], int]:
@@ -182,6 +199,8 @@ def write(rows: Sequence[BattleRow], fmt: str, out: TextSink) -> int:
         return len(records)
     elif fmt == "dpo":
         records = dpo_pairs(rows)
+    elif fmt == "arena-rank":  # a self-battle teaches a rating nothing: the board leaves it out too
+        records = [arena_rank_record(row) for row in rows if row["left_contestant"] != row["right_contestant"]]
     else:
         raise ValueError(f"unknown format {fmt!r}")
     for record in records:

@@ -1,4 +1,6 @@
-"""Battles in the Chatbot Arena (FastChat) cleaned-battle shape, both ways.
+"""Battles in the Chatbot Arena (FastChat) cleaned-battle shape, both ways; LMArena's newer public sets
+(``arena.formats.lmarena``, parquet too) and Open WebUI's feedback export (``arena.formats.open_webui``)
+are read through it.
 
 Export writes records FastChat's rating analysis reads (``model_a``, ``model_b``, ``winner`` in
 ``model_a | model_b | tie | tie (bothbad)``, ``tstamp``, conversations). Import reads such records so battles
@@ -25,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from arena.backend import Message
 from arena.backend.helpers import BadJson, jsonl_records, read_text
 from arena.errors import ArenaError
+from arena.formats.lmarena import lmarena_category, message_text, parquet_records, timestamp_seconds
+from arena.formats.open_webui import feedback_battles, is_open_webui_feedback
 from arena.store.queries import decode_json, message_list
 from arena.vocab import Verdict, label_problem
 
@@ -37,7 +41,10 @@ WINNER_OF_VERDICT: dict[Verdict, str] = {
     "tie": "tie",
     "both_bad": "tie (bothbad)",
 }
-VERDICT_OF_WINNER: dict[str, Verdict] = {winner: verdict for verdict, winner in WINNER_OF_VERDICT.items()}
+VERDICT_OF_WINNER: dict[str, Verdict] = {
+    **{winner: verdict for verdict, winner in WINNER_OF_VERDICT.items()},
+    "both_bad": "both_bad",  # LMArena's newer sets (and arena-rank) spell it so
+}
 KNOWN_FIELDS = (
     "arena_uid",
     "question_id",
@@ -82,6 +89,8 @@ class ImportedBattle:
     extra: dict[str, Any] = field(default_factory=dict)
     shown_probability: float | None = None
     """The chance the judge's session showed this battle (an arena export of a ``judge-uncertain`` session)."""
+    category: str | None = None
+    """The prompt's category: the record's ``category``, else one read from LMArena's tags; None: neither."""
 
     @property
     def prompt_text(self) -> str:
@@ -107,15 +116,18 @@ class ImportReport:
 
 
 def _conversation(value: object, name: str) -> tuple[Message, ...]:
+    """A record's conversation as messages: each one's role and text (LMArena's lists of content parts as
+    their text; its other keys, such as ``num_tokens``, stay in the record as it was)."""
     if not isinstance(value, list) or not value:
         raise ValueError(f"{name} must be a non-empty list of messages")
     messages: list[Message] = []
     for message in value:
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
             raise ValueError(f"{name} has a message without a role")
-        if not isinstance(message.get("content"), str) or set(message) != {"role", "content"}:
-            raise ValueError(f"{name} messages must hold exactly a role and a string content")
-        messages.append({"role": message["role"], "content": message["content"]})
+        text = message_text(message.get("content"))
+        if text is None:
+            raise ValueError(f"{name} has a message whose content is not text or a list of text parts")
+        messages.append({"role": message["role"], "content": text})
     if messages[-1]["role"] != "assistant":
         raise ValueError(f"{name} must end with the assistant's answer")
     return tuple(messages)
@@ -153,6 +165,10 @@ def parse_record(record: object) -> ImportedBattle:
     tstamp = record.get("tstamp")
     if tstamp is not None and (isinstance(tstamp, bool) or not isinstance(tstamp, (int, float))):
         raise ValueError("tstamp is not a number")
+    if tstamp is None and record.get("timestamp") is not None:  # LMArena's newer sets: ISO text
+        tstamp = timestamp_seconds(record["timestamp"])
+        if tstamp is None:
+            raise ValueError("timestamp is not a time (ISO 8601 text or seconds)")
     if tstamp is not None and not (0 <= tstamp < LATEST_TSTAMP):  # NaN fails both comparisons
         raise ValueError("tstamp out of range (seconds since 1970, before the year 10000)")
     judge = record.get("judge")
@@ -176,7 +192,10 @@ def parse_record(record: object) -> ImportedBattle:
     elif not isinstance(question_id, str) or not question_id:
         raise ValueError("question_id is not a string")
     extra = {key: value for key, value in record.items() if key not in KNOWN_FIELDS}
-    if isinstance(tstamp, int):
+    category = record.get("category")
+    if category is not None and (not isinstance(category, str) or not category.strip()):
+        raise ValueError("category is not text")
+    if isinstance(tstamp, int) and "tstamp" in record:
         extra["tstamp"] = tstamp  # the stored column is a float; this keeps an integer one an integer on export
     shown = record.get("shown_probability")
     if shown is not None and (isinstance(shown, bool) or not isinstance(shown, (int, float)) or not 0 < shown <= 1):
@@ -193,6 +212,7 @@ def parse_record(record: object) -> ImportedBattle:
         conversation_b=conversations[1],
         extra=extra,
         shown_probability=None if shown is None else float(shown),
+        category=category.strip()[:100] if category else lmarena_category(record),
     )
 
 
@@ -205,7 +225,11 @@ def _reason(bad: BadJson) -> str:
 
 
 def _raw_records(path: Path) -> Iterator[tuple[str, object]]:
-    """(where, record) from a JSON list or a JSONL file; a broken JSONL line is yielded as an error."""
+    """(where, record) from a JSON list, a JSONL or a parquet file; a broken JSONL line is yielded as an
+    error. Open WebUI's feedback export is read as the battles each feedback counts as."""
+    if path.suffix.lower() == ".parquet":
+        yield from parquet_records(path)
+        return
     text = read_text(path, name=str(path), error=ArenaError)
     stripped = text.lstrip()
     if path.suffix.lower() == ".csv" or stripped.startswith(CSV_EXPORT_START):
@@ -228,11 +252,27 @@ def _raw_records(path: Path) -> Iterator[tuple[str, object]]:
             raise ArenaError(f"{path}: unreadable JSON ({type(exc).__name__}: {str(exc)[:80]})") from None
         if not isinstance(records, list):
             raise ArenaError(f"{path}: expected a JSON list of battles")
+        feedback = bool(records) and is_open_webui_feedback(records[0])
         for index, record in enumerate(records):  # NaN and Infinity: read by Python, not JSON when written back
-            yield f"record {index}", (record if not constants or _finite(record) else ValueError(NON_FINITE))
+            if constants and not _finite(record):
+                yield f"record {index}", ValueError(NON_FINITE)
+            elif feedback:
+                yield from _feedback_records(f"feedback {index}", record)
+            else:
+                yield f"record {index}", record
         return
     for number, record in jsonl_records(text, finite=True):  # NaN and Infinity refused as the line parses
         yield f"line {number}", ValueError(_reason(record)) if isinstance(record, BadJson) else record
+
+
+def _feedback_records(where: str, record: object) -> Iterator[tuple[str, object]]:
+    try:
+        battles = feedback_battles(record)
+    except ValueError as exc:
+        yield where, exc
+        return
+    for battle in battles:
+        yield where, battle
 
 
 def read_fastchat(path: Path) -> ImportReport:

@@ -337,7 +337,7 @@ def _write_imported(
     prompts = {}
     for battle in battles:
         if battle.question_id not in prompts:
-            category = str(battle.extra.get("category", "imported"))
+            category = battle.category or "imported"
             prompts[battle.question_id] = (category, battle.prompt_text)
     conn.executemany(
         'insert or ignore into prompts (id, "set", category, text, system, constraints_json) '
