@@ -79,12 +79,15 @@ def _load_eval(path: Path) -> object:
     try:
         from inspect_ai.log import read_eval_log  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
     except ImportError:
-        read_eval_log = None
-    if read_eval_log is not None:
-        try:
-            return read_eval_log(str(path)).model_dump(mode="json")
-        except Exception as exc:  # Inspect's own errors, of any kind: one line
-            raise ArenaError(f"{path}: Inspect could not read it: {type(exc).__name__}: {str(exc)[:120]}") from None
+        return _load_eval_zip(path)
+    try:
+        return read_eval_log(str(path)).model_dump(mode="json", exclude_none=True)  # as its JSON logs are
+    except Exception as exc:  # Inspect's own errors, of any kind: one line
+        raise ArenaError(f"{path}: Inspect could not read it: {type(exc).__name__}: {str(exc)[:120]}") from None
+
+
+def _load_eval_zip(path: Path) -> object:
+    """An ``.eval`` archive read with the standard library (its compression permitting)."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -147,7 +150,7 @@ def _answer(
         category=task,
         system=system,
         messages=tuple(sent) if len(extra_turns) > 1 else None,
-        params=dict(params),
+        params={key: value for key, value in params.items() if value is not None},
         finish_reason=finish,
         model=model,
         recorded=recorded,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 import time
 import uuid
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from arena.store import migrations
@@ -77,6 +79,23 @@ def _retry_while_locked(step: Callable[[], None], deadline_s: float = BUSY_TIMEO
             pause = min(pause * 2, 0.5)
 
 
+def _sqlite_utils() -> ModuleType:
+    """sqlite-utils, imported without pandas: where pandas is installed (as it is beside most model tooling)
+    sqlite-utils imports it at import time, 0.3-0.5 s on every command that writes, only to map
+    ``pandas.Timestamp`` to a column type the arena never writes."""
+    if "sqlite_utils" in sys.modules or "pandas" in sys.modules:
+        import sqlite_utils  # noqa: PLC0415  # reading commands never import sqlite-utils
+
+        return sqlite_utils
+    sys.modules["pandas"] = None  # type: ignore[assignment]  # importing it now raises ImportError
+    try:
+        import sqlite_utils  # noqa: PLC0415
+
+        return sqlite_utils
+    finally:
+        del sys.modules["pandas"]
+
+
 class Store:
     """One open arena database. Safe to share between threads: writes and reads are serialized.
 
@@ -102,9 +121,7 @@ class Store:
         """The sqlite-utils view of the connection, made on first use: reading commands that only query
         never pay for importing sqlite-utils (a tenth of a second)."""
         if self._db is None:
-            import sqlite_utils  # noqa: PLC0415  # reading commands never import sqlite-utils
-
-            self._db = sqlite_utils.Database(self.conn)
+            self._db = _sqlite_utils().Database(self.conn)
         return self._db
 
     def _open_for_writing(self) -> None:
