@@ -130,6 +130,51 @@ def time_command(database: Path, *extra: str, repeats: int = 3) -> list[float]:
     return timings
 
 
+REFERENCE_COMMAND = """
+import json, sqlite3, sys
+import numpy as np
+conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+rows = conn.execute(  # grouped counts of the people's rated votes: all a prompt-clustered BT needs
+    "select left_contestant, right_contestant, verdict, prompt, count(*) from battles "
+    "where verdict != 'skip' and taken_back_at is null and left_contestant != right_contestant "
+    "and (judge is null or (judge not like 'auto:%' and judge not like 'named:%')) group by 1, 2, 3, 4"
+).fetchall()
+labels = sorted({r[0] for r in rows} | {r[1] for r in rows})
+index = {label: i for i, label in enumerate(labels)}
+prompts = {p: i for i, p in enumerate(sorted({r[3] for r in rows}))}
+n, P = len(labels), len(prompts)
+score = {"left": (1.0, 0.0), "right": (0.0, 1.0), "tie": (0.5, 0.5), "both_bad": (0.5, 0.5)}
+wins = np.zeros((P, n, n))  # per prompt, what i scored against j
+for left, right, verdict, prompt, count in rows:
+    a, b = score[verdict]
+    wins[prompts[prompt], index[left], index[right]] += a * count
+    wins[prompts[prompt], index[right], index[left]] += b * count
+flat = wins.reshape(P, n * n)
+rng = np.random.default_rng(0)
+rounds = 1000
+weights = rng.multinomial(P, np.full(P, 1 / P), size=rounds)  # prompts drawn with replacement
+drawn = np.concatenate([flat.sum(axis=0, keepdims=True), weights @ flat]).reshape(rounds + 1, n, n)
+games = drawn + drawn.transpose(0, 2, 1)
+strength = np.ones((rounds + 1, n))
+for _ in range(200):  # Hunter's MM for every round at once
+    denominator = (games / (strength[:, :, None] + strength[:, None, :])).sum(axis=2)
+    updated = drawn.sum(axis=2) / np.maximum(denominator, 1e-12)
+    updated /= np.exp(np.log(np.maximum(updated, 1e-12)).mean(axis=1, keepdims=True))
+    done = np.max(np.abs(updated - strength)) < 1e-8
+    strength = updated
+    if done:
+        break
+points = 400 * np.log10(np.maximum(strength, 1e-12)) + 1000
+low, high = np.percentile(points[1:], [2.5, 97.5], axis=0)
+print(json.dumps([{"contestant": c, "rating": float(points[0, i]), "ci_low": float(low[i]),
+                   "ci_high": float(high[i])} for i, c in enumerate(labels)]))
+"""
+"""The floor of the whole ``arena leaderboard --json`` command (issue 37 item 1): a fresh Python that reads
+the people's rated votes as grouped counts, resamples prompts 1,000 times and fits every round's
+Bradley-Terry at once by Hunter's MM, then prints the ratings and intervals. No Elo, tallies, head-to-head
+records or sequential calls: what a prompt-clustered board cannot do without."""
+
+
 def minimal_fit(outcomes: list[Outcome], rounds: int = 1000, seed: int = 0) -> np.ndarray:
     """The reference the arena's fit is measured against: the least a Bradley-Terry leaderboard with battle
     bootstrap intervals must do, in plain numpy. Outcomes are counted into (left, right, result) cells once;

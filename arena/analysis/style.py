@@ -28,16 +28,13 @@ import numpy as np
 import numpy.typing as npt
 
 from arena.analysis.quantiles import linear_quantiles
+from arena.analysis.style_counts import FENCED, markdown, style_difference
 
 FloatArray = npt.NDArray[np.float64]
 FEATURES = ("length", "headers", "lists", "bold")
 RIDGE = 1e-6
 """A vanishing penalty on gamma, so a feature that never varies leaves the fit finite."""
 
-_FENCED = re.compile(r"^[ \t]*(```|~~~).*?(?:^[ \t]*\1[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
-_HEADER = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+\S", re.MULTILINE)
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
-_BOLD = re.compile(r"\*\*(?=\S)[^*\n]+?\*\*|__(?=\S)[^_\n]+?__")
 _WORD = re.compile(r"\S+")
 
 
@@ -54,24 +51,9 @@ class StyleCounts(NamedTuple):
 
 def style_counts(text: str | None, n_tokens: int | None = None) -> StyleCounts:
     """Count an answer's style features, with fenced code left out (code is content, not formatting)."""
-    prose = _FENCED.sub("\n", text or "")
+    prose = FENCED.sub("\n", text or "")
     length = float(n_tokens) if n_tokens else float(len(_WORD.findall(prose)))
-    return StyleCounts(length, *_markdown(prose))
-
-
-def markdown_counts(text: str | None) -> tuple[int, int, int]:
-    """(headers, list items, bold spans) outside fenced code: ``style_counts`` without the length, for
-    counting many stored answers whose length is counted elsewhere."""
-    text = text or ""
-    return _markdown(_FENCED.sub("\n", text) if "```" in text or "~~~" in text else text)
-
-
-def _markdown(prose: str) -> tuple[int, int, int]:
-    """The counts; a pattern whose marker character is absent is not run (a quarter of an import's time
-    went to these scans, most of them on answers without the marker)."""
-    headers = len(_HEADER.findall(prose)) if "#" in prose else 0
-    bold = len(_BOLD.findall(prose)) if "**" in prose or "__" in prose else 0
-    return headers, len(_LIST_ITEM.findall(prose)), bold
+    return StyleCounts(length, *markdown(prose))
 
 
 def raw_differences(
@@ -84,7 +66,7 @@ def raw_differences(
     if a.ndim < 2:  # no battles (or one flat row): the (battles, features) shape all the same
         a = a.reshape(-1, len(FEATURES))
         b = b.reshape(-1, len(FEATURES))
-    result: FloatArray = (a - b) / (a + b + 1.0)
+    result: FloatArray = style_difference(a, b)
     return result
 
 

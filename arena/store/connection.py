@@ -80,20 +80,22 @@ def _retry_while_locked(step: Callable[[], None], deadline_s: float = BUSY_TIMEO
 
 
 def _sqlite_utils() -> ModuleType:
-    """sqlite-utils, imported without pandas: where pandas is installed (as it is beside most model tooling)
-    sqlite-utils imports it at import time, 0.3-0.5 s on every command that writes, only to map
-    ``pandas.Timestamp`` to a column type the arena never writes."""
-    if "sqlite_utils" in sys.modules or "pandas" in sys.modules:
+    """sqlite-utils, imported without pandas and numpy: it imports both at import time wherever they are
+    installed (as they are beside most model tooling: 0.3-0.5 s for pandas, 0.1 s for numpy on every command
+    that writes), only to map their scalar types to column types when it creates a table from values. The
+    arena creates its tables from Python types, and a command that needs numpy imports it itself."""
+    if "sqlite_utils" in sys.modules:
+        return sys.modules["sqlite_utils"]
+    blocked = [name for name in ("pandas", "numpy") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # importing it now raises ImportError
+    try:
         import sqlite_utils  # noqa: PLC0415  # reading commands never import sqlite-utils
 
         return sqlite_utils
-    sys.modules["pandas"] = None  # type: ignore[assignment]  # importing it now raises ImportError
-    try:
-        import sqlite_utils  # noqa: PLC0415
-
-        return sqlite_utils
     finally:
-        del sys.modules["pandas"]
+        for name in blocked:
+            del sys.modules[name]
 
 
 class Store:

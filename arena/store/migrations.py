@@ -257,33 +257,48 @@ def _count(value: object) -> float:
 
 
 def fill_battle_style(conn: sqlite3.Connection, battle_ids: Sequence[int] | None = None) -> None:
-    """Fill the style columns of these battles (all, when None) from their two answers' stored counts, with
-    ``arena.analysis.style.raw_differences``, the one formula: NULL where a count is missing, and the token
-    length only where both answers have a token count. Inside the caller's transaction."""
-    from arena.analysis.style import raw_differences  # noqa: PLC0415  # numpy: only where a vote or this migration is written  # numpy: only where a vote or this migration is written
-
+    """Fill the style columns of these battles (all, when None) from their two answers' stored counts (see
+    ``style_values``). Inside the caller's transaction."""
     if battle_ids is None:
         rows = conn.execute(_STYLE_COUNTS).fetchall()
     else:
         rows = rows_in(conn, _STYLE_COUNTS + " where b.id in ({marks})", battle_ids)
     if not rows:
         return
-    nan = float("nan")
-    left, right = [], []
-    for _battle, *counts in rows:
-        numbers = [_count(count) for count in counts]
-        if not (numbers[0] > 0 and numbers[1] > 0):  # tokens unknown (or 0) on a side: no token length
-            numbers[0] = numbers[1] = nan
-        left.append(numbers[0::2])
-        right.append(numbers[1::2])
-    differences = raw_differences(left, right)
+    values = style_values([(counts[0::2], counts[1::2]) for _battle, *counts in rows])
     conn.executemany(
         "update battles set " + ", ".join(f"{column} = ?" for column in STYLE_COLUMNS) + " where id = ?",
-        [
-            [*(None if value != value else value for value in row), battle]  # NaN (a missing count) -> NULL
-            for row, (battle, *_counts) in zip(differences.tolist(), rows, strict=True)
-        ],
+        [[*row, battle] for row, (battle, *_counts) in zip(values, rows, strict=True)],
     )
+
+
+AnswerCounts = Sequence[object]
+"""One answer's (tokens, words, headers, list items, bold spans), as stored (NULL, or anything a merged file
+put there, is no count)."""
+
+
+def style_values(
+    pairs: Sequence[tuple[AnswerCounts, AnswerCounts]], *, counted_here: bool = False
+) -> list[list[float | None]]:
+    """The style columns of battles from their (left, right) answers' counts, with
+    ``arena.analysis.style_counts.style_difference``, the one formula: None where a count is missing, and
+    the token length only where both answers have a token count. ``counted_here``: every count is an int or
+    None that this code counted (an import's), read as it is instead of checked one by one as a file's are.
+    Plain floats, no numpy: an import fills every vote's style and should not pay for importing it."""
+    from arena.analysis.style_counts import style_difference  # noqa: PLC0415
+
+    values = []
+    for left_counts, right_counts in pairs:
+        if counted_here:
+            a = [math.nan if value is None else float(value) for value in left_counts]  # type: ignore[arg-type]
+            b = [math.nan if value is None else float(value) for value in right_counts]  # type: ignore[arg-type]
+        else:
+            a, b = [_count(value) for value in left_counts], [_count(value) for value in right_counts]
+        if not (a[0] > 0 and b[0] > 0):  # tokens unknown (or 0) on a side: no token length
+            a[0] = b[0] = math.nan
+        row = [style_difference(x, y) for x, y in zip(a, b, strict=True)]
+        values.append([None if value != value else value for value in row])
+    return values
 
 
 def _battle_style(db: sqlite_utils.Database) -> None:
@@ -318,19 +333,22 @@ def fill_answer_counts(conn: sqlite3.Connection, generation_ids: Sequence[int] |
 
 
 def store_answer_counts(conn: sqlite3.Connection, answers: Sequence[tuple[int, object]]) -> None:
-    """Count (generation id, text) pairs and store the counts (``fill_answer_counts``' rules); an import
-    that has the texts in hand counts them without reading them back."""
-    from arena.analysis.flags.text import words  # noqa: PLC0415  # the text rules: only where answers are counted
-    from arena.analysis.style import markdown_counts  # noqa: PLC0415
-
-    updates = []
-    for generation, output in answers:
-        text = str(output)
-        updates.append([len(words(text)), len(text), *markdown_counts(text), generation])
+    """Count (generation id, text) pairs and store the counts (``fill_answer_counts``' rules)."""
+    updates = [[*answer_counts(str(output)), generation] for generation, output in answers]
     conn.executemany(
         "update generations set n_words = ?, n_chars = ?, n_headers = ?, n_list_items = ?, n_bold = ? where id = ?",
         updates,
     )
+
+
+def answer_counts(text: str) -> tuple[int, int, int, int, int]:
+    """An answer's stored counts: (words, characters, headers, list items, bold spans), the columns
+    ``n_words, n_chars, n_headers, n_list_items, n_bold``; an import counts the texts it has in hand and
+    stores them with the answers."""
+    from arena.analysis.flags.text import words  # noqa: PLC0415  # the text rules: only where answers are counted
+    from arena.analysis.style_counts import markdown_counts  # noqa: PLC0415
+
+    return (len(words(text)), len(text), *markdown_counts(text))
 
 
 def _counted_imports(db: sqlite_utils.Database) -> None:

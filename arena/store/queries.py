@@ -476,7 +476,8 @@ def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[
     is the whole answer's, in tokens or words, as the stored counts have it (``flags.count``), so both paths
     give the same numbers."""
     from arena.analysis.flags.text import words  # noqa: PLC0415  # the slow path only
-    from arena.analysis.style import markdown_counts, raw_differences  # noqa: PLC0415  # numpy and the style regexes: the slow path only
+    from arena.analysis.style import raw_differences  # noqa: PLC0415
+    from arena.analysis.style_counts import markdown_counts  # noqa: PLC0415  # numpy and the style regexes: the slow path only
 
     rows = store.rows(
         "select gl.output, gr.output, gl.n_tokens, gr.n_tokens from battles b left join prompts p on p.id = b.prompt"

@@ -14,6 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import arena
@@ -328,6 +329,70 @@ def _write_imported(
 ) -> None:
     """Contestants, prompts, answers and votes of these imported battles, in bulk (inside a transaction)."""
     now = utc_now()
+    _register_imported(conn, battles, source, now)
+    answers = [
+        [
+            session,
+            label,
+            battle.question_id,
+            _sent(conversation[:-1]),
+            conversation[-1]["content"],
+            now,
+            f"{battle.uid}-{suffix}",
+        ]
+        for battle in battles
+        for suffix, label, conversation in (
+            ("a", battle.model_a, battle.conversation_a),
+            ("b", battle.model_b, battle.conversation_b),
+        )
+        if conversation is not None
+    ]
+    keys = {str(answer[-1]): (str(answer[1]), str(answer[2]), str(answer[3]), str(answer[4])) for answer in answers}
+    new, same_as, fresh = _attached(answers, known, keys)
+    counted = {str(answer[-1]): migrations.answer_counts(str(answer[4])) for answer in new}
+    conn.executemany(  # counted in hand and stored with the answers, as a recorded answer's are
+        "insert into generations (session, contestant, prompt, messages_json, rendered_prompt, params_json, "
+        "output, n_tokens, finish_reason, created, uid, n_words, n_chars, n_headers, n_list_items, n_bold) "
+        "values (?, ?, ?, ?, '', '{}', ?, 0, 'stop', ?, ?, ?, ?, ?, ?, ?)",
+        [[*answer, *counted[str(answer[-1])]] for answer in new],
+    )
+    inserted = _ids_by_uid(conn, "generations", [str(answer[-1]) for answer in new])
+    generation_of = {uid: found if isinstance(found, int) else inserted[found] for uid, found in same_as.items()}
+    known.remember(fresh, inserted)
+    counts: dict[int, Sequence[object]] = {
+        inserted[uid]: (None, words, headers, lists, bold)  # no token counts: imported answers have none
+        for uid, (words, _chars, headers, lists, bold) in counted.items()
+    }
+    sides = [(generation_of.get(f"{battle.uid}-a"), generation_of.get(f"{battle.uid}-b")) for battle in battles]
+    styles = _imported_styles(conn, sides, counts)
+    conn.executemany(
+        "insert into battles (session, prompt, left_generation, right_generation, left_contestant, "
+        "right_contestant, verdict, judge, vote_s, created, tstamp, extra_json, uid, shown_probability, "
+        f"{', '.join(migrations.STYLE_COLUMNS)}) values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                session,
+                battle.question_id,
+                left,
+                right,
+                battle.model_a,
+                battle.model_b,
+                battle.verdict,
+                battle.judge,
+                utc_now(battle.tstamp) if battle.tstamp is not None else now,
+                battle.tstamp,
+                json.dumps(battle.extra, ensure_ascii=False),
+                battle.uid,
+                battle.shown_probability,
+                *style,
+            ]
+            for battle, (left, right), style in zip(battles, sides, styles, strict=True)
+        ],
+    )
+
+
+def _register_imported(conn: sqlite3.Connection, battles: Sequence[ImportedBattle], source: str, now: str) -> None:
+    """The contestants and prompts (with their versions) of imported battles that the file lacks."""
     labels = dict.fromkeys(label for battle in battles for label in (battle.model_a, battle.model_b))
     conn.executemany(
         "insert or ignore into contestants (label, backend, target, options_json, first_seen) "
@@ -349,66 +414,40 @@ def _write_imported(
         "values (?, ?, ?, null, '[]', ?)",
         [[prompt, migrations.prompt_digest(text, None, "[]"), text, now] for prompt, (_, text) in prompts.items()],
     )
-    answers = [
-        [
-            session,
-            label,
-            battle.question_id,
-            _sent(conversation[:-1]),
-            conversation[-1]["content"],
-            now,
-            f"{battle.uid}-{suffix}",
-        ]
-        for battle in battles
-        for suffix, label, conversation in (
-            ("a", battle.model_a, battle.conversation_a),
-            ("b", battle.model_b, battle.conversation_b),
-        )
-        if conversation is not None
+
+
+def _imported_styles(
+    conn: sqlite3.Connection, sides: Sequence[tuple[int | None, int | None]], counts: dict[int, Sequence[object]]
+) -> list[Sequence[float | None]]:
+    """Each imported battle's style columns, from its answers' counts: those this import counted in hand,
+    the rest (answers a record attached to) read from the file; all None where a side has no answer."""
+    stored = {generation for pair in sides for generation in pair if generation is not None} - counts.keys()
+    counted_here = not stored
+    if stored:
+        query = "select id, n_tokens, n_words, n_headers, n_list_items, n_bold from generations where id in ({marks})"
+        counts = {**counts, **{row[0]: row[1:] for row in migrations.rows_in(conn, query, sorted(stored))}}
+    paired = [
+        (index, left, right) for index, (left, right) in enumerate(sides) if left is not None and right is not None
     ]
-    keys = {str(answer[-1]): (str(answer[1]), str(answer[2]), str(answer[3]), str(answer[4])) for answer in answers}
-    new, same_as, fresh = _attached(answers, known, keys)
-    conn.executemany(
-        "insert into generations (session, contestant, prompt, messages_json, rendered_prompt, params_json, "
-        "output, n_tokens, finish_reason, created, uid) values (?, ?, ?, ?, '', '{}', ?, 0, 'stop', ?, ?)",
-        new,
+    values = migrations.style_values(
+        [(counts[left], counts[right]) for _index, left, right in paired], counted_here=counted_here
     )
-    inserted = _ids_by_uid(conn, "generations", [str(answer[-1]) for answer in new])
-    generation_of = {uid: found if isinstance(found, int) else inserted[found] for uid, found in same_as.items()}
-    known.remember(fresh, inserted)
-    conn.executemany(
-        "insert into battles (session, prompt, left_generation, right_generation, left_contestant, "
-        "right_contestant, verdict, judge, vote_s, created, tstamp, extra_json, uid, shown_probability) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?)",
-        [
-            [
-                session,
-                battle.question_id,
-                generation_of.get(f"{battle.uid}-a"),
-                generation_of.get(f"{battle.uid}-b"),
-                battle.model_a,
-                battle.model_b,
-                battle.verdict,
-                battle.judge,
-                utc_now(battle.tstamp) if battle.tstamp is not None else now,
-                battle.tstamp,
-                json.dumps(battle.extra, ensure_ascii=False),
-                battle.uid,
-                battle.shown_probability,
-            ]
-            for battle in battles
-        ],
-    )
-    migrations.store_answer_counts(conn, [(inserted[str(answer[-1])], answer[4]) for answer in new])
-    battle_of = _ids_by_uid(conn, "battles", [battle.uid for battle in battles])
-    migrations.fill_battle_style(conn, list(battle_of.values()))
+    styles: list[Sequence[float | None]] = [(None,) * len(migrations.STYLE_COLUMNS)] * len(sides)
+    for (index, _left, _right), value in zip(paired, values, strict=True):
+        styles[index] = value
+    return styles
 
 
 def _sent(messages: Sequence[Mapping[str, Any]]) -> str:
     """What an answer was sent, in the one form answers are compared in (role, then content; as an import
     stores its ``messages_json``, so an imported answer's key reuses that text instead of encoding twice)."""
-    return json.dumps(
-        [{"role": str(m.get("role")), "content": str(m.get("content"))} for m in messages], ensure_ascii=False
+    quoted = encode_basestring  # json.dumps's own text (its separators, ensure_ascii off), 4x faster here
+    return (
+        "["
+        + ", ".join(
+            f'{{"role": {quoted(str(m.get("role")))}, "content": {quoted(str(m.get("content")))}}}' for m in messages
+        )
+        + "]"
     )
 
 

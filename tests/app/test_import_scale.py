@@ -148,3 +148,31 @@ def test_a_merge_counts_answers_that_came_without_counts_and_computes_their_styl
         assert conn.execute("select count(*) from generations where n_words is null").fetchone() == (0,)
         styles = conn.execute("select style_words, style_headers from battles").fetchall()
     assert len(styles) == 9 and all(isinstance(w, float) and abs(h) <= 1 for w, h in styles)
+
+
+def test_an_import_stores_the_style_the_stored_counts_give(tmp_path: Path) -> None:
+    """The import computes its votes' style differences from the counts in hand (the answers it counted, and
+    the stored answers a record attached to) instead of reading them back: the values must be what
+    ``fill_battle_style`` computes from the file. A second file's records on the first file's pairs (an
+    automatic judge's verdicts exported apart) attach to stored answers."""
+    from arena.store.migrations import fill_battle_style
+
+    first = records(30, seed=4)
+    second = [{**record, "judge": "auto:other"} for record in first[:10]]
+    db = tmp_path / "style.db"
+    answers = []
+    for number, batch in enumerate((first, second)):
+        source = tmp_path / f"{number}.jsonl"
+        source.write_text("".join(json.dumps(record) + "\n" for record in batch))
+        assert run("import", str(source), "--db", str(db)).exit_code == 0
+        with sqlite3.connect(db) as conn:
+            answers.append(conn.execute("select count(*) from generations").fetchone()[0])
+    assert answers[0] == answers[1]  # the second file's votes are on answers already stored
+    columns = ", ".join(STYLE_COLUMNS)
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute(f"select id, {columns} from battles order by id").fetchall()
+        assert len(stored) == 40
+        conn.execute("update battles set " + ", ".join(f"{column} = null" for column in STYLE_COLUMNS))
+        fill_battle_style(conn)
+        assert conn.execute(f"select id, {columns} from battles order by id").fetchall() == stored
+    assert any(row[2] not in (None, 0.0) for row in stored) and all(row[1] is None for row in stored)

@@ -138,3 +138,30 @@ def test_a_failing_detector_becomes_a_flag_error_and_the_others_still_run() -> N
     assert by_name["constraint:sentences"].error is None and by_name["constraint:sentences"].hit is False
     assert by_name["constraint:nosuchkind"].error is not None  # an unknown kind is a recorded failure
     assert by_name["repetitive"].error is None
+
+
+MARKDOWN_TEXT = st.lists(st.sampled_from([*"ab1 \t\n\r#-*+.)_’'é2", "**", "__", "```", "12."]), max_size=120).map(
+    "".join
+)
+"""Text made of the characters the word and markdown patterns turn on (and a few they must not)."""
+
+
+@given(MARKDOWN_TEXT)
+@settings(max_examples=400, deadline=None)
+@example("# a\n- b\n  1. c\n#x\n-y")
+@example("don't 3.14 a-b é-b a’b a__b")
+def test_the_fast_counts_find_what_the_plain_patterns_find(text: str) -> None:
+    """Words on ASCII text and markdown at line starts are counted by faster patterns (an import counts
+    every answer); these are the patterns they stand for, and the counts must be theirs."""
+    import re
+
+    from arena.analysis.flags.text import words
+    from arena.analysis.style_counts import markdown_counts
+
+    word = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
+    header = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+\S", re.MULTILINE)
+    item = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
+    assert words(text) == word.findall(text)
+    if "```" not in text and "~~~" not in text:
+        headers, items, _bold = markdown_counts(text)
+        assert (headers, items) == (len(header.findall(text)), len(item.findall(text)))

@@ -89,7 +89,7 @@ class Counts:
 
 
 def count(text: str, tokens: int | None = None) -> Counts:
-    from arena.analysis.style import markdown_counts  # noqa: PLC0415  # numpy: `arena flags` on a text need not pay for it
+    from arena.analysis.style_counts import markdown_counts  # noqa: PLC0415
 
     headers, list_items, bold = markdown_counts(text)
     return Counts(

@@ -20,6 +20,9 @@ _CODE_LINE = re.compile(
 _CODE_PUNCT = re.compile(r"[(){}\[\];=]")
 _JSON_MEMBER = re.compile(r'^\s*"[^"\n]*"\s*:\s*(?:["{\[\d\-]|true|false|null)')
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+(?:['.-][A-Za-z0-9]+)*", re.ASCII)
+"""``_WORD`` on ASCII text, where a letter or digit is one of these 62 (a quarter faster: imports count
+every answer's words)."""
 _BULLET = re.compile(r"^\s*(?:[-*•+]|\d{1,3}[.)]|[a-zA-Z][.)])\s+\S")
 
 # Abbreviations whose period does not end a sentence (lowercased, without the final period).
@@ -112,7 +115,7 @@ def split_code(text: str, inline_placeholder: str = " ") -> tuple[str, list[str]
 
 def words(text: str) -> list[str]:
     """Word-like tokens (letters or digits, with inner apostrophes, hyphens and periods: 3.14, don't)."""
-    return _WORD.findall(text)
+    return (_ASCII_WORD if text.isascii() else _WORD).findall(text)
 
 
 def paragraphs(text: str) -> list[str]:
