@@ -7,6 +7,7 @@ sandwich draws), Elo, tallies, scoreboard, matrices, neighbours' sureness.
 
 from __future__ import annotations
 
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -265,6 +266,7 @@ def run(repeats: int = 3) -> str:
         database = Path(folder) / "big.db"
         write_database(database, outcomes)
         size = database.stat().st_size
+        reference_lines = _against_reference(database, repeats=5)
         for name, extra in (
             ("raw", ()),
             ("--style-control", ("--style-control",)),
@@ -298,7 +300,40 @@ def run(repeats: int = 3) -> str:
             f"| {median:.2f} s | < {COMMAND_TARGET_S:.0f} s ({verdict}) |"
         )
     lines.append(f"\nDatabase size {size / 1e6:.0f} MB.")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + reference_lines) + "\n"
+
+
+def _against_reference(database: Path, repeats: int) -> list[str]:
+    """Issue 37 item 1: the whole default command against ``REFERENCE_COMMAND`` on the same file, runs
+    alternated (so a busy moment lands on both), wall and CPU seconds."""
+    timings: dict[str, list[tuple[float, float]]] = {"reference": [], "arena": []}
+    for _ in range(repeats):
+        timings["reference"].append(_wall_and_cpu([sys.executable, "-c", REFERENCE_COMMAND, str(database)]))
+        timings["arena"].append(_wall_and_cpu([sys.executable, "-m", "arena", "leaderboard", "--json", "--db",
+                                               str(database)]))  # fmt: skip
+    wall = {name: statistics.median(t[0] for t in runs) for name, runs in timings.items()}
+    cpu = {name: statistics.median(t[1] for t in runs) for name, runs in timings.items()}
+    return [
+        "",
+        "Against its floor (issue 37 item 1, target 1.0x): `REFERENCE_COMMAND` in this file, a fresh Python that",
+        "reads the people's rated votes as grouped counts, resamples prompts 1,000 times and fits every round at",
+        f"once (Hunter's MM), and prints the same ratings and intervals; {repeats} alternated runs each, medians:",
+        "",
+        "| command | wall | CPU (user + system) |",
+        "|---|---|---|",
+        f"| reference | {wall['reference']:.2f} s | {cpu['reference']:.2f} s |",
+        f"| `arena leaderboard --json` | {wall['arena']:.2f} s | {cpu['arena']:.2f} s |",
+        f"| ratio | {wall['arena'] / wall['reference']:.2f}x | {cpu['arena'] / cpu['reference']:.2f}x |",
+    ]
+
+
+def _wall_and_cpu(command: list[str]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 if __name__ == "__main__":

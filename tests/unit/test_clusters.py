@@ -8,6 +8,7 @@ documented contrast, does not. With one battle per prompt the two are the same d
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from pathlib import Path
@@ -164,3 +165,32 @@ def test_the_cluster_robust_style_sandwich_matches_a_refitting_prompt_bootstrap(
     ratio = sandwich_sd / bootstrap_sd
     assert np.all((ratio > 0.75) & (ratio < 1.33)), (sandwich_sd, bootstrap_sd)
     assert np.all(naive.beta_draws.std(axis=0) < 0.8 * sandwich_sd)  # the naive one is visibly too narrow
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_pairs_per_prompt_record_is_counted_from_the_votes(seed: int) -> None:
+    """The sequential calls read each pair's (wins, decisive votes) per prompt, grouped for all pairs in one
+    pass: the same as counting them vote by vote (ties and both-bad left out, prompts in order)."""
+    rng = random.Random(seed)
+    labels = ["a", "b", "c", "d"][: 2 + seed]
+    outcomes = []
+    for _ in range(300):
+        left, right = rng.sample(labels, 2)
+        outcomes.append(Outcome(left, right, rng.choice(["left", "right", "tie", "both_bad"]), f"p{rng.randrange(9)}"))
+    cells = Cells.from_tally(tally(outcomes), labels)
+    by_prompt = PromptCells.of(outcomes, cells)
+    prompt_order = list(dict.fromkeys(outcome.prompt for outcome in outcomes))
+    for i, j in itertools.combinations(range(len(labels)), 2):
+        counted: dict[str, list[int]] = {}
+        for outcome in outcomes:
+            if {outcome.left, outcome.right} == {labels[i], labels[j]} and outcome.verdict in ("left", "right"):
+                winner = outcome.left if outcome.verdict == "left" else outcome.right
+                record = counted.setdefault(outcome.prompt, [0, 0])
+                record[0] += winner == labels[i]
+                record[1] += 1
+        expected = [tuple(counted[p]) for p in prompt_order if p in counted]
+        assert by_prompt.pair_records(cells, i, j) == expected
+    empty = PromptCells.of(
+        [Outcome("a", "b", "tie", "p")], Cells.from_tally(tally([Outcome("a", "b", "tie", "p")]), ["a", "b"])
+    )
+    assert empty.pair_records(Cells.from_tally(tally([Outcome("a", "b", "tie", "p")]), ["a", "b"]), 0, 1) == []

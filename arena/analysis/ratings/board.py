@@ -366,7 +366,8 @@ def between_prompt_variance(records: Sequence[tuple[int, int]]) -> float:
         return 0.0
     rates = [rate for rate, _ in rated]
     mean = sum(wins for wins, _ in records) / sum(votes for _, votes in records)
-    spread = sum((rate - sum(rates) / len(rates)) ** 2 for rate in rates) / (len(rates) - 1)
+    average_rate = sum(rates) / len(rates)
+    spread = sum((rate - average_rate) ** 2 for rate in rates) / (len(rates) - 1)
     noise = sum(mean * (1 - mean) / votes for _, votes in rated) / len(rated)
     return max(0.0, spread - noise)
 

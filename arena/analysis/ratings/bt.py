@@ -79,16 +79,17 @@ def elo_ratings(outcomes: Sequence[Outcome], k: float = 32.0) -> dict[str, float
     The loop runs over integer-coded contestants and a plain list of ratings (a tenth of a second for
     100,000 battles, half of what dict lookups by label cost)."""
     index: dict[str, int] = {}
+    lefts, rights, scores = [], [], []
     for outcome in outcomes:
-        index.setdefault(outcome.left, len(index))
-        index.setdefault(outcome.right, len(index))
+        lefts.append(index.setdefault(outcome.left, len(index)))
+        rights.append(index.setdefault(outcome.right, len(index)))
+        scores.append(SCORE[outcome.verdict])
     ratings = [INITIAL_RATING] * len(index)
-    coded = [(index[o.left], index[o.right], SCORE[o.verdict]) for o in outcomes]
-    expected = win_probability
-    for left, right, score in coded:
+    exp, per_nat = math.exp, POINTS_PER_NAT  # win_probability, inlined: the loop is 100,000 steps long
+    for left, right, score in zip(lefts, rights, scores, strict=True):
         ra = ratings[left]
         rb = ratings[right]
-        surprise = k * (score - expected(ra, rb))
+        surprise = k * (score - 1.0 / (1.0 + exp((rb - ra) / per_nat)))
         ratings[left] = ra + surprise
         ratings[right] = rb - surprise
     return {label: ratings[position] for label, position in index.items()}

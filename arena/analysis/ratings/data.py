@@ -180,13 +180,32 @@ class PromptCells:
 
     def pair_records(self, cells: Cells, i: int, j: int) -> list[tuple[int, int]]:
         """Per prompt where contestants i < j met with a decisive vote: (i's wins, decisive votes)."""
-        decisive = (cells.i[self.cell] == i) & (cells.j[self.cell] == j) & (cells.outcome[self.cell] < 2)
-        prompt = self.prompt[decisive]
+        return self.all_pair_records(cells).get((i, j), [])
+
+    def all_pair_records(self, cells: Cells) -> dict[tuple[int, int], list[tuple[int, int]]]:
+        """``pair_records`` of every pair at once: one grouping of the (prompt, cell) counts by pair and
+        prompt instead of a pass over them all per pair (a board of 20 has 190 pairs). Computed once per
+        ``PromptCells`` and kept."""
+        cached: dict[tuple[int, int], list[tuple[int, int]]] | None = self.__dict__.get("_pair_records")
+        if cached is not None:
+            return cached
+        decisive = cells.outcome[self.cell] < 2
+        first, second = cells.i[self.cell][decisive], cells.j[self.cell][decisive]
+        n = max(len(cells.labels), 1)
+        key = (first * n + second) * self.prompts + self.prompt[decisive]
         count = self.count[decisive]
-        wins = np.bincount(prompt, weights=count * (cells.outcome[self.cell][decisive] == 0), minlength=self.prompts)
-        votes = np.bincount(prompt, weights=count, minlength=self.prompts)
-        met = np.flatnonzero(votes)
-        return [(int(wins[p]), int(votes[p])) for p in met]
+        keys, inverse = np.unique(key, return_inverse=True)
+        votes = np.bincount(inverse, weights=count).astype(np.int64)
+        wins = np.bincount(inverse, weights=count * (cells.outcome[self.cell][decisive] == 0)).astype(np.int64)
+        pairs, starts = np.unique(keys // self.prompts, return_index=True)  # keys sorted: pair, then prompt
+        ends = [*starts.tolist()[1:], len(keys)] if len(keys) else []
+        won, voted = wins.tolist(), votes.tolist()
+        found = {
+            divmod(pair, n): list(zip(won[start:end], voted[start:end], strict=True))
+            for pair, start, end in zip(pairs.tolist(), starts.tolist(), ends, strict=True)
+        }
+        object.__setattr__(self, "_pair_records", found)
+        return found
 
     @property
     def singletons(self) -> bool:
