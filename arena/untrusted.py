@@ -138,6 +138,8 @@ def json_text(value: Any, *, indent: int | None = 2) -> str:
     """JSON for a terminal or a file: readable UTF-8, but every hidden character (controls, C1, bidi,
     zero-width, lone surrogates) as a ``\\uXXXX`` escape, so the data stays exact and ``cat`` stays safe."""
     text = json.dumps(value, indent=indent, ensure_ascii=False, default=str)
+    if text.isascii() and "\x7f" not in text:  # JSON escapes every other ASCII control: nothing hidden
+        return text
     return _HIDDEN.sub(_json_escape, text)
 
 

@@ -258,3 +258,26 @@ def test_an_imported_answers_messages_are_written_as_json_dumps_writes_them(mess
 
     expected = json.dumps([{"role": m["role"], "content": m["content"]} for m in messages], ensure_ascii=False)
     assert _sent(messages) == expected
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=6), JSON_VALUES, max_size=4), max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_a_streamed_export_is_the_text_of_the_whole_list(records: list[dict[str, object]]) -> None:
+    """``arena export --format fastchat`` writes its JSON list record by record, one a line (a
+    100,000-battle export held 1.3 GB at once): the text must read back as the whole list, one line each."""
+    import io
+
+    from arena.formats.export import _write_json_list
+    from arena.untrusted import json_text
+
+    written = io.StringIO()
+    assert _write_json_list(iter(records), written) == len(records)
+    assert json.loads(written.getvalue()) == json.loads(json_text(records))
+    assert written.getvalue().count("\n") == len(records) + 1 + (len(records) > 0)  # "[", one line each, "]"
