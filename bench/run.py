@@ -29,6 +29,7 @@ BENCHMARKS = [
     "bench_sequential",
     "bench_assisted",
     "bench_hostile_sizes",
+    "bench_scale",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = "## Notes from the sessions"
