@@ -38,6 +38,7 @@ from arena.backend import (
 )
 from arena.backend.helpers import StopStringFilter, process_rss, raw_completion_prompt
 from arena_hf import first_line
+from arena_hf.scoring import PrefixScorer
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -228,6 +229,7 @@ class HFModel(LoadedBase):
         """This model's share of the cores now (``set_threads``), applied by the thread that generates."""
         self.weights_key: tuple[object, ...] | None = None  # its entry in ``_SHARED`` when loaded by ``load``
         self.grown: int | None = None  # the process's growth for these weights on the CPU (``_Weights.grown``)
+        self.scorer: PrefixScorer | None = None  # made at the first scoring call
 
     @classmethod
     def load(cls, contestant: Contestant) -> HFModel:
@@ -421,15 +423,17 @@ class HFModel(LoadedBase):
         return str(self.tokenizer.decode([token_id], skip_special_tokens=False))
 
     def next_token_logprobs(self, prompt_ids: Sequence[int], continuation_ids: Sequence[int]) -> Any:
-        """One forward pass over prompt + continuation. The logits are cut to the tokenizer's vocabulary
-        (checkpoints pad the output layer to a round size) and renormalized there."""
+        """One forward pass over what the previous scoring call's cache does not hold of prompt +
+        continuation (``scoring.PrefixScorer``: a judge's second order reruns only from where the answers
+        swap). The logits are cut to the tokenizer's vocabulary (checkpoints pad the output layer to a round
+        size) and renormalized there."""
         if not prompt_ids:
             raise BackendError("scoring needs at least one prompt token")
-        ids = torch.tensor([[*prompt_ids, *continuation_ids]], device=self.model.device)
-        start = len(prompt_ids) - 1
+        if self.scorer is None:
+            self.scorer = PrefixScorer(self.model)
         with torch.inference_mode(), bnb_failures(self.quant, self.device):
-            logits = self.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0]
-            rows = logits[start : start + len(continuation_ids), : len(self.tokenizer)].float()
+            logits = self.scorer.logits(prompt_ids, continuation_ids)
+            rows = logits[:, : len(self.tokenizer)].float()
             return torch.log_softmax(rows, dim=-1).cpu().numpy()
 
     def _measure_peak(self) -> int | None:
