@@ -30,6 +30,7 @@ BENCHMARKS = [
     "bench_assisted",
     "bench_hostile_sizes",
     "bench_scale",
+    "bench_judge_floor",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = "## Notes from the sessions"
