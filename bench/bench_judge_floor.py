@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.backend import Contestant
+from arena.backend.helpers import common_prefix
 from arena.judging.autojudge import DEFAULT_PROMPT, JudgeItem, judge_for, judge_item, judge_messages
 from arena.prompts import load_prompt_set
 
@@ -41,22 +42,13 @@ def pairs(limit: int) -> list[JudgeItem]:
     return items[:limit]
 
 
-def _common(a: list[int], b: list[int]) -> int:
-    shared = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        shared += 1
-    return shared
-
-
 def gguf_floor(loaded: Any, first: list[int], second: list[int]) -> float:
     """llama.cpp decoding order one, then order two from where it departs, last-row logits only."""
     llama = loaded.llama
     start = time.perf_counter()
     llama.reset()
     llama._ctx.kv_cache_seq_rm(-1, 0, -1)
-    for tokens, keep in ((first, 0), (second, _common(first, second))):
+    for tokens, keep in ((first, 0), (second, common_prefix(first, second))):
         llama._ctx.kv_cache_seq_rm(-1, keep, -1)
         for begin in range(keep, len(tokens), llama.n_batch):
             batch = tokens[begin : begin + llama.n_batch]
@@ -77,7 +69,7 @@ def hf_floor(loaded: Any, first: list[int], second: list[int]) -> float:
     model = loaded.model
     start = time.perf_counter()
     with torch.inference_mode():
-        shared = _common(first, second)
+        shared = common_prefix(first, second)
         cache = DynamicCache()
         body = model.model(input_ids=torch.tensor([first[:shared]]), past_key_values=cache, use_cache=True)
         for tokens in (first, second):
@@ -107,7 +99,7 @@ def measure(spec: str, floor: Any, items: list[JudgeItem]) -> tuple[list[float],
                 scorer.prompt_token_ids(judge_messages(DEFAULT_PROMPT, item, left_first=left, verdict_format="letter"))
                 for left in (True, False)
             ]
-            tokens += len(orders[0]) + len(orders[1]) - _common(orders[0], orders[1])
+            tokens += len(orders[0]) + len(orders[1]) - common_prefix(orders[0], orders[1])
             floor_s.append(floor(loaded, *orders))
             start = time.perf_counter()
             judge_item(judge, DEFAULT_PROMPT, item)

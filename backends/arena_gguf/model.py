@@ -34,7 +34,7 @@ from arena.backend import (
     Message,
     RenderedPrompt,
 )
-from arena.backend.helpers import StopStringFilter, process_rss, raw_completion_prompt
+from arena.backend.helpers import StopStringFilter, common_prefix, process_rss, raw_completion_prompt
 from arena_gguf.templates import chat_template
 
 _LOG: deque[str] = deque(maxlen=200)
@@ -293,7 +293,7 @@ class GGUFModel(LoadedBase):
         with self.lock:
             llama = self.llama
             llama.reset()
-            reused = min(_common_prefix(self.scored, tokens), start)  # rows kept are decoded now
+            reused = min(common_prefix(self.scored, tokens), start)  # rows kept are decoded now
             self.scored = []
             llama._ctx.kv_cache_seq_rm(-1, reused, -1)
             for begin in range(reused, len(tokens), llama.n_batch):
@@ -360,13 +360,3 @@ class GGUFModel(LoadedBase):
 
     def close(self) -> None:
         self.llama.close()
-
-
-def _common_prefix(first: Sequence[int], second: Sequence[int]) -> int:
-    """How many leading tokens two sequences share."""
-    shared = 0
-    for a, b in zip(first, second, strict=False):
-        if a != b:
-            break
-        shared += 1
-    return shared

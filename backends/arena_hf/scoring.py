@@ -20,20 +20,12 @@ from typing import Any
 
 import torch
 
+from arena.backend.helpers import common_prefix
+
 log = logging.getLogger(__name__)
 
 MAX_KEPT_TOKENS = 16_384
 """A longer scoring call keeps no cache for the next (its memory is the model's to generate with)."""
-
-
-def common_prefix(first: Sequence[int], second: Sequence[int]) -> int:
-    """How many leading tokens two sequences share."""
-    shared = 0
-    for a, b in zip(first, second, strict=False):
-        if a != b:
-            break
-        shared += 1
-    return shared
 
 
 class PrefixScorer:
