@@ -28,6 +28,15 @@ MAX_KEPT_TOKENS = 16_384
 """A longer scoring call keeps no cache for the next (its memory is the model's to generate with)."""
 
 
+def cache_argument() -> str:
+    """What a model's forward calls its key-value cache: ``cache`` from transformers 5 (which warns that
+    ``past_key_values``, still in its signatures, goes in 5.40), ``past_key_values`` before."""
+    import transformers  # noqa: PLC0415
+
+    major = transformers.__version__.split(".", 1)[0]
+    return "cache" if major.isdigit() and int(major) >= 5 else "past_key_values"
+
+
 class PrefixScorer:
     """One model's scoring calls, each reusing what the previous call's cache holds of its tokens."""
 
@@ -35,9 +44,8 @@ class PrefixScorer:
         self.model = model
         self.kept: tuple[list[int], Any] | None = None
         self.reuse = True
-        parameters = inspect.signature(model.forward).parameters
-        self.keeps_logits = "logits_to_keep" in parameters
-        self.cache_name = "cache" if "cache" in parameters else "past_key_values"  # renamed in transformers 5
+        self.keeps_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
+        self.cache_name = cache_argument()
 
     def logits(self, prompt_ids: Sequence[int], continuation_ids: Sequence[int]) -> torch.Tensor:
         """The logits of the rows that predict ``continuation_ids`` (one row each), in order."""

@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from arena.demo.tinymodels import TinyModels
 from arena.engine.contestants import parse_spec
 from arena.engine.pool import ModelPool
 
 
+@pytest.mark.filterwarnings("error::FutureWarning")  # the cache under the name this transformers wants
 def test_a_kept_prefix_scores_as_a_plain_forward_pass(tiny: TinyModels) -> None:
     import torch
     from arena_hf.scoring import PrefixScorer
