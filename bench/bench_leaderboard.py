@@ -7,7 +7,6 @@ sandwich draws), Elo, tallies, scoreboard, matrices, neighbours' sureness.
 
 from __future__ import annotations
 
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -23,6 +22,7 @@ from arena.analysis.style import StyleCounts
 from arena.store import Store
 from arena.store.migrations import fill_battle_style
 from arena.vocab import Cluster, as_verdict
+from bench.bench_import import wall_and_cpu
 
 TARGET_S = 3.0
 STYLE_TARGET_S = 1.0
@@ -308,8 +308,8 @@ def _against_reference(database: Path, repeats: int) -> list[str]:
     alternated (so a busy moment lands on both), wall and CPU seconds."""
     timings: dict[str, list[tuple[float, float]]] = {"reference": [], "arena": []}
     for _ in range(repeats):
-        timings["reference"].append(_wall_and_cpu([sys.executable, "-c", REFERENCE_COMMAND, str(database)]))
-        timings["arena"].append(_wall_and_cpu([sys.executable, "-m", "arena", "leaderboard", "--json", "--db",
+        timings["reference"].append(wall_and_cpu([sys.executable, "-c", REFERENCE_COMMAND, str(database)]))
+        timings["arena"].append(wall_and_cpu([sys.executable, "-m", "arena", "leaderboard", "--json", "--db",
                                                str(database)]))  # fmt: skip
     wall = {name: statistics.median(t[0] for t in runs) for name, runs in timings.items()}
     cpu = {name: statistics.median(t[1] for t in runs) for name, runs in timings.items()}
@@ -325,16 +325,3 @@ def _against_reference(database: Path, repeats: int) -> list[str]:
         f"| `arena leaderboard --json` | {wall['arena']:.2f} s | {cpu['arena']:.2f} s |",
         f"| ratio | {wall['arena'] / wall['reference']:.2f}x | {cpu['arena'] / cpu['reference']:.2f}x |",
     ]
-
-
-def _wall_and_cpu(command: list[str]) -> tuple[float, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-if __name__ == "__main__":
-    print(run())

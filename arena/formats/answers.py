@@ -42,8 +42,6 @@ from arena.vocab import labelled_pair
 
 ANSWER_FORMATS = ("auto", "jsonl", "lm-eval", "inspect", "promptfoo")
 """What ``--format`` offers (auto: by the file's content)."""
-NAMED_FORMATS = ("inspect", "promptfoo")
-"""Formats whose files name their contestants (Inspect's model, promptfoo's providers): a label is optional."""
 MAX_ANSWER_CHARS = 1_000_000
 """An imported answer longer than this is refused: no model's answer to one prompt is a megabyte."""
 

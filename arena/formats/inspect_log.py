@@ -22,6 +22,7 @@ from arena.answer_sets import AnswerSet, ImportedAnswer
 from arena.backend import Message
 from arena.backend.helpers import read_text
 from arena.errors import ArenaError
+from arena.formats.conversation import conversation_parts
 from arena.vocab import FinishReason
 
 ZIP_ZSTD = 93
@@ -124,12 +125,9 @@ def _answer(
     epoch = sample.get("epoch", 1)
     if isinstance(epoch, bool) or not isinstance(epoch, int) or not 1 <= epoch <= 10_000:
         raise ValueError("'epoch' is not a count from 1")
-    sent = _sent(sample)
-    prompt = next((m["content"] for m in reversed(sent) if m["role"] == "user"), "")
+    prompt, system, messages = conversation_parts(_sent(sample))
     if not prompt.strip():
         raise ValueError("no user message in the sample's input")
-    system = sent[0]["content"] if sent[0]["role"] == "system" else None
-    extra_turns = [m for m in sent if m["role"] != "system"]
     output, stop_reason = _output(sample.get("output"))
     recorded: dict[str, Any] = {"tool": f"inspect_ai {version}" if version else "inspect_ai"}
     scores = sample.get("scores")
@@ -149,7 +147,7 @@ def _answer(
         sample=epoch - 1,
         category=task,
         system=system,
-        messages=tuple(sent) if len(extra_turns) > 1 else None,
+        messages=messages,
         params={key: value for key, value in params.items() if value is not None},
         finish_reason=finish,
         model=model,

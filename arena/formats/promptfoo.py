@@ -19,6 +19,7 @@ from typing import Any
 from arena.answer_sets import AnswerSet, ImportedAnswer, text_key
 from arena.backend import Message
 from arena.errors import ArenaError
+from arena.formats.conversation import conversation_parts
 from arena.vocab import FinishReason
 
 SAMPLING_KEYS = (
@@ -99,9 +100,7 @@ def _answer(
     raw = prompt.get("raw") if isinstance(prompt, dict) else None
     if not isinstance(raw, str) or not raw.strip():
         raise ValueError("no rendered prompt ('prompt.raw')")
-    messages = _chat_messages(raw)
-    text = next((m["content"] for m in reversed(messages or ()) if m["role"] == "user"), raw)
-    system = messages[0]["content"] if messages and messages[0]["role"] == "system" else None
+    text, system, messages = conversation_parts(_chat_messages(raw) or [{"role": "user", "content": raw}])
     found = result.get("response")
     response: dict[str, Any] = found if isinstance(found, dict) else {}
     output = response.get("output")
@@ -119,13 +118,12 @@ def _answer(
     if error or output is None:
         finish = "error"
         recorded["error"] = str(error or "no output")[:500]
-    turns = [m for m in messages or () if m["role"] != "system"]
     answer = ImportedAnswer(
         key=text_key(raw),
         prompt=text.strip() or raw.strip(),
         output=output or "",
         system=system,
-        messages=tuple(messages) if messages and len(turns) > 1 else None,
+        messages=messages,
         params=dict(settings.get(name.strip()) or settings.get(str(model)) or {}),
         finish_reason=finish,
         model=model if isinstance(model, str) else None,

@@ -43,9 +43,9 @@ def record_answer(
     recorded: Mapping[str, Any] | None = None,
 ) -> AnalyzedAnswer:
     """Analyze ``result`` and store it with its flags in one transaction (``recorded``: what the tool that
-    made an imported answer recorded beside it). ``messages`` is what the model
-    was sent when it was more than the prompt (a follow-up turn): stored as such, and analyzed against its
-    last message, without the prompt's constraints (they were about the first answer).
+    made an imported answer recorded beside it). ``messages`` is what the model was sent when it was more
+    than the prompt (a follow-up turn): stored as such, and analyzed against its last message, without the
+    prompt's constraints (they were about the first answer).
 
     Detectors are failure-isolated one by one inside ``analyze_result``; this last guard keeps the answer
     even if analysis as a whole breaks, recording why.

@@ -229,7 +229,7 @@ class HFModel(LoadedBase):
         """This model's share of the cores now (``set_threads``), applied by the thread that generates."""
         self.weights_key: tuple[object, ...] | None = None  # its entry in ``_SHARED`` when loaded by ``load``
         self.grown: int | None = None  # the process's growth for these weights on the CPU (``_Weights.grown``)
-        self.scorer: PrefixScorer | None = None  # made at the first scoring call
+        self.scorer = PrefixScorer(model)  # what the last scoring call left in the cache, for the next
 
     @classmethod
     def load(cls, contestant: Contestant) -> HFModel:
@@ -429,8 +429,6 @@ class HFModel(LoadedBase):
         size) and renormalized there."""
         if not prompt_ids:
             raise BackendError("scoring needs at least one prompt token")
-        if self.scorer is None:
-            self.scorer = PrefixScorer(self.model)
         with torch.inference_mode(), bnb_failures(self.quant, self.device):
             logits = self.scorer.logits(prompt_ids, continuation_ids)
             rows = logits[:, : len(self.tokenizer)].float()
