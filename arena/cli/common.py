@@ -310,13 +310,14 @@ def open_store(db_path: Path) -> Store:
     return Store(db_path)
 
 
-def existing_store(path: Path) -> Store:
+def existing_store(path: Path, reads: Sequence[str] | None = None) -> Store:
     """Open a database that must already exist, read-only: reports never create, migrate or convert a file
-    (an older arena schema is upgraded in memory; another program's file is refused)."""
+    (an older arena schema is upgraded in memory; another program's file is refused). ``reads``: the only
+    tables the command reads, which are then all the file's quick check covers (None: every table)."""
     from arena.store import Store
 
     check_db_file(path, must_exist=True)
-    return Store(path, read_only=True)
+    return Store(path, read_only=True, checked_tables=reads)
 
 
 def console(stderr: bool = False) -> Console:

@@ -48,6 +48,14 @@ def _battles(db_path: Path, battle_filter: BattleFilter) -> list[BattleRow]:
         return battle_rows(store, battle_filter)
 
 
+BOARD_READS: dict[str, tuple[str, ...]] = {
+    "bt": ("battles", "prompts", "flags"),
+    "style": ("battles", "prompts", "flags", "generations"),  # answers without stored counts are read
+}
+"""The tables a board fitted by each method reads, all that the file's quick check then covers (a damaged
+answer the board never reads cannot change it); a method not named here checks the whole file."""
+
+
 @click.command()
 @db_option
 @filter_options
@@ -124,7 +132,7 @@ def leaderboard(
 ) -> None:
     """Ratings with bootstrap intervals (Bradley-Terry, or --method style), Elo, tallies and head-to-head
     records."""
-    from arena.store.queries import auto_vote_count, rated_vote_count
+    from arena.store.queries import auto_vote_count, has_votes
 
     if style_control:
         if method not in ("bt", "style"):
@@ -138,8 +146,8 @@ def leaderboard(
         raise ArenaError("--method assisted needs the judge: --assisted-by auto:LABEL")
     if show_coefficients and method != "style":
         raise ArenaError("--coefficients are the style-control fit's: add --method style (or --style-control)")
-    with existing_store(db_path) as store:
-        if not rated_vote_count(store, battle_filter):  # said before numpy and the fit are even imported
+    with existing_store(db_path, reads=BOARD_READS.get(method)) as store:
+        if not has_votes(store, battle_filter):  # said before numpy and the fit are even imported
             _no_votes(as_json, auto_vote_count(store) if battle_filter.judge is None else 0)
             return
         from arena.analysis.ratings import parse_anchor

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from arena.analysis.ratings import Leaderboard, compute_leaderboard, outcomes_from_votes
+from arena.analysis.ratings import Leaderboard, compute_leaderboard
 from arena.analysis.ratings.standing import Standing
 from arena.reports.methods import METHODS, MethodOptions
 from arena.store import Store
-from arena.store.queries import BattleFilter, auto_judges, auto_vote_count, drawn_vote_count
+from arena.store.queries import BattleFilter, auto_judges, auto_vote_count, drawn_vote_count, leaked_vote_count
 from arena.vocab import Cluster, RatingMethod, is_auto_judge
 
 
@@ -50,10 +50,9 @@ def board_for(
     """The leaderboard of the votes ``battle_filter`` selects, fitted by ``method`` (``ValueError`` for an
     anchor without battles)."""
     read = METHODS[method].read(store, battle_filter, MethodOptions(assisted_by=assisted_by))
-    votes = read.votes
-    leaked = sum(1 for vote in votes if vote.leaked and vote.verdict != "skip")
+    leaked = leaked_vote_count(store, battle_filter)
     board = compute_leaderboard(
-        outcomes_from_votes(votes), rounds=rounds, seed=seed, anchor=anchor, k=k, cluster=cluster, model=read.model
+        read.votes, rounds=rounds, seed=seed, anchor=anchor, k=k, cluster=cluster, model=read.model
     )
     chosen = battle_filter or BattleFilter()
     if is_auto_judge(chosen.judge):

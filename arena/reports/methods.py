@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from arena.analysis.ratings import BradleyTerry, StyleColumns, StyleControlled
+from arena.analysis.ratings import BradleyTerry, StyleColumns, StyleControlled, VoteColumns
 from arena.analysis.ratings.assisted import MIN_SHARED, AssistedBT, Judged, Shared
 from arena.analysis.ratings.method import RatingModel
 from arena.errors import ArenaError
 from arena.store import Store
 from arena.store.auto_verdicts import PairVote, pair_votes
-from arena.store.queries import BattleFilter, StyledVoteRow, VoteRow, style_table, styled_vote_table, vote_table
+from arena.store.queries import BattleFilter, style_table, styled_vote_table, vote_rows
 from arena.vocab import RatingMethod, is_auto_judge
 
 
@@ -32,7 +32,7 @@ class MethodOptions:
 class MethodInput:
     """The votes a method rates and the model that fits them."""
 
-    votes: Sequence[VoteRow] | Sequence[StyledVoteRow]
+    votes: VoteColumns
     model: RatingModel
 
 
@@ -47,12 +47,13 @@ class Method:
 
 
 def _plain(store: Store, battle_filter: BattleFilter | None, _options: MethodOptions) -> MethodInput:
-    return MethodInput(vote_table(store, battle_filter), BradleyTerry())
+    return MethodInput(VoteColumns.from_rows(vote_rows(store, battle_filter)), BradleyTerry())
 
 
 def _styled(store: Store, battle_filter: BattleFilter | None, _options: MethodOptions) -> MethodInput:
     votes = styled_vote_table(store, battle_filter)
-    return MethodInput(votes, StyleControlled(StyleColumns.of(style_table(store, votes, battle_filter))))
+    styles = StyleColumns.of(style_table(store, votes, battle_filter))
+    return MethodInput(VoteColumns.of(votes), StyleControlled(styles))
 
 
 def _assisted(store: Store, battle_filter: BattleFilter | None, options: MethodOptions) -> MethodInput:
@@ -78,7 +79,7 @@ def _assisted(store: Store, battle_filter: BattleFilter | None, options: MethodO
         [v.prompt for v in verdicts],
         [_key(v.left_generation, v.right_generation) for v in verdicts],
     )
-    return MethodInput(vote_table(store, battle_filter), AssistedBT(judge, judged, shared))
+    return MethodInput(VoteColumns.from_rows(vote_rows(store, battle_filter)), AssistedBT(judge, judged, shared))
 
 
 def linked_votes(people: Sequence[PairVote], verdicts: Sequence[PairVote]) -> Shared:

@@ -10,7 +10,7 @@ write that returned before it stays stored.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -98,10 +98,19 @@ def _refuse_code(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
-def verify(conn: sqlite3.Connection) -> None:
-    """SQLite's quick check (0.2 s on a 250 MB file): without it, a damaged page that a query happens not
+def verify(conn: sqlite3.Connection, tables: Sequence[str] | None = None) -> None:
+    """SQLite's quick check (0.4 s on a 300 MB file): without it, a damaged page that a query happens not
     to touch gives a report quietly built on part of the data, and a run keeps writing into a broken file.
+    ``tables``: check only these tables and their indexes, for a report that reads nothing else (the
+    leaderboard reads the votes, 5% of a file that keeps its answers: 0.04 s instead of 0.4 s); None, or
+    a SQLite before 3.33 (which checks whole files only), checks the whole file.
     Raises ``sqlite3.DatabaseError`` (which ``describe`` turns into the "damaged" line)."""
-    problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
-    if problem != "ok":
-        raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
+    if tables is None or sqlite3.sqlite_version_info < (3, 33, 0):
+        checks = ["PRAGMA quick_check(1)"]
+    else:  # a table's name cannot be a pragma's parameter: the names are the arena's own, quoted anyway
+        present = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+        checks = ['PRAGMA quick_check("{}")'.format(table.replace('"', '""')) for table in tables if table in present]
+    for check in checks:
+        problem = conn.execute(check).fetchone()[0]
+        if problem != "ok":
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")

@@ -377,29 +377,28 @@ def judge_votes(store: Store, battle_filter: BattleFilter | None = None) -> list
     ]
 
 
-class VoteRow(NamedTuple):
-    """What the ratings need of one battle (``vote_table``): read by name, built from a plain row at C speed."""
+VoteTuple = tuple[str, str, str, str]
+"""(left, right, verdict, prompt) of one vote: what the ratings read (``analysis.ratings.VoteColumns``)."""
 
-    left: str
-    right: str
-    verdict: Verdict
-    leaked: int
-    """1 when either answer named itself (the ``identity`` flag)."""
-    left_generation: int | None
-    right_generation: int | None
-    prompt: str
-    """The battle's prompt id (a FastChat import's ``question_id``): the cluster its votes share."""
+_VOTE_SQL = (
+    "select b.left_contestant, b.right_contestant, b.verdict, b.prompt{extra} from battles b "
+    "left join prompts p on p.id = b.prompt{where} order by b.tstamp, b.id"
+)
+
+
+def vote_rows(store: Store, battle_filter: BattleFilter | None = None) -> list[VoteTuple]:
+    """What the ratings need of each battle, oldest first: four short texts (no prompt texts, messages,
+    flags or generation ids), so a board over 100,000 battles reads them in a tenth of a second."""
+    where, params = (battle_filter or BattleFilter()).where()
+    return store.rows(_VOTE_SQL.format(extra="", where=where), params)
 
 
 class StyledVoteRow(NamedTuple):
-    """A ``VoteRow`` with the style differences stored with the vote (``migrations.STYLE_COLUMNS``)."""
+    """A vote with the style differences stored with it (``migrations.STYLE_COLUMNS``)."""
 
     left: str
     right: str
     verdict: Verdict
-    leaked: int
-    left_generation: int | None
-    right_generation: int | None
     prompt: str
     style_tokens: float | None
     style_words: float | None
@@ -408,34 +407,28 @@ class StyledVoteRow(NamedTuple):
     style_bold: float | None
 
 
-_VOTES = (
-    "with leaks(generation) as (select generation from flags where name = 'identity' and hit = 1) "
-    "select b.left_contestant, b.right_contestant, b.verdict, "
-    "(b.left_generation in (select generation from leaks) "
-    "or b.right_generation in (select generation from leaks)), "
-    "b.left_generation, b.right_generation, b.prompt"
-)
-
-
-def vote_table(store: Store, battle_filter: BattleFilter | None = None) -> list[VoteRow]:
-    """What the ratings need of each battle, oldest first: no prompt texts, messages or flag lists, so a
-    leaderboard over 100,000 battles reads in about a tenth of a second."""
-    where, params = (battle_filter or BattleFilter()).where()
-    sql = _VOTES + " from battles b left join prompts p on p.id = b.prompt" + where + " order by b.tstamp, b.id"
-    return list(map(VoteRow._make, store.rows(sql, params)))
-
-
 def styled_vote_table(store: Store, battle_filter: BattleFilter | None = None) -> list[StyledVoteRow]:
-    """``vote_table`` with each vote's stored style differences, which ``style_table`` reads."""
+    """``vote_rows`` with each vote's stored style differences, which ``style_table`` reads."""
     where, params = (battle_filter or BattleFilter()).where()
-    sql = (
-        _VOTES
-        + "".join(f", b.{column}" for column in STYLE_COLUMNS)
-        + " from battles b left join prompts p on p.id = b.prompt"
+    extra = "".join(f", b.{column}" for column in STYLE_COLUMNS)
+    return list(map(StyledVoteRow._make, store.rows(_VOTE_SQL.format(extra=extra, where=where), params)))
+
+
+def leaked_vote_count(store: Store, battle_filter: BattleFilter | None = None) -> int:
+    """Votes (skips aside) the filter selects where either answer named itself (the ``identity`` flag):
+    the judge was not blind. One look at the flags where no answer did, the usual case."""
+    if not store.rows("select 1 from flags where name = 'identity' and hit = 1 limit 1"):
+        return 0
+    where, params = replace(battle_filter or BattleFilter(), include_skips=False).where()
+    rows = store.rows(
+        "with leaks(generation) as (select generation from flags where name = 'identity' and hit = 1) "
+        "select count(*) from battles b left join prompts p on p.id = b.prompt"
         + where
-        + " order by b.tstamp, b.id"
+        + " and (b.left_generation in (select generation from leaks) "
+        "or b.right_generation in (select generation from leaks))",
+        params,
     )
-    return list(map(StyledVoteRow._make, store.rows(sql, params)))
+    return int(rows[0][0])
 
 
 def style_table(
@@ -525,11 +518,14 @@ def battle_counts(store: Store) -> dict[frozenset[str], int]:
     return counts
 
 
-def rated_vote_count(store: Store, battle_filter: BattleFilter | None = None) -> int:
-    """How many votes the filter selects (a cheap check before any rating is fitted)."""
+def has_votes(store: Store, battle_filter: BattleFilter | None = None) -> bool:
+    """Whether the filter selects any vote (a cheap check before any rating is fitted: it stops at the
+    first)."""
     where, params = (battle_filter or BattleFilter()).where()
-    rows = store.rows("select count(*) from battles b left join prompts p on p.id = b.prompt" + where, params)
-    return int(rows[0][0])
+    rows = store.rows(
+        "select exists(select 1 from battles b left join prompts p on p.id = b.prompt" + where + ")", params
+    )
+    return bool(rows[0][0])
 
 
 def auto_vote_count(store: Store) -> int:

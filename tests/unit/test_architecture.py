@@ -289,7 +289,7 @@ BROKEN = {
 }
 
 LAYER_BREAKS = {
-    "the engine imports the store": ("arena/engine/fake.py", "from arena.store.queries import vote_table\n"),
+    "the engine imports the store": ("arena/engine/fake.py", "from arena.store.queries import vote_rows\n"),
     "the analysis imports the engine": ("arena/analysis/fake.py", "from arena.engine.pool import ModelPool\n"),
     "the analysis imports the store, for annotations": (
         "arena/analysis/fake.py",

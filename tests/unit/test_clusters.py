@@ -18,6 +18,7 @@ import pytest
 
 from arena.analysis.ratings import Outcome, StyleColumns, compute_leaderboard
 from arena.analysis.ratings.board import between_prompt_variance
+from arena.analysis.ratings.columns import VoteColumns
 from arena.analysis.ratings.data import Cells, PromptCells, tally
 from arena.analysis.ratings.method import small_cluster_factor
 from arena.analysis.style import StyleCounts, fit_style_controlled, standardize
@@ -96,7 +97,7 @@ def test_resampling_prompts_takes_each_prompts_battles_whole() -> None:
     outcomes = [Outcome("a", "b", "left", "p1")] * 3 + [Outcome("a", "b", "right", "p2")] * 5
     labels = ["a", "b"]
     cells = Cells.from_tally(tally(outcomes), labels)
-    grouped = PromptCells.of(outcomes, cells)
+    grouped = PromptCells.of(VoteColumns.of(outcomes), cells)
     assert grouped.prompts == 2 and not grouped.singletons
     counts = grouped.resample(500, np.random.default_rng(0))
     won, lost = counts[:, 0], counts[:, 1]  # cell 0: a beat b; cell 1: b beat a
@@ -178,7 +179,7 @@ def test_every_pairs_per_prompt_record_is_counted_from_the_votes(seed: int) -> N
         left, right = rng.sample(labels, 2)
         outcomes.append(Outcome(left, right, rng.choice(["left", "right", "tie", "both_bad"]), f"p{rng.randrange(9)}"))
     cells = Cells.from_tally(tally(outcomes), labels)
-    by_prompt = PromptCells.of(outcomes, cells)
+    by_prompt = PromptCells.of(VoteColumns.of(outcomes), cells)
     prompt_order = list(dict.fromkeys(outcome.prompt for outcome in outcomes))
     for i, j in itertools.combinations(range(len(labels)), 2):
         counted: dict[str, list[int]] = {}
@@ -191,6 +192,7 @@ def test_every_pairs_per_prompt_record_is_counted_from_the_votes(seed: int) -> N
         expected = [tuple(counted[p]) for p in prompt_order if p in counted]
         assert by_prompt.pair_records(cells, i, j) == expected
     empty = PromptCells.of(
-        [Outcome("a", "b", "tie", "p")], Cells.from_tally(tally([Outcome("a", "b", "tie", "p")]), ["a", "b"])
+        VoteColumns.of([Outcome("a", "b", "tie", "p")]),
+        Cells.from_tally(tally([Outcome("a", "b", "tie", "p")]), ["a", "b"]),
     )
     assert empty.pair_records(Cells.from_tally(tally([Outcome("a", "b", "tie", "p")]), ["a", "b"]), 0, 1) == []

@@ -22,13 +22,13 @@ from arena.analysis.ratings.bt import (
     fit_bradley_terry,
     win_probability,
 )
+from arena.analysis.ratings.columns import VoteColumns
 from arena.analysis.ratings.data import (
     Outcome,
     PairRecord,
     PositionBias,
     matrix_rows,
     outcomes_from_rows,
-    outcomes_from_votes,
     tallies,
     tally,
 )
@@ -51,12 +51,12 @@ __all__ = [
     "StyleColumns",
     "StyleControlled",
     "Sureness",
+    "VoteColumns",
     "compute_leaderboard",
     "elo_ratings",
     "fit_bradley_terry",
     "matrix_rows",
     "outcomes_from_rows",
-    "outcomes_from_votes",
     "parse_anchor",
     "tallies",
     "tally",

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from arena.analysis.ratings.bt import BradleyTerry, FloatArray, elo_ratings, win_probability
+from arena.analysis.ratings.columns import VoteColumns
 from arena.analysis.ratings.data import (
     Cells,
     Outcome,
@@ -26,7 +27,6 @@ from arena.analysis.ratings.data import (
     pairs,
     position_bias,
     tallies,
-    tally,
     win_matrix,
 )
 from arena.analysis.ratings.method import (
@@ -41,7 +41,7 @@ from arena.analysis.ratings.sequential import call_pair, winner
 from arena.analysis.ratings.styled import StyleColumns, StyleControlled
 from arena.analysis.stats import intervals_overlap, wilson_interval
 from arena.analysis.style import StyleCoefficient
-from arena.vocab import RATED_VERDICTS, Cluster
+from arena.vocab import Cluster
 from arena.wording import counted
 
 PROVISIONAL_BELOW = 10
@@ -213,7 +213,7 @@ FEW_PROMPTS = 20
 
 
 def compute_leaderboard(
-    outcomes: Sequence[Outcome],
+    outcomes: Sequence[Outcome] | VoteColumns,
     *,
     rounds: int = 1000,
     seed: int = 0,
@@ -226,7 +226,8 @@ def compute_leaderboard(
 ) -> Leaderboard:
     """Ratings with bootstrap intervals, Rank(UB), Elo, tallies, the pairwise scoreboard and matrices.
 
-    ``outcomes`` are in the order the votes were cast (only Elo uses it); ``skip`` verdicts are ignored.
+    ``outcomes`` are in the order the votes were cast (only Elo uses it), as ``Outcome`` tuples or, from
+    the store, ``VoteColumns``; ``skip`` verdicts are ignored.
     ``model`` fits the ratings (``method.RatingModel``; plain Bradley-Terry by default); ``style``
     (differences aligned with ``outcomes``) is a spelling of ``model=StyleControlled(style)``: the ratings
     fitted with the answers' style taken out. Tallies, Elo and the scoreboard are the raw votes' whatever
@@ -234,12 +235,11 @@ def compute_leaderboard(
     ``cluster`` "prompt" resamples prompts (``PromptCells``; the style fit's sandwich sums scores within a
     prompt), where there are at least ``MIN_PROMPTS_TO_RESAMPLE``; "battle" resamples battles.
     """
-    kept = [index for index, o in enumerate(outcomes) if o.verdict in RATED_VERDICTS and o.left != o.right]
-    rated = [outcomes[index] for index in kept]
+    rated, kept = VoteColumns.of(outcomes).rated()
     if model is None:
         model = StyleControlled(style) if style is not None else BradleyTerry()
-    counted = tally(rated)
-    labels = sorted({key[0] for key in counted} | {key[1] for key in counted})
+    counted = rated.tally()
+    labels = list(rated.contestants)
     if anchor is not None and anchor[0] not in labels:
         raise ValueError(f"anchor {anchor[0]!r} has no battles (contestants: {', '.join(labels) or 'none'})")
     bias = position_bias(counted)
@@ -257,7 +257,7 @@ def compute_leaderboard(
     )
     if used == "prompt" and fitted.draws is not None:
         fitted = widened(fitted, small_cluster_factor(by_prompt.prompts, confidence), confidence)
-    groups = components(labels, rated)
+    groups = components(labels, rated.pairs_met())
     ratings = _mark_noise(_ratings(labels, counted, fitted, groups, elo_ratings(rated, k=k)))
     ratings.sort(key=lambda r: (-r.rating, r.contestant))
     records = pairs(counted)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +18,9 @@ import numpy.typing as npt
 from arena.analysis.stats import wilson_interval
 from arena.vocab import SCORE, Verdict
 from arena.wording import counted
+
+if TYPE_CHECKING:
+    from arena.analysis.ratings.columns import VoteColumns
 
 FloatArray = npt.NDArray[np.float64]
 Tally = Counter[tuple[str, str, Verdict]]
@@ -39,7 +42,7 @@ class Outcome(NamedTuple):
 
 
 class Vote(Protocol):
-    """What a vote must say for the ratings (``arena.store.queries.VoteRow`` does): the store stays out of
+    """What a vote must say for the ratings (``arena.store.queries.StyledVoteRow`` does): the store stays out of
     the analysis layer, and the analysis names what it reads."""
 
     @property
@@ -58,12 +61,6 @@ class Vote(Protocol):
 def outcomes_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Outcome]:
     """Outcomes from battle rows as ``arena.store.queries.battle_rows`` returns them."""
     return [Outcome(row["left_contestant"], row["right_contestant"], row["verdict"], row["prompt_id"]) for row in rows]
-
-
-def outcomes_from_votes(votes: Iterable[Vote]) -> list[Outcome]:
-    """Outcomes from ``arena.store.queries.vote_table`` rows (style, when wanted, comes apart as
-    ``StyleColumns``)."""
-    return [Outcome(vote.left, vote.right, vote.verdict, vote.prompt) for vote in votes]
 
 
 def tally(outcomes: Iterable[Outcome]) -> Tally:
@@ -160,23 +157,22 @@ class PromptCells:
     battle_prompt: npt.NDArray[np.int64]
 
     @classmethod
-    def of(cls, outcomes: Sequence[Outcome], cells: Cells) -> PromptCells:
-        """From the rated outcomes and their ``Cells``: two dictionary lookups per battle, then numpy."""
-        triples = list({(o.left, o.right, o.verdict) for o in outcomes})  # a few hundred, coded once
-        codes = np.searchsorted(cells.codes, cell_codes(triples, cells.labels)).tolist()
-        cell_of = dict(zip(triples, codes, strict=True))
-        names: dict[str, int] = {}
-        battle_prompt = np.fromiter(
-            (names.setdefault(o.prompt, len(names)) for o in outcomes), dtype=np.int64, count=len(outcomes)
-        )
-        battle_cell = np.fromiter(
-            (cell_of[(o.left, o.right, o.verdict)] for o in outcomes), dtype=np.int64, count=len(outcomes)
-        )
+    def of(cls, votes: VoteColumns, cells: Cells) -> PromptCells:
+        """From the rated votes (``VoteColumns.rated``) and their ``Cells``: each vote's cell and prompt from
+        its codes, then one grouping."""
+        position = {label: index for index, label in enumerate(cells.labels)}
+        renumber = np.array([position[label] for label in votes.contestants], dtype=np.int64)
+        left, right = renumber[votes.left], renumber[votes.right]
+        outcome = np.minimum(votes.verdict, 2)  # OUTCOME_CODES from the left side: 0 won, 1 lost, 2 tie
+        swap = left > right
+        outcome = np.where(swap & (outcome < 2), 1 - outcome, outcome)  # from the lower index's side
+        codes = (np.minimum(left, right) * len(cells.labels) + np.maximum(left, right)) * 3 + outcome
+        battle_cell = np.searchsorted(cells.codes, codes)
         n_cells = len(cells.count)
-        pairs, count = np.unique(battle_prompt * n_cells + battle_cell, return_counts=True)
+        pairs, count = np.unique(votes.prompt * n_cells + battle_cell, return_counts=True)
         cell = pairs % n_cells
         order = np.argsort(cell, kind="stable")
-        return cls(len(names), (pairs // n_cells)[order], cell[order], count[order], n_cells, battle_prompt)
+        return cls(len(votes.prompts), (pairs // n_cells)[order], cell[order], count[order], n_cells, votes.prompt)
 
     def pair_records(self, cells: Cells, i: int, j: int) -> list[tuple[int, int]]:
         """Per prompt where contestants i < j met with a decisive vote: (i's wins, decisive votes)."""
@@ -272,8 +268,9 @@ def _uniform_counts(rng: np.random.Generator, draws: npt.NDArray[np.int64], prom
     return counts
 
 
-def components(labels: Sequence[str], outcomes: Sequence[Outcome]) -> list[list[str]]:
-    """Groups of contestants connected by battles; ratings are only comparable within a group."""
+def components(labels: Sequence[str], met: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """Groups of contestants connected by battles (``met``: the pairs that met); ratings are only comparable
+    within a group."""
     parent = {label: label for label in labels}
 
     def root(label: str) -> str:
@@ -282,7 +279,7 @@ def components(labels: Sequence[str], outcomes: Sequence[Outcome]) -> list[list[
             label = parent[label]
         return label
 
-    for left, right in {(outcome.left, outcome.right) for outcome in outcomes}:
+    for left, right in met:
         parent[root(left)] = root(right)
     groups: dict[str, list[str]] = {}
     for label in labels:

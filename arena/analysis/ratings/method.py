@@ -10,12 +10,12 @@ registration (``arena.reports.methods``), after arena-rank's ``RatingSystem`` wi
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from arena.analysis.quantiles import linear_quantiles
-from arena.analysis.ratings.data import Cells, FloatArray, Outcome, PromptCells
+from arena.analysis.ratings.columns import IntArray, VoteColumns
+from arena.analysis.ratings.data import Cells, FloatArray, PromptCells
 from arena.analysis.style import StyleCoefficient
 
 
@@ -23,9 +23,10 @@ from arena.analysis.style import StyleCoefficient
 class FitInput:
     """The rated votes as every method gets them."""
 
-    rated: Sequence[Outcome]
-    """The battles that count (a verdict other than skip, two different contestants), in vote order."""
-    kept: Sequence[int]
+    rated: VoteColumns
+    """The battles that count (a verdict other than skip, two different contestants), in vote order; their
+    contestants are ``labels``."""
+    kept: IntArray
     """Each rated battle's position among the outcomes ``compute_leaderboard`` was given: per-battle data
     a method holds (style differences, a judge's verdicts) lines up through it."""
     cells: Cells

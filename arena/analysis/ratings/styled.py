@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from arena.analysis.ratings.bt import FloatArray, to_points, weak_prior_precision
-from arena.analysis.ratings.data import Outcome
+from arena.analysis.ratings.columns import IntArray, VoteColumns
 from arena.analysis.ratings.method import FitInput, Fitted, with_interval
 from arena.analysis.style import (
     StyleCounts,
@@ -22,7 +22,6 @@ from arena.analysis.style import (
     raw_differences,
     standardize,
 )
-from arena.vocab import SCORE
 
 
 class StyleColumns(NamedTuple):
@@ -42,12 +41,12 @@ class StyleColumns(NamedTuple):
         """From both answers' style counts, battle by battle (outcomes built in memory)."""
         return cls(raw_differences(left, right))
 
-    def take(self, kept: Sequence[int]) -> StyleColumns:
-        return StyleColumns(self.raw[list(kept)])
+    def take(self, kept: IntArray) -> StyleColumns:
+        return StyleColumns(self.raw[kept])
 
 
 def style_fit(
-    rated: Sequence[Outcome],
+    rated: VoteColumns,
     style: StyleColumns,
     labels: Sequence[str],
     rounds: int,
@@ -55,15 +54,12 @@ def style_fit(
     clusters: npt.NDArray[np.int64] | None = None,
 ) -> StyleFit:
     """Ratings with style taken out, and ``rounds`` joint draws of ratings and coefficients (cluster-robust
-    over ``clusters``, each battle's prompt index, when given)."""
-    index = {label: position for position, label in enumerate(labels)}
-    left = np.array([index[o.left] for o in rated], dtype=np.int64)
-    right = np.array([index[o.right] for o in rated], dtype=np.int64)
-    score = np.array([SCORE[o.verdict] for o in rated])
+    over ``clusters``, each battle's prompt index, when given). ``rated`` names the contestants ``labels``
+    names, in that order (``VoteColumns.rated``)."""
     return fit_style_controlled(
-        left,
-        right,
-        score,
+        rated.left,
+        rated.right,
+        rated.scores(),
         standardize(style.raw),
         len(labels),
         weak_prior_precision(),
