@@ -115,38 +115,138 @@ def fit_style_controlled(
     With ``clusters`` (each battle's prompt index) the sandwich is cluster-robust: the score contributions
     are summed within a prompt before their outer product, the large-sample limit of a bootstrap that
     resamples prompts; without, each battle is its own cluster.
+
+    The design matrix (a row per battle: +1 for left, -1 for right, the differences) is never built: its
+    products are sums per contestant and per pair (``_design_product``, ``_weighted_gram``), so memory and
+    time grow with the battles times the five numbers each has, not times the contestants (a dense design
+    was 190 MB per Newton step at 1,000,000 battles and 20 contestants, and the fit took 15 s).
     """
-    battles, features = differences.shape
-    design = np.zeros((battles, n + features))
-    rows = np.arange(battles)
-    design[rows, left] += 1.0
-    design[rows, right] -= 1.0
-    design[:, n:] = differences
+    features = differences.shape[1]
+    theta, covariance = style_estimate(left, right, score, differences, n, prior_precision, clusters)
+    # the ratings are only defined up to a shift: draw the centred log-strengths (and the coefficients), so no
+    # draw carries the near-flat direction the weak prior leaves, only to have it subtracted again
+    centring = np.eye(n + features)
+    centring[:n, :n] -= 1.0 / n
+    centred = centring @ theta
+    draws = _gaussian_draws(centred, centring @ covariance @ centring.T, rounds, seed)
+    beta_draws = draws[:, :n] - draws[:, :n].mean(axis=1, keepdims=True)
+    return StyleFit(beta=centred[:n], gamma=theta[n:], beta_draws=beta_draws, gamma_draws=draws[:, n:])
+
+
+def style_estimate(
+    left: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
+    score: FloatArray,
+    differences: FloatArray,
+    n: int,
+    prior_precision: float,
+    clusters: npt.NDArray[np.int64] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """The penalized maximum-likelihood estimate (log-strengths, then the coefficients) and its sandwich
+    covariance, as ``fit_style_controlled`` describes them."""
+    features = differences.shape[1]
     penalty = np.concatenate([np.full(n, prior_precision), np.full(features, RIDGE)])
     theta = np.zeros(n + features)
+
+    def probability(theta: FloatArray) -> FloatArray:
+        result: FloatArray = 1.0 / (1.0 + np.exp(-(theta[left] - theta[right] + differences @ theta[n:])))
+        return result
+
     for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(design @ theta)))
-        gradient = design.T @ (score - p) - penalty * theta
-        hessian = (design * (p * (1.0 - p))[:, None]).T @ design + np.diag(penalty)
+        p = probability(theta)
+        gradient = _design_product(left, right, differences, score - p, n) - penalty * theta
+        hessian = _weighted_gram(left, right, differences, p * (1.0 - p), n) + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
         largest = float(np.abs(step).max())
         theta = theta + step * min(1.0, 2.0 / max(largest, 1e-300))
         if largest < 1e-10:
             break
-    p = 1.0 / (1.0 + np.exp(-(design @ theta)))
-    hessian = (design * (p * (1.0 - p))[:, None]).T @ design + np.diag(penalty)
-    scores = design * (score - p)[:, None]
-    if clusters is not None:
-        summed = np.zeros((int(clusters.max()) + 1, scores.shape[1]))
-        np.add.at(summed, clusters, scores)
-        scores = summed
-    scores -= scores.mean(axis=0)
+    p = probability(theta)
+    hessian = _weighted_gram(left, right, differences, p * (1.0 - p), n) + np.diag(penalty)
     inverse = np.linalg.inv(hessian)
-    covariance = inverse @ (scores.T @ scores) @ inverse
-    draws = _gaussian_draws(theta, covariance, rounds, seed)
-    beta = theta[:n] - theta[:n].mean()
-    beta_draws = draws[:, :n] - draws[:, :n].mean(axis=1, keepdims=True)
-    return StyleFit(beta=beta, gamma=theta[n:], beta_draws=beta_draws, gamma_draws=draws[:, n:])
+    covariance: FloatArray = inverse @ _meat(left, right, differences, score - p, n, clusters) @ inverse
+    return theta, covariance
+
+
+def _design_product(
+    left: npt.NDArray[np.int64], right: npt.NDArray[np.int64], differences: FloatArray, values: FloatArray, n: int
+) -> FloatArray:
+    """design.T @ values: per contestant, its left battles' values minus its right battles'; per feature,
+    the differences times the values."""
+    return np.concatenate(
+        [
+            np.bincount(left, weights=values, minlength=n) - np.bincount(right, weights=values, minlength=n),
+            differences.T @ values,
+        ]
+    )
+
+
+def _weighted_gram(
+    left: npt.NDArray[np.int64], right: npt.NDArray[np.int64], differences: FloatArray, weights: FloatArray, n: int
+) -> FloatArray:
+    """design.T @ diag(weights) @ design from per-pair and per-contestant sums of the weights."""
+    features = differences.shape[1]
+    pair = np.bincount(left * n + right, weights=weights, minlength=n * n).reshape(n, n)
+    weighted = differences * weights[:, None]
+    cross = np.stack(
+        [
+            np.bincount(left, weights=weighted[:, f], minlength=n)
+            - np.bincount(right, weights=weighted[:, f], minlength=n)
+            for f in range(features)
+        ],
+        axis=1,
+    ).reshape(n, features)
+    gram = np.empty((n + features, n + features))
+    gram[:n, :n] = np.diag(pair.sum(axis=1) + pair.sum(axis=0)) - pair - pair.T
+    gram[:n, n:] = cross
+    gram[n:, :n] = cross.T
+    gram[n:, n:] = differences.T @ weighted
+    return gram
+
+
+def _meat(
+    left: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
+    differences: FloatArray,
+    residual: FloatArray,
+    n: int,
+    clusters: npt.NDArray[np.int64] | None,
+) -> FloatArray:
+    """The sandwich's middle: the sum over clusters of (S_c - mean)(S_c - mean)^T, S_c the summed score rows
+    (design row times residual) of a cluster's battles. Each battle its own cluster: the weighted Gram with
+    the squared residuals. Clusters: their sums built for blocks of clusters at a time (memory stays near
+    32 MB however many prompts)."""
+    features = differences.shape[1]
+    width = n + features
+    if clusters is None:
+        total = _design_product(left, right, differences, residual, n)
+        gram = _weighted_gram(left, right, differences, residual * residual, n)
+        centred: FloatArray = gram - np.outer(total, total) / max(len(residual), 1)
+        return centred
+    count = int(clusters.max()) + 1 if len(clusters) else 0
+    order = np.argsort(clusters, kind="stable")
+    sorted_clusters = clusters[order]
+    block = max(1, 4_000_000 // width)
+    meat = np.zeros((width, width))
+    total = np.zeros(width)
+    for first in range(0, count, block):
+        start, stop = np.searchsorted(sorted_clusters, [first, first + block])
+        rows = order[start:stop]
+        local = sorted_clusters[start:stop] - first
+        size = min(block, count - first)
+        values = residual[rows]
+        summed = np.empty((size, width))
+        summed[:, :n] = (
+            np.bincount(local * n + left[rows], weights=values, minlength=size * n)
+            - np.bincount(local * n + right[rows], weights=values, minlength=size * n)
+        ).reshape(size, n)
+        weighted = differences[rows] * values[:, None]
+        for feature in range(features):
+            summed[:, n + feature] = np.bincount(local, weights=weighted[:, feature], minlength=size)
+        meat += summed.T @ summed
+        total += summed.sum(axis=0)
+    result: FloatArray = meat - np.outer(total, total) / max(count, 1)
+    return result
 
 
 def _gaussian_draws(mean: FloatArray, covariance: FloatArray, rounds: int, seed: int) -> FloatArray:

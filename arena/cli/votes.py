@@ -48,12 +48,11 @@ def _battles(db_path: Path, battle_filter: BattleFilter) -> list[BattleRow]:
         return battle_rows(store, battle_filter)
 
 
-BOARD_READS: dict[str, tuple[str, ...]] = {
-    "bt": ("battles", "prompts", "flags"),
-    "style": ("battles", "prompts", "flags", "generations"),  # answers without stored counts are read
-}
-"""The tables a board fitted by each method reads, all that the file's quick check then covers (a damaged
-answer the board never reads cannot change it); a method not named here checks the whole file."""
+_VOTE_TABLES = ("battles", "prompts", "flags")
+BOARD_READS: dict[str, tuple[str, ...]] = {"bt": _VOTE_TABLES, "style": _VOTE_TABLES}
+"""The tables a board fitted by each method reads, all that the file's quick check covers at first (a damaged
+answer the board never reads cannot change it; a style board that counts answers without stored counts
+checks them before, ``queries.style_from_texts``); a method not named here checks the whole file."""
 
 
 @click.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from arena.analysis.ratings import BradleyTerry, StyleColumns, StyleControlled, VoteColumns
 from arena.analysis.ratings.assisted import MIN_SHARED, AssistedBT, Judged, Shared
@@ -17,7 +18,7 @@ from arena.analysis.ratings.method import RatingModel
 from arena.errors import ArenaError
 from arena.store import Store
 from arena.store.auto_verdicts import PairVote, pair_votes
-from arena.store.queries import BattleFilter, style_table, styled_vote_table, vote_rows
+from arena.store.queries import BattleFilter, style_from_texts, styled_vote_rows, vote_rows
 from arena.vocab import RatingMethod, is_auto_judge
 
 
@@ -51,9 +52,14 @@ def _plain(store: Store, battle_filter: BattleFilter | None, _options: MethodOpt
 
 
 def _styled(store: Store, battle_filter: BattleFilter | None, _options: MethodOptions) -> MethodInput:
-    votes = styled_vote_table(store, battle_filter)
-    styles = StyleColumns.of(style_table(store, votes, battle_filter))
-    return MethodInput(VoteColumns.of(votes), StyleControlled(styles))
+    """The votes and the style differences stored with them, read as columns; counted from the answers'
+    texts where a vote has none stored."""
+    rows = styled_vote_rows(store, battle_filter)
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 9
+    styles = StyleColumns.from_stored(columns[4:])
+    if styles is None:
+        styles = StyleColumns.of(style_from_texts(store, battle_filter))
+    return MethodInput(VoteColumns.from_columns(*columns[:4]), StyleControlled(styles))
 
 
 def _assisted(store: Store, battle_filter: BattleFilter | None, options: MethodOptions) -> MethodInput:

@@ -254,6 +254,18 @@ class Store:
                 raise
             conn.execute("COMMIT")
 
+    def check_tables(self, tables: Sequence[str]) -> None:
+        """Quick-check ``tables`` now, where this read-only store's check left them out (``checked_tables``):
+        a reader that turns to a table it did not name first (a style board counting answers whose counts
+        were never stored) checks it before reading. ``StoreError`` if it is damaged."""
+        if not self.read_only or self.checked_tables is None:
+            return
+        wanted = [table for table in tables if table not in self.checked_tables]
+        if wanted:
+            with self._lock, translated(self.path, self.busy_timeout_s, writing=False):
+                verify(self.conn, wanted)
+            self.checked_tables = (*self.checked_tables, *wanted)
+
     def rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read query as plain tuples: for reads of 100,000 rows, where building a dict per row
         costs more than the query itself. The cyclic garbage collector waits while they are built: 100,000

@@ -8,8 +8,6 @@ leaderboard share one definition of "the battles that match these filters".
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, TypedDict, cast
@@ -393,25 +391,14 @@ def vote_rows(store: Store, battle_filter: BattleFilter | None = None) -> list[V
     return store.rows(_VOTE_SQL.format(extra="", where=where), params)
 
 
-class StyledVoteRow(NamedTuple):
-    """A vote with the style differences stored with it (``migrations.STYLE_COLUMNS``)."""
-
-    left: str
-    right: str
-    verdict: Verdict
-    prompt: str
-    style_tokens: float | None
-    style_words: float | None
-    style_headers: float | None
-    style_lists: float | None
-    style_bold: float | None
-
-
-def styled_vote_table(store: Store, battle_filter: BattleFilter | None = None) -> list[StyledVoteRow]:
-    """``vote_rows`` with each vote's stored style differences, which ``style_table`` reads."""
+def styled_vote_rows(store: Store, battle_filter: BattleFilter | None = None) -> list[tuple[Any, ...]]:
+    """``vote_rows`` with each vote's stored style differences (``migrations.STYLE_COLUMNS``) after its four
+    texts; NULL where the stored value is not a number (a merged file may hold text there)."""
     where, params = (battle_filter or BattleFilter()).where()
-    extra = "".join(f", b.{column}" for column in STYLE_COLUMNS)
-    return list(map(StyledVoteRow._make, store.rows(_VOTE_SQL.format(extra=extra, where=where), params)))
+    extra = "".join(
+        f", case when typeof(b.{column}) in ('integer', 'real') then b.{column} end" for column in STYLE_COLUMNS
+    )
+    return store.rows(_VOTE_SQL.format(extra=extra, where=where), params)
 
 
 def leaked_vote_count(store: Store, battle_filter: BattleFilter | None = None) -> int:
@@ -431,43 +418,14 @@ def leaked_vote_count(store: Store, battle_filter: BattleFilter | None = None) -
     return int(rows[0][0])
 
 
-def style_table(
-    store: Store, votes: Sequence[StyledVoteRow], battle_filter: BattleFilter | None = None
-) -> list[tuple[float, ...]]:
-    """Each battle's raw style differences (``analysis.style.raw_differences``) from ``styled_vote_table``
-    rows: length, headers, list items, bold. Length is in tokens when every battle has token counts on both
-    sides, else in words. Answers whose counts were never stored (imports, older rows) are counted from their
-    text (the same filter and order)."""
-    if any(
-        not _number(value)
-        for vote in votes
-        for value in (vote.style_words, vote.style_headers, vote.style_lists, vote.style_bold)
-    ):  # missing, or what a merged file put there (text, infinities): count the texts instead
-        # a battle stores no differences only where an answer's counts were never stored (imports, rows
-        # older than the counts): the stored differences come from those same counts, so count the texts
-        where, params = (battle_filter or BattleFilter()).where()
-        return _style_from_texts(store, where, params)
-    by_tokens = all(_number(vote.style_tokens) for vote in votes)
-    return [
-        (
-            vote.style_tokens if by_tokens else vote.style_words,
-            vote.style_headers,
-            vote.style_lists,
-            vote.style_bold,
-        )  # type: ignore[misc]  # none is None: checked above
-        for vote in votes
-    ]
-
-
-def _number(value: object) -> bool:
-    """A finite stored number: a merged file's style column may hold text, NULL or infinities."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _style_from_texts(store: Store, where: str, params: dict[str, Any]) -> list[tuple[float, ...]]:
-    """The slow path of ``style_table``, for databases holding answers without stored style counts. Length
-    is the whole answer's, in tokens or words, as the stored counts have it (``flags.count``), so both paths
+def style_from_texts(store: Store, battle_filter: BattleFilter | None = None) -> list[tuple[float, ...]]:
+    """Each vote's raw style differences (length, headers, list items, bold; ``analysis.style.raw_differences``)
+    counted from the two answers' texts, in ``vote_rows``' order: for databases holding answers without stored
+    style counts (imports and rows older than the counts). Length is the whole answer's, in tokens when every
+    answer has a token count, else in words, as the stored counts have it (``flags.count``), so both ways
     give the same numbers."""
+    store.check_tables(["generations"])
+    where, params = (battle_filter or BattleFilter()).where()
     from arena.analysis.flags.text import words  # noqa: PLC0415  # the slow path only
     from arena.analysis.style import raw_differences  # noqa: PLC0415
     from arena.analysis.style_counts import markdown_counts  # noqa: PLC0415  # numpy and the style regexes: the slow path only

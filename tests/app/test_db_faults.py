@@ -229,23 +229,36 @@ def _damage_page_of(path: Path, table: str) -> None:
 def test_a_board_checks_the_tables_it_reads_and_refuses_them_damaged(tmp_path: Path) -> None:
     """The leaderboard's quick check covers the tables it reads (the votes, their prompts and flags: 5% of a
     file that keeps its answers, a tenth of the board's time at 100,000 battles); damage there is refused
-    in one line. Damage in the answers, which a plain board never reads, leaves it as it was, while a
-    command that reads the answers still refuses the file."""
+    in one line. Damage in the answers' table (here in an index no query of the board uses), which a board
+    never reads while the votes keep their style differences, leaves it as it was; a command that reads the
+    answers, or a style board that must count them, checks them first and refuses the file."""
     from tests.support.votes import add_votes
 
     votes = [("a", "b", "left"), ("b", "c", "right"), ("c", "a", "tie")] * 150
     clean = tmp_path / "clean.db"
     add_votes(clean, votes)
+    conn = sqlite3.connect(clean)  # differences as a recorded vote stores them (this helper stores none)
+    conn.execute("update battles set style_words = (id % 5) / 5.0, style_headers = 0, style_lists = 0, style_bold = 0")
+    conn.commit()
+    conn.execute("pragma wal_checkpoint(truncate)")  # into the file the copies below are made of
+    conn.close()
     expected = run("leaderboard", "--json", "--db", str(clean))
     assert expected.exit_code == 0
     answers_damaged = tmp_path / "answers.db"
     answers_damaged.write_bytes(clean.read_bytes())
-    _damage_page_of(answers_damaged, "generations")
+    _damage_page_of(answers_damaged, "idx_generations_uid")  # where even counting the answers never reads
     board = run("leaderboard", "--json", "--db", str(answers_damaged))
     assert board.exit_code == 0, board.output
     assert json.loads(board.output) == json.loads(expected.output)
-    assert_one_line_error(run("leaderboard", "--style-control", "--db", str(answers_damaged)), "damaged")
+    styled = run("leaderboard", "--json", "--style-control", "--db", str(answers_damaged))
+    assert styled.exit_code == 0, styled.output  # the votes keep their style differences: no answer is read
+    assert json.loads(styled.output) == json.loads(
+        run("leaderboard", "--json", "--style-control", "--db", str(clean)).output
+    )
     assert_one_line_error(run("report", "--db", str(answers_damaged)), "damaged")
+    with sqlite3.connect(answers_damaged) as conn:  # votes without stored differences: the answers are counted
+        conn.execute("update battles set style_words = null")
+    assert_one_line_error(run("leaderboard", "--style-control", "--db", str(answers_damaged)), "damaged")
     votes_damaged = tmp_path / "votes.db"
     votes_damaged.write_bytes(clean.read_bytes())
     _damage_page_of(votes_damaged, "battles")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from arena.analysis.ratings import StyleColumns
 from arena.store import Store, queries, writes
 from arena.store.migrations import STYLE_COLUMNS
 from tests.support.helpers import run
@@ -87,9 +88,10 @@ def test_imported_answers_are_counted_and_their_style_stored_as_for_recorded_vot
         missing = " or ".join(f"{column} is null" for column in STYLE_COLUMNS if column != "style_tokens")
         assert conn.execute(f"select count(*) from battles where {missing}").fetchone() == (0,)
     with Store(db, read_only=True) as store:
-        votes = queries.styled_vote_table(store)
-        stored = queries.style_table(store, votes)
-        from_texts = queries._style_from_texts(store, "", {})
+        found = StyleColumns.from_stored(list(zip(*queries.styled_vote_rows(store), strict=True))[4:])
+        assert found is not None  # the import stored every vote's differences
+        stored = [tuple(row) for row in found.raw.tolist()]
+        from_texts = queries.style_from_texts(store)
     assert len(stored) == 40
     assert stored == pytest.approx(from_texts)  # one formula, whether stored at import or counted now
 
@@ -106,7 +108,7 @@ def test_a_file_imported_before_counts_were_stored_is_counted_once_by_a_writing_
         conn.execute("update battles set " + ", ".join(f"{column} = null" for column in STYLE_COLUMNS))
         conn.execute("delete from _migrations where name = '0012_counted_imports'")
     with Store(db, read_only=True) as store:  # a reading command changes nothing in the file
-        assert queries.style_table(store, queries.styled_vote_table(store))
+        assert len(queries.styled_vote_rows(store)) == 12  # the counts, in the in-memory copy
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from generations where n_words is null").fetchone() == (24,)
     Store(db).close()  # a writing command opens it: the migration counts them, once

@@ -47,15 +47,21 @@ class VoteColumns:
         """From (left, right, verdict, prompt) rows, as ``arena.store.queries.vote_rows`` returns them: one
         transpose and one dictionary lookup per value, in C."""
         if not rows:
-            empty = np.zeros(0, dtype=np.int64)
-            return cls((), empty, empty, empty, (), empty)
+            return cls.from_columns((), (), (), ())
         lefts, rights, verdicts, prompts = zip(*rows, strict=True)
+        return cls.from_columns(lefts, rights, verdicts, prompts)
+
+    @classmethod
+    def from_columns(
+        cls, lefts: Sequence[str], rights: Sequence[str], verdicts: Sequence[str], prompts: Sequence[str]
+    ) -> VoteColumns:
+        """From the four columns as texts, one value per vote in each."""
         contestants = sorted(set(lefts) | set(rights))
         contestant_code = {label: position for position, label in enumerate(contestants)}
-        verdict_code = {verdict: position for position, verdict in enumerate(VERDICTS)}
+        verdict_code: dict[str, int] = {verdict: position for position, verdict in enumerate(VERDICTS)}
         prompt_names = tuple(dict.fromkeys(prompts))  # first-vote order, as the prompt bootstrap numbers them
         prompt_code = {name: position for position, name in enumerate(prompt_names)}
-        count = len(rows)
+        count = len(lefts)
         return cls(
             contestants=tuple(contestants),
             left=np.fromiter(map(contestant_code.__getitem__, lefts), dtype=np.int64, count=count),

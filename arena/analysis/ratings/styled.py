@@ -33,8 +33,20 @@ class StyleColumns(NamedTuple):
 
     @classmethod
     def of(cls, rows: Sequence[Sequence[float]]) -> StyleColumns:
-        """From rows of four differences, as ``arena.store.queries.style_table`` returns them."""
+        """From rows of four differences, as ``arena.store.queries.style_from_texts`` returns them."""
         return cls(np.array(rows, dtype=np.float64).reshape(-1, 4))
+
+    @classmethod
+    def from_stored(cls, stored: Sequence[Sequence[float | None]]) -> StyleColumns | None:
+        """From the differences stored with the votes, as five columns (``migrations.STYLE_COLUMNS``: tokens,
+        words, headers, lists, bold; None where nothing is stored). Length is in tokens where every vote has
+        them, else in words. None where any vote lacks one of the others: then every vote is counted from
+        its answers' texts (``arena.store.queries.style_from_texts``), so one board never mixes the two."""
+        tokens, words, *markdown = (np.array(column, dtype=np.float64) for column in stored)  # None: NaN
+        if not all(np.isfinite(column).all() for column in (words, *markdown)):
+            return None
+        length = tokens if np.isfinite(tokens).all() else words
+        return cls(np.column_stack([length, *markdown]).reshape(-1, 4))
 
     @classmethod
     def from_counts(cls, left: Sequence[StyleCounts], right: Sequence[StyleCounts]) -> StyleColumns:
