@@ -347,7 +347,9 @@ def progress_bar(*, tokens: bool = False, transient: bool = False, eta: bool = F
         TimeElapsedColumn(),
         *([TimeRemainingColumn()] if eta else []),
     ]
-    return Progress(*columns, console=console(stderr=True), transient=transient)
+    shown_on = console(stderr=True)
+    # a transient bar is for a person watching: into a pipe or a file it would only leave a blank line behind
+    return Progress(*columns, console=shown_on, transient=transient, disable=transient and not shown_on.is_terminal)
 
 
 def load_models(pool: ModelPool, contestants: Sequence[Contestant], describe: Callable[[Contestant], str]) -> None:

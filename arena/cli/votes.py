@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -25,6 +26,7 @@ from arena.vocab import CLUSTERS, EXPORT_FORMATS, RATING_METHODS, Cluster, Ratin
 from arena.wording import counted
 
 if TYPE_CHECKING:
+    from arena.formats.export import TextSink
     from arena.reports.leaderboard import BoardResult
     from arena.store.queries import BattleFilter, BattleRow
 
@@ -39,13 +41,6 @@ class VisibleWriter:
         from arena.untrusted import visible
 
         return self.stream.write(visible(text))
-
-
-def _battles(db_path: Path, battle_filter: BattleFilter) -> list[BattleRow]:
-    from arena.store.queries import battle_rows
-
-    with existing_store(db_path) as store:
-        return battle_rows(store, battle_filter)
 
 
 _VOTE_TABLES = ("battles", "prompts", "flags")
@@ -230,22 +225,46 @@ def export(db_path: Path, battle_filter: BattleFilter, fmt: str, out_path: Path 
     writes the votes as lmarena's arena-rank reads them (pandas.read_json(PATH, lines=True)).
     """
     from arena.formats import export as exporter
+    from arena.store.queries import battle_count, battle_rows
 
-    rows = _battles(db_path, replace(battle_filter, include_skips=True))
-    _kept, left_out = exporter.exportable(rows, fmt)
-    if left_out:
-        say(f"left out {counted(left_out, 'skip vote')}: {fmt} has no place for a skip", err=True)
-    if out_path is None:
-        # a terminal gets every hidden character spelled out (CSV cells hold raw model output); a pipe or a
-        # file gets the exact data (JSON formats escape hidden characters either way)
-        exporter.write(rows, fmt, VisibleWriter(sys.stdout) if sys.stdout.isatty() else sys.stdout)
-        return
+    chosen = replace(battle_filter, include_skips=True)
     try:
-        with out_path.open("w", encoding="utf-8", newline="") as handle:
-            count = exporter.write(rows, fmt, handle)
+        with existing_store(db_path) as store, ExitStack() as outputs:
+            total = battle_count(store, chosen)
+            store.wait_for_check()  # the records are written as they are read: never from a damaged file
+            if out_path is None:
+                # a terminal gets every hidden character spelled out (CSV cells hold raw model output); a pipe
+                # or a file gets the exact data (JSON formats escape hidden characters either way)
+                sink: TextSink = VisibleWriter(sys.stdout) if sys.stdout.isatty() else sys.stdout
+            else:
+                sink = outputs.enter_context(_opened(out_path))
+            progress = outputs.enter_context(progress_bar(transient=True))
+            task = progress.add_task("exporting battles", total=total)
+            rows = _counting(battle_rows(store, chosen), lambda done: progress.update(task, completed=done))
+            written = exporter.write(rows, fmt, sink)
     except OSError as exc:
         raise ArenaError(f"--out {out_path}: cannot write: {exc}") from None
-    say(f"wrote {counted(count, 'record')} to {out_path}", err=True)
+    if written.skips_left_out:
+        say(f"left out {counted(written.skips_left_out, 'skip vote')}: {fmt} has no place for a skip", err=True)
+    if out_path is not None:
+        say(f"wrote {counted(written.records, 'record')} to {out_path}", err=True)
+
+
+def _opened(path: Path) -> TextIO:
+    try:
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise ArenaError(f"--out {path}: cannot write: {exc}") from None
+
+
+def _counting(rows: Iterator[BattleRow], on_count: Callable[[int], None], every: int = 1000) -> Iterator[BattleRow]:
+    """``rows`` as they come, telling ``on_count`` how many have passed every ``every`` rows and at the end."""
+    done = 0
+    for done, row in enumerate(rows, start=1):  # ``done`` is read after the loop
+        yield row
+        if done % every == 0:
+            on_count(done)
+    on_count(done)
 
 
 MAX_REASONS_SHOWN = 10

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from arena.analysis.ratings import outcomes_from_rows, tally
@@ -97,9 +98,8 @@ def battle_record(row: BattleRow) -> dict[str, Any]:
     }
 
 
-def dpo_pairs(rows: Sequence[BattleRow]) -> list[dict[str, Any]]:
+def dpo_pairs(rows: Iterable[BattleRow]) -> Iterator[dict[str, Any]]:
     """Chosen / rejected pairs from decided battles whose two outputs are both stored."""
-    pairs = []
     for row in rows:
         if row["verdict"] not in ("left", "right") or row["left_output"] is None or row["right_output"] is None:
             continue
@@ -108,18 +108,15 @@ def dpo_pairs(rows: Sequence[BattleRow]) -> list[dict[str, Any]]:
         (chosen, chosen_model), (rejected, rejected_model) = (
             (left, right) if row["verdict"] == "left" else (right, left)
         )
-        pairs.append(
-            {
-                "prompt": asked_text(row),
-                "chosen": chosen,
-                "rejected": rejected,
-                "chosen_model": chosen_model,
-                "rejected_model": rejected_model,
-                "prompt_id": row["prompt_id"],
-                "battle_uid": row["uid"],
-            }
-        )
-    return pairs
+        yield {
+            "prompt": asked_text(row),
+            "chosen": chosen,
+            "rejected": rejected,
+            "chosen_model": chosen_model,
+            "rejected_model": rejected_model,
+            "prompt_id": row["prompt_id"],
+            "battle_uid": row["uid"],
+        }
 
 
 def tallies(rows: Sequence[BattleRow]) -> list[dict[str, Any]]:
@@ -164,55 +161,68 @@ def arena_rank_record(row: BattleRow) -> dict[str, Any]:
     }
 
 
-def exportable(rows: Sequence[BattleRow], fmt: str) -> tuple[list[BattleRow], int]:
-    """The rows ``fmt`` can hold, and how many skip votes it had to leave out (the CLI says so)."""
-    if fmt not in SKIP_FREE_FORMATS:
-        return list(rows), 0
-    kept = [row for row in rows if row["verdict"] != "skip"]
-    return kept, len(rows) - len(kept)
+@dataclass
+class Written:
+    """What an export wrote: records, and skip votes its format had no place for (the CLI says so)."""
+
+    records: int = 0
+    skips_left_out: int = 0
 
 
-def _write_json_list(records: Iterable[dict[str, Any]], out: TextSink) -> int:
+def _exportable(rows: Iterable[BattleRow], fmt: str, written: Written) -> Iterator[BattleRow]:
+    """The rows ``fmt`` can hold, counting the skip votes it leaves out in ``written``."""
+    for row in rows:
+        if fmt in SKIP_FREE_FORMATS and row["verdict"] == "skip":
+            written.skips_left_out += 1
+        else:
+            yield row
+
+
+def _write_json_list(records: Iterable[dict[str, Any]], out: TextSink, written: Written) -> None:
     """A JSON list written record by record, one record a line, so a large export never holds every record
     and its whole text at once (a 100,000-battle export held 1.3 GB), and each record is encoded by json's C
     encoder (indenting runs its pure-Python one: 6 of an export's 10 seconds)."""
-    count = 0
     for record in records:
-        out.write(("[\n" if count == 0 else ",\n") + json_text(record, indent=None))
-        count += 1
-    out.write("\n]\n" if count else "[]\n")
-    return count
+        out.write(("[\n" if written.records == 0 else ",\n") + json_text(record, indent=None))
+        written.records += 1
+    out.write("\n]\n" if written.records else "[]\n")
 
 
-def write(rows: Sequence[BattleRow], fmt: str, out: TextSink) -> int:
-    """Write ``rows`` in ``fmt`` to ``out`` (skips only where the format has a place for them); returns the
-    number of records written."""
-    rows, _left_out = exportable(rows, fmt)
+def write(rows: Iterable[BattleRow], fmt: str, out: TextSink) -> Written:
+    """Write ``rows`` in ``fmt`` to ``out`` as they come (skips only where the format has a place for them):
+    every format but ``json``, whose tallies come before its battles, holds one record at a time."""
+    written = Written()
+    kept = _exportable(rows, fmt, written)
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        for row in rows:
+        for row in kept:
             record = battle_record(row)
             record["left_flags"] = ";".join(record["left_flags"])
             record["right_flags"] = ";".join(record["right_flags"])
             record["params"] = json.dumps(record["params"]) if record["params"] is not None else ""
             writer.writerow(record)
-        return len(rows)
+            written.records += 1
+        return written
     if fmt == "json":
-        payload = {"tallies": tallies(rows), "battles": [battle_record(row) for row in rows]}
+        held = list(kept)
+        payload = {"tallies": tallies(held), "battles": [battle_record(row) for row in held]}
         out.write(json_text(payload) + "\n")
-        return len(rows)
-    records: list[dict[str, Any]]
+        written.records = len(held)
+        return written
+    records: Iterable[dict[str, Any]]
     if fmt == "jsonl":
-        records = [battle_record(row) for row in rows]
+        records = (battle_record(row) for row in kept)
     elif fmt == "fastchat":
-        return _write_json_list((to_fastchat(row) for row in rows), out)
+        _write_json_list((to_fastchat(row) for row in kept), out, written)
+        return written
     elif fmt == "dpo":
-        records = dpo_pairs(rows)
+        records = dpo_pairs(kept)
     elif fmt == "arena-rank":  # a self-battle teaches a rating nothing: the board leaves it out too
-        records = [arena_rank_record(row) for row in rows if row["left_contestant"] != row["right_contestant"]]
+        records = (arena_rank_record(row) for row in kept if row["left_contestant"] != row["right_contestant"])
     else:
         raise ValueError(f"unknown format {fmt!r}")
     for record in records:
         out.write(json_text(record, indent=None) + "\n")
-    return len(records)
+        written.records += 1
+    return written

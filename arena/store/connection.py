@@ -225,11 +225,7 @@ class Store:
         if it found the file damaged."""
         with self._lock:
             self.conn.close()
-        if self._check is not None:
-            self._check.join()
-            self._check = None
-            if self._damage is not None:
-                raise StoreError(self._damage)
+        self.wait_for_check()
 
     def __enter__(self) -> Store:
         return self
@@ -265,6 +261,27 @@ class Store:
             with self._lock, translated(self.path, self.busy_timeout_s, writing=False):
                 verify(self.conn, wanted)
             self.checked_tables = (*self.checked_tables, *wanted)
+
+    @contextmanager
+    def cursor(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Iterator[sqlite3.Cursor]:
+        """A read query's cursor, for reads too large to hold at once (``fetchmany``); the store's lock is
+        held until the block ends, so other threads' reads and writes wait for it."""
+        with self._lock, translated(self.path, self.busy_timeout_s, writing=False):
+            cursor = self.conn.execute(sql, params)
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+
+    def wait_for_check(self) -> None:
+        """Wait for a read-only store's quick check and raise ``StoreError`` if it found the file damaged:
+        what a command that writes its results as it reads (an export) calls before its first write."""
+        if self._check is not None:
+            self._check.join()
+            self._check = None
+        if self._damage is not None:
+            damage, self._damage = self._damage, None  # said once, not again by ``close``
+            raise StoreError(damage)
 
     def rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read query as plain tuples: for reads of 100,000 rows, where building a dict per row

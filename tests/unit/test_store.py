@@ -274,10 +274,12 @@ def test_a_streamed_export_is_the_text_of_the_whole_list(records: list[dict[str,
     100,000-battle export held 1.3 GB at once): the text must read back as the whole list, one line each."""
     import io
 
-    from arena.formats.export import _write_json_list
+    from arena.formats.export import Written, _write_json_list
     from arena.untrusted import json_text
 
     written = io.StringIO()
-    assert _write_json_list(iter(records), written) == len(records)
+    counted = Written()
+    _write_json_list(iter(records), written, counted)
+    assert counted.records == len(records)
     assert json.loads(written.getvalue()) == json.loads(json_text(records))
     assert written.getvalue().count("\n") == len(records) + 1 + (len(records) > 0)  # "[", one line each, "]"
