@@ -327,9 +327,30 @@ def console(stderr: bool = False) -> Console:
     return SafeConsole(stderr=stderr)
 
 
+class _NoProgress:
+    """What ``progress_bar`` gives where a transient bar has no one to show it to (stderr is a pipe or a
+    file): the same calls, nothing drawn, and rich's progress module not even imported (a leaderboard read
+    by a script is a fraction of a second)."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def add_task(self, description: str, **fields: Any) -> int:
+        return 0
+
+    def update(self, task: int, **fields: Any) -> None:
+        return None
+
+
 def progress_bar(*, tokens: bool = False, transient: bool = False, eta: bool = False) -> Progress:
     """The one progress bar of long commands, on stderr: what runs, a bar, done of total, (tokens,) time
-    (and, with ``eta``, the time left)."""
+    (and, with ``eta``, the time left). A transient bar is drawn only on a terminal: into a pipe or a file it
+    would leave nothing but a blank line behind."""
+    if transient and not sys.stderr.isatty():
+        return _NoProgress()  # type: ignore[return-value]  # the calls the commands make on a Progress
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -347,9 +368,7 @@ def progress_bar(*, tokens: bool = False, transient: bool = False, eta: bool = F
         TimeElapsedColumn(),
         *([TimeRemainingColumn()] if eta else []),
     ]
-    shown_on = console(stderr=True)
-    # a transient bar is for a person watching: into a pipe or a file it would only leave a blank line behind
-    return Progress(*columns, console=shown_on, transient=transient, disable=transient and not shown_on.is_terminal)
+    return Progress(*columns, console=console(stderr=True), transient=transient)
 
 
 def load_models(pool: ModelPool, contestants: Sequence[Contestant], describe: Callable[[Contestant], str]) -> None:

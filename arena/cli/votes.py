@@ -149,17 +149,20 @@ def leaderboard(
 
         try:
             pinned = parse_anchor(anchor) if anchor else None
-            found_board = board_for(
-                store,
-                battle_filter,
-                method=method,
-                assisted_by=assisted_by,
-                rounds=rounds,
-                seed=seed,
-                anchor=pinned,
-                k=k_factor,
-                cluster=cluster,
-            )
+            with progress_bar(transient=True) as progress:
+                stage = progress.add_task("the leaderboard", total=None)
+                found_board = board_for(
+                    store,
+                    battle_filter,
+                    method=method,
+                    assisted_by=assisted_by,
+                    rounds=rounds,
+                    seed=seed,
+                    anchor=pinned,
+                    k=k_factor,
+                    cluster=cluster,
+                    on_stage=lambda doing: progress.update(stage, description=doing),
+                )
             found_board = with_drawn(store, found_board, battle_filter)
         except ValueError as exc:
             raise ArenaError(str(exc)) from None
@@ -293,7 +296,9 @@ def import_(path: Path, db_path: Path) -> None:
 
     if not path.is_file():
         raise ArenaError(f"file not found: {path}")
-    report = read_fastchat(path)
+    with progress_bar(transient=True) as progress:
+        reading = progress.add_task(f"reading {path.name}", total=None)
+        report = read_fastchat(path, on_progress=lambda done: progress.update(reading, completed=done))
     if not report.battles and report.skipped:
         raise ArenaError(
             f"{path}: no valid battle records ({sum(report.skipped.values())} malformed, e.g. {report.examples[0]})"

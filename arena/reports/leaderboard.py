@@ -5,6 +5,7 @@ beside them (``arena.reports.methods``), the fit. The CLI's ``arena leaderboard`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from arena.analysis.ratings import Leaderboard, compute_leaderboard
@@ -46,11 +47,16 @@ def board_for(
     anchor: tuple[str, float] | None = None,
     k: float = 32.0,
     cluster: Cluster = "prompt",
+    on_stage: Callable[[str], None] | None = None,
 ) -> BoardResult:
     """The leaderboard of the votes ``battle_filter`` selects, fitted by ``method`` (``ValueError`` for an
-    anchor without battles)."""
+    anchor without battles); ``on_stage`` hears what it does next (a progress line: a million votes take
+    seconds to read and fit)."""
+    tell = on_stage or (lambda _stage: None)
+    tell("reading the votes")
     read = METHODS[method].read(store, battle_filter, MethodOptions(assisted_by=assisted_by))
     leaked = leaked_vote_count(store, battle_filter)
+    tell(f"fitting {len(read.votes):,} votes" + (f" and {rounds:,} bootstrap rounds" if rounds else ""))
     board = compute_leaderboard(
         read.votes, rounds=rounds, seed=seed, anchor=anchor, k=k, cluster=cluster, model=read.model
     )
