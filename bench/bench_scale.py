@@ -68,6 +68,7 @@ def one_size(n: int, conversations: bool, folder: Path) -> list[str]:
     ratios = {
         "`arena import`": by_name["`arena import`"].cpu_s / by_name["minimal importer"].cpu_s,
         "`arena leaderboard --json`": by_name["`arena leaderboard --json`"].cpu_s / by_name["board reference"].cpu_s,
+        "`--style-control`": by_name["`--style-control`"].cpu_s / by_name["`arena leaderboard --json`"].cpu_s,
     }
     size_mib = source.stat().st_size / 2**20
     lines = []
@@ -87,7 +88,8 @@ def run(sizes: tuple[tuple[int, bool], ...] = SIZES) -> str:
         "## Scale: 10,000 to 1,000,000 battles, whole commands (`bench/bench_scale.py`)\n",
         "Each command in a fresh process: its CPU seconds (user + system), wall seconds and peak resident",
         "memory (GNU time's), one run each; the ratios are CPU seconds against the minimal importer and the",
-        "minimal board (`REFERENCE_COMMAND` of `bench_leaderboard.py`) measured beside them.\n",
+        "minimal board (`REFERENCE_COMMAND` of `bench_leaderboard.py`) measured beside them, and the",
+        "style-controlled board's against the plain board's (target 1.3x).\n",
         "| battles | answers | command | CPU | wall | x its floor | peak memory |",
         "|---|---|---|---|---|---|---|",
     ]

@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -328,9 +328,9 @@ def console(stderr: bool = False) -> Console:
 
 
 class _NoProgress:
-    """What ``progress_bar`` gives where a transient bar has no one to show it to (stderr is a pipe or a
-    file): the same calls, nothing drawn, and rich's progress module not even imported (a leaderboard read
-    by a script is a fraction of a second)."""
+    """What ``passing_bar`` gives where a bar has no one to show it to (stderr is a pipe or a file): the
+    calls those commands make, nothing drawn, and rich's progress module not even imported (a leaderboard
+    read by a script takes a fraction of a second)."""
 
     def __enter__(self) -> _NoProgress:
         return self
@@ -344,13 +344,23 @@ class _NoProgress:
     def update(self, task: int, **fields: Any) -> None:
         return None
 
+    def advance(self, task: int, advance: float = 1) -> None:
+        return None
 
-def progress_bar(*, tokens: bool = False, transient: bool = False, eta: bool = False) -> Progress:
+
+def passing_bar(*, counted: bool = True) -> Progress:
+    """A transient ``progress_bar`` where stderr is a terminal, else nothing at all: for the steps of
+    quick commands (the leaderboard, an import's reading, an export) that scripts run too."""
+    if sys.stderr.isatty():
+        return progress_bar(transient=True, counted=counted)
+    return cast("Progress", _NoProgress())  # the part of a Progress those commands call
+
+
+def progress_bar(*, tokens: bool = False, transient: bool = False, eta: bool = False, counted: bool = True) -> Progress:
     """The one progress bar of long commands, on stderr: what runs, a bar, done of total, (tokens,) time
-    (and, with ``eta``, the time left). A transient bar is drawn only on a terminal: into a pipe or a file it
+    (and, with ``eta``, the time left); without ``counted``, no done of total (stages that count nothing).
+    A transient bar is drawn only on a terminal: into a pipe or a file it
     would leave nothing but a blank line behind."""
-    if transient and not sys.stderr.isatty():
-        return _NoProgress()  # type: ignore[return-value]  # the calls the commands make on a Progress
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -363,12 +373,13 @@ def progress_bar(*, tokens: bool = False, transient: bool = False, eta: bool = F
     columns = [
         TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
-        MofNCompleteColumn(),
+        *([MofNCompleteColumn()] if counted else []),
         *([TextColumn("{task.fields[tokens]} tokens", markup=False)] if tokens else []),
         TimeElapsedColumn(),
         *([TimeRemainingColumn()] if eta else []),
     ]
-    return Progress(*columns, console=console(stderr=True), transient=transient)
+    shown_on = console(stderr=True)
+    return Progress(*columns, console=shown_on, transient=transient, disable=transient and not shown_on.is_terminal)
 
 
 def load_models(pool: ModelPool, contestants: Sequence[Contestant], describe: Callable[[Contestant], str]) -> None:

@@ -18,6 +18,7 @@ from arena.cli.common import (
     existing_store,
     filter_options,
     open_store,
+    passing_bar,
     progress_bar,
     say,
 )
@@ -149,7 +150,7 @@ def leaderboard(
 
         try:
             pinned = parse_anchor(anchor) if anchor else None
-            with progress_bar(transient=True) as progress:
+            with passing_bar(counted=False) as progress:
                 stage = progress.add_task("the leaderboard", total=None)
                 found_board = board_for(
                     store,
@@ -241,7 +242,7 @@ def export(db_path: Path, battle_filter: BattleFilter, fmt: str, out_path: Path 
                 sink: TextSink = VisibleWriter(sys.stdout) if sys.stdout.isatty() else sys.stdout
             else:
                 sink = outputs.enter_context(_opened(out_path))
-            progress = outputs.enter_context(progress_bar(transient=True))
+            progress = outputs.enter_context(passing_bar())
             task = progress.add_task("exporting battles", total=total)
             rows = _counting(battle_rows(store, chosen), lambda done: progress.update(task, completed=done))
             written = exporter.write(rows, fmt, sink)
@@ -296,7 +297,7 @@ def import_(path: Path, db_path: Path) -> None:
 
     if not path.is_file():
         raise ArenaError(f"file not found: {path}")
-    with progress_bar(transient=True) as progress:
+    with passing_bar() as progress:
         reading = progress.add_task(f"reading {path.name}", total=None)
         report = read_fastchat(path, on_progress=lambda done: progress.update(reading, completed=done))
     if not report.battles and report.skipped:
