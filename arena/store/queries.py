@@ -72,6 +72,11 @@ class BattleFilter:
         return (" where " + " and ".join(clauses)) if clauses else "", params
 
 
+def with_condition(where: str, condition: str) -> str:
+    """A ``BattleFilter.where`` clause (which may be empty) with one more condition."""
+    return f"{where} and {condition}" if where else f" where {condition}"
+
+
 HUMAN_JUDGES = f"(b.judge is null or (b.judge not like '{AUTO_PREFIX}%' and b.judge not like '{NAMED_PREFIX}%'))"
 """The votes of people judging blind: every judge but the automatic ones (``arena autojudge`` stores
 ``auto:LABEL``) and votes cast with the names in view (``arena play --named`` stores ``named:JUDGE``)."""
@@ -409,14 +414,27 @@ def vote_rows(store: Store, battle_filter: BattleFilter | None = None) -> list[V
     return store.rows(_VOTE_SQL.format(extra="", where=where), params)
 
 
-def styled_vote_rows(store: Store, battle_filter: BattleFilter | None = None) -> list[tuple[Any, ...]]:
-    """``vote_rows`` with each vote's stored style differences (``migrations.STYLE_COLUMNS``) after its four
-    texts; NULL where the stored value is not a number (a merged file may hold text there)."""
+_FINITE = "(typeof({column}) in ('integer', 'real') and {column} > -9e999 and {column} < 9e999)"
+"""A stored value that is a finite number (a merged file may hold text or infinities there; 9e999 is
+SQLite's infinity)."""
+_ANSWERED = "(b.left_generation is not null or b.right_generation is not null)"
+_STYLE_STORED = " and ".join(_FINITE.format(column=f"b.{column}") for column in STYLE_COLUMNS[1:])
+"""A vote whose words, headers, lists and bold differences are stored (the token length may be missing)."""
+
+
+def styled_vote_rows(
+    store: Store, battle_filter: BattleFilter | None = None, *, with_ids: bool = False
+) -> list[tuple[Any, ...]]:
+    """``vote_rows`` with, after the four texts, each vote's stored style differences
+    (``migrations.STYLE_COLUMNS``): 0 for a vote without any answer (two empty texts differ in nothing),
+    NULL where the stored value is not a finite number (nothing stored: see ``style_from_texts``);
+    ``with_ids``: and each vote's id last."""
     where, params = (battle_filter or BattleFilter()).where()
     extra = "".join(
-        f", case when typeof(b.{column}) in ('integer', 'real') then b.{column} end" for column in STYLE_COLUMNS
+        f", case when not {_ANSWERED} then 0.0 when {_FINITE.format(column=f'b.{column}')} then b.{column} end"
+        for column in STYLE_COLUMNS
     )
-    return store.rows(_VOTE_SQL.format(extra=extra, where=where), params)
+    return store.rows(_VOTE_SQL.format(extra=extra + (", b.id" if with_ids else ""), where=where), params)
 
 
 def leaked_vote_count(store: Store, battle_filter: BattleFilter | None = None) -> int:
@@ -428,41 +446,44 @@ def leaked_vote_count(store: Store, battle_filter: BattleFilter | None = None) -
     rows = store.rows(
         "with leaks(generation) as (select generation from flags where name = 'identity' and hit = 1) "
         "select count(*) from battles b left join prompts p on p.id = b.prompt"
-        + where
-        + " and (b.left_generation in (select generation from leaks) "
-        "or b.right_generation in (select generation from leaks))",
+        + with_condition(
+            where,
+            "(b.left_generation in (select generation from leaks) "
+            "or b.right_generation in (select generation from leaks))",
+        ),
         params,
     )
     return int(rows[0][0])
 
 
-def style_from_texts(store: Store, battle_filter: BattleFilter | None = None) -> list[tuple[float, ...]]:
-    """Each vote's raw style differences (length, headers, list items, bold; ``analysis.style.raw_differences``)
-    counted from the two answers' texts, in ``vote_rows``' order: for databases holding answers without stored
-    style counts (imports and rows older than the counts). Length is the whole answer's, in tokens when every
-    answer has a token count, else in words, as the stored counts have it (``flags.count``), so both ways
-    give the same numbers."""
+def style_from_texts(
+    store: Store, battle_filter: BattleFilter | None = None, *, missing_only: bool = True
+) -> dict[int, tuple[float | None, ...]]:
+    """The style differences of the votes the filter selects that have an answer but no stored differences
+    (imports and rows older than the counts; with ``missing_only`` off, of every vote with an answer),
+    counted from their two answers' texts, by vote id: (tokens or
+    None, words, headers, list items, bold), as ``migrations.STYLE_COLUMNS`` holds them. Length is the whole
+    answer's, as the stored counts have it (``flags.count``), so both ways give the same numbers; tokens only
+    where both answers have a token count."""
     store.check_tables(["generations"])
     where, params = (battle_filter or BattleFilter()).where()
     from arena.analysis.flags.text import words  # noqa: PLC0415  # the slow path only
-    from arena.analysis.style import raw_differences  # noqa: PLC0415
-    from arena.analysis.style_counts import markdown_counts  # noqa: PLC0415  # numpy and the style regexes: the slow path only
+    from arena.analysis.style_counts import markdown_counts, style_difference  # noqa: PLC0415
 
     rows = store.rows(
-        "select gl.output, gr.output, gl.n_tokens, gr.n_tokens from battles b left join prompts p on p.id = b.prompt"
-        " left join generations gl on gl.id = b.left_generation left join generations gr on gr.id = b.right_generation"
-        + where
-        + " order by b.tstamp, b.id",
+        "select b.id, gl.output, gr.output, gl.n_tokens, gr.n_tokens from battles b "
+        "left join prompts p on p.id = b.prompt left join generations gl on gl.id = b.left_generation "
+        "left join generations gr on gr.id = b.right_generation"
+        + with_condition(where, f"{_ANSWERED} and not ({_STYLE_STORED})" if missing_only else _ANSWERED),
         params,
     )
-    by_tokens = all(row[2] and row[3] for row in rows)
-    left_counts: list[tuple[float, ...]] = []
-    right_counts: list[tuple[float, ...]] = []
-    for left_text, right_text, left_tokens, right_tokens in rows:
-        for text, tokens, counts in ((left_text, left_tokens, left_counts), (right_text, right_tokens, right_counts)):
-            length = float(tokens) if by_tokens else float(len(words(text or "")))
-            counts.append((length, *markdown_counts(text)))
-    return [tuple(row) for row in raw_differences(left_counts, right_counts).tolist()]
+    found: dict[int, tuple[float | None, ...]] = {}
+    for battle, left_text, right_text, left_tokens, right_tokens in rows:
+        left = (float(len(words(left_text or ""))), *markdown_counts(left_text))
+        right = (float(len(words(right_text or ""))), *markdown_counts(right_text))
+        tokens = style_difference(float(left_tokens), float(right_tokens)) if left_tokens and right_tokens else None
+        found[battle] = (tokens, *(style_difference(a, b) for a, b in zip(left, right, strict=True)))
+    return found
 
 
 def last_play_session(store: Store, judge: str | None) -> tuple[int, SessionSettings] | None:

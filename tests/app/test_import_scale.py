@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from arena.analysis.ratings import StyleColumns
+from arena.analysis.ratings import StyleControlled
+from arena.reports.methods import METHODS, MethodOptions
 from arena.store import Store, queries, writes
 from arena.store.migrations import STYLE_COLUMNS
 from tests.support.helpers import run
@@ -88,10 +89,13 @@ def test_imported_answers_are_counted_and_their_style_stored_as_for_recorded_vot
         missing = " or ".join(f"{column} is null" for column in STYLE_COLUMNS if column != "style_tokens")
         assert conn.execute(f"select count(*) from battles where {missing}").fetchone() == (0,)
     with Store(db, read_only=True) as store:
-        found = StyleColumns.from_stored(list(zip(*queries.styled_vote_rows(store), strict=True))[4:])
-        assert found is not None  # the import stored every vote's differences
-        stored = [tuple(row) for row in found.raw.tolist()]
-        from_texts = queries.style_from_texts(store)
+        assert queries.style_from_texts(store) == {}  # the import stored every vote's differences
+        model = METHODS["style"].read(store, None, MethodOptions()).model
+        assert isinstance(model, StyleControlled)
+        stored = [tuple(row) for row in model.columns.raw.tolist()]  # what the board fits
+        counted = queries.style_from_texts(store, missing_only=False)
+        ids = [row[-1] for row in queries.styled_vote_rows(store, with_ids=True)]
+        from_texts = [counted[battle][1:] for battle in ids]  # imports have no token counts: words
     assert len(stored) == 40
     assert stored == pytest.approx(from_texts)  # one formula, whether stored at import or counted now
 

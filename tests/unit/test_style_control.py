@@ -130,10 +130,11 @@ async def test_the_arena_leaderboard_switches_to_style_control(tmp_path: Path) -
 def test_style_differences_stored_with_the_vote_match_the_answers_counts(tmp_path: Path) -> None:
     """Each vote stores its style differences; the leaderboard reads those, and falls back to the answers'
     texts only where a battle has none (imports, older files). Both must agree with the answers' counts."""
-    from arena.analysis.ratings import StyleColumns
+    from arena.analysis.ratings import StyleControlled
     from arena.backend import Contestant, GenerationParams
     from arena.judging.answers import record_answer
     from arena.prompts import Prompt
+    from arena.reports.methods import METHODS, MethodOptions
     from arena.store import Store
     from arena.store.queries import style_from_texts, styled_vote_rows
     from tests.support.votes import result
@@ -154,9 +155,10 @@ def test_style_differences_stored_with_the_vote_match_the_answers_counts(tmp_pat
                 left_contestant="a", right_contestant="b", verdict="left" if number % 2 else "right",
                 judge="j", vote_s=1.0,
             )  # fmt: skip
-        found = StyleColumns.from_stored(list(zip(*styled_vote_rows(store), strict=True))[4:])
-        assert found is not None  # every vote has its differences stored
-        stored = [tuple(row) for row in found.raw.tolist()]
+        model = METHODS["style"].read(store, None, MethodOptions()).model
+        assert isinstance(model, StyleControlled)
+        stored = [tuple(row) for row in model.columns.raw.tolist()]  # what the board fits
+        ids = [row[-1] for row in styled_vote_rows(store, with_ids=True)]
         counts = {
             row[0]: row[1:]
             for row in store.rows("select id, n_tokens, n_headers, n_list_items, n_bold from generations")
@@ -166,10 +168,13 @@ def test_style_differences_stored_with_the_vote_match_the_answers_counts(tmp_pat
             tuple((x - y) / (x + y + 1) for x, y in zip(counts[left], counts[right], strict=True))
             for left, right in pairs
         ]
-        from_texts = style_from_texts(store)
+        counted = style_from_texts(store, missing_only=False)
+        assert style_from_texts(store) == {}  # every vote has its differences stored: nothing is counted
+        from_texts = [counted[battle] for battle in ids]
     assert len(stored) == 6 and any(any(value != 0 for value in row) for row in stored)
     assert stored == pytest.approx(from_counts)
-    assert [row[1:] for row in stored] == pytest.approx([row[1:] for row in from_texts])
+    assert [row[1:] for row in stored] == pytest.approx([row[2:] for row in from_texts])
+    assert [row[0] for row in stored] == pytest.approx([row[0] for row in from_texts])  # tokens, as stored
 
 
 def _dense_style_estimate(

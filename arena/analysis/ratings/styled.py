@@ -37,16 +37,12 @@ class StyleColumns(NamedTuple):
         return cls(np.array(rows, dtype=np.float64).reshape(-1, 4))
 
     @classmethod
-    def from_stored(cls, stored: Sequence[Sequence[float | None]]) -> StyleColumns | None:
-        """From the differences stored with the votes, as five columns (``migrations.STYLE_COLUMNS``: tokens,
-        words, headers, lists, bold; None where nothing is stored). Length is in tokens where every vote has
-        them, else in words. None where any vote lacks one of the others: then every vote is counted from
-        its answers' texts (``arena.store.queries.style_from_texts``), so one board never mixes the two."""
-        tokens, words, *markdown = (np.array(column, dtype=np.float64) for column in stored)  # None: NaN
-        if not all(np.isfinite(column).all() for column in (words, *markdown)):
-            return None
-        length = tokens if np.isfinite(tokens).all() else words
-        return cls(np.column_stack([length, *markdown]).reshape(-1, 4))
+    def from_stored(cls, stored: FloatArray) -> StyleColumns:
+        """From every vote's differences as ``migrations.STYLE_COLUMNS`` holds them, (votes, 5): tokens,
+        words, headers, lists, bold, the tokens NaN where an answer had no token count. Length is in tokens
+        where every vote has them, else in words."""
+        by_tokens = bool(np.isfinite(stored[:, 0]).all())
+        return cls(np.column_stack([stored[:, 0] if by_tokens else stored[:, 1], stored[:, 2:]]).reshape(-1, 4))
 
     @classmethod
     def from_counts(cls, left: Sequence[StyleCounts], right: Sequence[StyleCounts]) -> StyleColumns:
