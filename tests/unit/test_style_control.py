@@ -175,6 +175,21 @@ def test_style_differences_stored_with_the_vote_match_the_answers_counts(tmp_pat
     assert stored == pytest.approx(from_counts)
     assert [row[1:] for row in stored] == pytest.approx([row[2:] for row in from_texts])
     assert [row[0] for row in stored] == pytest.approx([row[0] for row in from_texts])  # tokens, as stored
+    # votes with nothing stored (an older file, a partial import) are counted from their texts, and only
+    # those: the board fits the same numbers
+    with Store(tmp_path / "s.db") as store:
+        store.conn.execute("update battles set style_words = null, style_bold = 'text' where id % 2 = 0")
+        store.conn.commit()
+        assert len(style_from_texts(store)) == 3
+        model = METHODS["style"].read(store, None, MethodOptions()).model
+        assert isinstance(model, StyleControlled)
+        assert model.columns.raw == pytest.approx(np.array(stored))
+        # a vote without any answer (a vote-only import) differs in nothing, without a text to count
+        store.conn.execute("update battles set left_generation = null, right_generation = null where id = 1")
+        store.conn.commit()
+        model = METHODS["style"].read(store, None, MethodOptions()).model
+        assert isinstance(model, StyleControlled)
+        assert model.columns.raw == pytest.approx(np.array([[0.0] * 4, *stored[1:]]))
 
 
 def _dense_style_estimate(
