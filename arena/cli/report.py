@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from arena.cli.common import SESSION_NUMBER, console, db_option, echo_json, existing_store, say
+from arena.cli.common import SESSION_NUMBER, console, db_option, echo_json, existing_store, passing_bar, say
 from arena.errors import ArenaError
 from arena.vocab import FINISH_REASONS
 
@@ -128,8 +128,9 @@ def report(
             raise ArenaError("--compare takes its two sessions itself: leave out --session, --all and --markdown")
         _compare(db_path, *compare, as_json=as_json)
         return
-    with existing_store(db_path) as store:
+    with existing_store(db_path) as store, passing_bar(counted=False) as progress:
         chosen = None if all_sessions else (session if session is not None else latest_batch_session(store))
+        progress.add_task("reading the answers, their flags and checks", total=None)
         rows = build_report(store, chosen, reference)
     if not rows:
         raise ArenaError("no generations to report on" + (f" in session {chosen}" if chosen is not None else ""))
