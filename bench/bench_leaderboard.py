@@ -325,3 +325,7 @@ def _against_reference(database: Path, repeats: int) -> list[str]:
         f"| `arena leaderboard --json` | {wall['arena']:.2f} s | {cpu['arena']:.2f} s |",
         f"| ratio | {wall['arena'] / wall['reference']:.2f}x | {cpu['arena'] / cpu['reference']:.2f}x |",
     ]
+
+
+if __name__ == "__main__":
+    print(run())
