@@ -122,7 +122,7 @@ def fit_style_controlled(
     was 190 MB per Newton step at 1,000,000 battles and 20 contestants, and the fit took 15 s).
     """
     features = differences.shape[1]
-    theta, covariance = style_estimate(left, right, score, differences, n, prior_precision, clusters)
+    theta, covariance = style_estimate(StyleProblem(left, right, score, differences, n, prior_precision, clusters))
     # the ratings are only defined up to a shift: draw the centred log-strengths (and the coefficients), so no
     # draw carries the near-flat direction the weak prior leaves, only to have it subtracted again
     centring = np.eye(n + features)
@@ -133,17 +133,24 @@ def fit_style_controlled(
     return StyleFit(beta=centred[:n], gamma=theta[n:], beta_draws=beta_draws, gamma_draws=draws[:, n:])
 
 
-def style_estimate(
-    left: npt.NDArray[np.int64],
-    right: npt.NDArray[np.int64],
-    score: FloatArray,
-    differences: FloatArray,
-    n: int,
-    prior_precision: float,
-    clusters: npt.NDArray[np.int64] | None = None,
-) -> tuple[FloatArray, FloatArray]:
+@dataclass(frozen=True)
+class StyleProblem:
+    """What the style-controlled fit is given (see ``fit_style_controlled``)."""
+
+    left: npt.NDArray[np.int64]
+    right: npt.NDArray[np.int64]
+    score: FloatArray
+    differences: FloatArray
+    n: int
+    prior_precision: float
+    clusters: npt.NDArray[np.int64] | None = None
+
+
+def style_estimate(problem: StyleProblem) -> tuple[FloatArray, FloatArray]:
     """The penalized maximum-likelihood estimate (log-strengths, then the coefficients) and its sandwich
     covariance, as ``fit_style_controlled`` describes them."""
+    left, right, score, differences, n = problem.left, problem.right, problem.score, problem.differences, problem.n
+    prior_precision, clusters = problem.prior_precision, problem.clusters
     features = differences.shape[1]
     penalty = np.concatenate([np.full(n, prior_precision), np.full(features, RIDGE)])
     theta = np.zeros(n + features)

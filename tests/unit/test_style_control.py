@@ -230,7 +230,7 @@ def test_the_style_fit_without_a_design_matrix_is_the_textbook_fit(clustered: bo
     """The style fit works from sums per contestant and pair (no battles x contestants matrix: 15 s and
     190 MB per step at 1,000,000 battles); its estimate and its sandwich covariance (of the centred
     ratings, which is all a board reads) must be the dense computation's."""
-    from arena.analysis.style import style_estimate
+    from arena.analysis.style import StyleProblem, style_estimate
 
     rng = np.random.default_rng(3)
     n, battles = 6, 3000
@@ -240,7 +240,7 @@ def test_the_style_fit_without_a_design_matrix_is_the_textbook_fit(clustered: bo
     differences[:, 3] = 0.0  # a feature that never varies
     score = rng.choice([0.0, 0.5, 1.0], battles)
     clusters = rng.integers(0, 250, battles) if clustered else None
-    theta, covariance = style_estimate(left, right, score, differences, n, 1e-6, clusters)
+    theta, covariance = style_estimate(StyleProblem(left, right, score, differences, n, 1e-6, clusters))
     dense_theta, dense_covariance = _dense_style_estimate(left, right, score, differences, n, clusters)
     centring = np.eye(n + 4)
     centring[:n, :n] -= 1.0 / n
