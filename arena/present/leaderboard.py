@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from arena.analysis.ratings import PROVISIONAL_BELOW, Leaderboard
-from arena.analysis.ratings.board import FEW_PROMPTS, MIN_PROMPTS_TO_RESAMPLE
+from arena.analysis.ratings.board import FEW_PROMPTS
 from arena.analysis.style import describe
 from arena.present.tables import Column, fitted_table
 from arena.present.terminal import literal
@@ -93,7 +93,7 @@ def coverage_note(board: Leaderboard) -> Text:
         how = "intervals resample prompts (all of a prompt's battles together)"
     elif board.cluster_asked == "prompt":
         how = (
-            f"intervals resample battles: fewer than {MIN_PROMPTS_TO_RESAMPLE} prompts are too few to resample, "
+            f"intervals resample battles: fewer than {board.prompts_needed} prompts are too few to resample, "
             "so they hold for these prompts only"
         )
     else:

@@ -249,3 +249,28 @@ def test_the_style_fit_without_a_design_matrix_is_the_textbook_fit(clustered: bo
     assert centring @ covariance @ centring.T == pytest.approx(
         expected, abs=1e-5 * np.abs(expected).max()
     )  # the weak prior: inverses to 1e-7
+
+
+def test_a_style_board_on_fewer_prompts_than_parameters_draws_over_battles() -> None:
+    """The cluster sandwich's middle is a sum over prompts: with fewer prompts than the fit has parameters
+    (contestants plus the four style coefficients) it has no spread along some rating, which then got an
+    interval a tenth of its neighbours' and a Rank(UB) it had not earned. Such a board draws over battles
+    and says the intervals hold for these prompts only; the plain board still resamples the prompts."""
+    from arena.analysis.ratings import Outcome, StyleColumns, compute_leaderboard
+    from arena.present.leaderboard import coverage_note
+
+    rng = np.random.default_rng(4)
+    labels = ["a", "b", "c", "d", "e"]
+    outcomes = []
+    for number in range(400):
+        left, right = rng.choice(labels, size=2, replace=False)
+        outcomes.append(Outcome(str(left), str(right), str(rng.choice(["left", "right", "tie"])), f"p{number % 6}"))
+    style = StyleColumns(rng.normal(0, 0.3, size=(len(outcomes), 4)))
+    styled = compute_leaderboard(outcomes, rounds=300, seed=0, style=style)
+    assert styled.cluster == "battle" and styled.prompts_needed == 10
+    assert "fewer than 10 prompts are too few to resample" in coverage_note(styled).plain
+    widths = [rating.ci_high - rating.ci_low for rating in styled.ratings]
+    assert min(widths) > 0.4 * max(widths)  # every rating has its spread
+    assert compute_leaderboard(outcomes, rounds=300, seed=0).cluster == "prompt"
+    more = [outcome._replace(prompt=f"p{number % 30}") for number, outcome in enumerate(outcomes)]
+    assert compute_leaderboard(more, rounds=300, seed=0, style=style).cluster == "prompt"

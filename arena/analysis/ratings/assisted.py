@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from arena.analysis.ratings.bt import fit_bradley_terry, to_points
 from arena.analysis.ratings.data import FloatArray
-from arena.analysis.ratings.method import FitInput, Fitted, with_interval
+from arena.analysis.ratings.method import MIN_PROMPTS_TO_RESAMPLE, FitInput, Fitted, with_interval
 
 MIN_SHARED = 20
 """Fewer battles judged by both a person and the judge cannot measure the judge's errors."""
@@ -144,6 +144,10 @@ class AssistedBT:
     """The humans' Bradley-Terry ratings, assisted by an automatic judge (see the module)."""
 
     name = "assisted"
+
+    def prompts_needed(self, contestants: int) -> int:
+        """A bootstrap over prompts, as the plain fit's."""
+        return MIN_PROMPTS_TO_RESAMPLE
 
     def __init__(self, judge: str, judged: Judged, shared: Shared) -> None:
         self.judge = judge

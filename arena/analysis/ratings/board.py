@@ -30,6 +30,7 @@ from arena.analysis.ratings.data import (
     win_matrix,
 )
 from arena.analysis.ratings.method import (
+    MIN_PROMPTS_TO_RESAMPLE,
     FitInput,
     Fitted,
     MethodFacts,
@@ -194,6 +195,8 @@ class Leaderboard:
     cluster: Cluster = "battle"
     """What the intervals resample: "prompt" (all of a prompt's battles together) or "battle"."""
     cluster_asked: Cluster = "prompt"
+    prompts_needed: int = MIN_PROMPTS_TO_RESAMPLE
+    """The fewest prompts the method's intervals could be drawn over (``RatingModel.prompts_needed``)."""
     facts: MethodFacts | None = None
     """What the rating method says beside the ratings (a judge-assisted fit: the judge's help)."""
     decided: dict[frozenset[str], str] = field(default_factory=dict)
@@ -205,9 +208,6 @@ class Leaderboard:
 
 CLOSE_VOTES = 2000
 """Beyond this many more decisive votes a pair is called close: more than a judge will cast for it."""
-MIN_PROMPTS_TO_RESAMPLE = 5
-"""Below this many prompts, resampling prompts says nothing (with one prompt every round is the same):
-the intervals then resample battles, and the board says they describe these prompts only."""
 FEW_PROMPTS = 20
 """Below this many prompts the board says its ratings describe these prompts, not prompts in general."""
 
@@ -233,7 +233,8 @@ def compute_leaderboard(
     fitted with the answers' style taken out. Tallies, Elo and the scoreboard are the raw votes' whatever
     the model.
     ``cluster`` "prompt" resamples prompts (``PromptCells``; the style fit's sandwich sums scores within a
-    prompt), where there are at least ``MIN_PROMPTS_TO_RESAMPLE``; "battle" resamples battles.
+    prompt), where there are as many as the model needs (``RatingModel.prompts_needed``); "battle" resamples
+    battles.
     """
     rated, kept = VoteColumns.of(outcomes).rated()
     if model is None:
@@ -247,7 +248,8 @@ def compute_leaderboard(
         return Leaderboard([], [], [], bias, 0, rounds, anchor)
     cells = Cells.from_tally(counted, labels)
     by_prompt = PromptCells.of(rated, cells)
-    used: Cluster = "prompt" if cluster == "prompt" and by_prompt.prompts >= MIN_PROMPTS_TO_RESAMPLE else "battle"
+    needed = max(MIN_PROMPTS_TO_RESAMPLE, model.prompts_needed(len(labels)))
+    used: Cluster = "prompt" if cluster == "prompt" and by_prompt.prompts >= needed else "battle"
     fitted = model.fit(
         FitInput(rated, kept, cells, by_prompt if used == "prompt" else None),
         rounds=rounds,
@@ -277,6 +279,7 @@ def compute_leaderboard(
         prompts=by_prompt.prompts,
         cluster=used,
         cluster_asked=cluster,
+        prompts_needed=needed,
         facts=fitted.facts,
         decided=_decided_pairs(ratings, cells, by_prompt, compared),
         method=model.name,

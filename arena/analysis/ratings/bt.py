@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from arena.analysis.ratings.columns import VoteColumns
 from arena.analysis.ratings.data import Outcome
-from arena.analysis.ratings.method import FitInput, Fitted, with_interval
+from arena.analysis.ratings.method import MIN_PROMPTS_TO_RESAMPLE, FitInput, Fitted, with_interval
 
 SCALE = 400.0
 BASE = 10.0
@@ -109,6 +109,10 @@ class BradleyTerry:
     cells)."""
 
     name = "bt"
+
+    def prompts_needed(self, contestants: int) -> int:
+        """A bootstrap over prompts refits every round: the least that says anything."""
+        return MIN_PROMPTS_TO_RESAMPLE
 
     def fit(
         self,

@@ -61,12 +61,22 @@ class Fitted:
     facts: MethodFacts | None = None
 
 
+MIN_PROMPTS_TO_RESAMPLE = 5
+"""Below this many prompts, resampling prompts says nothing (with one prompt every round is the same):
+the intervals then resample battles, and the board says they describe these prompts only."""
+
+
 class RatingModel(Protocol):
     """A way to fit ratings to the rated votes."""
 
     @property
     def name(self) -> str:
         """Its name on the command line and in ``--json`` (``vocab.RATING_METHODS``)."""
+        ...
+
+    def prompts_needed(self, contestants: int) -> int:
+        """The fewest prompts its intervals can be drawn over, prompts as clusters; with fewer they are drawn
+        over battles (``MIN_PROMPTS_TO_RESAMPLE`` for a bootstrap; more for a cluster sandwich)."""
         ...
 
     def fit(

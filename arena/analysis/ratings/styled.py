@@ -13,8 +13,9 @@ import numpy.typing as npt
 
 from arena.analysis.ratings.bt import FloatArray, to_points, weak_prior_precision
 from arena.analysis.ratings.columns import IntArray, VoteColumns
-from arena.analysis.ratings.method import FitInput, Fitted, with_interval
+from arena.analysis.ratings.method import MIN_PROMPTS_TO_RESAMPLE, FitInput, Fitted, with_interval
 from arena.analysis.style import (
+    FEATURES,
     StyleCounts,
     StyleFit,
     coefficients,
@@ -83,6 +84,12 @@ class StyleControlled:
     from the fit's sandwich covariance, cluster-robust over prompts where ``FitInput.by_prompt`` is set."""
 
     name = "style"
+
+    def prompts_needed(self, contestants: int) -> int:
+        """More prompts than parameters: the cluster sandwich's middle is a sum over prompts, of rank at most
+        prompts - 1, and with fewer it gives some rating no spread at all (on 5 prompts and 5 contestants one
+        got an 8-point interval beside its neighbours' 140, and a Rank(UB) it had not earned)."""
+        return max(MIN_PROMPTS_TO_RESAMPLE, contestants + len(FEATURES) + 1)
 
     def __init__(self, columns: StyleColumns) -> None:
         self.columns = columns
