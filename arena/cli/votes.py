@@ -209,7 +209,10 @@ def _show_board(found: BoardResult, coefficients: bool, pairs: bool, matrix: boo
         _no_votes(False, found.auto_left_out)
         return
     out = console()
-    out.print(leaderboard_table(board, width=out.width))
+    from arena.reports.methods import METHODS
+
+    title = "leaderboard" if board.method == "bt" else f"leaderboard ({METHODS[board.method].title})"  # type: ignore[index]
+    out.print(leaderboard_table(board, width=out.width, title=title))
     for line in leaderboard_notes(board, found.leaked, found.judges, found.auto_left_out, found.drawn):
         out.print(line)
     if matrix:

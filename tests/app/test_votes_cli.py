@@ -294,3 +294,12 @@ def test_an_export_of_a_damaged_file_writes_nothing(db: Path, tmp_path: Path) ->
     out = tmp_path / "out.jsonl"
     assert_one_line_error(run("export", "--format", "jsonl", "--out", str(out), "--db", str(db)), "damaged")
     assert not out.exists()
+
+
+def test_a_style_controlled_table_says_so_in_its_title(db: Path) -> None:
+    """The numbers of a style-controlled board differ from the raw board's: its title says which it is,
+    as the arena's leaderboard screen does."""
+    styled = run("leaderboard", "--style-control", "--db", str(db))
+    assert styled.exit_code == 0, styled.output
+    assert "leaderboard (style-controlled) - " in styled.output
+    assert "leaderboard - " in run("leaderboard", "--db", str(db)).output
