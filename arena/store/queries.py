@@ -179,12 +179,22 @@ def battle_rows(store: Store, battle_filter: BattleFilter | None = None) -> Iter
             yield from rows
 
 
+_FILTERED = " from battles b left join prompts p on p.id = b.prompt"
+"""What ``BattleFilter.where`` filters: the battles, with their prompts (for the set and category)."""
+
+
+def _filtered_count(
+    store: Store, battle_filter: BattleFilter | None, condition: str | None = None, with_clause: str = ""
+) -> int:
+    """How many battles the filter selects (and ``condition`` holds for; ``with_clause`` names what it uses)."""
+    where, params = (battle_filter or BattleFilter()).where()
+    sql = with_clause + "select count(*)" + _FILTERED + (with_condition(where, condition) if condition else where)
+    return int(store.rows(sql, params)[0][0])
+
+
 def battle_count(store: Store, battle_filter: BattleFilter | None = None) -> int:
     """How many battles ``battle_rows`` gives for the filter (what an export's progress counts to)."""
-    where, params = (battle_filter or BattleFilter()).where()
-    return int(
-        store.rows("select count(*) from battles b left join prompts p on p.id = b.prompt" + where, params)[0][0]
-    )
+    return _filtered_count(store, battle_filter)
 
 
 def _reasons(store: Store) -> dict[int, dict[str, list[str]]]:
@@ -389,7 +399,7 @@ def judge_votes(store: Store, battle_filter: BattleFilter | None = None) -> list
     where, params = (battle_filter or BattleFilter()).where()
     rows = store.rows(
         "select b.judge, b.prompt, b.left_contestant, b.right_contestant, b.verdict, b.left_generation, "
-        "b.right_generation from battles b left join prompts p on p.id = b.prompt" + where + " order by b.tstamp, b.id",
+        "b.right_generation" + _FILTERED + where + " order by b.tstamp, b.id",
         params,
     )
     return [
@@ -402,8 +412,9 @@ VoteTuple = tuple[str, str, str, str]
 """(left, right, verdict, prompt) of one vote: what the ratings read (``analysis.ratings.VoteColumns``)."""
 
 _VOTE_SQL = (
-    "select b.left_contestant, b.right_contestant, b.verdict, b.prompt{extra} from battles b "
-    "left join prompts p on p.id = b.prompt{where} order by b.tstamp, b.id"
+    "select b.left_contestant, b.right_contestant, b.verdict, b.prompt{extra}"
+    + _FILTERED
+    + "{where} order by b.tstamp, b.id"
 )
 
 
@@ -442,18 +453,12 @@ def leaked_vote_count(store: Store, battle_filter: BattleFilter | None = None) -
     the judge was not blind. One look at the flags where no answer did, the usual case."""
     if not store.rows("select 1 from flags where name = 'identity' and hit = 1 limit 1"):
         return 0
-    where, params = replace(battle_filter or BattleFilter(), include_skips=False).where()
-    rows = store.rows(
-        "with leaks(generation) as (select generation from flags where name = 'identity' and hit = 1) "
-        "select count(*) from battles b left join prompts p on p.id = b.prompt"
-        + with_condition(
-            where,
-            "(b.left_generation in (select generation from leaks) "
-            "or b.right_generation in (select generation from leaks))",
-        ),
-        params,
+    return _filtered_count(
+        store,
+        replace(battle_filter or BattleFilter(), include_skips=False),
+        "(b.left_generation in (select generation from leaks) or b.right_generation in (select generation from leaks))",
+        with_clause="with leaks(generation) as (select generation from flags where name = 'identity' and hit = 1) ",
     )
-    return int(rows[0][0])
 
 
 def style_from_texts(
@@ -471,9 +476,10 @@ def style_from_texts(
     from arena.analysis.style_counts import markdown_counts, style_difference  # noqa: PLC0415
 
     rows = store.rows(
-        "select b.id, gl.output, gr.output, gl.n_tokens, gr.n_tokens from battles b "
-        "left join prompts p on p.id = b.prompt left join generations gl on gl.id = b.left_generation "
-        "left join generations gr on gr.id = b.right_generation"
+        "select b.id, gl.output, gr.output, gl.n_tokens, gr.n_tokens"
+        + _FILTERED
+        + " left join generations gl on gl.id = b.left_generation"
+        + " left join generations gr on gr.id = b.right_generation"
         + with_condition(where, f"{_ANSWERED} and not ({_STYLE_STORED})" if missing_only else _ANSWERED),
         params,
     )
@@ -519,9 +525,7 @@ def has_votes(store: Store, battle_filter: BattleFilter | None = None) -> bool:
     """Whether the filter selects any vote (a cheap check before any rating is fitted: it stops at the
     first)."""
     where, params = (battle_filter or BattleFilter()).where()
-    rows = store.rows(
-        "select exists(select 1 from battles b left join prompts p on p.id = b.prompt" + where + ")", params
-    )
+    rows = store.rows("select exists(select 1" + _FILTERED + where + ")", params)
     return bool(rows[0][0])
 
 
@@ -537,14 +541,9 @@ def auto_vote_count(store: Store) -> int:
 def drawn_vote_count(store: Store, battle_filter: BattleFilter | None = None) -> int:
     """Counting votes the filter selects that a session showed with a chance below 1 (``--pairing
     judge-uncertain``): the battles an automatic judge was unsure of are over-represented among them."""
-    where, params = replace(battle_filter or BattleFilter(), include_skips=False).where()
-    rows = store.rows(
-        "select count(*) from battles b left join prompts p on p.id = b.prompt"
-        + where
-        + " and b.shown_probability < 1",
-        params,
+    return _filtered_count(
+        store, replace(battle_filter or BattleFilter(), include_skips=False), "b.shown_probability < 1"
     )
-    return int(rows[0][0])
 
 
 def auto_judges(store: Store) -> list[str]:
