@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from arena.analysis.ratings import BradleyTerry, StyleColumns, StyleControlled, VoteColumns
 from arena.analysis.ratings.assisted import MIN_SHARED, AssistedBT, Judged, Shared
@@ -56,22 +57,26 @@ def _plain(store: Store, battle_filter: BattleFilter | None, _options: MethodOpt
 def _styled(store: Store, battle_filter: BattleFilter | None, _options: MethodOptions) -> MethodInput:
     """The votes and the style differences stored with them, in one read; counted from the answers' texts
     for the votes that have answers but none stored (imports and rows older than the counts)."""
-    rows = styled_vote_rows(store, battle_filter)
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 9
-    stored = np.array(columns[4:9], dtype=np.float64).reshape(5, -1).T  # None reads as NaN
-    missing = ~np.isfinite(stored[:, 1:]).all(axis=1)
+    columns, stored, missing = _stored_styles(styled_vote_rows(store, battle_filter))
     if missing.any():  # the slow path: read again with the ids, which the counted texts are keyed by
-        rows = styled_vote_rows(store, battle_filter, with_ids=True)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 10
-        stored = np.array(columns[4:9], dtype=np.float64).reshape(5, -1).T
-        missing = ~np.isfinite(stored[:, 1:]).all(axis=1)
+        columns, stored, missing = _stored_styles(styled_vote_rows(store, battle_filter, with_ids=True))
         counted = style_from_texts(store, battle_filter)
         nothing = (None,) * 5  # a vote that has an answer but nothing to count
         found = [counted.get(vote, nothing) for vote in np.asarray(columns[9], dtype=np.int64)[missing].tolist()]
         stored[missing] = np.array(found, dtype=np.float64).reshape(-1, 5)
         stored[missing, 1:] = np.nan_to_num(stored[missing, 1:])
     votes = VoteColumns.from_columns(*columns[:4])
-    return MethodInput(votes, StyleControlled(StyleColumns.from_stored(np.ascontiguousarray(stored))))
+    return MethodInput(votes, StyleControlled(StyleColumns.from_stored(stored)))
+
+
+def _stored_styles(
+    rows: Sequence[Sequence[Any]],
+) -> tuple[list[Sequence[Any]], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """``styled_vote_rows`` as columns, the five stored differences as a (votes, 5) array (None reads as
+    NaN), and which votes lack any of words, headers, lists and bold."""
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 10
+    stored = np.ascontiguousarray(np.array(columns[4:9], dtype=np.float64).reshape(5, -1).T)
+    return columns, stored, ~np.isfinite(stored[:, 1:]).all(axis=1)
 
 
 def _assisted(store: Store, battle_filter: BattleFilter | None, options: MethodOptions) -> MethodInput:
