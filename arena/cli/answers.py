@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from arena.cli.common import db_option, echo_json, open_store, progress_bar, say
+from arena.cli.common import db_option, echo_json, open_store, passing_bar, say
 from arena.formats.answers import ANSWER_FORMATS
 from arena.wording import counted
 
@@ -70,7 +70,7 @@ def import_answers(
     ]
     if match == "text":
         sets = matched_by_text(sets)
-    with open_store(db_path) as store, progress_bar(transient=True) as progress:
+    with open_store(db_path) as store, passing_bar(counted=False) as progress:
         progress.add_task("storing and flagging the answers", total=None)
         stored = import_answer_sets(store, sets, set_name)
     if as_json:

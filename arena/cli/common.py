@@ -349,8 +349,9 @@ class _NoProgress:
 
 
 def passing_bar(*, counted: bool = True) -> Progress:
-    """A transient ``progress_bar`` where stderr is a terminal, else nothing at all: for the steps of
-    quick commands (the leaderboard, an import's reading, an export) that scripts run too."""
+    """A transient ``progress_bar`` where stderr is a terminal, else nothing at all: the bar of every step
+    that only shows progress (imports, exports, the leaderboard's and report's stages, fidelity), in
+    commands that scripts run too."""
     if sys.stderr.isatty():
         return progress_bar(transient=True, counted=counted)
     return cast("Progress", _NoProgress())  # the part of a Progress those commands call

@@ -13,7 +13,7 @@ from arena.cli.common import (
     echo_json,
     load_models,
     open_store,
-    progress_bar,
+    passing_bar,
     trust_remote_code_option,
 )
 from arena.errors import ArenaError
@@ -79,7 +79,7 @@ def fidelity(
     store = None if no_store else open_store(db_path)  # a bad --db fails before any model loads
     with ModelPool() as pool:
         load_models(pool, contestants, lambda c: f"loading {c.label} ({c.backend})")
-        with progress_bar(transient=True) as progress:
+        with passing_bar() as progress:
             task = progress.add_task(f"scoring {len(candidates)} against {contestants[0].label}", total=len(selected))
             rows = measure_fidelity(
                 contestants[0],

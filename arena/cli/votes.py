@@ -19,7 +19,6 @@ from arena.cli.common import (
     filter_options,
     open_store,
     passing_bar,
-    progress_bar,
     say,
 )
 from arena.errors import ArenaError
@@ -307,7 +306,7 @@ def import_(path: Path, db_path: Path) -> None:
         raise ArenaError(
             f"{path}: no valid battle records ({sum(report.skipped.values())} malformed, e.g. {report.examples[0]})"
         )
-    with open_store(db_path) as store, progress_bar(transient=True) as progress:
+    with open_store(db_path) as store, passing_bar() as progress:
         task = progress.add_task("importing battles", total=len(report.battles))
         from arena.store import writes
 
